@@ -1,0 +1,45 @@
+# Every target sets up what it needs: a fresh clone only needs python3 (3.11+).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+RULES  ?=
+PYTEST_ARGS ?=
+
+.PHONY: lab serve test bench install test-deps data clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[test,bench]'
+	touch $@
+
+install: $(VENV)/.installed
+
+## JupyterLab on the quickstart notebook, with the Codette server started from it.
+lab: install
+	$(BIN)/jupyter lab notebooks/01_quickstart.ipynb
+
+## The standalone server: make serve [PORT=8123] [RULES=my_rules.json]
+serve: install
+	$(BIN)/codette-lab serve --host $(HOST) --port $(PORT) $(if $(RULES),--rules $(RULES))
+
+## Everything the tests need that pip does not bring: Chromium and the TypeScript compiler.
+test-deps: install
+	bash scripts/install-test-deps.sh
+
+test: test-deps
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python benchmarks/run_all.py
+
+## Re-synthesise the demo session in data/ (committed; only needed after changing the script).
+data: install
+	$(BIN)/python scripts/make_demo_session.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -1,0 +1,5 @@
+"""``python -m codette_lab``: the same command line as ``codette-lab``."""
+
+from .cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,157 @@
+"""The Codette engine: turns requests into replies, with no server in sight.
+
+One :class:`Engine` holds everything that decides an answer: the mixing
+knowledge base and conversation memory (chat), the perspectives and analysis
+types (two :class:`~codette_lab.registry.Registry` tables a notebook can
+extend live) and the rule set (the tunable heuristics). The server only moves
+text between sockets and :meth:`Engine.handle`; a notebook or a test calls
+:meth:`Engine.chat`, :meth:`Engine.respond` or :meth:`Engine.handle` directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from os import PathLike
+from typing import Any
+
+from . import protocol
+from .analysis_types import builtin_analysis_types, run_analysis
+from .audio_input import AudioRoots
+from .chat import ChatReply, answer_chat, builtin_perspectives
+from .errors import CodetteError
+from .knowledge import KnowledgeBase
+from .memory import ConversationMemory
+from .protocol import AnalyzeRequest, ChatRequest, PingRequest, Request, StatusRequest, replies
+from .rules import RuleSet
+
+#: How many chat turns the conversation memory keeps (across all connections).
+DEFAULT_MEMORY_LIMIT = 1000
+
+#: The session name used for calls made from Python rather than from a connection.
+NOTEBOOK_SESSION = "notebook"
+
+
+class Engine:
+    """Answers chat, status, ping and analyze requests.
+
+    ``rules`` is a :class:`RuleSet`, a path to an exported rule file, or None
+    for the built-in rules; ``audio_roots`` are the folders whose files an
+    ``analyze`` request may name (default: the project's ``data/``).
+    """
+
+    def __init__(
+        self,
+        *,
+        rules: RuleSet | str | PathLike[str] | None = None,
+        audio_roots: Iterable[str | PathLike[str]] | None = None,
+        memory_limit: int = DEFAULT_MEMORY_LIMIT,
+    ) -> None:
+        self.knowledge = KnowledgeBase.builtin()
+        self.memory = ConversationMemory(limit=memory_limit)
+        self.perspectives = builtin_perspectives()
+        self.analysis_types = builtin_analysis_types()
+        self.rules = rules if isinstance(rules, RuleSet) else RuleSet.load(rules) if rules else RuleSet.default()
+        self.audio_roots = AudioRoots(audio_roots)
+        self._handlers: dict[type, Callable[..., protocol.replies.Message]] = {
+            PingRequest: self._pong,
+            StatusRequest: self._status,
+            ChatRequest: self._chat,
+            AnalyzeRequest: self._analyze,
+        }
+
+    @property
+    def engine_type(self) -> str:
+        """What ``status_response.engine_type`` reports: this engine's class."""
+        cls = type(self)
+        return f"{cls.__module__}.{cls.__qualname__}"
+
+    # -- the protocol entry points -------------------------------------------------
+
+    def handle(
+        self, request: Request, *, session: str = NOTEBOOK_SESSION, active_connections: int = 0
+    ) -> replies.Message:
+        """The reply message to one parsed request. Raises CodetteError for requests it cannot answer."""
+        handler = self._handlers[type(request)]
+        return handler(request, session=session, active_connections=active_connections)
+
+    def respond(
+        self, text: str | bytes, *, session: str = NOTEBOOK_SESSION, active_connections: int = 0
+    ) -> replies.Message:
+        """The reply to one raw text frame, as the server would send it (errors included)."""
+        try:
+            request = protocol.parse_request(text)
+            return self.handle(request, session=session, active_connections=active_connections)
+        except CodetteError as exc:
+            return replies.error(str(exc))
+
+    def needs_worker(self, request: Request) -> bool:
+        """True when answering may take long (audio, or code from a notebook): run it off the event loop."""
+        if isinstance(request, AnalyzeRequest):
+            return True
+        if isinstance(request, ChatRequest):
+            name = request.perspective or self.perspectives.default
+            return name not in self.perspectives or not self.perspectives.resolve(name).builtin
+        return False
+
+    def describe(self, request: Request) -> str:
+        """Who answers ``request``, for error texts: ``perspective 'x' (function f)``."""
+        try:
+            if isinstance(request, ChatRequest):
+                return self.perspectives.resolve(request.perspective or self.perspectives.default).label
+            if isinstance(request, AnalyzeRequest):
+                return self.analysis_types.resolve(request.analysis_type).label
+        except CodetteError:
+            pass
+        return f"the {type(request).__name__} handler"
+
+    # -- Python-side conveniences -------------------------------------------------
+
+    def chat(
+        self,
+        message: str,
+        *,
+        perspective: str | None = None,
+        daw_context: Mapping[str, Any] | None = None,
+        session: str = NOTEBOOK_SESSION,
+    ) -> ChatReply:
+        """Ask a mixing question from Python; the same answer a DAW would get."""
+        request = ChatRequest(message=message, perspective=perspective, daw_context=dict(daw_context or {}))
+        return answer_chat(
+            request,
+            session=session,
+            perspectives=self.perspectives,
+            knowledge=self.knowledge,
+            memory=self.memory,
+        )
+
+    # -- handlers, one per request type ---------------------------------------------
+
+    def _pong(self, request: PingRequest, **_: Any) -> replies.Message:
+        return replies.pong()
+
+    def _status(self, request: StatusRequest, *, active_connections: int, **_: Any) -> replies.Message:
+        return replies.status_response(
+            codette_available=True,
+            engine_type=self.engine_type,
+            memory_size=len(self.memory),
+            active_connections=active_connections,
+        )
+
+    def _chat(self, request: ChatRequest, *, session: str, **_: Any) -> replies.Message:
+        reply = answer_chat(
+            request,
+            session=session,
+            perspectives=self.perspectives,
+            knowledge=self.knowledge,
+            memory=self.memory,
+        )
+        return reply.to_message()
+
+    def _analyze(self, request: AnalyzeRequest, **_: Any) -> replies.Message:
+        analysis = run_analysis(
+            request,
+            analysis_types=self.analysis_types,
+            rules=self.rules,
+            audio_roots=self.audio_roots,
+        )
+        return replies.analysis_response(track_id=request.track.track_id, analysis=analysis.to_wire())

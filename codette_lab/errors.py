@@ -1,0 +1,49 @@
+"""The exceptions codette_lab raises, all under one root: :class:`CodetteError`.
+
+Every exception that can reach a client carries the exact text the server
+puts in the ``message`` field of its ``error`` reply (``str(exc)``), so a
+notebook user calling the engine directly reads the same words a DAW gets.
+"""
+
+from __future__ import annotations
+
+
+class CodetteError(Exception):
+    """Root of every error codette_lab raises on purpose."""
+
+
+class ProtocolError(CodetteError):
+    """A message that is not valid protocol: bad JSON, unknown type, a field of the wrong shape."""
+
+
+class RequestError(CodetteError):
+    """A well-formed request asking for something that cannot be done (unknown perspective, ...)."""
+
+
+class AudioError(RequestError):
+    """Audio in a request that cannot be used: undecodable, inconsistent, unreadable or not allowed."""
+
+
+class UserCodeError(RequestError):
+    """A function defined in a notebook cell raised, timed out or returned something unusable.
+
+    ``function`` names it (``perspective 'brighter' (function brighter_mix)``) and
+    ``traceback`` holds the formatted traceback, when there is one, for the notebook.
+    """
+
+    def __init__(self, message: str, *, function: str, traceback: str = "") -> None:
+        super().__init__(message)
+        self.function = function
+        self.traceback = traceback
+
+
+class RulesError(CodetteError):
+    """A rule set or parameter value that does not fit its schema or range."""
+
+
+class ServerError(CodetteError):
+    """The server could not start or stop as asked."""
+
+
+class PortInUseError(ServerError):
+    """The port is held by another process (not by a server of this kernel)."""

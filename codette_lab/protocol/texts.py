@@ -1,0 +1,62 @@
+"""Every error text the server can send, in one place.
+
+The first two are fixed by the protocol document word for word; the others
+follow one pattern: name the field, say what was expected and what came.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+INVALID_JSON = "Invalid JSON format"
+
+
+def unknown_message_type(message_type: str) -> str:
+    return f"Unknown message type: {message_type}"
+
+
+def kind_of(value: object) -> str:
+    """The JSON name of a decoded value's kind, for error texts."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "empty string" if not value.strip() else "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
+
+
+def not_an_object(value: object) -> str:
+    return f"Invalid message: expected a JSON object with a 'type' field, got {kind_of(value)}"
+
+
+def missing_type() -> str:
+    return "Invalid message: missing field 'type' (expected a string such as 'chat')"
+
+
+def missing_field(message_type: str, field: str, expected: str) -> str:
+    return f"Missing field '{field}' in {message_type}: expected {expected}"
+
+
+def invalid_field(message_type: str, field: str, expected: str, value: object) -> str:
+    return f"Invalid field '{field}' in {message_type}: expected {expected}, got {kind_of(value)}"
+
+
+def out_of_range(message_type: str, field: str, expected: str, value: object) -> str:
+    return f"Invalid field '{field}' in {message_type}: expected {expected}, got {value!r}"
+
+
+def non_finite(path: str, value: float) -> str:
+    shown = "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")
+    return f"Invalid value at '{path}': expected a finite number, got {shown}"
+
+
+def unknown_choice(what: str, value: str, available: Iterable[str]) -> str:
+    """For perspectives and analysis types: ``Unknown perspective: 'x' (available: a, b)``."""
+    return f"Unknown {what}: '{value}' (available: {', '.join(sorted(available))})"
