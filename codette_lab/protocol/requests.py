@@ -266,28 +266,37 @@ _PARSERS: dict[str, Callable[[_Fields], Request]] = {
 REQUEST_TYPES = tuple(_PARSERS)
 
 
-def _first_non_finite(value: Any, path: str) -> tuple[str, float] | None:
-    """Where a NaN or infinity sits in decoded JSON (Python's json accepts them; we do not)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return path, value
-    if isinstance(value, dict):
-        items = ((f"{path}.{key}" if path else str(key), item) for key, item in value.items())
-    elif isinstance(value, list):
-        items = ((f"{path}[{index}]", item) for index, item in enumerate(value))
-    else:
-        return None
-    for item_path, item in items:
-        found = _first_non_finite(item, item_path)
-        if found:
-            return found
+def _first_non_finite(value: Any) -> tuple[str, float] | None:
+    """Where a NaN or infinity sits in decoded JSON (Python's json accepts them; we do not).
+
+    Walks the document with an explicit stack, so deeply nested input cannot
+    exhaust Python's recursion limit.
+    """
+    stack: list[tuple[str, Any]] = [("", value)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            return path, item
+        if isinstance(item, dict):
+            children = [(f"{path}.{key}" if path else str(key), child) for key, child in item.items()]
+        elif isinstance(item, list):
+            children = [(f"{path}[{index}]", child) for index, child in enumerate(item)]
+        else:
+            continue
+        stack.extend(reversed(children))
     return None
 
 
 def decode_json(text: str | bytes) -> Any:
-    """JSON text to Python values, raising ProtocolError("Invalid JSON format") on anything else."""
+    """JSON text to Python values, raising ProtocolError("Invalid JSON format") on anything else.
+
+    Bytes (binary frames) must be UTF-8; nesting too deep for the decoder is refused the same way.
+    """
     try:
+        if isinstance(text, (bytes, bytearray, memoryview)):
+            text = bytes(text).decode("utf-8")
         return json.loads(text)
-    except (ValueError, TypeError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+    except (ValueError, TypeError, RecursionError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         raise ProtocolError(texts.INVALID_JSON) from None
 
 
@@ -296,7 +305,7 @@ def parse_request(text: str | bytes) -> Request:
     data = decode_json(text)
     if not isinstance(data, dict):
         raise ProtocolError(texts.not_an_object(data))
-    bad = _first_non_finite(data, "")
+    bad = _first_non_finite(data)
     if bad:
         raise ProtocolError(texts.non_finite(*bad))
     if "type" not in data or data["type"] is None:

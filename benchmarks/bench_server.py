@@ -1,0 +1,221 @@
+"""Server round trips and throughput: ``codette-lab serve`` against FastAPI + uvicorn, in one run.
+
+Both servers run as subprocesses on free loopback ports, logging at WARNING.
+The reference (``benchmarks/reference_server.py``) gives fixed, trivial
+answers, while ours answers chat and analyze with the real engine, so its
+chat and analyze figures include the engine's work. Clients are websockets'
+asyncio clients (on uvloop when installed), offering permessage-deflate as browsers do;
+ours declines it (frames are small and local), the reference accepts it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import multiprocessing
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable
+from contextlib import AsyncExitStack
+from multiprocessing.queues import Queue
+from multiprocessing.synchronize import Barrier
+from pathlib import Path
+
+from websockets.asyncio.client import connect
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+ROUND_TRIPS = 2000
+WARMUP = 200
+CLIENTS = 50
+CLIENT_PROCESSES = 2
+PINGS_PER_CLIENT = 400
+THROUGHPUT_TIME_LIMIT = 20.0
+CHAT_P99_TARGET_MS = 10.0
+
+PING = json.dumps({"type": "ping"})
+CHAT = json.dumps({"type": "chat", "message": "How should I compress a snare drum?", "perspective": "mix_engineering",
+                   "daw_context": {"selected_track": {"name": "Snare", "type": "drums"}}})
+ANALYZE = json.dumps({
+    "type": "analyze",
+    "track_data": {"track_id": "track_001", "track_name": "Lead Vocal", "track_type": "vocal",
+                   "muted": False, "soloed": False},
+    "audio_data": {"peak_level": -2.0, "rms_level": -20.0, "duration": 120.5, "sample_rate": 44100},
+    "analysis_type": "dynamics",
+})
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for_health(process: subprocess.Popen, port: int, timeout: float = 30.0) -> float:
+    """Seconds from now until /health answers."""
+    started = time.perf_counter()
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as response:
+                response.read()
+                return time.perf_counter() - started
+        except OSError:
+            if process.poll() is not None or time.perf_counter() - started > timeout:
+                raise RuntimeError(f"server on port {port} did not come up: {process.stderr.read()}") from None
+            time.sleep(0.01)
+
+
+class Server:
+    """One server subprocess; ``startup`` is the time from launch to the first /health answer."""
+
+    def __init__(self, name: str, command: Callable[[int], list[str]]) -> None:
+        self.name = name
+        self.port = free_port()
+        self.process = subprocess.Popen(command(self.port), cwd=ROOT, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.PIPE, text=True)
+        self.startup = wait_for_health(self.process, self.port)
+        self.url = f"ws://127.0.0.1:{self.port}/ws"
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def ours(port: int) -> list[str]:
+    return [sys.executable, "-m", "codette_lab", "serve", "--port", str(port), "--log-level", "WARNING"]
+
+
+def reference(port: int) -> list[str]:
+    return [sys.executable, "-m", "uvicorn", "--app-dir", str(HERE), "reference_server:app",
+            "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+
+
+async def round_trips(url: str, frame: str, count: int) -> list[float]:
+    """Milliseconds per request/reply on one connection."""
+    async with connect(url, max_size=None) as client:
+        await client.recv()
+        for _ in range(WARMUP):
+            await client.send(frame)
+            await client.recv()
+        times = []
+        for _ in range(count):
+            started = time.perf_counter()
+            await client.send(frame)
+            await client.recv()
+            times.append((time.perf_counter() - started) * 1000)
+        return times
+
+
+async def _ping_back_to_back(url: str, clients: int, start: Barrier) -> tuple[int, float]:
+    """(pings answered, seconds) for ``clients`` connections pinging back to back."""
+    async with AsyncExitStack() as stack:
+        sockets = [await stack.enter_async_context(connect(url, max_size=None)) for _ in range(clients)]
+        for client in sockets:
+            await client.recv()
+        start.wait()
+        deadline = time.perf_counter() + THROUGHPUT_TIME_LIMIT
+
+        async def pinger(client) -> int:
+            answered = 0
+            while answered < PINGS_PER_CLIENT and time.perf_counter() < deadline:
+                await client.send(PING)
+                await client.recv()
+                answered += 1
+            return answered
+
+        started = time.perf_counter()
+        answered = sum(await asyncio.gather(*(pinger(client) for client in sockets)))
+        return answered, time.perf_counter() - started
+
+
+def _client_process(url: str, clients: int, start: Barrier, results: Queue) -> None:
+    results.put(_run(_ping_back_to_back(url, clients, start)))
+
+
+def throughput(url: str) -> float:
+    """Pings answered per second by CLIENTS connections, spread over CLIENT_PROCESSES processes so
+    that the clients are not what limits the rate."""
+    context = multiprocessing.get_context("fork")
+    start, results = context.Barrier(CLIENT_PROCESSES), context.Queue()
+    share = CLIENTS // CLIENT_PROCESSES
+    processes = [context.Process(target=_client_process, args=(url, share, start, results))
+                 for _ in range(CLIENT_PROCESSES)]
+    for process in processes:
+        process.start()
+    outcomes = [results.get(timeout=THROUGHPUT_TIME_LIMIT + 60) for _ in processes]
+    for process in processes:
+        process.join()
+    return sum(answered for answered, _ in outcomes) / max(seconds for _, seconds in outcomes)
+
+
+def _run(coroutine):
+    """Run a client coroutine on uvloop when it is installed (faster clients), else asyncio's loop."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coroutine)
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(coroutine)
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def measure(server: Server) -> dict[str, float]:
+    figures: dict[str, float] = {"startup": server.startup}
+    for name, frame in (("ping", PING), ("chat", CHAT), ("analyze", ANALYZE)):
+        times = _run(round_trips(server.url, frame, ROUND_TRIPS))
+        figures[f"{name}_p50"] = statistics.median(times)
+        figures[f"{name}_p99"] = percentile(times, 0.99)
+    figures["throughput"] = throughput(server.url)
+    return figures
+
+
+def run() -> str:
+    servers = []
+    try:
+        servers.append(Server("codette-lab", ours))
+        servers.append(Server("reference", reference))
+        mine, theirs = (measure(server) for server in servers)
+    finally:
+        for server in servers:
+            server.stop()
+    rows = [("ping round trip p50 (ms)", "ping_p50", "time"), ("ping round trip p99 (ms)", "ping_p99", "time"),
+            ("chat round trip p50 (ms)", "chat_p50", "time"), ("chat round trip p99 (ms)", "chat_p99", "time"),
+            ("levels-only analyze p50 (ms)", "analyze_p50", "time"),
+            ("levels-only analyze p99 (ms)", "analyze_p99", "time"),
+            (f"ping throughput, {CLIENTS} clients (replies/s)", "throughput", "rate"),
+            ("start-up to first /health answer (s)", "startup", "time")]
+    lines = ["## Server: round trips and throughput", "",
+             f"`codette-lab serve` against the same protocol on FastAPI + uvicorn (`benchmarks/reference_server.py`, "
+             f"fixed trivial answers), both on loopback, logging at WARNING. {ROUND_TRIPS} round trips per request "
+             f"type after {WARMUP} warm-up ones; throughput: {CLIENTS} clients in {CLIENT_PROCESSES} processes "
+             f"pinging back to back, at most {PINGS_PER_CLIENT} pings each. Ratio > 1 means codette-lab is better (faster or more replies/s). "
+             f"{os.cpu_count()} CPU(s).", "",
+             "| measure | codette-lab | reference | ratio |", "| --- | ---: | ---: | ---: |"]
+    for label, key, kind in rows:
+        ratio = mine[key] / theirs[key] if kind == "rate" else theirs[key] / mine[key]
+        digits = 0 if kind == "rate" else 3
+        lines.append(f"| {label} | {mine[key]:.{digits}f} | {theirs[key]:.{digits}f} | {ratio:.2f}x |")
+    throughput_met = mine["throughput"] >= theirs["throughput"]
+    chat_met = mine["chat_p99"] < CHAT_P99_TARGET_MS
+    lines += ["", f"Targets: throughput at least the reference's: {'met' if throughput_met else 'missed'}; "
+                  f"chat p99 under {CHAT_P99_TARGET_MS:g} ms: {'met' if chat_met else 'missed'} "
+                  f"({mine['chat_p99']:.2f} ms)."]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(run())

@@ -1,0 +1,164 @@
+"""The :class:`Analyzer`: everything a sample rate needs, set up once, then any number of measurements.
+
+One call computes what several metrics share once: the mono mix and its STFT
+(spectral, transients), the K-weighted block series (all loudness figures).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from ..errors import RequestError
+from .bands import ALL_KINDS
+from .levels import measure_levels
+from .loudness import LoudnessMeter
+from .masking import overlap_metrics
+from .signal import as_channels, check_finite, check_sample_rate, mono_mix
+from .spectral import Spectrogram, SpectrumAnalyzer
+from .stereo import measure_stereo
+from .transients import TransientAnalyzer
+from .true_peak import TruePeakMeter
+
+
+class _Signal:
+    """One checked signal and the intermediate results its measurements share (computed on first use)."""
+
+    def __init__(self, analyzer: Analyzer, y: np.ndarray, *, name: str) -> None:
+        self.analyzer = analyzer
+        self.x = as_channels(y, name=name)
+        check_finite(self.x, name=name)
+
+    @cached_property
+    def mono(self) -> np.ndarray:
+        return mono_mix(self.x)
+
+    @cached_property
+    def spectrogram(self) -> Spectrogram:
+        return self.analyzer.spectrum.spectrogram(self.mono)
+
+
+class Analyzer:
+    """Filters, windows and filter banks for one sample rate, reused by every measurement.
+
+    Creating the first Analyzer imports scipy and librosa; ``measure`` is then
+    safe to call from several threads at once (nothing is mutated after set-up).
+    """
+
+    def __init__(self, sample_rate: float) -> None:
+        self.sample_rate = check_sample_rate(sample_rate, name="sample_rate")
+        self.loudness = LoudnessMeter(self.sample_rate)
+        self.true_peak = TruePeakMeter()
+        self.spectrum = SpectrumAnalyzer(self.sample_rate)
+        self.transients = TransientAnalyzer(self.sample_rate, n_fft=self.spectrum.n_fft)
+        self._kinds: dict[str, Callable[[_Signal], dict[str, Any]]] = {
+            "levels": lambda s: measure_levels(s.x, sr=self.sample_rate),
+            "true_peak": lambda s: self.true_peak.measure(s.x),
+            "loudness": lambda s: self.loudness.measure(s.x),
+            "spectral": lambda s: self.spectrum.measure(s.spectrogram),
+            "stereo": lambda s: measure_stereo(s.x),
+            "transients": lambda s: self.transients.measure(s.mono, s.spectrogram),
+        }
+
+    def measure(self, y: np.ndarray, *, kinds: Iterable[str] = ALL_KINDS) -> dict[str, Any]:
+        """The metrics of ``kinds`` for ``y`` ((n,) mono or (channels, n), float in -1..1).
+
+        Values are floats/ints, None where undefined (never NaN or infinity);
+        ``band_energy_db`` is a dict by band name.
+        """
+        handlers = [self._handler(kind) for kind in _kind_list(kinds)]
+        signal = _Signal(self, y, name="y")
+        metrics: dict[str, Any] = {}
+        for handler in handlers:
+            metrics.update(handler(signal))
+        return metrics
+
+    def measure_masking(self, y: np.ndarray, other: np.ndarray) -> dict[str, Any]:
+        """masking_overlap (0..1), masking_band_overlap {band: 0..1}, masked_band (name or None).
+
+        Both signals are compared over the length they share.
+        """
+        first, second = _Signal(self, y, name="y"), _Signal(self, other, name="other")
+        return overlap_metrics(
+            self.spectrum.band_power(first.spectrogram), self.spectrum.band_power(second.spectrogram)
+        )
+
+    def spectrum_curve(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return self.spectrum.curve(_Signal(self, y, name="y").spectrogram)
+
+    def loudness_curve(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return self.loudness.curve(_Signal(self, y, name="y").x)
+
+    def _handler(self, kind: str) -> Callable[[_Signal], dict[str, Any]]:
+        handler = self._kinds.get(kind)
+        if handler is None:
+            raise RequestError(f"Unknown measurement kind {kind!r}; available: {', '.join(ALL_KINDS)}")
+        return handler
+
+
+def _kind_list(kinds: Iterable[str]) -> list[str]:
+    if isinstance(kinds, str):
+        return [kinds]
+    return list(dict.fromkeys(kinds))
+
+
+_analyzers: dict[float, Analyzer] = {}
+_analyzers_lock = threading.Lock()
+
+
+def analyzer_for(sr: float) -> Analyzer:
+    """The shared Analyzer of a sample rate (created on first use)."""
+    rate = check_sample_rate(sr)
+    analyzer = _analyzers.get(rate)
+    if analyzer is None:
+        with _analyzers_lock:
+            analyzer = _analyzers.get(rate)
+            if analyzer is None:
+                analyzer = _analyzers[rate] = Analyzer(rate)
+    return analyzer
+
+
+def measure(y: np.ndarray, *, sr: float, kinds: Iterable[str] = ALL_KINDS) -> dict[str, Any]:
+    """Measure ``y`` at sample rate ``sr``: see :meth:`Analyzer.measure`. Reuses one Analyzer per rate."""
+    return analyzer_for(sr).measure(y, kinds=kinds)
+
+
+def measure_masking(y: np.ndarray, other: np.ndarray, *, sr: float) -> dict[str, Any]:
+    """How much ``y`` and ``other`` (same sample rate) compete for the same bands: see :meth:`Analyzer.measure_masking`."""
+    return analyzer_for(sr).measure_masking(y, other)
+
+
+def spectrum_curve(y: np.ndarray, *, sr: float) -> tuple[np.ndarray, np.ndarray]:
+    """(frequencies in Hz, mean level in dB relative to a full-scale sine, floored at -120 dB) for plots."""
+    return analyzer_for(sr).spectrum_curve(y)
+
+
+def loudness_curve(y: np.ndarray, *, sr: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(times in s, momentary LUFS, short-term LUFS) every 100 ms from 0.4 s on, floored at -120 LUFS.
+
+    Short-term values before 3 s cover the audio so far. Clips under 400 ms give empty arrays.
+    """
+    return analyzer_for(sr).loudness_curve(y)
+
+
+def waveform_envelope(y: np.ndarray, *, sr: float, points: int = 2000) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(times in s, minimum, maximum) over all channels in ``points`` equal slices, for drawing a waveform.
+
+    Clips with fewer samples than ``points`` give one slice per sample.
+    """
+    rate = check_sample_rate(sr)
+    if points < 1:
+        raise RequestError(f"waveform_envelope: points must be >= 1, got {points}")
+    x = as_channels(y)
+    check_finite(x)
+    length = x.shape[1]
+    slices = min(points, length)
+    edges = np.linspace(0, length, slices + 1).astype(np.int64)
+    low = np.minimum.reduceat(x, edges[:-1], axis=1).min(axis=0)
+    high = np.maximum.reduceat(x, edges[:-1], axis=1).max(axis=0)
+    times = (edges[:-1] + edges[1:]) / 2.0 / rate
+    return times, low, high

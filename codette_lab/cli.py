@@ -1,0 +1,156 @@
+"""The ``codette-lab`` command (also ``python -m codette_lab``).
+
+``codette-lab serve`` runs the standalone server until Ctrl-C or SIGTERM,
+then closes every connection with code 1001 and frees the port. Exit codes:
+0 after a clean stop, 1 when the server cannot listen, 2 for bad arguments
+(including a rule file that cannot be loaded).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from . import __version__
+from .errors import CodetteError, ServerError
+from .server import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_REQUEST_TIMEOUT, serve
+
+if TYPE_CHECKING:
+    from .engine import Engine
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+EXIT_OK, EXIT_SERVER_ERROR, EXIT_USAGE = 0, 1, 2
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds > 0, got {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="codette-lab", description="The Codette WebSocket server for DAWs (protocol on ws://HOST:PORT/ws)."
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    run = commands.add_parser("serve", help="run the standalone server until Ctrl-C or SIGTERM")
+    run.add_argument("--host", default=DEFAULT_HOST, help="interface to bind (default: %(default)s, this machine only)")
+    run.add_argument("--port", type=int, default=DEFAULT_PORT, help="TCP port (default: %(default)s; 0 picks a free one)")
+    run.add_argument("--rules", metavar="FILE", help="a rule file exported from a notebook (default: the built-in rules)")
+    run.add_argument(
+        "--audio-root",
+        metavar="DIR",
+        action="append",
+        default=[],
+        help="a folder whose audio files analyze requests may name (repeatable; default: the project's data/)",
+    )
+    run.add_argument(
+        "--allow-origin",
+        metavar="ORIGIN",
+        action="append",
+        default=[],
+        help="also accept WebSocket connections from web pages of this origin, e.g. https://daw.example "
+        "(repeatable; '*' accepts any; pages from localhost are always accepted)",
+    )
+    run.add_argument(
+        "--request-timeout",
+        metavar="S",
+        type=_positive_seconds,
+        default=DEFAULT_REQUEST_TIMEOUT,
+        help="time limit for one analysis or notebook-defined function (default: %(default)g s)",
+    )
+    run.add_argument("--log-level", default="INFO", type=str.upper, choices=LOG_LEVELS, help="default: %(default)s")
+    run.set_defaults(run=_serve_command)
+    return parser
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(level=level, format=LOG_FORMAT, stream=sys.stderr)
+    if level == "DEBUG":
+        logging.getLogger("codette_lab.server.websockets").setLevel(logging.DEBUG)
+
+
+def _event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's loop when it is installed (it comes with ``uvicorn[standard]``): about twice the
+    messages per second of the standard loop. None means asyncio's default loop."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
+
+
+class _UsageError(Exception):
+    """An argument that names something unusable (exit status 2)."""
+
+
+def _build_engine(args: argparse.Namespace) -> Engine:
+    """The engine the server answers with; a rule file that cannot be loaded is a usage error."""
+    from .engine import Engine
+    from .rules import RuleSet
+
+    rules = None
+    if args.rules is not None:
+        try:
+            rules = RuleSet.load(args.rules)
+        except (CodetteError, OSError, ValueError) as exc:
+            text = str(exc)
+            raise _UsageError(text if str(args.rules) in text else f"cannot load rules from {args.rules}: {text}") from exc
+    try:
+        return Engine(rules=rules, audio_roots=args.audio_root or None)
+    except CodetteError as exc:
+        raise _UsageError(str(exc)) from exc
+
+
+async def _serve_until_signalled(engine: Engine, args: argparse.Namespace) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    server = serve(
+        engine,
+        host=args.host,
+        port=args.port,
+        allowed_origins=args.allow_origin,
+        request_timeout=args.request_timeout,
+    )
+    async with server:
+        logging.getLogger("codette_lab.server").info("Health check at %s; Ctrl-C to stop", server.health_url)
+        await stop.wait()
+        logging.getLogger("codette_lab.server").info("Stopping: closing connections")
+
+
+def _serve_command(args: argparse.Namespace) -> int:
+    _configure_logging(args.log_level)
+    try:
+        engine = _build_engine(args)
+        with asyncio.Runner(loop_factory=_event_loop_factory()) as runner:
+            runner.run(_serve_until_signalled(engine, args))
+    except _UsageError as exc:
+        print(f"codette-lab serve: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except ServerError as exc:
+        print(f"codette-lab serve: error: {exc}", file=sys.stderr)
+        return EXIT_SERVER_ERROR
+    except KeyboardInterrupt:  # Ctrl-C before the server was listening: nothing to close
+        pass
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    command: Callable[[argparse.Namespace], int] = args.run
+    return command(args)

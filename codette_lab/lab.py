@@ -1,0 +1,481 @@
+"""The notebook facade: run the Codette server inside a Jupyter kernel and reshape it live.
+
+A :class:`Lab` owns one :class:`~codette_lab.engine.Engine` and serves it
+with a :class:`~codette_lab.server.BackgroundServer`, whose event loop runs
+on its own thread, so the server keeps answering while cells compute.
+Everything a cell changes (perspectives, analysis types, rules) lives in the
+engine's swappable tables, so a connected DAW's very next request sees it;
+nothing here reaches into the server's loop except through the server's
+thread-safe hand-offs.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from os import PathLike
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .analysis_types import Analysis, analyze, run_analysis
+from .chat import ChatReply
+from .engine import NOTEBOOK_SESSION, Engine
+from .errors import RequestError
+from .protocol import AnalyzeRequest, AudioData, Request, TrackData, replies
+from .registry import Entry, Registry
+from .rules import RuleSet
+from .server import BackgroundServer, ServerEvent
+
+if TYPE_CHECKING:
+    from .daw import SimulatedDAW
+    from .widgets import LabPanel
+
+#: How many server events :attr:`Lab.events` keeps (oldest dropped first).
+DEFAULT_EVENT_LIMIT = 500
+
+#: How many recent DAW analyze requests with audio the Lab keeps for the Analysis panel.
+RECENT_AUDIO_LIMIT = 5
+
+#: Sample rates whose analysis set-up :meth:`Lab.warm_up` prepares.
+WARM_UP_RATES = (44100, 48000)
+
+#: Event kinds that report a failure; their ``traceback`` is shown in the Monitor panel.
+ERROR_KINDS = frozenset({"error", "user_error"})
+
+UserFunction = Callable[..., Any]
+
+
+class EventLog:
+    """A bounded, thread-safe log of :class:`ServerEvent` (written on the server thread, read in cells).
+
+    Subscribers are called on the thread that appends (the server's): they must
+    return at once, so the widgets only schedule a refresh on the kernel's thread.
+    """
+
+    def __init__(self, *, limit: int = DEFAULT_EVENT_LIMIT) -> None:
+        self._events: deque[ServerEvent] = deque(maxlen=limit)
+        self._lock = threading.Lock()
+        self._subscribers: tuple[Callable[[ServerEvent], None], ...] = ()
+        self._count = 0
+
+    @property
+    def limit(self) -> int:
+        return self._events.maxlen or 0
+
+    @property
+    def total(self) -> int:
+        """How many events were ever appended (the log itself keeps the last ``limit``)."""
+        return self._count
+
+    def append(self, event: ServerEvent) -> None:
+        with self._lock:
+            self._events.append(event)
+            self._count += 1
+        for subscriber in self._subscribers:
+            subscriber(event)
+
+    def subscribe(self, callback: Callable[[ServerEvent], None]) -> None:
+        """Call ``callback(event)`` on every new event (on the appending thread; it must not block)."""
+        self._subscribers = (*self._subscribers, callback)
+
+    def unsubscribe(self, callback: Callable[[ServerEvent], None]) -> None:
+        self._subscribers = tuple(s for s in self._subscribers if s != callback)
+
+    def snapshot(self) -> list[ServerEvent]:
+        """The events kept, oldest first (a copy, safe to iterate while the server appends)."""
+        with self._lock:
+            return list(self._events)
+
+    def errors(self) -> list[ServerEvent]:
+        """The failures kept, oldest first: protocol errors and exceptions from notebook functions."""
+        return [event for event in self.snapshot() if event.kind in ERROR_KINDS]
+
+    def last_error(self) -> ServerEvent | None:
+        errors = self.errors()
+        return errors[-1] if errors else None
+
+    def of_kind(self, *kinds: str) -> list[ServerEvent]:
+        return [event for event in self.snapshot() if event.kind in kinds]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._events.clear()
+
+    def __iter__(self) -> Iterator[ServerEvent]:
+        return iter(self.snapshot())
+
+    def __len__(self) -> int:
+        return len(self._events)
+
+    def __repr__(self) -> str:
+        return f"EventLog({len(self)} of {self.total} events kept, {len(self.errors())} errors)"
+
+
+@dataclass(frozen=True)
+class RecentAudio:
+    """An ``analyze`` request a DAW sent with audio (samples or a file path), kept for the Analysis panel."""
+
+    request: AnalyzeRequest
+    session: str
+    received_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+
+    @property
+    def label(self) -> str:
+        track = self.request.track
+        source = "file" if self.request.audio.file_path else "samples"
+        return (
+            f"{self.received_at:%H:%M:%S} {self.session}: {track.track_name or track.track_id} "
+            f"({track.track_type or 'audio'}, {source})"
+        )
+
+
+class LabEngine(Engine):
+    """The engine a Lab serves: the standard one, remembering the last DAW requests that carried audio.
+
+    The Analysis panel offers them next to the files of ``data/``, so a
+    teacher can plot exactly what a student's DAW just sent.
+    """
+
+    def __init__(self, *, recent_limit: int = RECENT_AUDIO_LIMIT, **options: Any) -> None:
+        super().__init__(**options)
+        self._recent: deque[RecentAudio] = deque(maxlen=recent_limit)
+
+    def handle(
+        self, request: Request, *, session: str = NOTEBOOK_SESSION, active_connections: int = 0
+    ) -> replies.Message:
+        if isinstance(request, AnalyzeRequest) and request.audio.has_audio and session != NOTEBOOK_SESSION:
+            self._recent.append(RecentAudio(request, session))  # deque.append is atomic
+        return super().handle(request, session=session, active_connections=active_connections)
+
+    def recent_audio(self) -> list[RecentAudio]:
+        """The last DAW analyze requests with audio, newest first."""
+        return list(reversed(list(self._recent)))
+
+
+class Lab:
+    """The Codette server in a notebook: start it, then change how it answers while DAWs stay connected.
+
+    ``rules`` is a :class:`RuleSet`, a path to an exported rule file, or None
+    for the built-in rules; ``audio_roots`` are the folders an ``analyze``
+    request may read files from (default: the project's ``data/``);
+    ``request_timeout`` is the per-request time limit (seconds) for notebook
+    functions and audio analysis; ``allowed_origins`` widens the WebSocket
+    Origin check beyond localhost pages.
+    """
+
+    def __init__(
+        self,
+        port: int = 8000,
+        *,
+        host: str = "127.0.0.1",
+        rules: RuleSet | str | PathLike[str] | None = None,
+        audio_roots: Iterable[str | PathLike[str]] | None = None,
+        request_timeout: float = 5.0,
+        allowed_origins: Iterable[str] = (),
+        event_limit: int = DEFAULT_EVENT_LIMIT,
+        warm_up: bool = True,
+    ) -> None:
+        self.engine = LabEngine(rules=rules, audio_roots=audio_roots)
+        self.host = host
+        self.request_timeout = request_timeout
+        self.allowed_origins = tuple(allowed_origins)
+        self.events = EventLog(limit=event_limit)
+        self._port = port
+        self._warm_up_on_start = warm_up
+        self._warm_up: threading.Thread | None = None
+        self._server: BackgroundServer | None = None
+        self._daws: list[SimulatedDAW] = []
+        self._definition_listeners: tuple[Callable[[str, str], None], ...] = ()
+        self._builtins = {
+            "perspective": _entries(self.engine.perspectives),
+            "analysis type": _entries(self.engine.analysis_types),
+        }
+
+    # -- the server ---------------------------------------------------------------
+
+    def start(self) -> Lab:
+        """Start serving ``ws://host:port/ws``; returns as soon as the port listens.
+
+        Re-running the cell (or a new Lab on the same port) replaces the
+        server this kernel already runs there; connected DAWs reconnect to
+        the new one. A port held by another process raises PortInUseError.
+        """
+        if self._server is not None and self._server.running:
+            return self
+        server = BackgroundServer(
+            self.engine,
+            host=self.host,
+            port=self._port,
+            request_timeout=self.request_timeout,
+            allowed_origins=self.allowed_origins,
+        )
+        server.add_listener(self.events.append)
+        server.start()
+        self._server = server
+        if self._warm_up_on_start:
+            self.warm_up()
+        return self
+
+    def warm_up(self, *, wait: bool = False, timeout: float | None = None) -> None:
+        """Load the audio analysis stack (librosa, compiled kernels) on a background thread, once.
+
+        The first analysis of real audio in a fresh kernel pays a few seconds
+        of imports and compilation; doing it as soon as the server starts keeps
+        a DAW's first ``analyze`` from running into the request time limit.
+        ``start()`` calls this (unless ``warm_up=False``); ``wait=True`` blocks
+        until it is done.
+        """
+        if self._warm_up is None:
+            self._warm_up = threading.Thread(target=_warm_up_analysis, name="codette-warm-up", daemon=True)
+            self._warm_up.start()
+        if wait:
+            self._warm_up.join(timeout)
+
+    def stop(self) -> None:
+        """Close the simulated DAWs and every connection (1001) and free the port."""
+        for daw in self._daws:
+            daw.close()
+        self._daws.clear()
+        if self._server is not None:
+            self._server.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None and self._server.running
+
+    @property
+    def port(self) -> int:
+        """The port served (the one asked for, or the one the system chose for port 0)."""
+        return self._server.port if self._server is not None else self._port
+
+    @property
+    def url(self) -> str:
+        """``ws://host:port/ws``, where a DAW connects."""
+        return self._server.url if self._server is not None else f"ws://{self.host}:{self._port}/ws"
+
+    @property
+    def server(self) -> BackgroundServer:
+        if self._server is None:
+            raise RequestError("The Lab is not started: call lab.start() first")
+        return self._server
+
+    def connections(self) -> list[Any]:
+        """The connections open right now (empty when the server is not running)."""
+        return list(self._server.connections()) if self.running else []
+
+    @property
+    def active_connections(self) -> int:
+        return self._server.active_connections if self.running else 0
+
+    # -- what answers -------------------------------------------------------------
+
+    @property
+    def rules(self) -> RuleSet:
+        """The engine's tunable heuristics: ``lab.rules["vocal.highpass_hz"] = 100`` applies to the next request."""
+        return self.engine.rules
+
+    def perspective(
+        self,
+        name: str | UserFunction,
+        function: UserFunction | None = None,
+        *,
+        description: str = "",
+        aliases: Iterable[str] = (),
+    ) -> Any:
+        """Define (or redefine) a chat perspective; usable as ``@lab.perspective("name")``.
+
+        The function receives a ChatContext (``.message``, ``.perspective``,
+        ``.daw_context``, ``.memory``, ...) and returns a string, a dict with
+        ``response`` and ``confidence``, or a ChatReply. The next chat naming
+        it, from any connected DAW, is answered by it.
+        """
+        return self._define(self.engine.perspectives, name, function, description=description, aliases=aliases)
+
+    def analysis(
+        self,
+        name: str | UserFunction,
+        function: UserFunction | None = None,
+        *,
+        description: str = "",
+        aliases: Iterable[str] = (),
+    ) -> Any:
+        """Define (or redefine) an analysis type; usable as ``@lab.analysis("name")``.
+
+        The function receives a TrackRequest (``.track``, ``.levels``,
+        ``.samples`` and ``.sample_rate`` when audio was sent, ``.measure(...)``)
+        and returns an Analysis or a dict with any of ``insights``,
+        ``suggestions``, ``quality_score``, ``metrics``.
+        """
+        return self._define(self.engine.analysis_types, name, function, description=description, aliases=aliases)
+
+    def remove_perspective(self, name: str) -> None:
+        """Remove a notebook perspective; one that replaced a built-in gives the built-in back."""
+        self._remove(self.engine.perspectives, name)
+
+    def remove_analysis(self, name: str) -> None:
+        """Remove a notebook analysis type; one that replaced a built-in gives the built-in back."""
+        self._remove(self.engine.analysis_types, name)
+
+    def perspectives(self) -> list[str]:
+        return self.engine.perspectives.names()
+
+    def analysis_types(self) -> list[str]:
+        return self.engine.analysis_types.names()
+
+    def _define(
+        self,
+        registry: Registry,
+        name: str | UserFunction,
+        function: UserFunction | None,
+        *,
+        description: str,
+        aliases: Iterable[str],
+    ) -> Any:
+        if callable(name) and function is None:  # bare @lab.perspective
+            function, name = name, name.__name__
+        aliases = tuple(aliases)
+
+        def register(fn: UserFunction) -> UserFunction:
+            entry = registry.register(name, fn, description=description, aliases=aliases)
+            self._definitions_changed(registry.kind, entry.name)
+            return fn
+
+        return register(function) if function is not None else register
+
+    def _remove(self, registry: Registry, name: str) -> None:
+        entry = registry.resolve(name)
+        if entry.builtin:
+            raise RequestError(
+                f"{entry.label} is built in and cannot be removed; define a {registry.kind} "
+                f"named '{entry.name}' to replace it"
+            )
+        builtin = self._builtins[registry.kind].get(entry.name)
+        if builtin is None:
+            registry.unregister(entry.name)
+        else:
+            registry.register(
+                builtin.name,
+                builtin.function,
+                description=builtin.description,
+                aliases=builtin.aliases,
+                builtin=True,
+                **builtin.options,
+            )
+        self._definitions_changed(registry.kind, entry.name)
+
+    def add_definition_listener(self, callback: Callable[[str, str], None]) -> None:
+        """Call ``callback(kind, name)`` after a perspective or analysis type is defined or removed."""
+        self._definition_listeners = (*self._definition_listeners, callback)
+
+    def remove_definition_listener(self, callback: Callable[[str, str], None]) -> None:
+        self._definition_listeners = tuple(c for c in self._definition_listeners if c != callback)
+
+    def _definitions_changed(self, kind: str, name: str) -> None:
+        for callback in self._definition_listeners:
+            callback(kind, name)
+
+    # -- asking the engine directly (no socket) -------------------------------------
+
+    def chat(
+        self,
+        message: str,
+        *,
+        perspective: str | None = None,
+        daw_context: Mapping[str, Any] | None = None,
+    ) -> ChatReply:
+        """The answer a DAW would get to this chat, computed in this cell."""
+        return self.engine.chat(message, perspective=perspective, daw_context=daw_context)
+
+    def analyze(
+        self,
+        y: Any,
+        sr: float,
+        *,
+        kind: str = "quality",
+        track_type: str = "audio",
+        track_name: str | None = None,
+        **options: Any,
+    ) -> Analysis:
+        """Analyse an array ((n,) mono or (channels, n)) with this Lab's rules and analysis types.
+
+        The same as :func:`codette_lab.analyze`, but notebook-defined types and
+        tuned rules apply; ``options`` (``target``, ``other``, ...) are passed on.
+        """
+        return analyze(
+            y,
+            sr,
+            kind=kind,
+            track_type=track_type,
+            track_name=track_name,
+            rules=self.engine.rules,
+            analysis_types=self.engine.analysis_types,
+            **options,
+        )
+
+    def analyze_file(
+        self,
+        path: str | PathLike[str],
+        *,
+        kind: str = "quality",
+        track_type: str | None = None,
+        track_name: str | None = None,
+    ) -> Analysis:
+        """Analyse an audio file under the audio roots, exactly as a DAW's ``file_path`` request would be."""
+        name = track_name or Path(path).stem
+        request = AnalyzeRequest(
+            track=TrackData(track_id=name, track_name=name, track_type=track_type),
+            audio=AudioData(file_path=str(Path(path).resolve())),
+            analysis_type=kind,
+        )
+        return run_analysis(
+            request,
+            analysis_types=self.engine.analysis_types,
+            rules=self.engine.rules,
+            audio_roots=self.engine.audio_roots,
+        )
+
+    # -- clients and panels ---------------------------------------------------------
+
+    def simulate_daw(self, **options: Any) -> SimulatedDAW:
+        """A DAW simulator connected to this Lab (closed by :meth:`stop`); options go to SimulatedDAW."""
+        from .daw import SimulatedDAW
+
+        daw = SimulatedDAW(self.url, **options)
+        daw.connect()
+        self._daws.append(daw)
+        return daw
+
+    def simulate_class(self, *, students: int = 4, **options: Any) -> Any:
+        """Several student DAWs on this Lab at once (see :func:`codette_lab.daw.simulate_class`)."""
+        from .daw import simulate_class
+
+        return simulate_class(self.url, students=students, **options)
+
+    def panel(self) -> LabPanel:
+        """The ipywidgets UI: Chat, Monitor, Analysis and Rules tabs over this Lab."""
+        from .widgets import LabPanel
+
+        return LabPanel(self)
+
+    def __repr__(self) -> str:
+        state = f"serving {self.url}" if self.running else "stopped"
+        return (
+            f"Lab({state}, {self.active_connections} connections, "
+            f"{len(self.perspectives())} perspectives, {len(self.analysis_types())} analysis types)"
+        )
+
+
+def _warm_up_analysis() -> None:
+    """One small analysis per common sample rate: imports, compiles and caches what real requests need."""
+    import numpy as np
+
+    for rate in WARM_UP_RATES:
+        noise = np.random.default_rng(0).normal(0.0, 0.1, (2, rate)).astype(np.float32)
+        analyze(noise, rate, kind="quality")
+
+
+def _entries(registry: Registry) -> dict[str, Entry]:
+    return {entry.name: entry for entry in registry}

@@ -1,0 +1,240 @@
+"""Running the rules over a track's metrics: which fired, with which texts, and the score that follows.
+
+Metrics arrive nested (``band_energy_db: {sub_bass: ...}``) and are read
+flat (``band_energy_db.sub_bass``). A few metrics are derived here because
+they depend on the rule set itself (loudness against the chosen target, the
+levels-only loudness estimate); everything else is compared as measured.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .model import OPERATORS, SEVERITIES, Condition, Finding, LoudnessTarget, Rule
+from .templates import Template, lookup_in
+
+@dataclass(frozen=True)
+class Situation:
+    """Everything about a request that rules read besides the metrics."""
+
+    track_type: str
+    analysis_type: str
+    track_name: str | None
+    target: LoudnessTarget
+    other_track_name: str | None = None
+    other_track_type: str | None = None
+
+
+def flatten(metrics: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{"a": {"b": 1}}`` -> ``{"a.b": 1}``; non-finite numbers become None."""
+    flat: dict[str, Any] = {}
+    for key, value in metrics.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat.update(flatten(value, f"{name}."))
+        elif isinstance(value, float) and not math.isfinite(value):
+            flat[name] = None
+        else:
+            flat[name] = value
+    return flat
+
+
+def number(value: Any) -> float | None:
+    """A metric as a comparable float (True counts as 1), or None when it is not a finite number."""
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, (int, float)) and math.isfinite(value):
+        return float(value)
+    if hasattr(value, "item"):  # numpy scalars
+        return number(value.item())
+    return None
+
+
+# -- derived metrics: one function per family, each adding names to the flat metrics ----------------------
+
+
+def _dc_offset(flat: Mapping[str, Any], snapshot: Any, situation: Situation) -> dict[str, Any]:
+    dc = number(flat.get("dc_offset"))
+    return {"dc_offset_abs": abs(dc) if dc is not None else None}
+
+
+def _crest(flat: Mapping[str, Any], snapshot: Any, situation: Situation) -> dict[str, Any]:
+    if number(flat.get("crest_factor_db")) is not None:
+        return {}
+    peak, rms = number(flat.get("peak_dbfs")), number(flat.get("rms_dbfs"))
+    return {"crest_factor_db": peak - rms if peak is not None and rms is not None else None}
+
+
+def _loudness(flat: Mapping[str, Any], snapshot: Any, situation: Situation) -> dict[str, Any]:
+    measured, rms = number(flat.get("integrated_lufs")), number(flat.get("rms_dbfs"))
+    if measured is not None:
+        loudness, source = measured, snapshot.words("loudness_measured")
+    elif rms is not None:
+        loudness = rms + snapshot.values[snapshot.document.rms_to_lufs_parameter]
+        source = snapshot.words("loudness_estimated")
+    else:
+        return {"loudness_lufs": None, "loudness_source": None}
+    target = situation.target.lufs
+    return {
+        "loudness_lufs": loudness,
+        "loudness_source": source,
+        "loudness_above_target_lu": loudness - target,
+        "loudness_below_target_lu": target - loudness,
+    }
+
+
+def _ceiling(flat: Mapping[str, Any], snapshot: Any, situation: Situation) -> dict[str, Any]:
+    ceiling = situation.target.true_peak_dbtp
+    peak, true_peak = number(flat.get("peak_dbfs")), number(flat.get("true_peak_dbtp"))
+    return {
+        "peak_over_ceiling_db": peak - ceiling if peak is not None else None,
+        "true_peak_over_ceiling_db": true_peak - ceiling if true_peak is not None else None,
+    }
+
+
+DERIVATIONS: tuple[Callable[[Mapping[str, Any], Any, Situation], dict[str, Any]], ...] = (
+    _crest,
+    _dc_offset,
+    _loudness,
+    _ceiling,
+)
+
+
+def derive(flat: Mapping[str, Any], snapshot: Any, situation: Situation) -> dict[str, Any]:
+    """The flat metrics plus every derived one."""
+    result = dict(flat)
+    for derivation in DERIVATIONS:
+        result.update(derivation(result, snapshot, situation))
+    return result
+
+
+# -- the words around the numbers ----------------------------------------------------------------------------
+
+
+def _masking_context(flat: Mapping[str, Any], snapshot: Any, situation: Situation, track: str) -> dict[str, Any]:
+    other = situation.other_track_name or snapshot.words("unnamed_other_track")
+    band = snapshot.document.bands.get(flat.get("masked_band") or "")
+    context: dict[str, Any] = {"other_track": other, "other_track_type": situation.other_track_type}
+    if band is not None:
+        context.update(
+            band=band.name,
+            band_label=band.label,
+            band_low_hz=band.low_hz,
+            band_high_hz=band.high_hz,
+            band_centre_hz=band.centre_hz,
+        )
+    priority = snapshot.document.masking_priority
+    rank = {track_type: index for index, track_type in enumerate(priority)}
+    mine = rank.get(situation.track_type, len(priority))
+    theirs = rank.get(situation.other_track_type or "", len(priority))
+    cut_mine = mine > theirs
+    context.update(cut_track=track if cut_mine else other, keep_track=other if cut_mine else track)
+    return context
+
+
+def context_for(flat: Mapping[str, Any], snapshot: Any, situation: Situation) -> dict[str, Any]:
+    """Values templates can name besides metrics and parameters."""
+    track = situation.track_name or snapshot.words("unnamed_track")
+    target = situation.target
+    return {
+        "track": track,
+        "track_type": situation.track_type,
+        "analysis_type": situation.analysis_type,
+        "target_name": target.name,
+        "target_label": target.label,
+        "target_lufs": target.lufs,
+        "target_true_peak_dbtp": target.true_peak_dbtp,
+        **_masking_context(flat, snapshot, situation, track),
+    }
+
+
+def render(template: Template, lookup: Callable[[str], Any]) -> str:
+    """A template's text, starting with a capital letter (a track name may open the sentence)."""
+    text = template.render(lookup)
+    return text[:1].upper() + text[1:]
+
+
+# -- the rules themselves --------------------------------------------------------------------------------------
+
+
+def _threshold(condition: Condition, snapshot: Any, track_type: str) -> float:
+    if isinstance(condition.threshold, float):
+        return condition.threshold
+    return snapshot.values[snapshot.resolve(condition.threshold, track_type)]
+
+
+def _holds(condition: Condition, flat: Mapping[str, Any], snapshot: Any, track_type: str) -> tuple[bool, float | None, float]:
+    value = number(flat.get(condition.metric))
+    threshold = _threshold(condition, snapshot, track_type)
+    if value is None:
+        return False, None, threshold
+    return OPERATORS[condition.op](value, threshold), value, threshold
+
+
+def _fires(rule: Rule, flat: Mapping[str, Any], snapshot: Any, track_type: str) -> tuple[float, float] | None:
+    fired, value, threshold = _holds(rule.condition, flat, snapshot, track_type)
+    if not fired or not all(_holds(extra, flat, snapshot, track_type)[0] for extra in rule.when):
+        return None
+    assert value is not None
+    return value, threshold
+
+
+def evaluate(snapshot: Any, metrics: Mapping[str, Any], situation: Situation) -> list[Finding]:
+    """The findings of every rule that applies to the situation and fires, most serious first."""
+    flat = derive(flatten(metrics), snapshot, situation)
+    context = context_for(flat, snapshot, situation)
+    track_type = situation.track_type
+    fired: list[tuple[Rule, float, float]] = []
+    for rule in snapshot.document.rules:
+        if rule.applies(track_type=track_type, analysis_type=situation.analysis_type):
+            hit = _fires(rule, flat, snapshot, track_type)
+            if hit is not None:
+                fired.append((rule, *hit))
+    fired_ids = {rule.id for rule, _, _ in fired}
+    parameters = snapshot.lookup_for(track_type)
+    findings = []
+    for rule, value, threshold in fired:
+        if fired_ids.intersection(rule.suppressed_by):
+            continue
+        own = {
+            "value": value,
+            "threshold": threshold,
+            "over": value - threshold,
+            "under": threshold - value,
+            "metric": rule.condition.metric,
+        }
+        lookup = lookup_in(own, context, flat)
+        combined = _chain(lookup, parameters)
+        findings.append(
+            Finding(
+                rule_id=rule.id,
+                metric=rule.condition.metric,
+                value=value,
+                threshold=threshold,
+                severity=rule.severity,
+                problem=render(rule.problem, combined),
+                suggestion=render(rule.suggestion, combined),
+                penalty=rule.penalty,
+            )
+        )
+    order = {severity: index for index, severity in enumerate(reversed(SEVERITIES))}
+    return sorted(findings, key=lambda finding: order[finding.severity])
+
+
+def _chain(first: Callable[[str], Any], second: Callable[[str], Any]) -> Callable[[str], Any]:
+    def lookup(name: str) -> Any:
+        value = first(name)
+        return value if value is not None else second(name)
+
+    return lookup
+
+
+def score(findings: list[Finding]) -> float:
+    """1.0 with nothing found; each finding keeps ``1 - penalty`` of what is left."""
+    result = 1.0
+    for finding in findings:
+        result *= 1.0 - finding.penalty
+    return round(max(0.0, min(1.0, result)), 3)

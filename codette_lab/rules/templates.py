@@ -1,0 +1,79 @@
+"""Text templates of the rule set: ``"High-pass at {vocal.highpass_hz:.0f} Hz"``.
+
+Placeholders name a parameter (``vocal.highpass_hz``), the current track
+type's parameter (``type.highpass_hz``: the track type's own, else the
+``general`` one), a metric (``integrated_lufs``, ``band_energy_db.sub_bass``)
+or a value of the finding (``value``, ``threshold``, ``track``, ...), with an
+optional Python format spec. Templates are checked when the rule set loads,
+so a typo fails with the file and field named rather than at request time.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+#: Shown for a placeholder whose value is not known (a metric the request did not measure).
+MISSING = "n/a"
+
+_FORMATTER = string.Formatter()
+
+
+@dataclass(frozen=True)
+class Template:
+    """A parsed template: literal text and (placeholder name, format spec) pairs."""
+
+    source: str
+    parts: tuple[tuple[str, str | None, str], ...]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(name for _, name, _ in self.parts if name is not None)
+
+    def render(self, lookup: Callable[[str], Any]) -> str:
+        """The text with each placeholder replaced by ``lookup(name)`` formatted by its spec."""
+        pieces: list[str] = []
+        for literal, name, spec in self.parts:
+            pieces.append(literal)
+            if name is not None:
+                pieces.append(_format(lookup(name), spec))
+        return "".join(pieces)
+
+
+def _format(value: Any, spec: str) -> str:
+    if value is None:
+        return MISSING
+    if isinstance(value, float) and spec == "":
+        return f"{value:g}"
+    try:
+        return format(value, spec)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def parse_template(text: str, *, field: str, fail: Callable[[str, str], Exception]) -> Template:
+    """Parse ``text``; ``fail(field, problem)`` builds the error for bad syntax."""
+    try:
+        pieces = list(_FORMATTER.parse(text))
+    except ValueError as exc:
+        raise fail(field, f"a text template with balanced {{placeholders}} ({exc})") from None
+    parts: list[tuple[str, str | None, str]] = []
+    for literal, name, spec, conversion in pieces:
+        if name is not None and (not name or conversion or "[" in name or "{" in (spec or "")):
+            raise fail(field, f"placeholders like {{value:.1f}} (no positional, indexed or !conversion ones), got {text!r}")
+        parts.append((literal, name, spec or ""))
+    return Template(source=text, parts=tuple(parts))
+
+
+def lookup_in(*mappings: Mapping[str, Any]) -> Callable[[str], Any]:
+    """A lookup reading the first mapping that has the name."""
+
+    def lookup(name: str) -> Any:
+        for mapping in mappings:
+            if name in mapping:
+                return mapping[name]
+        return None
+
+    return lookup

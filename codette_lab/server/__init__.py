@@ -1,0 +1,26 @@
+"""The Codette WebSocket server: ``serve()`` on any asyncio loop, ``BackgroundServer`` inside a kernel.
+
+It only moves text between sockets and an :class:`~codette_lab.engine.Engine`;
+``/health`` answers JSON, other HTTP paths 404, and web pages from anywhere
+but localhost are refused unless allowed (see :mod:`.origins`).
+"""
+
+from .background import BackgroundServer, running_servers
+from .core import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_REQUEST_TIMEOUT, CodetteServer, serve
+from .events import EVENT_KINDS, ConnectionInfo, ServerEvent
+from .origins import OriginPolicy, is_local_origin
+
+__all__ = [
+    "DEFAULT_HOST",
+    "DEFAULT_PORT",
+    "DEFAULT_REQUEST_TIMEOUT",
+    "EVENT_KINDS",
+    "BackgroundServer",
+    "CodetteServer",
+    "ConnectionInfo",
+    "OriginPolicy",
+    "ServerEvent",
+    "is_local_origin",
+    "running_servers",
+    "serve",
+]

@@ -1,0 +1,38 @@
+"""``lab.panel()``: the four tabs in one ipywidgets Tab."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import ipywidgets as widgets
+
+from .analysis import AnalysisPanel
+from .chat import ChatPanel
+from .mainthread import MainThread
+from .monitor import MonitorPanel
+from .rules import RulesPanel
+
+if TYPE_CHECKING:
+    from ..lab import Lab
+
+
+class LabPanel(widgets.Tab):
+    """Chat, Monitor, Analysis and Rules over one Lab; each tab is also an attribute."""
+
+    def __init__(self, lab: Lab) -> None:
+        main = MainThread()  # built in a cell: the kernel's main thread
+        self.lab = lab
+        self.chat = ChatPanel(lab, main=main)
+        self.monitor = MonitorPanel(lab, main=main)
+        self.analysis = AnalysisPanel(lab, main=main)
+        self.rules = RulesPanel(lab, main=main)
+        super().__init__(
+            children=[self.chat, self.monitor, self.analysis, self.rules],
+            titles=("Chat", "Monitor", "Analysis", "Rules"),
+        )
+        self.add_class("codette-lab-panel")
+
+    def close(self) -> None:
+        for tab in self.children:
+            tab.close()
+        super().close()

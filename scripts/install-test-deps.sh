@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# What the tests need beyond the Python packages, installed only when missing (safe to re-run):
+#   - Debian's chromium, for the real-browser notebook test (Playwright drives /usr/bin/chromium;
+#     no browser build is downloaded);
+#   - Node.js (20.10+, for `node --experimental-websocket`) and the pinned TypeScript compiler
+#     in tests/node, for the test that runs the protocol document's TypeScript client.
+# System packages need root (as on CI); sudo is used when available otherwise.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then
+        "$@"
+    elif command -v sudo >/dev/null 2>&1; then
+        sudo "$@"
+    else
+        echo "install-test-deps: '$*' needs root; run this script as root or install the package yourself" >&2
+        exit 1
+    fi
+}
+
+missing_packages=()
+[ -x /usr/bin/chromium ] || missing_packages+=(chromium)
+command -v node >/dev/null 2>&1 || missing_packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing_packages+=(npm)
+if [ ${#missing_packages[@]} -gt 0 ]; then
+    echo "install-test-deps: installing ${missing_packages[*]} (apt)"
+    as_root apt-get update -q
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing_packages[@]}"
+fi
+
+node_version="$(node -p 'process.versions.node')"
+IFS=. read -r node_major node_minor _ <<<"$node_version"
+if [ "$node_major" -lt 20 ] || { [ "$node_major" -eq 20 ] && [ "$node_minor" -lt 10 ]; }; then
+    echo "install-test-deps: Node.js $node_version is too old: the TypeScript client test needs 20.10 or later" \
+         "(node --experimental-websocket); install a newer nodejs package" >&2
+    exit 1
+fi
+
+# npm ci only when the installed tree is missing or older than the lock file.
+stamp=tests/node/node_modules/.package-lock.json
+if [ ! -f "$stamp" ] || [ tests/node/package-lock.json -nt "$stamp" ]; then
+    echo "install-test-deps: npm ci in tests/node"
+    (cd tests/node && npm ci --no-audit --no-fund --loglevel=error)
+fi
+echo "install-test-deps: chromium $(/usr/bin/chromium --version 2>/dev/null | awk '{print $2}'), node $node_version," \
+     "typescript $(node -p 'require("./tests/node/node_modules/typescript/package.json").version')"

@@ -1,0 +1,101 @@
+"""Fixtures shared by every test file.
+
+- ``repo_root``: the repository's root folder.
+- ``free_port``: a TCP port free on 127.0.0.1 right now.
+- ``engine``: a fresh :class:`codette_lab.engine.Engine`.
+- ``server``: a BackgroundServer for ``engine`` on 127.0.0.1 (free port), stopped after the test.
+- ``ws_client``: ``ws_client(url=None, *, origin=None)`` connects a :class:`WsClient` to ``url``
+  (default: the ``server`` fixture), having read the welcome; every client is closed after the test.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import pytest
+from websockets.sync.client import ClientConnection, connect
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+class WsClient:
+    """A blocking WebSocket client that speaks JSON: ``client.ask({"type": "ping"})["type"] == "pong"``."""
+
+    def __init__(self, url: str, *, origin: str | None = None, timeout: float = 10.0) -> None:
+        self.timeout = timeout
+        self._exit = ExitStack()
+        self.socket: ClientConnection = self._exit.enter_context(
+            connect(url, origin=origin, open_timeout=timeout, max_size=None)
+        )
+        self.welcome = self.recv()
+
+    def send(self, message: dict[str, Any] | str | bytes) -> None:
+        """A dict is sent as JSON text; a str or bytes frame is sent as it is."""
+        self.socket.send(json.dumps(message) if isinstance(message, dict) else message)
+
+    def recv(self) -> dict[str, Any]:
+        return json.loads(self.socket.recv(timeout=self.timeout))
+
+    def ask(self, message: dict[str, Any] | str | bytes) -> dict[str, Any]:
+        self.send(message)
+        return self.recv()
+
+    def close(self) -> None:
+        self._exit.close()
+
+    @property
+    def close_code(self) -> int | None:
+        return self.socket.close_code
+
+    def __enter__(self) -> WsClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return REPO_ROOT
+
+
+@pytest.fixture
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def engine():
+    from codette_lab.engine import Engine
+
+    return Engine()
+
+
+@pytest.fixture
+def server(engine):
+    from codette_lab.server import BackgroundServer
+
+    background = BackgroundServer(engine, host="127.0.0.1", port=0).start()
+    yield background
+    background.stop()
+
+
+@pytest.fixture
+def ws_client(request: pytest.FixtureRequest) -> Iterator[Callable[..., WsClient]]:
+    clients: list[WsClient] = []
+
+    def connect_client(url: str | None = None, *, origin: str | None = None) -> WsClient:
+        client = WsClient(url or request.getfixturevalue("server").url, origin=origin)
+        clients.append(client)
+        return client
+
+    yield connect_client
+    for client in clients:
+        client.close()

@@ -1,0 +1,155 @@
+"""The quickstart in a real JupyterLab, driven through a real Chromium: run it, see the panel, chat from it.
+
+JupyterLab runs headless on a free port with a token, in throw-away config,
+data, runtime, settings and workspace folders. Its settings are pinned by
+``tests/jupyter_config/lab-settings/overrides.json``: in particular
+``commsOverSubshells`` is ``disabled``, so widget messages are handled on the
+kernel's main shell in order, run after run (JupyterLab 4.4+ would otherwise
+send them to a subshell per comm target, concurrently with the cells).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
+
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+LAB_SETTINGS = Path(__file__).resolve().parent / "jupyter_config" / "lab-settings"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+QUESTION = "How should I compress the bass guitar?"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_until_up(url: str, process: subprocess.Popen, log: Path, *, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"JupyterLab exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.25)
+    raise AssertionError(f"JupyterLab did not answer {url} within {timeout:g} s:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture
+def jupyterlab(tmp_path: Path) -> Iterator[str]:
+    """A JupyterLab serving a copy of the quickstart; yields the URL that opens it (token included)."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing: run scripts/install-test-deps.sh (Debian package 'chromium')")
+    root = tmp_path / "root"
+    root.mkdir()
+    shutil.copy(REPO / "notebooks" / "01_quickstart.ipynb", root)
+    kernel_dir = tmp_path / "data" / "kernels" / "python3"
+    kernel_dir.mkdir(parents=True)
+    (kernel_dir / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "Python 3 (ipykernel)",
+                "language": "python",
+                "env": {"PYTHONPATH": str(REPO)},
+            }
+        )
+    )
+    port, token = _free_port(), secrets.token_hex(16)
+    env = {
+        **os.environ,
+        "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
+        "JUPYTER_DATA_DIR": str(tmp_path / "data"),
+        "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+        "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "user-settings"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces"),
+        "CODETTE_PORT": str(_free_port()),
+    }
+    log = tmp_path / "jupyterlab.log"
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [
+                sys.executable, "-m", "jupyterlab", "--no-browser",
+                "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+                f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+                f"--LabApp.app_settings_dir={LAB_SETTINGS}", "--LabApp.news_url=None", "--expose-app-in-browser",
+                "--LabApp.extension_manager=readonly", *(["--allow-root"] if os.geteuid() == 0 else []),
+            ],
+            env=env, cwd=root, stdout=output, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        _wait_until_up(f"http://127.0.0.1:{port}/api/status?token={token}", process, log)
+        yield f"http://127.0.0.1:{port}/lab/tree/01_quickstart.ipynb?token={token}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def test_quickstart_runs_in_jupyterlab_and_the_chat_tab_answers(jupyterlab: str, tmp_path: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1100})
+            page.goto(jupyterlab)
+            page.wait_for_function(
+                "() => window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel != null",
+                timeout=90_000,
+            )
+            page.evaluate(
+                """async () => {
+                    const notebook = window.jupyterapp.shell.currentWidget;
+                    await notebook.sessionContext.ready;
+                    await window.jupyterapp.commands.execute('notebook:run-all-cells');
+                }"""
+            )
+            panel = page.locator(".codette-lab-panel").first
+            expect(panel).to_be_visible(timeout=120_000)
+            expect(panel.get_by_role("tab", name="Monitor")).to_be_visible()
+            expect(panel.get_by_role("tab", name="Rules")).to_be_visible()
+
+            panel.locator(".codette-chat-message textarea").fill(QUESTION)
+            panel.locator(".codette-chat-send").click()
+            transcript = panel.locator(".codette-chat-transcript")
+            expect(transcript).to_contain_text(QUESTION, timeout=120_000)
+            expect(transcript).to_contain_text("confidence")
+            answer = transcript.inner_text()
+            assert "compress" in answer.lower() and "Error" not in answer
+
+            panel.scroll_into_view_if_needed()
+            shot = tmp_path / "quickstart_panel.png"
+            panel.screenshot(path=str(shot))
+            assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        finally:
+            browser.close()

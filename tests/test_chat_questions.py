@@ -1,0 +1,138 @@
+"""A table of real mixing questions: each answer must contain the concepts a mixing engineer would expect.
+
+Concepts are plain substrings (case-insensitive), ``re:`` patterns, or tuples
+of alternatives of which one must appear.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from codette_lab.chat import answer_chat, builtin_perspectives
+from codette_lab.knowledge import KnowledgeBase
+from codette_lab.memory import ConversationMemory
+from codette_lab.protocol import ChatRequest
+
+HZ = r"re:\d+(\.\d+)?(-\d+(\.\d+)?)? ?Hz"
+KHZ = r"re:\d+(\.\d+)?(-\d+(\.\d+)?)? ?kHz"
+MS = r"re:\d+(-\d+)? ?ms"
+RATIO = r"re:\d+(\.\d+)?:1"
+
+QUESTIONS: list[tuple[str, tuple[object, ...]]] = [
+    # vocals
+    ("How do I get rid of low rumble on my vocal?", ("high-pass", HZ)),
+    ("How should I compress vocals?", (RATIO, "attack", MS)),
+    ("How do I tame sibilance on the lead vocal?", ("de-ess", "5", KHZ)),
+    ("Where is the presence range for a vocal?", ("presence", "3-5 kHz")),
+    ("My vocal sounds muddy, what frequencies should I cut?", ("mud", "200-400 Hz")),
+    ("How much pre-delay should the vocal reverb have?", ("pre-delay", MS)),
+    ("How do I mix backing vocals so they don't clutter the lead?", (("pan", "wide"), HZ)),
+    ("How do I ride the vocal level with automation?", (("ride", "automat"), "dB")),
+    # drums
+    ("How do I EQ a kick drum?", ("kick", HZ, "click")),
+    ("What compressor settings for a kick?", (RATIO, "attack", MS)),
+    ("How do I make my snare crack?", ("snare", KHZ)),
+    ("How do I get rid of snare ring?", ("ring", "cut")),
+    ("How should I process toms?", ("toms", ("gate", "silence"))),
+    ("My cymbals sound harsh", ("harsh", "2-4 kHz")),
+    ("Where should I high-pass the overheads?", ("overheads", "150-400 Hz")),
+    ("How do I make the whole drum kit punchier?", (("drum bus", "parallel"), RATIO)),
+    # bass and low end
+    ("How do I make the kick and bass work together?", ("kick", "bass", HZ)),
+    ("How do I set up sidechain compression on the bass?", ("side-chain", "release", MS)),
+    ("How should I compress bass guitar?", ("bass", RATIO, MS)),
+    ("Why can't I hear the bass on small speakers?", ("small speakers", ("harmonic", "saturation"))),
+    ("How do I manage sub bass in my mix?", ("mono", HZ)),
+    # guitars, keys, synths
+    ("How do I EQ electric guitars?", ("guitar", "80-120 Hz", KHZ)),
+    ("How should I pan double tracked guitars?", ("hard left and right",)),
+    ("My acoustic guitar sounds boomy", ("acoustic", "150-250 Hz")),
+    ("How do I mix piano in a band?", ("piano", HZ)),
+    ("How should I treat a Rhodes electric piano?", (("tremolo", "chorus"),)),
+    ("Synth pads are cluttering my mix", ("pad", "high-pass")),
+    ("How do I make a synth lead cut through without being harsh?", ("synth", ("low-pass", "2-5 kHz"))),
+    # EQ
+    ("Should I cut narrow or boost wide with EQ?", ("Q", "cut", "boost")),
+    ("Which frequency range makes a mix sound boxy?", ("boxi", HZ)),
+    ("My whole mix sounds harsh and tiring", ("harsh", ("2-5 kHz", "2 and 5 kHz"))),
+    ("When should I use a dynamic EQ?", ("dynamic EQ", "threshold")),
+    # compression, dynamics, effects
+    ("What attack and release times should I use on a compressor?", ("attack", "release", MS)),
+    ("What compression ratio should I use?", ("ratio", RATIO)),
+    ("What is parallel compression?", ("parallel", "blend")),
+    ("How do I glue the mix bus with compression?", ("2:1", "glue")),
+    ("How should I set my limiter?", ("ceiling", "-1 dBTP")),
+    ("How do I add warmth with saturation?", ("harmonics",)),
+    ("What gate settings for toms?", ("hold", "release", MS)),
+    # reverb and delay
+    ("What delay time is a dotted eighth at 120 bpm?", ("375 ms",)),
+    ("Which reverb should I use on drums?", ("room",)),
+    ("How do I stop the reverb making my mix muddy?", ("high-pass", HZ)),
+    ("How do I get a slapback echo?", ("slapback", MS)),
+    # stereo
+    ("How should I pan my mix?", ("centre", "pan law")),
+    ("How can I make my mix wider?", (("mid/side", "width"), "mono")),
+    ("Will my mix hold up in mono?", ("mono", "correlation")),
+    ("My drums sound hollow and thin, could it be phase?", ("polarity",)),
+    # mastering and loudness
+    ("What loudness should I master to for Spotify?", ("-14 LUFS", "-1 dBTP")),
+    ("What is the EBU R128 broadcast loudness target?", ("-23 LUFS",)),
+    ("How loud should a podcast be?", ("-16 LUFS",)),
+    ("What's a good mastering chain?", ("limiter", "dBTP")),
+    ("Should I dither when exporting?", ("dither", "16-bit")),
+    # gain staging, arrangement, monitoring, workflow, troubleshooting
+    ("What is gain staging?", ("-18 dBFS",)),
+    ("How much headroom should I leave on the mix bus?", ("headroom", "dBFS")),
+    ("Two instruments are masking each other, what do I do?", ("mask", ("cut", "carve"))),
+    ("My arrangement feels too busy", (("mute", "parts"),)),
+    ("How loud should I monitor when mixing?", ("dB SPL", "79-85")),
+    ("How do I use reference tracks?", ("reference", "loudness")),
+    ("How do I set up a mix template?", ("template", "bus")),
+    ("How should I name and colour my tracks?", ("name", "colour")),
+    ("How often should I take breaks to avoid ear fatigue?", ("break", "minute")),
+    ("There's a 60 Hz hum on my guitar recording", ("hum", "notch")),
+    ("I get crackles and dropouts during playback", ("buffer",)),
+    ("In what order should I work on a mix?", ("balance", "automation")),
+]
+
+
+def mentions(text: str, concept: object) -> bool:
+    if isinstance(concept, tuple):
+        return any(mentions(text, alternative) for alternative in concept)
+    assert isinstance(concept, str)
+    if concept.startswith("re:"):
+        return re.search(concept[3:], text) is not None
+    return concept.lower() in text.lower()
+
+
+@pytest.fixture(scope="module")
+def ask():
+    knowledge = KnowledgeBase.builtin()
+    perspectives = builtin_perspectives()
+
+    def ask(message: str, perspective: str | None = None):
+        request = ChatRequest(message=message, perspective=perspective)
+        memory = ConversationMemory(limit=10)
+        return answer_chat(request, session="q", perspectives=perspectives, knowledge=knowledge, memory=memory)
+
+    return ask
+
+
+def test_the_table_spans_every_topic_of_the_knowledge_base():
+    assert len(QUESTIONS) >= 40
+    knowledge = KnowledgeBase.builtin()
+    answered_topics = {
+        knowledge.search(question).best.entry.topic for question, _ in QUESTIONS if knowledge.search(question).best
+    }
+    assert answered_topics == set(knowledge.topics)
+
+
+@pytest.mark.parametrize(("question", "concepts"), QUESTIONS, ids=[q for q, _ in QUESTIONS])
+def test_answer_contains_the_expected_concepts(ask, question, concepts):
+    reply = ask(question)
+    missing = [concept for concept in concepts if not mentions(reply.response, concept)]
+    assert not missing, f"{question!r} -> {reply.response!r} lacks {missing}"
+    assert reply.confidence >= 0.5, f"{question!r} matched weakly ({reply.confidence}): {reply.topics}"
+    assert reply.perspective == "mix_engineering"

@@ -1,0 +1,272 @@
+"""The Lab inside a real Jupyter kernel, driven through jupyter_client as a notebook front end would.
+
+A DAW stand-in (a plain ``websockets`` client in this test process) talks to
+the server the kernel runs, while cells are executed in that kernel.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_client.manager import KernelManager
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import ClientConnection, connect
+
+pytestmark = [pytest.mark.kernel, pytest.mark.timeout(180)]
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+class NotebookKernel:
+    """A python3 kernel of this venv (explicit command, so no other Python's ipykernel is used)."""
+
+    def __init__(self, spec_dir: Path) -> None:
+        kernel_dir = spec_dir / "kernels" / "python3"
+        kernel_dir.mkdir(parents=True, exist_ok=True)
+        spec = {
+            "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+            "display_name": "codette_lab test kernel",
+            "language": "python",
+            "env": {"PYTHONPATH": str(REPO)},
+        }
+        (kernel_dir / "kernel.json").write_text(json.dumps(spec))
+        specs = KernelSpecManager(kernel_dirs=[str(spec_dir / "kernels")])
+        self.manager = KernelManager(kernel_name="python3", kernel_spec_manager=specs)
+        self.manager.start_kernel(cwd=str(REPO))
+        self.client = self.manager.blocking_client()
+        self.client.start_channels()
+        self.client.wait_for_ready(timeout=60)
+
+    def run(self, code: str, *, timeout: float = 60) -> str:
+        """Execute a cell; return what it printed. A cell that raises fails the test with its traceback."""
+        printed: list[str] = []
+        errors: list[str] = []
+
+        def on_output(message: dict) -> None:
+            kind, content = message["msg_type"], message["content"]
+            if kind == "stream":
+                printed.append(content["text"])
+            elif kind == "error":
+                errors.append("\n".join(content["traceback"]))
+
+        reply = self.client.execute_interactive(textwrap.dedent(code), timeout=timeout, output_hook=on_output)
+        if reply["content"]["status"] != "ok" or errors:
+            raise AssertionError(f"cell failed:\n{code}\n" + "\n".join(errors))
+        return "".join(printed)
+
+    def value(self, expression: str) -> object:
+        """The JSON value of an expression evaluated in the kernel."""
+        return json.loads(self.run(f"import json as _json; print(_json.dumps({expression}))"))
+
+    def submit(self, code: str) -> str:
+        """Start a cell without waiting for it; returns its message id."""
+        return self.client.execute(textwrap.dedent(code))
+
+    def finished(self, msg_id: str) -> bool:
+        """True once the shell reply to ``msg_id`` has come back (non-blocking)."""
+        while self.client.shell_channel.msg_ready():
+            reply = self.client.get_shell_msg(timeout=1)
+            if reply["parent_header"].get("msg_id") == msg_id:
+                return True
+        return False
+
+    def shutdown(self) -> None:
+        self.client.stop_channels()
+        self.manager.shutdown_kernel(now=False)
+
+
+class Daw:
+    """A protocol client standing in for a DAW (each call: one request, one reply)."""
+
+    def __init__(self, url: str) -> None:
+        self.socket: ClientConnection = connect(url, open_timeout=10)
+        self.welcome = json.loads(self.socket.recv(timeout=10))
+
+    def ask(self, message: dict) -> dict:
+        self.socket.send(json.dumps(message))
+        return json.loads(self.socket.recv(timeout=30))
+
+    def close(self) -> None:
+        self.socket.close()
+
+
+def free_tcp_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_cell(port: int) -> str:
+    return f"""
+        from codette_lab import Lab
+        lab = Lab(port={port})
+        lab.start()
+        print(lab.url)
+    """
+
+
+@pytest.fixture(scope="module")
+def kernel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NotebookKernel]:
+    kernel = NotebookKernel(tmp_path_factory.mktemp("kernelspec"))
+    yield kernel
+    kernel.shutdown()
+
+
+@pytest.fixture(scope="module")
+def lab_url(kernel: NotebookKernel) -> str:
+    return kernel.run(start_cell(free_tcp_port())).strip()
+
+
+@pytest.fixture
+def daw(lab_url: str) -> Iterator[Daw]:
+    client = Daw(lab_url)
+    yield client
+    client.close()
+
+
+def test_start_cell_serves_the_protocol(daw: Daw) -> None:
+    assert daw.welcome["type"] == "connection"
+    assert daw.ask({"type": "ping"})["type"] == "pong"
+    assert daw.ask({"type": "chat", "message": "How do I EQ a vocal?"})["type"] == "chat_response"
+
+
+def test_pongs_keep_coming_while_a_cell_computes_in_pure_python(kernel: NotebookKernel, daw: Daw) -> None:
+    busy = kernel.submit(
+        """
+        import time
+        _end = time.perf_counter() + 3
+        _n = 0
+        while time.perf_counter() < _end:
+            _n += 1
+        """
+    )
+    pongs_while_busy = 0
+    while not kernel.finished(busy):
+        reply = daw.ask({"type": "ping"})
+        assert reply["type"] == "pong"
+        pongs_while_busy += 1
+    assert pongs_while_busy >= 10
+    assert kernel.value("_n > 0") is True
+
+
+def test_rerunning_the_start_cell_replaces_the_server_and_the_daw_reconnects(
+    kernel: NotebookKernel, lab_url: str
+) -> None:
+    first = Daw(lab_url)
+    assert first.ask({"type": "ping"})["type"] == "pong"
+    port = int(lab_url.rsplit(":", 1)[1].split("/")[0])
+
+    assert kernel.run(start_cell(port)).strip() == lab_url
+
+    with pytest.raises(ConnectionClosed) as closed:
+        first.socket.recv(timeout=10)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1001
+    again = Daw(lab_url)
+    assert again.ask({"type": "ping"})["type"] == "pong"
+    assert kernel.value("lab.active_connections") == 1
+    again.close()
+
+
+def test_a_perspective_defined_later_answers_the_connected_daws_next_chat(
+    kernel: NotebookKernel, daw: Daw
+) -> None:
+    chat = {"type": "chat", "message": "What about the snare?", "perspective": "drum_coach"}
+    assert "Unknown perspective: 'drum_coach'" in daw.ask(chat)["message"]
+
+    kernel.run(
+        """
+        @lab.perspective("drum_coach")
+        def drum_coach(request):
+            return f"Coach says: tune the drum first ({request.message})"
+        """
+    )
+    reply = daw.ask(chat)
+    assert reply["type"] == "chat_response"
+    assert reply["response"] == "Coach says: tune the drum first (What about the snare?)"
+
+    kernel.run(
+        """
+        @lab.perspective("drum_coach")
+        def drum_coach(request):
+            return {"response": "Coach v2: gate the toms", "confidence": 0.4}
+        """
+    )
+    reply = daw.ask(chat)
+    assert (reply["response"], reply["confidence"]) == ("Coach v2: gate the toms", 0.4)
+
+
+def test_an_analysis_type_defined_later_answers_the_connected_daw(kernel: NotebookKernel, daw: Daw) -> None:
+    request = {
+        "type": "analyze",
+        "track_data": {"track_id": "t7", "track_name": "Kick", "track_type": "drums"},
+        "audio_data": {"peak_level": -3.0, "rms_level": -15.0, "duration": 10.0, "sample_rate": 48000},
+        "analysis_type": "punch",
+    }
+    assert "Unknown analysis type: 'punch'" in daw.ask(request)["message"]
+
+    kernel.run(
+        """
+        @lab.analysis("punch")
+        def punch(request):
+            crest = request.levels.peak_dbfs - request.levels.rms_dbfs
+            return {
+                "insights": f"{request.track.track_name}: crest {crest:.1f} dB",
+                "suggestions": ["Try a slower attack to let the transient through"],
+                "quality_score": 0.5,
+                "metrics": {"crest_factor_db": crest},
+            }
+        """
+    )
+    reply = daw.ask(request)
+    assert reply["type"] == "analysis_response", reply
+    assert reply["trackId"] == "t7"
+    analysis = reply["analysis"]
+    assert analysis["analysis_type"] == "punch"
+    assert analysis["codette_insights"] == "Kick: crest 12.0 dB"
+    assert analysis["mixing_suggestions"] == ["Try a slower attack to let the transient through"]
+    assert analysis["quality_score"] == 0.5
+
+
+def test_a_broken_perspective_gives_an_error_naming_it_and_its_traceback_in_lab_events(
+    kernel: NotebookKernel, daw: Daw
+) -> None:
+    kernel.run(
+        """
+        @lab.perspective("broken")
+        def broken_coach(request):
+            levels = {}
+            return levels["vocal"]
+        """
+    )
+    reply = daw.ask({"type": "chat", "message": "help", "perspective": "broken"})
+    assert reply["type"] == "error"
+    assert "broken_coach" in reply["message"] and "KeyError" in reply["message"]
+    assert daw.ask({"type": "ping"})["type"] == "pong"
+
+    traceback = kernel.value("lab.events.last_error().traceback")
+    assert "Traceback" in traceback and 'return levels["vocal"]' in traceback
+
+
+def test_kernel_shutdown_frees_the_port(tmp_path: Path) -> None:
+    port = free_tcp_port()
+    kernel = NotebookKernel(tmp_path)
+    try:
+        url = kernel.run(start_cell(port)).strip()
+        daw = Daw(url)
+        assert daw.ask({"type": "ping"})["type"] == "pong"
+    finally:
+        kernel.shutdown()
+    assert not kernel.manager.is_alive()
+    with pytest.raises(ConnectionClosed):
+        daw.socket.recv(timeout=10)
+    with socket.socket() as again:  # as a new server would: only a listening socket could refuse this
+        again.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        again.bind(("127.0.0.1", port))
+        again.listen()

@@ -1,0 +1,164 @@
+"""The Lab facade in this process: start/stop/replace, live definitions, direct calls, the event log."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from codette_lab import Lab
+from codette_lab.errors import PortInUseError, RequestError, UserCodeError
+from codette_lab.lab import EventLog
+from codette_lab.server import ServerEvent
+
+
+@pytest.fixture
+def lab(free_port: int):
+    lab = Lab(port=free_port, request_timeout=10.0).start()
+    yield lab
+    lab.stop()
+
+
+def test_start_serves_and_stop_frees_the_port(free_port: int, ws_client) -> None:
+    lab = Lab(port=free_port)
+    assert lab.start() is lab and lab.running
+    assert lab.url == f"ws://127.0.0.1:{free_port}/ws"
+    client = ws_client(lab.url)
+    assert client.ask({"type": "status"})["active_connections"] == 1
+    lab.stop()
+    assert not lab.running
+    with socket.socket() as again:
+        again.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        again.bind(("127.0.0.1", free_port))
+
+
+def test_a_new_lab_on_the_same_port_replaces_the_old_one(free_port: int, ws_client) -> None:
+    first = Lab(port=free_port).start()
+    second = Lab(port=free_port).start()
+    try:
+        assert not first.running and second.running
+        second.perspective("only_in_second", lambda context: "second")
+        reply = ws_client(second.url).ask({"type": "chat", "message": "hi", "perspective": "only_in_second"})
+        assert reply["response"] == "second"
+    finally:
+        second.stop()
+
+
+def test_a_port_held_elsewhere_gives_a_clear_error(free_port: int) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", free_port))
+        holder.listen()
+        with pytest.raises(PortInUseError, match=str(free_port)):
+            Lab(port=free_port).start()
+
+
+def test_perspective_forms_and_live_replacement(lab: Lab, ws_client) -> None:
+    client = ws_client(lab.url)
+
+    @lab.perspective("coach")
+    def coach(context):
+        return f"v1 {context.message}"
+
+    def ask() -> dict:
+        return client.ask({"type": "chat", "message": "kick?", "perspective": "coach"})
+
+    assert ask()["response"] == "v1 kick?"
+    lab.perspective("coach", lambda context: {"response": "v2", "confidence": 0.3})
+    assert (ask()["response"], ask()["confidence"]) == ("v2", 0.3)
+
+    @lab.perspective
+    def bare_name(context):
+        return "named after the function"
+
+    assert "bare_name" in lab.perspectives()
+    assert coach(SimpleNamespace(message="m")) == "v1 m"  # the decorator hands the function back unchanged
+
+
+def test_removing_a_perspective_restores_the_builtin_it_replaced(lab: Lab) -> None:
+    builtin_answer = lab.chat("How do I compress a vocal?").response
+    lab.perspective("mix_engineering", lambda context: "class rules")
+    assert lab.chat("How do I compress a vocal?").response == "class rules"
+    lab.remove_perspective("mix_engineering")
+    assert lab.chat("How do I compress a vocal?").response == builtin_answer
+
+    lab.perspective("temporary", lambda context: "soon gone")
+    lab.remove_perspective("temporary")
+    assert "temporary" not in lab.perspectives()
+    with pytest.raises(RequestError, match="built in"):
+        lab.remove_perspective("audio_theory")
+
+
+def test_analysis_type_defined_in_python_answers_direct_calls(lab: Lab) -> None:
+    @lab.analysis("loudest")
+    def loudest(request):
+        peak = float(np.max(np.abs(request.samples)))
+        return {"insights": f"peak {peak:.2f}", "metrics": {"peak_linear": peak}, "quality_score": 0.7}
+
+    sr = 22050
+    y = 0.5 * np.sin(2 * np.pi * 440 * np.arange(sr) / sr)
+    result = lab.analyze(y, sr, kind="loudest")
+    assert result.insights == "peak 0.50"
+    assert result.quality_score == 0.7
+    lab.remove_analysis("loudest")
+    with pytest.raises(RequestError, match="Unknown analysis type"):
+        lab.analyze(y, sr, kind="loudest")
+
+
+def test_analyze_file_reads_under_the_audio_roots_only(lab: Lab, repo_root: Path, tmp_path: Path) -> None:
+    result = lab.analyze_file(repo_root / "data" / "stems" / "vocal.flac", kind="spectrum", track_type="vocal")
+    assert result.metrics["spectral_centroid_hz"] > 0
+    outside = tmp_path / "elsewhere.wav"
+    outside.write_bytes(b"RIFF")
+    with pytest.raises(RequestError):
+        lab.analyze_file(outside)
+
+
+def test_a_broken_perspective_is_logged_with_its_traceback(lab: Lab, ws_client) -> None:
+    @lab.perspective("broken")
+    def broken(context):
+        return 1 / 0
+
+    with pytest.raises(UserCodeError, match="broken"):
+        lab.chat("anything", perspective="broken")
+    reply = ws_client(lab.url).ask({"type": "chat", "message": "x", "perspective": "broken"})
+    assert reply["type"] == "error" and "ZeroDivisionError" in reply["message"]
+    error = lab.events.last_error()
+    assert error.kind == "user_error" and "return 1 / 0" in error.traceback
+
+
+def test_simulated_daws_belong_to_the_lab_and_close_with_it(free_port: int) -> None:
+    lab = Lab(port=free_port).start()
+    daw = lab.simulate_daw(name="test DAW")
+    assert daw.connected and lab.active_connections == 1
+    assert daw.chat("How do I EQ bass?")["type"] == "chat_response"
+    lab.stop()
+    assert not daw.connected
+
+
+def test_event_log_is_bounded_and_safe_across_threads() -> None:
+    log = EventLog(limit=50)
+    seen: list[str] = []
+    log.subscribe(lambda event: seen.append(event.kind))
+
+    def write(kind: str) -> None:
+        for _ in range(200):
+            log.append(ServerEvent(kind))
+
+    threads = [threading.Thread(target=write, args=(kind,)) for kind in ("message", "reply", "error")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(log) == 50 and log.total == 600 and len(seen) == 600
+    assert all(event.kind == "error" for event in log.errors())
+    log.clear()
+    assert len(log) == 0 and log.last_error() is None
+
+
+def test_repr_says_where_it_serves(lab: Lab) -> None:
+    assert lab.url in repr(lab)
+    assert "stopped" in repr(Lab(port=1))

@@ -1,0 +1,290 @@
+"""Problem detection on real (synthesised) audio: each problem is built into a track and must be found.
+
+Every track is made here from sines and noise whose spectrum and level are
+known by construction: a harmonic "voice" (220 Hz and its overtones, 1/k
+amplitudes), the same voice with rumble at 35 Hz, with a build-up at
+330-410 Hz, with harsh partials at 2.7-3.6 kHz; masters scaled to a loudness
+measured independently with pyloudnorm; pairs of tracks that share (or do
+not share) a band. Each is sent through the Python API ``analyze()`` and
+through ``Engine().respond`` as base64 float32 samples, as a DAW would.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import numpy as np
+import pyloudnorm
+import pytest
+
+from codette_lab.analysis_types import analyze
+from codette_lab.engine import Engine
+from codette_lab.rules import RuleSet
+
+SR = 44100
+SECONDS = 3.0
+
+
+def tones(partials: list[tuple[float, float]], *, seconds: float = SECONDS, seed: int = 0) -> np.ndarray:
+    """Sum of sines (frequency Hz, amplitude) with random phases and a slight vibrato."""
+    t = np.arange(int(seconds * SR)) / SR
+    phases = np.random.default_rng(seed).uniform(0, 2 * np.pi, len(partials))
+    vibrato = 0.002 * np.sin(2 * np.pi * 5.0 * t)
+    return sum(a * np.sin(2 * np.pi * f * (t + vibrato) + p) for (f, a), p in zip(partials, phases))
+
+
+def at_peak(y: np.ndarray, dbfs: float) -> np.ndarray:
+    return (y * (10 ** (dbfs / 20) / np.max(np.abs(y)))).astype(np.float32)
+
+
+def voice(*, seconds: float = SECONDS) -> np.ndarray:
+    """A sung 220 Hz vowel: 1/k harmonics up to 16 kHz, syllable-rate amplitude movement, unit peak."""
+    y = tones([(220.0 * k, 1.0 / k) for k in range(1, 73)], seconds=seconds)
+    t = np.arange(len(y)) / SR
+    y = y * (0.6 + 0.4 * np.abs(np.sin(np.pi * 2.5 * t)))
+    return y / np.max(np.abs(y))
+
+
+HEALTHY_VOCAL = at_peak(voice(), -8)
+VOCALS = {
+    "healthy": HEALTHY_VOCAL,
+    "rumble": at_peak(voice() + tones([(35.0, 0.05)], seed=1), -8),
+    "low_mid_buildup": at_peak(voice() + tones([(330.0, 0.9), (410.0, 0.7)], seed=2), -8),
+    "harshness": at_peak(voice() + tones([(2700.0, 0.5), (3200.0, 0.5), (3600.0, 0.4)], seed=3), -8),
+}
+
+
+def master_mix(*, drive: float, seed: int = 4) -> np.ndarray:
+    """A stereo 'song': bass line, the voice, noise-burst drums, through a tanh saturator (more drive = louder)."""
+    n = int(SECONDS * SR)
+    t = np.arange(n) / SR
+    drums = np.random.default_rng(seed).standard_normal(n) * np.exp(-(t % 0.5) / 0.05) * 0.8
+    mix = 0.5 * tones([(55.0, 1.0), (110.0, 0.5), (165.0, 0.3)], seed=seed) + 0.4 * voice() + drums
+    mix = np.tanh(drive * mix / np.max(np.abs(mix)))
+    return np.stack([mix, 0.9 * mix + 0.1 * np.roll(mix, 200)])
+
+
+def at_lufs(y: np.ndarray, lufs: float) -> np.ndarray:
+    """``y`` scaled to an integrated loudness measured by pyloudnorm (the reference, not our meter)."""
+    measured = pyloudnorm.Meter(SR).integrated_loudness(y.T)
+    return (y * 10 ** ((lufs - measured) / 20)).astype(np.float32)
+
+
+def wire_of(y: np.ndarray, **options) -> dict:
+    return analyze(y, SR, **options).to_wire()
+
+
+def rule_ids(wire: dict) -> set[str]:
+    return {problem["rule"] for problem in wire["problems_detected"]}
+
+
+def samples_field(y: np.ndarray) -> dict:
+    """``audio_data`` with base64 little-endian float32 interleaved samples."""
+    channels = np.atleast_2d(y)
+    data = np.ascontiguousarray(channels.T, dtype="<f4").tobytes()
+    return {"samples": base64.b64encode(data).decode("ascii"), "channels": channels.shape[0], "sample_rate": SR}
+
+
+def engine_analysis(engine: Engine, y: np.ndarray, analysis_type: str, track: dict, other: tuple | None = None) -> dict:
+    message = {"type": "analyze", "track_data": {"track_id": "t1", **track}, "audio_data": samples_field(y),
+               "analysis_type": analysis_type}
+    if other is not None:
+        other_y, other_track = other
+        message["other_track"] = {"track_data": other_track, "audio_data": samples_field(other_y)}
+    reply = engine.respond(json.dumps(message))
+    assert reply["type"] == "analysis_response", reply
+    assert reply["trackId"] == "t1"
+    return reply["analysis"]
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    return Engine()
+
+
+# -- spectral problems on a vocal ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("problem", ["rumble", "low_mid_buildup", "harshness"])
+def test_a_vocal_problem_is_found_and_a_concrete_move_suggested(problem: str):
+    wire = wire_of(VOCALS[problem], kind="spectrum", track_type="vocal", track_name="Lead Vocal")
+    assert rule_ids(wire) == {problem}
+    detail = wire["suggestion_details"][0]
+    assert detail["rule"] == problem and detail["text"] == wire["mixing_suggestions"][0]
+    moves = {
+        "rumble": "High-pass Lead Vocal at 80 Hz",
+        "low_mid_buildup": "Cut 3 dB around 300 Hz on Lead Vocal",
+        "harshness": "Cut 3 dB around 3500 Hz on Lead Vocal",
+    }
+    assert wire["mixing_suggestions"][0].startswith(moves[problem])
+    assert sum(moves[problem].split(" Lead Vocal")[0] in text for text in wire["mixing_suggestions"]) == 1  # not repeated as advice
+    problem_detail = wire["problems_detected"][0]
+    assert problem_detail["value"] > problem_detail["threshold"]
+    assert problem_detail["text"] in wire["codette_insights"]
+
+
+def test_the_healthy_vocal_passes_every_check_and_scores_highest():
+    scores = {name: wire_of(y, kind="quality", track_type="vocal")["quality_score"] for name, y in VOCALS.items()}
+    assert scores["healthy"] == 1.0
+    assert all(scores["healthy"] > score for name, score in scores.items() if name != "healthy")
+    broken = VOCALS["rumble"] + VOCALS["harshness"]
+    broken = np.clip(broken / np.max(np.abs(broken)) * 1.5, -1.0, 1.0)  # and hard-clipped
+    wire = wire_of(broken, kind="quality", track_type="vocal")
+    assert {"rumble", "harshness", "clipped"} <= rule_ids(wire)
+    assert wire["quality_score"] < min(scores.values())
+
+
+def test_the_rules_thresholds_decide_and_follow_live_changes():
+    rules = RuleSet.default()
+    assert "rumble" in rule_ids(wire_of(VOCALS["rumble"], kind="spectrum", track_type="vocal", rules=rules))
+    rules["vocal.rumble_max_db"] = 0  # no sub-bass share is above 0 dB
+    assert "rumble" not in rule_ids(wire_of(VOCALS["rumble"], kind="spectrum", track_type="vocal", rules=rules))
+    rules["vocal.highpass_hz"] = 120
+    rules.reset("vocal.rumble_max_db")
+    wire = wire_of(VOCALS["rumble"], kind="spectrum", track_type="vocal", rules=rules)
+    assert wire["mixing_suggestions"][0].startswith("High-pass this track at 120 Hz")
+
+
+def test_rumble_is_not_reported_on_a_bass():
+    bass = at_peak(tones([(35.0, 1.0), (70.0, 0.6), (105.0, 0.3)]), -8)
+    assert "rumble" not in rule_ids(wire_of(bass, kind="spectrum", track_type="bass"))
+    assert "rumble" in rule_ids(wire_of(bass, kind="spectrum", track_type="guitar"))
+
+
+# -- masters against loudness targets ------------------------------------------------------------------------
+
+TARGETS = {"streaming": -14.0, "broadcast": -23.0, "podcast": -16.0}
+
+
+@pytest.mark.parametrize("target", list(TARGETS))
+@pytest.mark.parametrize("offset", [-6.0, 0.0, 6.0])
+def test_masters_are_judged_against_their_target(target: str, offset: float):
+    """A master 6 LU above its target is too loud, 6 LU below too quiet, on target neither."""
+    master = at_lufs(master_mix(drive=1.5), TARGETS[target] + offset)
+    wire = wire_of(master, kind="loudness", track_type="master", target=target)
+    found = rule_ids(wire) & {"too_loud", "too_quiet"}
+    assert found == {6.0: {"too_loud"}, 0.0: set(), -6.0: {"too_quiet"}}[offset]
+    assert wire["loudness_target"]["lufs"] == TARGETS[target]
+    assert abs(wire["metrics"]["integrated_lufs"] - (TARGETS[target] + offset)) < 0.1
+    if found:
+        suggestion = next(d["text"] for d in wire["suggestion_details"] if d["rule"] in found)
+        assert f"{TARGETS[target]:.0f} LUFS" in suggestion and "by about 6.0 dB" in suggestion
+
+
+def test_a_slammed_master_is_too_loud_over_its_ceiling_and_scores_below_a_healthy_one():
+    slammed = master_mix(drive=6.0)
+    slammed = (slammed * 10 ** (-0.1 / 20) / np.max(np.abs(slammed))).astype(np.float32)
+    assert pyloudnorm.Meter(SR).integrated_loudness(slammed.T) > -8
+    bad = wire_of(slammed, kind="quality", track_type="master")
+    assert {"too_loud", "master_squashed"} <= rule_ids(bad)
+    assert "Lower the limiter input" in " ".join(bad["mixing_suggestions"])
+    good = wire_of(at_lufs(master_mix(drive=1.5), -14.0), kind="quality", track_type="master")
+    assert not rule_ids(good) & {"too_loud", "too_quiet", "master_squashed", "true_peak_over_ceiling"}
+    assert good["quality_score"] > bad["quality_score"]
+
+
+def test_a_numeric_loudness_target_works_like_a_named_one():
+    master = at_lufs(master_mix(drive=1.5), -14.0)
+    assert "too_loud" in rule_ids(wire_of(master, kind="loudness", track_type="master", target=-18))
+    assert "too_quiet" in rule_ids(wire_of(master, kind="loudness", track_type="master", target=-10))
+
+
+# -- stereo and transients ---------------------------------------------------------------------------------------
+
+
+def test_stereo_problems():
+    inverted = np.stack([HEALTHY_VOCAL, -HEALTHY_VOCAL])
+    assert "phase_problem" in rule_ids(wire_of(inverted, kind="stereo", track_type="synth"))
+    unrelated = np.stack([HEALTHY_VOCAL, at_peak(tones([(233.0 * k, 1 / k) for k in range(1, 40)], seed=9), -8)])
+    assert rule_ids(wire_of(unrelated, kind="stereo", track_type="bass")) == {"bass_too_wide"}
+    assert rule_ids(wire_of(unrelated, kind="stereo", track_type="synth")) == {"too_wide"}
+    assert rule_ids(wire_of(np.stack([HEALTHY_VOCAL, HEALTHY_VOCAL]), kind="stereo", track_type="keys")) == {"too_narrow"}
+    assert rule_ids(wire_of(HEALTHY_VOCAL, kind="stereo", track_type="keys")) == set()  # mono is not "narrow"
+
+
+def test_squashed_drums_are_found():
+    t = np.arange(int(SECONDS * SR)) / SR
+    hits = np.random.default_rng(5).standard_normal(len(t)) * np.exp(-(t % 0.5) / 0.03)
+    punchy = wire_of(at_peak(hits, -6), kind="transients", track_type="drums")
+    squashed = wire_of(at_peak(np.tanh(8 * hits / np.max(np.abs(hits))), -6), kind="transients", track_type="drums")
+    assert "squashed_transients" not in rule_ids(punchy)
+    assert "squashed_transients" in rule_ids(squashed)
+    assert punchy["quality_score"] > squashed["quality_score"]
+
+
+# -- two tracks masking each other -------------------------------------------------------------------------------
+
+
+def test_two_tracks_in_the_same_band_mask_each_other_and_the_cut_goes_on_the_lesser_one():
+    guitar = at_peak(tones([(300.0 * k, 1 / k) for k in range(2, 7)], seed=6), -10)  # 600-1800 Hz
+    keys = at_peak(tones([(350.0 * k, 1 / k) for k in range(2, 6)], seed=7), -10)  # 700-1750 Hz
+    wire = wire_of(keys, kind="masking", track_type="keys", track_name="Piano", other=guitar,
+                   other_track_type="guitar", other_track_name="Rhythm Gtr")
+    assert rule_ids(wire) == {"masking"}
+    band = wire["metrics"]["masked_band"]
+    assert band == "mids"
+    assert "Cut 3 dB around 1000 Hz on Rhythm Gtr to make room for Piano" in wire["mixing_suggestions"][0]
+    assert "Piano and Rhythm Gtr mask each other" in wire["codette_insights"] and "(500-2000 Hz)" in wire["codette_insights"]
+    overview = wire_of(keys, kind="quality", track_type="keys", other=guitar, other_track_type="guitar")
+    assert "masking" in rule_ids(overview) and overview["metrics"]["masked_band"] == "mids"
+    assert "masking_overlap" not in wire_of(keys, kind="quality", track_type="keys")["metrics"]
+
+
+def test_tracks_in_different_bands_do_not_mask():
+    bass = at_peak(tones([(55.0, 1.0), (110.0, 0.4)], seed=8), -10)
+    t = np.arange(int(SECONDS * SR)) / SR
+    hats = at_peak(np.diff(np.random.default_rng(9).standard_normal(len(t) + 1)) * np.exp(-(t % 0.25) / 0.02), -12)
+    wire = wire_of(bass, kind="masking", track_type="bass", other=hats, other_track_type="drums")
+    assert "masking" not in rule_ids(wire)
+    assert wire["metrics"]["masking_overlap"] < 0.1
+
+
+# -- the same through the engine, as a DAW sends it ----------------------------------------------------------------
+
+
+def test_the_engine_finds_the_same_problems_from_base64_samples(engine: Engine):
+    for problem in ("rumble", "low_mid_buildup", "harshness"):
+        analysis = engine_analysis(engine, VOCALS[problem], "frequency", {"track_name": "Vox", "track_type": "vocals"})
+        assert analysis["analysis_type"] == "spectrum"
+        assert rule_ids(analysis) == {problem}
+        assert analysis == wire_of(VOCALS[problem], kind="spectrum", track_type="vocal", track_name="Vox") | {
+            "measured_from": "audio"
+        }
+    healthy = engine_analysis(engine, HEALTHY_VOCAL, "quality", {"track_type": "vocal"})
+    assert healthy["quality_score"] == 1.0 and healthy["measured_from"] == "audio"
+
+
+def test_the_engine_judges_masters_against_the_requests_target(engine: Engine):
+    master = at_lufs(master_mix(drive=1.5), -14.0)
+    streaming = engine_analysis(engine, master, "loudness", {"track_type": "master"})
+    broadcast = engine_analysis(engine, master, "loudness", {"track_type": "master", "loudness_target": "broadcast"})
+    podcast = engine_analysis(engine, master, "loudness", {"track_type": "master", "loudness_target": "podcast"})
+    assert not rule_ids(streaming) & {"too_loud", "too_quiet"}
+    assert "too_loud" in rule_ids(broadcast) and "too_loud" in rule_ids(podcast)
+    assert "9.0 LU above -23 LUFS" in broadcast["codette_insights"]
+
+
+def test_the_engine_answers_masking_between_two_sent_tracks(engine: Engine):
+    guitar = at_peak(tones([(300.0 * k, 1 / k) for k in range(2, 7)], seed=6), -10)  # 600-1800 Hz
+    keys = at_peak(tones([(350.0 * k, 1 / k) for k in range(2, 6)], seed=7), -10)  # 700-1750 Hz
+    analysis = engine_analysis(engine, np.stack([keys, keys]), "masking", {"track_name": "Piano", "track_type": "piano"},
+                               other=(guitar, {"track_name": "Rhythm Gtr", "track_type": "gtr"}))
+    assert rule_ids(analysis) == {"masking"}
+    assert "on Rhythm Gtr to make room for Piano" in analysis["mixing_suggestions"][0]
+    reply = engine.respond(json.dumps({"type": "analyze", "track_data": {"track_type": "keys"},
+                                       "audio_data": samples_field(keys), "analysis_type": "masking"}))
+    assert reply["type"] == "error" and "needs audio for two tracks" in reply["message"]
+
+
+def test_exported_rules_loaded_by_a_new_engine_answer_identically(tmp_path, engine: Engine):
+    tuned = Engine()
+    tuned.rules.set(**{"vocal.rumble_max_db": -45, "vocal.highpass_hz": 100, "loudness.streaming_lufs": -12})
+    path = tuned.rules.export(tmp_path / "tuned.json")
+    reloaded = Engine(rules=path)
+    for y, kind in ((VOCALS["rumble"], "quality"), (VOCALS["healthy"], "spectrum"), (at_lufs(master_mix(drive=1.5), -14.0), "loudness")):
+        track = {"track_type": "vocal" if y.ndim == 1 else "master", "track_name": "T"}
+        assert engine_analysis(tuned, y, kind, track) == engine_analysis(reloaded, y, kind, track)
+    assert engine_analysis(reloaded, VOCALS["rumble"], "spectrum", {"track_type": "vocal"}) != engine_analysis(
+        engine, VOCALS["rumble"], "spectrum", {"track_type": "vocal"}
+    )

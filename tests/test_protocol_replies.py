@@ -1,0 +1,62 @@
+"""Reply builders, their timestamps and their encoding (no sockets)."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timedelta, timezone
+
+import numpy
+import pytest
+
+from codette_lab.protocol import encode, replies, utc_timestamp
+
+TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+
+BUILDERS = {
+    "connection": lambda: replies.welcome(codette_available=True),
+    "pong": replies.pong,
+    "error": lambda: replies.error("Invalid JSON format"),
+    "chat_response": lambda: replies.chat_response(response="Cut 300 Hz.", perspective="mix_engineering",
+                                                   confidence=0.7, topics=["eq"]),
+    "status_response": lambda: replies.status_response(codette_available=True, engine_type="codette_lab.engine.Engine",
+                                                       memory_size=4, active_connections=2),
+    "analysis_response": lambda: replies.analysis_response(track_id="t1", analysis={"analysis_type": "spectrum"}),
+}
+
+
+@pytest.mark.parametrize("kind", BUILDERS)
+def test_every_reply_has_its_type_and_a_millisecond_utc_timestamp(kind):
+    message = json.loads(encode(BUILDERS[kind]()))
+    assert message["type"] == kind
+    assert TIMESTAMP.match(message["timestamp"]), message["timestamp"]
+    assert list(message)[-1] == "timestamp"
+
+
+def test_health_body_has_the_original_servers_fields():
+    body = replies.health(codette_available=True)
+    assert set(body) == {"status", "service", "codette_available", "timestamp"}
+    assert body["status"] == "healthy" and TIMESTAMP.match(body["timestamp"])
+
+
+def test_document_field_order_is_kept_and_extra_fields_follow():
+    assert list(BUILDERS["chat_response"]()) == ["type", "response", "perspective", "confidence", "topics", "timestamp"]
+    assert list(BUILDERS["status_response"]()) == [
+        "type", "status", "codette_available", "engine_type", "memory_size", "active_connections", "timestamp"]
+    assert list(BUILDERS["analysis_response"]()) == ["type", "status", "trackId", "analysis", "timestamp"]
+
+
+def test_timestamps_are_converted_to_utc_and_truncated_to_milliseconds():
+    moment = datetime(2025, 12, 3, 22, 0, 0, 999_999, tzinfo=timezone(timedelta(hours=1)))
+    assert utc_timestamp(moment) == "2025-12-03T21:00:00.999Z"
+    assert utc_timestamp(datetime(2025, 1, 2, 3, 4, 5, tzinfo=timezone.utc)) == "2025-01-02T03:04:05.000Z"
+
+
+def test_encode_never_emits_nan_or_infinity():
+    message = replies.analysis_response(track_id=1, analysis={
+        "metrics": {"peak_dbfs": float("-inf"), "flatness": float("nan"), "bands": numpy.array([1.0, numpy.nan]),
+                    "count": numpy.int64(3)}})
+    text = encode(message)
+    assert "NaN" not in text and "Infinity" not in text
+    metrics = json.loads(text)["analysis"]["metrics"]
+    assert metrics == {"peak_dbfs": None, "flatness": None, "bands": [1.0, None], "count": 3}
