@@ -40,15 +40,28 @@ THROUGHPUT_TIME_LIMIT = 20.0
 CHAT_P99_TARGET_MS = 10.0
 
 PING = json.dumps({"type": "ping"})
-CHAT = json.dumps({"type": "chat", "message": "How should I compress a snare drum?", "perspective": "mix_engineering",
-                   "daw_context": {"selected_track": {"name": "Snare", "type": "drums"}}})
-ANALYZE = json.dumps({
-    "type": "analyze",
-    "track_data": {"track_id": "track_001", "track_name": "Lead Vocal", "track_type": "vocal",
-                   "muted": False, "soloed": False},
-    "audio_data": {"peak_level": -2.0, "rms_level": -20.0, "duration": 120.5, "sample_rate": 44100},
-    "analysis_type": "dynamics",
-})
+CHAT = json.dumps(
+    {
+        "type": "chat",
+        "message": "How should I compress a snare drum?",
+        "perspective": "mix_engineering",
+        "daw_context": {"selected_track": {"name": "Snare", "type": "drums"}},
+    }
+)
+ANALYZE = json.dumps(
+    {
+        "type": "analyze",
+        "track_data": {
+            "track_id": "track_001",
+            "track_name": "Lead Vocal",
+            "track_type": "vocal",
+            "muted": False,
+            "soloed": False,
+        },
+        "audio_data": {"peak_level": -2.0, "rms_level": -20.0, "duration": 120.5, "sample_rate": 44100},
+        "analysis_type": "dynamics",
+    }
+)
 
 
 def free_port() -> int:
@@ -77,8 +90,9 @@ class Server:
     def __init__(self, name: str, command: Callable[[int], list[str]]) -> None:
         self.name = name
         self.port = free_port()
-        self.process = subprocess.Popen(command(self.port), cwd=ROOT, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.PIPE, text=True)
+        self.process = subprocess.Popen(
+            command(self.port), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        )
         self.startup = wait_for_health(self.process, self.port)
         self.url = f"ws://127.0.0.1:{self.port}/ws"
 
@@ -96,8 +110,20 @@ def ours(port: int) -> list[str]:
 
 
 def reference(port: int) -> list[str]:
-    return [sys.executable, "-m", "uvicorn", "--app-dir", str(HERE), "reference_server:app",
-            "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--app-dir",
+        str(HERE),
+        "reference_server:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+    ]
 
 
 async def round_trips(url: str, frame: str, count: int) -> list[float]:
@@ -148,8 +174,9 @@ def throughput(url: str) -> float:
     context = multiprocessing.get_context("fork")
     start, results = context.Barrier(CLIENT_PROCESSES), context.Queue()
     share = CLIENTS // CLIENT_PROCESSES
-    processes = [context.Process(target=_client_process, args=(url, share, start, results))
-                 for _ in range(CLIENT_PROCESSES)]
+    processes = [
+        context.Process(target=_client_process, args=(url, share, start, results)) for _ in range(CLIENT_PROCESSES)
+    ]
     for process in processes:
         process.start()
     outcomes = [results.get(timeout=THROUGHPUT_TIME_LIMIT + 60) for _ in processes]
@@ -192,28 +219,41 @@ def run() -> str:
     finally:
         for server in servers:
             server.stop()
-    rows = [("ping round trip p50 (ms)", "ping_p50", "time"), ("ping round trip p99 (ms)", "ping_p99", "time"),
-            ("chat round trip p50 (ms)", "chat_p50", "time"), ("chat round trip p99 (ms)", "chat_p99", "time"),
-            ("levels-only analyze p50 (ms)", "analyze_p50", "time"),
-            ("levels-only analyze p99 (ms)", "analyze_p99", "time"),
-            (f"ping throughput, {CLIENTS} clients (replies/s)", "throughput", "rate"),
-            ("start-up to first /health answer (s)", "startup", "time")]
-    lines = ["## Server: round trips and throughput", "",
-             f"`codette-lab serve` against the same protocol on FastAPI + uvicorn (`benchmarks/reference_server.py`, "
-             f"fixed trivial answers), both on loopback, logging at WARNING. {ROUND_TRIPS} round trips per request "
-             f"type after {WARMUP} warm-up ones; throughput: {CLIENTS} clients in {CLIENT_PROCESSES} processes "
-             f"pinging back to back, at most {PINGS_PER_CLIENT} pings each. Ratio > 1 means codette-lab is better (faster or more replies/s). "
-             f"{os.cpu_count()} CPU(s).", "",
-             "| measure | codette-lab | reference | ratio |", "| --- | ---: | ---: | ---: |"]
+    rows = [
+        ("ping round trip p50 (ms)", "ping_p50", "time"),
+        ("ping round trip p99 (ms)", "ping_p99", "time"),
+        ("chat round trip p50 (ms)", "chat_p50", "time"),
+        ("chat round trip p99 (ms)", "chat_p99", "time"),
+        ("levels-only analyze p50 (ms)", "analyze_p50", "time"),
+        ("levels-only analyze p99 (ms)", "analyze_p99", "time"),
+        (f"ping throughput, {CLIENTS} clients (replies/s)", "throughput", "rate"),
+        ("start-up to first /health answer (s)", "startup", "time"),
+    ]
+    lines = [
+        "## Server: round trips and throughput",
+        "",
+        f"`codette-lab serve` against the same protocol on FastAPI + uvicorn (`benchmarks/reference_server.py`, "
+        f"fixed trivial answers), both on loopback, logging at WARNING. {ROUND_TRIPS} round trips per request "
+        f"type after {WARMUP} warm-up ones; throughput: {CLIENTS} clients in {CLIENT_PROCESSES} processes "
+        f"pinging back to back, at most {PINGS_PER_CLIENT} pings each. Ratio > 1 means codette-lab is better "
+        f"(faster, or more replies/s). The reference runs on uvicorn[standard] (uvloop, httptools); "
+        f"`codette-lab serve` uses uvloop too when it is installed. {os.cpu_count()} CPU(s).",
+        "",
+        "| measure | codette-lab | reference | ratio |",
+        "| --- | ---: | ---: | ---: |",
+    ]
     for label, key, kind in rows:
         ratio = mine[key] / theirs[key] if kind == "rate" else theirs[key] / mine[key]
         digits = 0 if kind == "rate" else 3
         lines.append(f"| {label} | {mine[key]:.{digits}f} | {theirs[key]:.{digits}f} | {ratio:.2f}x |")
     throughput_met = mine["throughput"] >= theirs["throughput"]
     chat_met = mine["chat_p99"] < CHAT_P99_TARGET_MS
-    lines += ["", f"Targets: throughput at least the reference's: {'met' if throughput_met else 'missed'}; "
-                  f"chat p99 under {CHAT_P99_TARGET_MS:g} ms: {'met' if chat_met else 'missed'} "
-                  f"({mine['chat_p99']:.2f} ms)."]
+    lines += [
+        "",
+        f"Targets: throughput at least the reference's: {'met' if throughput_met else 'missed'}; "
+        f"chat p99 under {CHAT_P99_TARGET_MS:g} ms: {'met' if chat_met else 'missed'} "
+        f"({mine['chat_p99']:.2f} ms).",
+    ]
     return "\n".join(lines)
 
 

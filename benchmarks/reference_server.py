@@ -31,27 +31,43 @@ def answer(message: dict) -> dict:
     if kind == "ping":
         return {"type": "pong", "timestamp": now()}
     if kind == "status":
-        return {"type": "status_response", "status": "ok", "codette_available": True,
-                "engine_type": "reference", "memory_size": 0,
-                "active_connections": len(connections), "timestamp": now()}
+        return {
+            "type": "status_response",
+            "status": "ok",
+            "codette_available": True,
+            "engine_type": "reference",
+            "memory_size": 0,
+            "active_connections": len(connections),
+            "timestamp": now(),
+        }
     if kind == "chat":
-        return {"type": "chat_response", "response": "For mixing, start with gain staging.",
-                "perspective": message.get("perspective") or "mix_engineering", "confidence": 0.85,
-                "timestamp": now()}
+        return {
+            "type": "chat_response",
+            "response": "For mixing, start with gain staging.",
+            "perspective": message.get("perspective") or "mix_engineering",
+            "confidence": 0.85,
+            "timestamp": now(),
+        }
     if kind == "analyze":
         track = message.get("track_data") or {}
-        return {"type": "analysis_response", "status": "success", "trackId": track.get("track_id"),
-                "analysis": {"analysis_type": message.get("analysis_type", "spectrum"),
-                             "codette_insights": "Levels look reasonable.",
-                             "mixing_suggestions": ["Leave 6 dB of headroom"], "quality_score": 0.85},
-                "timestamp": now()}
+        return {
+            "type": "analysis_response",
+            "status": "success",
+            "trackId": track.get("track_id"),
+            "analysis": {
+                "analysis_type": message.get("analysis_type", "spectrum"),
+                "codette_insights": "Levels look reasonable.",
+                "mixing_suggestions": ["Leave 6 dB of headroom"],
+                "quality_score": 0.85,
+            },
+            "timestamp": now(),
+        }
     return {"type": "error", "message": f"Unknown message type: {kind}", "timestamp": now()}
 
 
 @app.get("/health")
 async def health() -> dict:
-    return {"status": "healthy", "service": "Codette reference server", "codette_available": True,
-            "timestamp": now()}
+    return {"status": "healthy", "service": "Codette reference server", "codette_available": True, "timestamp": now()}
 
 
 @app.websocket("/ws")
@@ -61,9 +77,15 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     connection_id = id(websocket)
     logger.info("WebSocket connected: %s (total: %s)", connection_id, len(connections))
     try:
-        await websocket.send_json({"type": "connection", "status": "connected",
-                                   "message": "Connected to Codette AI Unified Server",
-                                   "codette_available": True, "timestamp": now()})
+        await websocket.send_json(
+            {
+                "type": "connection",
+                "status": "connected",
+                "message": "Connected to Codette AI Unified Server",
+                "codette_available": True,
+                "timestamp": now(),
+            }
+        )
         while True:
             text = await websocket.receive_text()
             try:

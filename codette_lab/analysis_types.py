@@ -507,10 +507,10 @@ def _target_of(track: TrackData, rules: RuleSnapshot, prefix: str) -> LoudnessTa
         raise RequestError(f"Invalid field '{prefix}{TARGET_FIELD}' in analyze: {exc}") from None
 
 
-def _load_audio(audio: AudioData, roots: AudioRoots) -> tuple[np.ndarray, int] | None:
+def _load_audio(audio: AudioData, roots: AudioRoots, field: str) -> tuple[np.ndarray, int] | None:
     from .audio_input import load_audio  # decoding needs numpy and soundfile: only for requests with audio
 
-    return load_audio(audio, roots=roots)
+    return load_audio(audio, roots=roots, field=field)
 
 
 def _track_request(
@@ -521,10 +521,11 @@ def _track_request(
     rules: RuleSnapshot,
     roots: AudioRoots,
     target: LoudnessTarget,
+    field: str = "audio_data",
     other: TrackRequest | None = None,
 ) -> TrackRequest:
     match = resolve_track_type(track.track_type, track_name=track.track_name)
-    loaded = _load_audio(audio, roots) if audio.has_audio else None
+    loaded = _load_audio(audio, roots, field) if audio.has_audio else None
     samples, sample_rate = loaded if loaded is not None else (None, None)
     return TrackRequest(
         track=dataclasses.replace(track, track_type=match.canonical),
@@ -553,6 +554,7 @@ def build_track_request(
             rules=rules,
             roots=audio_roots,
             target=target,
+            field="other_track.audio_data",
         )
     return _track_request(
         request.track, request.audio, analysis_type=analysis_type, rules=rules, roots=audio_roots, target=target,

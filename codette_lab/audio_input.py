@@ -17,11 +17,13 @@ import binascii
 from collections.abc import Iterable
 from os import PathLike
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from .errors import AudioError
 from .protocol import AudioData
+
+if TYPE_CHECKING:  # numpy is imported when audio is decoded, not when the server starts
+    import numpy as np
 
 MIN_SAMPLE_RATE = 8_000
 MAX_SAMPLE_RATE = 384_000
@@ -59,8 +61,8 @@ class AudioRoots:
     def resolve(self, path: str | PathLike[str], *, field: str = "audio_data.file_path") -> Path:
         """The real path of ``path`` if it lies under one of the roots, else AudioError.
 
-        Relative paths are taken relative to each root in turn (the first where
-        the file exists wins). ``..`` components are refused outright, and the
+        Relative paths are taken relative to each root in turn (the first root
+        holding an allowed file wins). ``..`` components are refused outright, and the
         check is made on the fully resolved path, so a symlink inside a root
         that leads out of every root is refused too.
         """
@@ -72,12 +74,9 @@ class AudioRoots:
             raise _invalid(
                 field, f"'{text}' contains '..'; name a file inside the allowed audio roots ({self.describe()})"
             )
-        if candidate.is_absolute():
-            options = [candidate]
-        else:
-            options = [root / candidate for root in self.roots]
-            options.sort(key=lambda option: not option.exists())  # stable: the first root holding it first
-        for option in options:
+        options = [candidate] if candidate.is_absolute() else [root / candidate for root in self.roots]
+        present = [option for option in options if option.exists() or option.is_symlink()]
+        for option in present or options[:1]:
             try:
                 resolved = option.resolve()
             except (OSError, RuntimeError) as error:  # a symlink loop, an unreadable directory
@@ -101,7 +100,11 @@ def _check_sample_rate(sample_rate: float | None, *, field: str) -> int:
 
 
 def _check_samples(samples: np.ndarray, *, field: str) -> None:
-    """AudioError for empty audio or the first NaN/infinite sample of a (channels, n) array."""
+    """AudioError for empty audio, the first NaN/infinite sample, or unscaled integer-sized values."""
+    import numpy as np
+
+    from .analysis.signal import MAX_SAMPLE_MAGNITUDE
+
     if samples.size == 0:
         raise _invalid(field, "expected at least one sample, got none")
     finite = np.isfinite(samples)
@@ -110,12 +113,17 @@ def _check_samples(samples: np.ndarray, *, field: str) -> None:
         value = samples[channel, index]
         shown = "NaN" if np.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
         raise _invalid(field, f"sample {index} of channel {channel} is {shown}; samples must be finite")
+    largest = float(np.abs(samples).max())
+    if largest > MAX_SAMPLE_MAGNITUDE:
+        raise _invalid(
+            field, f"samples reach {largest:g}; expected float samples in -1..1 (full scale 1.0), not integer PCM"
+        )
 
 
-def decode_samples(
-    b64: str, *, channels: int, sample_rate: float, field: str = "audio_data"
-) -> tuple[np.ndarray, int]:
+def decode_samples(b64: str, *, channels: int, sample_rate: float, field: str = "audio_data") -> tuple[np.ndarray, int]:
     """Base64 little-endian float32 PCM, interleaved over ``channels`` -> ((channels, n) float32, sample rate)."""
+    import numpy as np
+
     samples_field = f"{field}.samples"
     if isinstance(channels, bool) or not isinstance(channels, int) or channels < 1:
         raise _invalid(f"{field}.channels", f"expected a whole number of channels >= 1, got {channels!r}")
@@ -123,11 +131,11 @@ def decode_samples(
     try:
         raw = base64.b64decode(b64, validate=True)
     except (binascii.Error, ValueError, TypeError):
-        raise _invalid(samples_field, "expected base64 of little-endian float32 samples, got text that is not base64") from None
-    if len(raw) % FLOAT32_BYTES:
         raise _invalid(
-            samples_field, f"decodes to {len(raw)} bytes, not a whole number of 4-byte float32 samples"
-        )
+            samples_field, "expected base64 of little-endian float32 samples, got text that is not base64"
+        ) from None
+    if len(raw) % FLOAT32_BYTES:
+        raise _invalid(samples_field, f"decodes to {len(raw)} bytes, not a whole number of 4-byte float32 samples")
     count = len(raw) // FLOAT32_BYTES
     if count == 0:
         raise _invalid(samples_field, "expected at least one sample, got none")
@@ -147,6 +155,7 @@ def read_audio_file(
     path: str | PathLike[str], *, roots: AudioRoots | Iterable[str | PathLike[str]] | None, field: str = "audio_data"
 ) -> tuple[np.ndarray, int]:
     """Read a file under ``roots`` with soundfile -> ((channels, n) float32, sample rate)."""
+    import numpy as np
     import soundfile
 
     path_field = f"{field}.file_path"
@@ -170,14 +179,10 @@ def read_audio_file(
     return audio, int(rate)
 
 
-def load_audio(
-    audio: AudioData, *, roots: AudioRoots, field: str = "audio_data"
-) -> tuple[np.ndarray, int] | None:
+def load_audio(audio: AudioData, *, roots: AudioRoots, field: str = "audio_data") -> tuple[np.ndarray, int] | None:
     """The audio an ``audio_data`` object carries, or None when it has neither samples nor file_path."""
     if audio.samples is not None:
-        return decode_samples(
-            audio.samples, channels=audio.channels or 1, sample_rate=audio.sample_rate, field=field
-        )
+        return decode_samples(audio.samples, channels=audio.channels or 1, sample_rate=audio.sample_rate, field=field)
     if audio.file_path is not None:
         return read_audio_file(audio.file_path, roots=roots, field=field)
     return None

@@ -46,8 +46,12 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     run = commands.add_parser("serve", help="run the standalone server until Ctrl-C or SIGTERM")
     run.add_argument("--host", default=DEFAULT_HOST, help="interface to bind (default: %(default)s, this machine only)")
-    run.add_argument("--port", type=int, default=DEFAULT_PORT, help="TCP port (default: %(default)s; 0 picks a free one)")
-    run.add_argument("--rules", metavar="FILE", help="a rule file exported from a notebook (default: the built-in rules)")
+    run.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help="TCP port (default: %(default)s; 0 picks a free one)"
+    )
+    run.add_argument(
+        "--rules", metavar="FILE", help="a rule file exported from a notebook (default: the built-in rules)"
+    )
     run.add_argument(
         "--audio-root",
         metavar="DIR",
@@ -105,8 +109,9 @@ def _build_engine(args: argparse.Namespace) -> Engine:
         try:
             rules = RuleSet.load(args.rules)
         except (CodetteError, OSError, ValueError) as exc:
-            text = str(exc)
-            raise _UsageError(text if str(args.rules) in text else f"cannot load rules from {args.rules}: {text}") from exc
+            text = str(exc)  # RuleSet's errors name the file; say which file if one ever does not
+            named = text if str(args.rules) in text else f"cannot load rules from {args.rules}: {text}"
+            raise _UsageError(named) from exc
     try:
         return Engine(rules=rules, audio_roots=args.audio_root or None)
     except CodetteError as exc:

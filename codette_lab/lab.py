@@ -11,11 +11,12 @@ thread-safe hand-offs.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,15 +24,17 @@ from typing import TYPE_CHECKING, Any
 from .analysis_types import Analysis, analyze, run_analysis
 from .chat import ChatReply
 from .engine import NOTEBOOK_SESSION, Engine
-from .errors import RequestError
+from .errors import RequestError, ServerError
 from .protocol import AnalyzeRequest, AudioData, Request, TrackData, replies
 from .registry import Entry, Registry
 from .rules import RuleSet
-from .server import BackgroundServer, ServerEvent
+from .server import BackgroundServer, ConnectionInfo, ServerEvent
 
 if TYPE_CHECKING:
     from .daw import SimulatedDAW
     from .widgets import LabPanel
+
+logger = logging.getLogger("codette_lab.lab")
 
 #: How many server events :attr:`Lab.events` keeps (oldest dropped first).
 DEFAULT_EVENT_LIMIT = 500
@@ -120,7 +123,7 @@ class RecentAudio:
 
     request: AnalyzeRequest
     session: str
-    received_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
     def label(self) -> str:
@@ -185,7 +188,6 @@ class Lab:
         self.events = EventLog(limit=event_limit)
         self._port = port
         self._warm_up_on_start = warm_up
-        self._warm_up: threading.Thread | None = None
         self._server: BackgroundServer | None = None
         self._daws: list[SimulatedDAW] = []
         self._definition_listeners: tuple[Callable[[str, str], None], ...] = ()
@@ -220,7 +222,7 @@ class Lab:
         return self
 
     def warm_up(self, *, wait: bool = False, timeout: float | None = None) -> None:
-        """Load the audio analysis stack (librosa, compiled kernels) on a background thread, once.
+        """Load the audio analysis stack (librosa, compiled kernels) on a background thread, once per process.
 
         The first analysis of real audio in a fresh kernel pays a few seconds
         of imports and compilation; doing it as soon as the server starts keeps
@@ -228,11 +230,14 @@ class Lab:
         ``start()`` calls this (unless ``warm_up=False``); ``wait=True`` blocks
         until it is done.
         """
-        if self._warm_up is None:
-            self._warm_up = threading.Thread(target=_warm_up_analysis, name="codette-warm-up", daemon=True)
-            self._warm_up.start()
+        global _warm_up_thread
+        with _warm_up_lock:
+            if _warm_up_thread is None:
+                _warm_up_thread = threading.Thread(target=_warm_up_analysis, name="codette-warm-up", daemon=True)
+                _warm_up_thread.start()
+            thread = _warm_up_thread
         if wait:
-            self._warm_up.join(timeout)
+            thread.join(timeout)
 
     def stop(self) -> None:
         """Close the simulated DAWs and every connection (1001) and free the port."""
@@ -258,11 +263,12 @@ class Lab:
 
     @property
     def server(self) -> BackgroundServer:
+        """The BackgroundServer (for its thread-safe hand-offs ``call_soon`` and ``run_coroutine``)."""
         if self._server is None:
-            raise RequestError("The Lab is not started: call lab.start() first")
+            raise ServerError("The Lab is not started: call lab.start() first")
         return self._server
 
-    def connections(self) -> list[Any]:
+    def connections(self) -> list[ConnectionInfo]:
         """The connections open right now (empty when the server is not running)."""
         return list(self._server.connections()) if self.running else []
 
@@ -468,13 +474,23 @@ class Lab:
         )
 
 
+_warm_up_thread: threading.Thread | None = None
+_warm_up_lock = threading.Lock()
+
+
 def _warm_up_analysis() -> None:
-    """One small analysis per common sample rate: imports, compiles and caches what real requests need."""
+    """One small analysis per common sample rate: imports, compiles and caches what real requests need.
+
+    Best effort: if it fails, the first real request reports the same problem to whoever sent it.
+    """
     import numpy as np
 
-    for rate in WARM_UP_RATES:
-        noise = np.random.default_rng(0).normal(0.0, 0.1, (2, rate)).astype(np.float32)
-        analyze(noise, rate, kind="quality")
+    try:
+        for rate in WARM_UP_RATES:
+            noise = np.random.default_rng(0).normal(0.0, 0.1, (2, rate)).astype(np.float32)
+            analyze(noise, rate, kind="quality")
+    except Exception:
+        logger.warning("Warming up the audio analysis failed", exc_info=True)
 
 
 def _entries(registry: Registry) -> dict[str, Entry]:

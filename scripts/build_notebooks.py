@@ -357,24 +357,27 @@ NEW_ANALYSIS: list[Cell] = [
     md(
         """
         Hits that drift from a steady grid make a groove feel loose. A simple measure: how far each onset
-        lands from the nearest sixteenth note of the detected tempo, in milliseconds.
+        lands from the nearest sixteenth note of the tracked beats, in milliseconds.
         """
     ),
     py(
         """
         def rhythm_metrics(mono, sr):
             onsets = librosa.onset.onset_detect(y=mono, sr=sr, units="time")
-            tempo = float(np.atleast_1d(librosa.beat.beat_track(y=mono, sr=sr)[0])[0])
-            if len(onsets) < 4 or tempo <= 0:
-                return {"tempo_bpm": tempo or None, "onsets_per_second": len(onsets) / (len(mono) / sr), "timing_spread_ms": None}
-            grid = 60.0 / tempo / 4
-            offsets = (onsets - onsets[0]) / grid
-            spread = float(np.std(offsets - np.round(offsets)) * grid * 1000)
-            return {
-                "tempo_bpm": round(tempo, 1),
+            tempo, beats = librosa.beat.beat_track(y=mono, sr=sr, units="time")
+            tempo = float(np.atleast_1d(tempo)[0])
+            metrics = {
+                "tempo_bpm": round(tempo, 1) if tempo > 0 else None,
                 "onsets_per_second": round(len(onsets) / (len(mono) / sr), 2),
-                "timing_spread_ms": round(spread, 1),
+                "timing_spread_ms": None,
             }
+            hits = onsets[(onsets >= beats[0]) & (onsets <= beats[-1])] if len(beats) >= 2 else onsets[:0]
+            if len(hits) >= 4:
+                # a sixteenth-note grid that follows the tracked beats, so a slightly-off tempo does not add up
+                grid = np.interp(np.arange(0, len(beats) - 0.75, 0.25), np.arange(len(beats)), beats)
+                nearest = grid[np.abs(hits[:, None] - grid[None, :]).argmin(axis=1)]
+                metrics["timing_spread_ms"] = round(float(np.std(hits - nearest) * 1000), 1)
+            return metrics
 
         rhythm_metrics(mono, sr)
         """
@@ -385,8 +388,9 @@ NEW_ANALYSIS: list[Cell] = [
 
         An analysis function receives the request: `request.track` (what the DAW said about the track),
         `request.levels` (peak/RMS/duration), and - when the DAW sent audio - `request.samples` (a float32
-        array shaped `(channels, n)`, whatever the DAW's channel count) and `request.sample_rate`. It returns a dict with any of `insights`, `suggestions`, `quality_score` and
-        `metrics` (or an `Analysis`). Once defined, it is an `analysis_type` every connected DAW can use.
+        array shaped `(channels, n)`, whatever the DAW's channel count) and `request.sample_rate`. It returns
+        a dict with any of `insights`, `suggestions`, `quality_score` and `metrics` (or an `Analysis`). Once
+        defined, it is an `analysis_type` every connected DAW can use.
         """
     ),
     py(
@@ -394,12 +398,12 @@ NEW_ANALYSIS: list[Cell] = [
         @lab.analysis("rhythm")
         def rhythm(request):
             if request.samples is None:
-                return {"insights": "Send the audio (samples or file path) to analyse the rhythm.", "quality_score": 0.5}
+                return {"insights": "Send the audio (samples or a file path) to analyse the rhythm."}
             metrics = rhythm_metrics(librosa.to_mono(request.samples), request.sample_rate)
             spread = metrics["timing_spread_ms"]
             suggestions = []
             if spread is not None and spread > 15:
-                suggestions.append(f"Hits drift by about {spread:.0f} ms: quantise at 50-70% strength or edit the loosest ones.")
+                suggestions.append(f"Hits drift by about {spread:.0f} ms: quantise at 50-70% strength.")
             if metrics["onsets_per_second"] > 8:
                 suggestions.append("Very busy part: thin out ghost notes or lower the hats so the groove breathes.")
             return {

@@ -79,6 +79,6 @@ def test_waveform_envelope_brackets_the_signal() -> None:
     assert len(times) == len(low) == len(high) == 500
     assert low.min() == pytest.approx(x.min()) and high.max() == pytest.approx(x.max())
     assert np.all(low <= high) and np.all(np.diff(times) > 0)
-    short_times, short_low, short_high = waveform_envelope(x[:, :100], sr=SR)
+    short_times, _, short_high = waveform_envelope(x[:, :100], sr=SR)
     assert len(short_times) == 100
     np.testing.assert_allclose(short_high, x[:, :100].max(axis=0))

@@ -87,8 +87,15 @@ def test_centroid_of_a_sine_is_its_frequency(frequency: float) -> None:
 
 @pytest.mark.parametrize(
     ("frequency", "band"),
-    [(40.0, "sub_bass"), (100.0, "bass"), (350.0, "low_mids"), (1000.0, "mids"), (3000.0, "upper_mids"),
-     (6000.0, "highs"), (12000.0, "air")],
+    [
+        (40.0, "sub_bass"),
+        (100.0, "bass"),
+        (350.0, "low_mids"),
+        (1000.0, "mids"),
+        (3000.0, "upper_mids"),
+        (6000.0, "highs"),
+        (12000.0, "air"),
+    ],
 )
 def test_a_sines_energy_lands_in_its_band(frequency: float, band: str) -> None:
     energies = measure(sine(frequency, amplitude=0.5), sr=SR, kinds=["spectral"])["band_energy_db"]
@@ -108,8 +115,10 @@ def test_band_energies_split_white_noise_by_bandwidth() -> None:
 
 
 def test_flatness_orders_white_pink_and_a_sine() -> None:
-    flatness = {name: measure(signal, sr=SR, kinds=["spectral"])["spectral_flatness"]
-                for name, signal in (("white", white(3.0)), ("pink", pink(3.0)), ("sine", sine(1000.0, amplitude=0.5)))}
+    flatness = {
+        name: measure(signal, sr=SR, kinds=["spectral"])["spectral_flatness"]
+        for name, signal in (("white", white(3.0)), ("pink", pink(3.0)), ("sine", sine(1000.0, amplitude=0.5)))
+    }
     assert flatness["white"] > 0.5
     assert flatness["white"] > flatness["pink"] > flatness["sine"]
 
@@ -123,15 +132,20 @@ def test_spectral_features_equal_librosa_on_the_same_spectrogram() -> None:
     import librosa
 
     analyzer = analyzer_for(SR)
-    x = pink(4.0, seed=3)
+    x = np.concatenate([pink(2.0, seed=3), white(2.0, seed=4), sine(3000.0, seconds=1.0, amplitude=0.3)])
     spec = analyzer.spectrum.spectrogram(x)
     magnitude = np.sqrt(spec.power).T
     metrics = analyzer.measure(x, kinds=["spectral"])
     freqs = analyzer.spectrum.freqs
     assert metrics["spectral_centroid_hz"] == pytest.approx(
-        librosa.feature.spectral_centroid(S=magnitude, freq=freqs).mean(), rel=1e-4)
+        librosa.feature.spectral_centroid(S=magnitude, freq=freqs).mean(), rel=1e-4
+    )
     assert metrics["spectral_rolloff_hz"] == pytest.approx(
-        librosa.feature.spectral_rolloff(S=magnitude, freq=freqs, roll_percent=0.85).mean(), rel=1e-4)
+        librosa.feature.spectral_rolloff(S=magnitude, freq=freqs, roll_percent=0.85).mean(), rel=1e-4
+    )
+    assert metrics["spectral_flatness"] == pytest.approx(
+        librosa.feature.spectral_flatness(S=magnitude, power=2.0).mean(), rel=1e-3
+    )
 
 
 # -- stereo --------------------------------------------------------------------
@@ -176,8 +190,10 @@ def test_soft_swells_have_slow_attacks_and_low_transient_crest() -> None:
     drums = measure(click_train(1.0), sr=SR, kinds=["transients"])
     soft = measure(pad, sr=SR, kinds=["transients"])
     assert soft["onsets_per_second"] == pytest.approx(1.0, abs=0.4)
-    assert soft["attack_time_ms"] > 20.0 > 5.0 > drums["attack_time_ms"]
-    assert soft["transient_crest_db"] < 3.0 < 12.0 < drums["transient_crest_db"]
+    assert drums["attack_time_ms"] < 5.0
+    assert soft["attack_time_ms"] > 20.0
+    assert drums["transient_crest_db"] > 8.0
+    assert soft["transient_crest_db"] < 3.0
 
 
 # -- every shape, every edge ----------------------------------------------------------
@@ -195,8 +211,17 @@ def test_every_kind_answers_mono_stereo_and_5_1(channels: int) -> None:
 def test_silence_has_no_levels_but_answers() -> None:
     metrics = measure(np.zeros((2, SR), dtype=np.float32), sr=SR)
     assert_json_clean(metrics)
-    for name in ("peak_dbfs", "rms_dbfs", "crest_factor_db", "true_peak_dbtp", "integrated_lufs",
-                 "momentary_lufs_max", "loudness_range_lu", "spectral_centroid_hz", "stereo_correlation"):
+    for name in (
+        "peak_dbfs",
+        "rms_dbfs",
+        "crest_factor_db",
+        "true_peak_dbtp",
+        "integrated_lufs",
+        "momentary_lufs_max",
+        "loudness_range_lu",
+        "spectral_centroid_hz",
+        "stereo_correlation",
+    ):
         assert metrics[name] is None, name
     assert metrics["clipped_samples"] == 0
 
@@ -236,6 +261,7 @@ def test_kinds_select_what_is_measured_and_one_analyzer_per_rate() -> None:
         (np.zeros(0, dtype=np.float32), "empty"),
         (np.array([0.0, np.nan, 0.1], dtype=np.float32), "sample 1 of channel 0 is nan"),
         (np.array([[0.0, 0.1], [np.inf, 0.0]]), "sample 0 of channel 1 is inf"),
+        (np.array([0.0, 32767.0, -32768.0]), "divide integer pcm by its full scale"),
     ],
 )
 def test_bad_arrays_raise_audio_error(y: np.ndarray, words: str) -> None:

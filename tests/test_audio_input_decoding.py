@@ -44,18 +44,44 @@ def test_base64_samples_round_trip() -> None:
     [
         ("not base64!!", 1, SR, "audio_data.samples", "not base64"),
         (base64.b64encode(b"\x00" * 6).decode(), 1, SR, "audio_data.samples", "6 bytes"),
-        (base64.b64encode(np.zeros(5, "<f4").tobytes()).decode(), 2, SR, "audio_data.samples",
-         "5 samples do not divide into 2"),
+        (
+            base64.b64encode(np.zeros(5, "<f4").tobytes()).decode(),
+            2,
+            SR,
+            "audio_data.samples",
+            "5 samples do not divide into 2",
+        ),
         ("", 1, SR, "audio_data.samples", "at least one sample"),
-        (base64.b64encode(np.array([0, np.nan], "<f4").tobytes()).decode(), 1, SR, "audio_data.samples",
-         "sample 1 of channel 0 is nan"),
-        (base64.b64encode(np.array([0, 0, np.inf, 0], "<f4").tobytes()).decode(), 2, SR, "audio_data.samples",
-         "sample 1 of channel 0 is infinity"),
+        (
+            base64.b64encode(np.array([0, np.nan], "<f4").tobytes()).decode(),
+            1,
+            SR,
+            "audio_data.samples",
+            "sample 1 of channel 0 is nan",
+        ),
+        (
+            base64.b64encode(np.array([0, 0, np.inf, 0], "<f4").tobytes()).decode(),
+            2,
+            SR,
+            "audio_data.samples",
+            "sample 1 of channel 0 is infinity",
+        ),
+        (
+            base64.b64encode(np.array([0, 32767], "<f4").tobytes()).decode(),
+            1,
+            SR,
+            "audio_data.samples",
+            "not integer pcm",
+        ),
         (base64.b64encode(np.zeros(4, "<f4").tobytes()).decode(), 1, 0, "audio_data.sample_rate", "got 0"),
-        (base64.b64encode(np.zeros(4, "<f4").tobytes()).decode(), 1, 1_000_000, "audio_data.sample_rate",
-         "between 8000 and 384000"),
-        (base64.b64encode(np.zeros(4, "<f4").tobytes()).decode(), 1, 44100.5, "audio_data.sample_rate",
-         "whole number"),
+        (
+            base64.b64encode(np.zeros(4, "<f4").tobytes()).decode(),
+            1,
+            1_000_000,
+            "audio_data.sample_rate",
+            "between 8000 and 384000",
+        ),
+        (base64.b64encode(np.zeros(4, "<f4").tobytes()).decode(), 1, 44100.5, "audio_data.sample_rate", "whole number"),
     ],
 )
 def test_bad_samples_are_named(payload: str, channels: int, rate: float, field: str, words: str) -> None:
@@ -66,8 +92,9 @@ def test_bad_samples_are_named(payload: str, channels: int, rate: float, field: 
     assert words in text.lower()
 
 
-@pytest.mark.parametrize(("suffix", "subtype"), [(".wav", "FLOAT"), (".flac", "PCM_24"), (".ogg", "VORBIS"),
-                                                 (".aiff", "PCM_16")])
+@pytest.mark.parametrize(
+    ("suffix", "subtype"), [(".wav", "FLOAT"), (".flac", "PCM_24"), (".ogg", "VORBIS"), (".aiff", "PCM_16")]
+)
 def test_files_read_back_through_the_roots(tmp_path: Path, suffix: str, subtype: str) -> None:
     x = stereo_tone()
     soundfile.write(tmp_path / f"tone{suffix}", x.T, SR, subtype=subtype)
@@ -110,6 +137,12 @@ def test_paths_leaving_the_roots_are_refused(tmp_path: Path) -> None:
         assert "'audio_data.file_path'" in text and path in text and str(root.resolve()) in text
     assert load_audio(AudioData(file_path="inner_link.wav"), roots=roots)[1] == SR
     assert read_audio_file("sub/fine.wav", roots=[root])[1] == SR
+    second = tmp_path / "second_root"
+    second.mkdir()
+    with pytest.raises(AudioError, match="outside the allowed audio roots"):  # not 'missing' in the second root
+        read_audio_file("link.wav", roots=[root, second])
+    soundfile.write(second / "link.wav", stereo_tone().T, SR)  # an allowed file of that name in another root
+    assert read_audio_file("link.wav", roots=[root, second])[1] == SR
 
 
 def test_missing_and_unreadable_files(tmp_path: Path) -> None:

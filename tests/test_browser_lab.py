@@ -20,6 +20,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -61,9 +62,22 @@ def _wait_until_up(url: str, process: subprocess.Popen, log: Path, *, timeout: f
     raise AssertionError(f"JupyterLab did not answer {url} within {timeout:g} s:\n{log.read_text()[-3000:]}")
 
 
+@dataclass(frozen=True)
+class JupyterLabServer:
+    base_url: str
+    token: str
+
+    def url(self, path: str) -> str:
+        return f"{self.base_url}/{path}?token={self.token}"
+
+    def get_json(self, path: str) -> dict:
+        with urllib.request.urlopen(self.url(path), timeout=10) as response:
+            return json.load(response)
+
+
 @pytest.fixture
-def jupyterlab(tmp_path: Path) -> Iterator[str]:
-    """A JupyterLab serving a copy of the quickstart; yields the URL that opens it (token included)."""
+def jupyterlab(tmp_path: Path) -> Iterator[JupyterLabServer]:
+    """A JupyterLab serving a copy of the quickstart from a throw-away root folder."""
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is missing: run scripts/install-test-deps.sh (Debian package 'chromium')")
     root = tmp_path / "root"
@@ -104,8 +118,9 @@ def jupyterlab(tmp_path: Path) -> Iterator[str]:
             env=env, cwd=root, stdout=output, stderr=subprocess.STDOUT,
         )  # fmt: skip
     try:
-        _wait_until_up(f"http://127.0.0.1:{port}/api/status?token={token}", process, log)
-        yield f"http://127.0.0.1:{port}/lab/tree/01_quickstart.ipynb?token={token}"
+        server = JupyterLabServer(f"http://127.0.0.1:{port}", token)
+        _wait_until_up(server.url("api/status"), process, log)
+        yield server
     finally:
         process.terminate()
         try:
@@ -115,14 +130,20 @@ def jupyterlab(tmp_path: Path) -> Iterator[str]:
             process.wait()
 
 
-def test_quickstart_runs_in_jupyterlab_and_the_chat_tab_answers(jupyterlab: str, tmp_path: Path) -> None:
+def test_comms_over_subshells_is_pinned(jupyterlab: JupyterLabServer) -> None:
+    settings = jupyterlab.get_json("lab/api/settings/@jupyterlab/apputils-extension:kernels-settings")
+    assert settings["schema"]["properties"]["commsOverSubshells"]["default"] == "disabled"
+    assert "commsOverSubshells" not in settings.get("settings", {})  # no user setting overrides the pin
+
+
+def test_quickstart_runs_in_jupyterlab_and_the_chat_tab_answers(jupyterlab: JupyterLabServer, tmp_path: Path) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS, headless=True)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1100})
-            page.goto(jupyterlab)
+            page.goto(jupyterlab.url("lab/tree/01_quickstart.ipynb"))
             page.wait_for_function(
                 "() => window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel != null",
                 timeout=90_000,

@@ -20,7 +20,10 @@ HEAVY_MODULES = ("librosa", "numba", "matplotlib", "pyloudnorm", "soundfile", "i
 def start_server(repo_root, *arguments: str) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "codette_lab", "serve", *arguments],
-        cwd=repo_root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=repo_root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -32,7 +35,7 @@ def wait_for_health(process: subprocess.Popen, port: int, *, within: float) -> d
                 return json.loads(response.read())
         except OSError:
             if process.poll() is not None:
-                raise AssertionError(f"the server exited with {process.returncode}: {process.stderr.read()}")
+                raise AssertionError(f"the server exited with {process.returncode}: {process.stderr.read()}") from None
             if time.monotonic() > deadline:
                 raise AssertionError(f"no /health answer within {within} s") from None
             time.sleep(0.05)
@@ -96,7 +99,10 @@ def test_a_bad_rules_file_exits_2_naming_it(repo_root, tmp_path, free_port, cont
         path.write_text(content, encoding="utf-8")
     run = subprocess.run(
         [sys.executable, "-m", "codette_lab", "serve", "--port", str(free_port), "--rules", str(path)],
-        cwd=repo_root, capture_output=True, text=True, timeout=60,
+        cwd=repo_root,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert run.returncode == 2
     assert run.stderr.startswith("codette-lab serve: error: ") and str(path) in run.stderr
@@ -108,13 +114,23 @@ def test_a_port_in_use_exits_1_naming_it(repo_root):
         holder.bind(("127.0.0.1", 0))
         holder.listen()
         port = holder.getsockname()[1]
-        run = subprocess.run([sys.executable, "-m", "codette_lab", "serve", "--port", str(port)],
-                             cwd=repo_root, capture_output=True, text=True, timeout=60)
+        run = subprocess.run(
+            [sys.executable, "-m", "codette_lab", "serve", "--port", str(port)],
+            cwd=repo_root,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     assert run.returncode == 1
     assert f"Port {port} on 127.0.0.1 is already in use" in run.stderr and "Traceback" not in run.stderr
 
 
 def test_bad_arguments_exit_2(repo_root):
-    run = subprocess.run([sys.executable, "-m", "codette_lab", "serve", "--request-timeout", "0"],
-                         cwd=repo_root, capture_output=True, text=True, timeout=60)
+    run = subprocess.run(
+        [sys.executable, "-m", "codette_lab", "serve", "--request-timeout", "0"],
+        cwd=repo_root,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert run.returncode == 2 and "--request-timeout" in run.stderr

@@ -115,8 +115,11 @@ def test_true_peak_equals_scipy_resample_poly_peak() -> None:
 
 def test_k_weighting_matches_the_published_48_khz_coefficients() -> None:
     shelf, highpass = k_weighting_sos(48000)
-    np.testing.assert_allclose(shelf, [1.53512485958697, -2.69169618940638, 1.19839281085285,
-                                       1.0, -1.69065929318241, 0.73248077421585], atol=1e-9)
+    np.testing.assert_allclose(
+        shelf,
+        [1.53512485958697, -2.69169618940638, 1.19839281085285, 1.0, -1.69065929318241, 0.73248077421585],
+        atol=1e-9,
+    )
     np.testing.assert_allclose(highpass, [1.0, -2.0, 1.0, 1.0, -1.99004745483398, 0.99007225036621], atol=1e-9)
 
 

@@ -174,9 +174,7 @@ def test_rerunning_the_start_cell_replaces_the_server_and_the_daw_reconnects(
     again.close()
 
 
-def test_a_perspective_defined_later_answers_the_connected_daws_next_chat(
-    kernel: NotebookKernel, daw: Daw
-) -> None:
+def test_a_perspective_defined_later_answers_the_connected_daws_next_chat(kernel: NotebookKernel, daw: Daw) -> None:
     chat = {"type": "chat", "message": "What about the snare?", "perspective": "drum_coach"}
     assert "Unknown perspective: 'drum_coach'" in daw.ask(chat)["message"]
 

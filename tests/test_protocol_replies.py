@@ -17,10 +17,12 @@ BUILDERS = {
     "connection": lambda: replies.welcome(codette_available=True),
     "pong": replies.pong,
     "error": lambda: replies.error("Invalid JSON format"),
-    "chat_response": lambda: replies.chat_response(response="Cut 300 Hz.", perspective="mix_engineering",
-                                                   confidence=0.7, topics=["eq"]),
-    "status_response": lambda: replies.status_response(codette_available=True, engine_type="codette_lab.engine.Engine",
-                                                       memory_size=4, active_connections=2),
+    "chat_response": lambda: replies.chat_response(
+        response="Cut 300 Hz.", perspective="mix_engineering", confidence=0.7, topics=["eq"]
+    ),
+    "status_response": lambda: replies.status_response(
+        codette_available=True, engine_type="codette_lab.engine.Engine", memory_size=4, active_connections=2
+    ),
     "analysis_response": lambda: replies.analysis_response(track_id="t1", analysis={"analysis_type": "spectrum"}),
 }
 
@@ -42,7 +44,14 @@ def test_health_body_has_the_original_servers_fields():
 def test_document_field_order_is_kept_and_extra_fields_follow():
     assert list(BUILDERS["chat_response"]()) == ["type", "response", "perspective", "confidence", "topics", "timestamp"]
     assert list(BUILDERS["status_response"]()) == [
-        "type", "status", "codette_available", "engine_type", "memory_size", "active_connections", "timestamp"]
+        "type",
+        "status",
+        "codette_available",
+        "engine_type",
+        "memory_size",
+        "active_connections",
+        "timestamp",
+    ]
     assert list(BUILDERS["analysis_response"]()) == ["type", "status", "trackId", "analysis", "timestamp"]
 
 
@@ -53,9 +62,17 @@ def test_timestamps_are_converted_to_utc_and_truncated_to_milliseconds():
 
 
 def test_encode_never_emits_nan_or_infinity():
-    message = replies.analysis_response(track_id=1, analysis={
-        "metrics": {"peak_dbfs": float("-inf"), "flatness": float("nan"), "bands": numpy.array([1.0, numpy.nan]),
-                    "count": numpy.int64(3)}})
+    message = replies.analysis_response(
+        track_id=1,
+        analysis={
+            "metrics": {
+                "peak_dbfs": float("-inf"),
+                "flatness": float("nan"),
+                "bands": numpy.array([1.0, numpy.nan]),
+                "count": numpy.int64(3),
+            }
+        },
+    )
     text = encode(message)
     assert "NaN" not in text and "Infinity" not in text
     metrics = json.loads(text)["analysis"]["metrics"]

@@ -52,8 +52,13 @@ def test_chat_without_perspective_leaves_the_choice_to_the_engine(perspective):
 def test_analyze_from_the_document_example():
     frame = {
         "type": "analyze",
-        "track_data": {"track_id": "track_001", "track_name": "Lead Vocal", "track_type": "vocal",
-                       "muted": False, "soloed": True},
+        "track_data": {
+            "track_id": "track_001",
+            "track_name": "Lead Vocal",
+            "track_type": "vocal",
+            "muted": False,
+            "soloed": True,
+        },
         "audio_data": {"peak_level": -6.0, "rms_level": -18, "duration": 120.5, "sample_rate": 44100},
         "analysis_type": "spectrum",
     }
@@ -82,15 +87,24 @@ def test_binary_frames_are_read_as_utf8_text():
 
 @pytest.mark.parametrize(
     "frame",
-    ["not json", "{", "", '{"type": "ping",}', "{'type': 'ping'}", b"\xff\xfe\x00", "[" * 100_000,
-     '{"type": "ping"}'.encode("utf-16")],
+    [
+        "not json",
+        "{",
+        "",
+        '{"type": "ping",}',
+        "{'type': 'ping'}",
+        b"\xff\xfe\x00",
+        "[" * 100_000,
+        '{"type": "ping"}'.encode("utf-16"),
+    ],
 )
 def test_invalid_json_gets_the_documents_text(frame):
     assert refusal(frame) == "Invalid JSON format"
 
 
-@pytest.mark.parametrize(("frame", "kind"), [("[]", "array"), ("1", "number"), ('"ping"', "string"),
-                                             ("null", "null"), ("true", "boolean")])
+@pytest.mark.parametrize(
+    ("frame", "kind"), [("[]", "array"), ("1", "number"), ('"ping"', "string"), ("null", "null"), ("true", "boolean")]
+)
 def test_json_that_is_not_an_object_is_named(frame, kind):
     assert refusal(frame) == f"Invalid message: expected a JSON object with a 'type' field, got {kind}"
 
@@ -99,10 +113,16 @@ def test_json_that_is_not_an_object_is_named(frame, kind):
     ("frame", "where", "shown"),
     [
         ('{"type": "ping", "x": NaN}', "x", "NaN"),
-        ('{"type": "analyze", "track_data": {}, "audio_data": {"peak_level": Infinity}}',
-         "audio_data.peak_level", "Infinity"),
-        ('{"type": "chat", "message": "m", "daw_context": {"tracks": [{"v": [0, -Infinity]}]}}',
-         "daw_context.tracks[0].v[1]", "-Infinity"),
+        (
+            '{"type": "analyze", "track_data": {}, "audio_data": {"peak_level": Infinity}}',
+            "audio_data.peak_level",
+            "Infinity",
+        ),
+        (
+            '{"type": "chat", "message": "m", "daw_context": {"tracks": [{"v": [0, -Infinity]}]}}',
+            "daw_context.tracks[0].v[1]",
+            "-Infinity",
+        ),
     ],
 )
 def test_nan_and_infinity_are_refused_where_they_sit(frame, where, shown):
@@ -122,42 +142,77 @@ def test_missing_or_unknown_type():
     [
         ({"type": "chat"}, "Missing field 'message' in chat: expected a non-empty string"),
         ({"type": "chat", "message": 42}, "Invalid field 'message' in chat: expected a non-empty string, got number"),
-        ({"type": "chat", "message": "  "},
-         "Invalid field 'message' in chat: expected a non-empty string, got empty string"),
-        ({"type": "chat", "message": "m", "perspective": ["a"]},
-         "Invalid field 'perspective' in chat: expected a string, got array"),
-        ({"type": "chat", "message": "m", "daw_context": "x"},
-         "Invalid field 'daw_context' in chat: expected an object, got string"),
-        ({"type": "chat", "message": "m", "daw_context": {"tracks": {}}},
-         "Invalid field 'daw_context.tracks' in chat: expected an array of track objects, got object"),
-        ({"type": "chat", "message": "m", "daw_context": {"selected_track": 3}},
-         "Invalid field 'daw_context.selected_track' in chat: expected an object, got number"),
+        (
+            {"type": "chat", "message": "  "},
+            "Invalid field 'message' in chat: expected a non-empty string, got empty string",
+        ),
+        (
+            {"type": "chat", "message": "m", "perspective": ["a"]},
+            "Invalid field 'perspective' in chat: expected a string, got array",
+        ),
+        (
+            {"type": "chat", "message": "m", "daw_context": "x"},
+            "Invalid field 'daw_context' in chat: expected an object, got string",
+        ),
+        (
+            {"type": "chat", "message": "m", "daw_context": {"tracks": {}}},
+            "Invalid field 'daw_context.tracks' in chat: expected an array of track objects, got object",
+        ),
+        (
+            {"type": "chat", "message": "m", "daw_context": {"selected_track": 3}},
+            "Invalid field 'daw_context.selected_track' in chat: expected an object, got number",
+        ),
         ({"type": "analyze"}, "Missing field 'track_data' in analyze: expected an object"),
         ({"type": "analyze", "track_data": []}, "Invalid field 'track_data' in analyze: expected an object, got array"),
-        ({"type": "analyze", "track_data": {"track_id": True}},
-         "Invalid field 'track_data.track_id' in analyze: expected a string or a whole number, got boolean"),
-        ({"type": "analyze", "track_data": {"track_type": 1}},
-         "Invalid field 'track_data.track_type' in analyze: expected a string, got number"),
-        ({"type": "analyze", "track_data": {"muted": "yes"}},
-         "Invalid field 'track_data.muted' in analyze: expected true or false, got string"),
-        ({"type": "analyze", "track_data": {}, "audio_data": {"peak_level": "-6"}},
-         "Invalid field 'audio_data.peak_level' in analyze: expected a number, got string"),
-        ({"type": "analyze", "track_data": {}, "audio_data": {"sample_rate": 0}},
-         "Invalid field 'audio_data.sample_rate' in analyze: expected a number > 0, got 0"),
-        ({"type": "analyze", "track_data": {}, "audio_data": {"duration": -1}},
-         "Invalid field 'audio_data.duration' in analyze: expected a number >= 0, got -1"),
-        ({"type": "analyze", "track_data": {}, "audio_data": {"channels": 1.5}},
-         "Invalid field 'audio_data.channels' in analyze: expected a whole number, got number"),
-        ({"type": "analyze", "track_data": {}, "audio_data": {"samples": "AAAA"}},
-         "Missing field 'audio_data.sample_rate' in analyze: expected a number > 0 when 'samples' is sent"),
-        ({"type": "analyze", "track_data": {}, "audio_data": {"samples": "AAAA", "file_path": "a.wav",
-                                                              "sample_rate": 44100}},
-         "Invalid field 'audio_data.samples' in analyze: give either 'audio_data.samples' or "
-         "'audio_data.file_path', not both"),
-        ({"type": "analyze", "track_data": {}, "analysis_type": 5},
-         "Invalid field 'analysis_type' in analyze: expected a non-empty string, got number"),
-        ({"type": "analyze", "track_data": {}, "other_track": {"audio_data": {"rms_level": False}}},
-         "Invalid field 'other_track.audio_data.rms_level' in analyze: expected a number, got boolean"),
+        (
+            {"type": "analyze", "track_data": {"track_id": True}},
+            "Invalid field 'track_data.track_id' in analyze: expected a string or a whole number, got boolean",
+        ),
+        (
+            {"type": "analyze", "track_data": {"track_type": 1}},
+            "Invalid field 'track_data.track_type' in analyze: expected a string, got number",
+        ),
+        (
+            {"type": "analyze", "track_data": {"muted": "yes"}},
+            "Invalid field 'track_data.muted' in analyze: expected true or false, got string",
+        ),
+        (
+            {"type": "analyze", "track_data": {}, "audio_data": {"peak_level": "-6"}},
+            "Invalid field 'audio_data.peak_level' in analyze: expected a number, got string",
+        ),
+        (
+            {"type": "analyze", "track_data": {}, "audio_data": {"sample_rate": 0}},
+            "Invalid field 'audio_data.sample_rate' in analyze: expected a number > 0, got 0",
+        ),
+        (
+            {"type": "analyze", "track_data": {}, "audio_data": {"duration": -1}},
+            "Invalid field 'audio_data.duration' in analyze: expected a number >= 0, got -1",
+        ),
+        (
+            {"type": "analyze", "track_data": {}, "audio_data": {"channels": 1.5}},
+            "Invalid field 'audio_data.channels' in analyze: expected a whole number, got number",
+        ),
+        (
+            {"type": "analyze", "track_data": {}, "audio_data": {"samples": "AAAA"}},
+            "Missing field 'audio_data.sample_rate' in analyze: expected a number > 0 when 'samples' is sent",
+        ),
+        (
+            {
+                "type": "analyze",
+                "track_data": {},
+                "audio_data": {"samples": "AAAA", "file_path": "a.wav", "sample_rate": 44100},
+            },
+            "Invalid field 'audio_data.samples' in analyze: give either 'audio_data.samples' or "
+            "'audio_data.file_path', not both",
+        ),
+        (
+            {"type": "analyze", "track_data": {}, "analysis_type": 5},
+            "Invalid field 'analysis_type' in analyze: expected a non-empty string, got number",
+        ),
+        (
+            {"type": "analyze", "track_data": {}, "other_track": {"audio_data": {"rms_level": False}}},
+            "Invalid field 'other_track.audio_data.rms_level' in analyze: expected a number, got boolean",
+        ),
     ],
 )
 def test_malformed_fields_are_named_with_what_was_expected(message, expected):

@@ -86,7 +86,7 @@ AUDIO = {"peak_level": -0.5, "rms_level": -9.0, "duration": 95.0, "sample_rate":
 
 def test_the_documents_typescript_client_under_node(api_document, server, repo_root, tmp_path):
     node_dir = repo_root / "tests" / "node"
-    assert (node_dir / "node_modules" / "typescript").is_dir(), "run scripts/install-test-deps.sh (npm ci in tests/node)"
+    assert (node_dir / "node_modules" / "typescript").is_dir(), "run scripts/install-test-deps.sh (npm ci)"
     node = shutil.which("node")
     assert node, "Node.js 20.10+ is needed: run scripts/install-test-deps.sh"
     block = code_block(api_document, "typescript", "class CodetteWebSocket")
@@ -103,11 +103,15 @@ def test_the_documents_typescript_client_under_node(api_document, server, repo_r
     assert any(line.endswith("Connected: Connected to Codette AI Unified Server") for line in lines)
     assert any(line.endswith("Pong received") for line in lines)
     assert "Server error: Unknown message type: xyz" in run.stderr
-    handled = {line.split(" ", 1)[0]: json.loads(line.split(" ", 1)[1]) for line in lines
-               if line.split(" ", 1)[0] in {"CHAT", "STATUS", "ANALYSIS"}}
+    handled = {
+        line.split(" ", 1)[0]: json.loads(line.split(" ", 1)[1])
+        for line in lines
+        if line.split(" ", 1)[0] in {"CHAT", "STATUS", "ANALYSIS"}
+    }
     reference = Engine()
-    assert handled["CHAT"]["response"] == reference.chat("How should I mix drums?",
-                                                         perspective="mix_engineering").response
+    assert (
+        handled["CHAT"]["response"] == reference.chat("How should I mix drums?", perspective="mix_engineering").response
+    )
     assert handled["STATUS"]["status"] == "ok" and handled["STATUS"]["active_connections"] == 1
     analysis = handled["ANALYSIS"]
     frame = {"type": "analyze", "track_data": TRACK, "audio_data": AUDIO, "analysis_type": "dynamics"}

@@ -57,8 +57,15 @@ def test_clients_without_origin_are_let_in(ws_client):
 
 @pytest.mark.parametrize(
     "origin",
-    ["https://evil.example", "http://localhost.evil.example", "http://127.0.0.2:5173", "null",
-     "file://localhost", "ws://localhost:8000", "http://localhost:notaport"],
+    [
+        "https://evil.example",
+        "http://localhost.evil.example",
+        "http://127.0.0.2:5173",
+        "null",
+        "file://localhost",
+        "ws://localhost:8000",
+        "http://localhost:notaport",
+    ],
 )
 def test_other_web_pages_get_403_naming_their_origin(server, origin):
     with pytest.raises(InvalidStatus) as refused:

@@ -164,8 +164,11 @@ def test_a_bug_in_a_builtin_becomes_a_processing_error(engine, ws_client):
     with BackgroundServer(engine, port=0) as server:
         client = ws_client(server.url)
         reply = client.ask({"type": "chat", "message": "Hi", "perspective": "broken_builtin"})
-        assert reply == {"type": "error", "message": "Processing error: KeyError: 'missing'",
-                         "timestamp": reply["timestamp"]}
+        assert reply == {
+            "type": "error",
+            "message": "Processing error: KeyError: 'missing'",
+            "timestamp": reply["timestamp"],
+        }
         assert client.ask({"type": "ping"})["type"] == "pong"
 
 
@@ -190,8 +193,14 @@ def test_listeners_see_the_traffic_and_their_failures_do_not_matter(server, ws_c
     client.close()
     assert disconnected.wait(10)
     kinds = [(event.kind, event.message_type) for event in events]
-    assert kinds == [("connect", None), ("message", "ping"), ("reply", "pong"), ("message", None),
-                     ("error", None), ("disconnect", None)]
+    assert kinds == [
+        ("connect", None),
+        ("message", "ping"),
+        ("reply", "pong"),
+        ("message", None),
+        ("error", None),
+        ("disconnect", None),
+    ]
     assert {event.connection_id for event in events} == {connection_id}
     assert events[4].detail == "Invalid JSON format"
 

@@ -14,8 +14,13 @@ TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
 ANALYZE = {
     "type": "analyze",
-    "track_data": {"track_id": "track_001", "track_name": "Lead Vocal", "track_type": "vocal",
-                   "muted": False, "soloed": False},
+    "track_data": {
+        "track_id": "track_001",
+        "track_name": "Lead Vocal",
+        "track_type": "vocal",
+        "muted": False,
+        "soloed": False,
+    },
     "audio_data": {"peak_level": -6.0, "rms_level": -18.0, "duration": 120.5, "sample_rate": 44100},
     "analysis_type": "spectrum",
 }
@@ -89,8 +94,10 @@ ERROR_FRAMES = [
     ('{"type": "xyz"}', "Unknown message type: xyz"),
     ('{"type": "chat"}', "Missing field 'message' in chat: expected a non-empty string"),
     ('{"type": "chat", "message": 1}', "Invalid field 'message' in chat: expected a non-empty string, got number"),
-    ('{"type": "analyze", "track_data": {}, "audio_data": {"peak_level": "loud"}}',
-     "Invalid field 'audio_data.peak_level' in analyze: expected a number, got string"),
+    (
+        '{"type": "analyze", "track_data": {}, "audio_data": {"peak_level": "loud"}}',
+        "Invalid field 'audio_data.peak_level' in analyze: expected a number, got string",
+    ),
 ]
 
 
@@ -132,8 +139,13 @@ def _pipelined_frames(count: int) -> list[tuple[str, dict | str]]:
     return frames
 
 
-EXPECTED_REPLY = {"ping": "pong", "status": "status_response", "chat": "chat_response",
-                  "analyze": "analysis_response", "invalid": "error"}
+EXPECTED_REPLY = {
+    "ping": "pong",
+    "status": "status_response",
+    "chat": "chat_response",
+    "analyze": "analysis_response",
+    "invalid": "error",
+}
 
 
 def test_200_pipelined_mixed_requests_come_back_complete_and_in_order(ws_client):
@@ -143,7 +155,7 @@ def test_200_pipelined_mixed_requests_come_back_complete_and_in_order(ws_client)
         client.send(frame)
     replies = [client.recv() for _ in frames]
     assert [reply["type"] for reply in replies] == [EXPECTED_REPLY[kind] for kind, _ in frames]
-    for index, ((kind, _), reply) in enumerate(zip(frames, replies)):
+    for index, ((kind, _), reply) in enumerate(zip(frames, replies, strict=True)):
         if kind == "analyze":
             assert reply["trackId"] == index
         elif kind == "invalid":

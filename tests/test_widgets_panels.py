@@ -36,8 +36,12 @@ def test_the_panel_has_four_tabs(panel) -> None:
 def test_chat_goes_through_the_server_and_fills_the_transcript(lab: Lab, panel) -> None:
     panel.chat.message.value = "How should I EQ the lead vocal?"
     panel.chat.send_button.click()
-    (perspective, question, reply), = panel.chat.exchanges
-    assert (perspective, question, reply["type"]) == ("mix_engineering", "How should I EQ the lead vocal?", "chat_response")
+    ((perspective, question, reply),) = panel.chat.exchanges
+    assert (perspective, question, reply["type"]) == (
+        "mix_engineering",
+        "How should I EQ the lead vocal?",
+        "chat_response",
+    )
     assert "How should I EQ the lead vocal?" in panel.chat.transcript.value
     assert panel.chat.message.value == ""
     assert [event.message_type for event in lab.events.of_kind("message")] == ["chat"]
@@ -140,6 +144,10 @@ def test_export_writes_a_file_the_standalone_server_can_load(lab: Lab, panel, tm
     assert RuleSet.load(tmp_path / "from_button.json").values() == lab.rules.values()
     assert "Exported" in panel.rules.status.value
 
+    panel.rules.path.value = str(tmp_path)  # a folder: cannot be replaced by a file
+    panel.rules.export_button.click()
+    assert "Export failed" in panel.rules.status.value
+
 
 def test_analysis_can_plot_the_audio_a_daw_just_sent(lab: Lab, panel) -> None:
     daw = lab.simulate_daw(name="student")
@@ -153,15 +161,23 @@ def test_analysis_can_plot_the_audio_a_daw_just_sent(lab: Lab, panel) -> None:
     assert analysis.metrics["duration_s"] == pytest.approx(4.0, abs=0.01)
 
 
-def test_a_broken_analysis_type_shows_its_traceback_in_the_panel(lab: Lab, panel) -> None:
+def test_a_broken_analysis_type_shows_its_error_and_traceback_in_the_panel(lab: Lab, panel) -> None:
     @lab.analysis("wonky")
     def wonky(request):
         return {"quality_score": "excellent"}
 
     panel.analysis.choose("drums.flac", analysis_type="wonky")
     assert panel.analysis.run() is None
-    assert "wonky" in panel.analysis.report.value
+    assert "wonky" in panel.analysis.report.value and "quality_score" in panel.analysis.report.value
     assert panel.analysis.plots.outputs == ()
+
+    @lab.analysis("wonky")
+    def wonky_again(request):
+        raise ValueError("no idea what a " + request.track.track_type + " is")
+
+    assert panel.analysis.run() is None
+    report = panel.analysis.report.value
+    assert "wonky_again" in report and "ValueError" in report and "Traceback" in report
 
 
 def test_monitor_follows_server_events_on_the_thread_that_built_it(lab: Lab) -> None:

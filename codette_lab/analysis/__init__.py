@@ -16,6 +16,7 @@ from .analyzer import (
     measure,
     measure_masking,
     spectrum_curve,
+    warm_up,
     waveform_envelope,
 )
 from .bands import ALL_KINDS, BANDS
@@ -29,5 +30,6 @@ __all__ = [
     "measure",
     "measure_masking",
     "spectrum_curve",
+    "warm_up",
     "waveform_envelope",
 ]

@@ -122,6 +122,14 @@ def analyzer_for(sr: float) -> Analyzer:
     return analyzer
 
 
+def warm_up(sr: float = 44100) -> None:
+    """Pay the one-off costs now (scipy/librosa imports, filter set-up, numba compilation of librosa's
+    peak picker: about 2 s) so the first real measurement at ``sr`` is as fast as the rest.
+    A server can call this in a worker thread at start-up."""
+    noise = np.random.default_rng(0).standard_normal((2, int(sr))).astype(np.float32) * np.float32(0.1)
+    analyzer_for(sr).measure(noise)
+
+
 def measure(y: np.ndarray, *, sr: float, kinds: Iterable[str] = ALL_KINDS) -> dict[str, Any]:
     """Measure ``y`` at sample rate ``sr``: see :meth:`Analyzer.measure`. Reuses one Analyzer per rate."""
     return analyzer_for(sr).measure(y, kinds=kinds)

@@ -34,8 +34,8 @@ def overlap_metrics(band_power_a: np.ndarray, band_power_b: np.ndarray) -> dict[
     energy_a, energy_b = (np.square(v).sum(axis=0) for v in (a, b))
     share_a = energy_a / energy_a.sum() if energy_a.sum() > 0 else np.zeros_like(energy_a)
     share_b = energy_b / energy_b.sum() if energy_b.sum() > 0 else np.zeros_like(energy_b)
-    eligible = (band_overlap >= MASKED_BAND_OVERLAP) & (share_a >= MASKED_BAND_MIN_SHARE) & (
-        share_b >= MASKED_BAND_MIN_SHARE
+    eligible = (
+        (band_overlap >= MASKED_BAND_OVERLAP) & (share_a >= MASKED_BAND_MIN_SHARE) & (share_b >= MASKED_BAND_MIN_SHARE)
     )
     masked_band = None
     if eligible.any():

@@ -8,6 +8,10 @@ import numpy as np
 
 from ..errors import AudioError
 
+#: Float samples are full scale at 1.0; beyond this they are surely unscaled integer PCM (and squaring
+#: them could overflow float32).
+MAX_SAMPLE_MAGNITUDE = 1000.0
+
 #: More channels than this means the array is almost surely (n, channels) rather than (channels, n).
 MAX_CHANNELS = 64
 
@@ -40,15 +44,23 @@ def as_channels(y: np.ndarray, *, name: str = "y") -> np.ndarray:
 
 
 def check_finite(x: np.ndarray, *, name: str = "y") -> None:
-    """AudioError naming the first NaN or infinite sample of a (channels, n) array, if there is one."""
-    if math.isfinite(float(np.sum(x, dtype=np.float64))):
-        return  # a NaN or infinity anywhere makes the sum non-finite
+    """AudioError naming the first NaN or infinite sample of a (channels, n) array, or a magnitude
+    no float audio has (over MAX_SAMPLE_MAGNITUDE: integer PCM that was never scaled to -1..1)."""
+    if math.isfinite(float(np.sum(x))):
+        largest = float(max(np.max(x), -np.min(x)))
+        if largest > MAX_SAMPLE_MAGNITUDE:
+            raise AudioError(
+                f"{name}: samples reach {largest:g}; float audio is expected in -1..1 (full scale 1.0)"
+                " - divide integer PCM by its full scale (32768 for 16-bit)"
+            )
+        return  # a NaN or infinity anywhere makes the sum non-finite; huge finite values are checked below
     bad = np.argwhere(~np.isfinite(x))
     if len(bad):
         channel, index = (int(v) for v in bad[0])
         raise AudioError(
             f"{name}: sample {index} of channel {channel} is {float(x[channel, index])}; samples must be finite"
         )
+    raise AudioError(f"{name}: samples are too large to sum; float audio is expected in -1..1 (full scale 1.0)")
 
 
 def check_sample_rate(sr: float, *, name: str = "sr") -> float:

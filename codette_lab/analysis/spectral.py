@@ -1,11 +1,12 @@
 """One magnitude STFT per call, shared by the spectral centroid, roll-off, flatness, band energies,
 the onset envelope (transients), masking and the plotted spectrum.
 
-Centroid and roll-off follow librosa's definitions (``spectral_centroid``,
-``spectral_rolloff`` with roll_percent=0.85) computed as one matrix product and
-one cumulative sum over the frames; flatness is ``librosa.feature.spectral_flatness``
-fed the precomputed spectrogram. Track values are means over the frames that
-carry sound (within 60 dB of the loudest frame).
+Centroid, roll-off and flatness follow librosa's definitions
+(``spectral_centroid``; ``spectral_rolloff`` with roll_percent=0.85;
+``spectral_flatness`` of the power spectrum with amin=1e-10) but are computed
+for all frames at once with fewer passes over the spectrogram (the tests hold
+them equal to librosa's on the same spectrogram). Track values are means over
+the frames that carry sound (within 60 dB of the loudest frame).
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ FRAME_S = 0.08
 #: Frames transformed per batch: small batches stay in cache (about twice as fast as one big transform).
 FFT_BATCH_FRAMES = 64
 ROLL_PERCENT = 0.85
+#: Bins summed per group when searching the roll-off bin (coarse search over groups, then within one).
+ROLLOFF_GROUP = 64
+#: librosa's floor for power values in the flatness (keeps log() finite).
+FLATNESS_AMIN = 1e-10
 #: Frames quieter than this (relative to the loudest frame) are left out of track averages.
 ACTIVE_FRAME_RANGE_DB = 60.0
 #: Plotted spectrum levels are floored here (dB relative to a full-scale sine).
@@ -53,6 +58,33 @@ class Spectrogram:
         if loudest <= 0:
             return np.zeros(len(self.frame_energy), dtype=bool)
         return self.frame_energy >= loudest * 10.0 ** (-ACTIVE_FRAME_RANGE_DB / 10.0)
+
+
+def rolloff_bins(magnitude: np.ndarray, frame_sums: np.ndarray) -> np.ndarray:
+    """Per frame, the lowest bin where the cumulative magnitude reaches ROLL_PERCENT of the frame's total.
+
+    Same answer as a cumulative sum over every bin, for a fraction of its cost:
+    the group of bins holding the roll-off is found first, then the bin inside it.
+    """
+    frames, bins = magnitude.shape
+    starts = np.arange(0, bins, ROLLOFF_GROUP)
+    groups = np.cumsum(np.add.reduceat(magnitude, starts, axis=1), axis=1)
+    threshold = (ROLL_PERCENT * frame_sums).astype(np.float32)
+    group = np.argmax(groups >= threshold[:, None], axis=1)
+    rows = np.arange(frames)
+    before = np.where(group > 0, groups[rows, group - 1], 0.0)
+    columns = group[:, None] * ROLLOFF_GROUP + np.arange(ROLLOFF_GROUP)
+    inside = np.where(columns < bins, magnitude[rows[:, None], np.minimum(columns, bins - 1)], 0.0)
+    running = before[:, None] + np.cumsum(inside, axis=1)
+    return np.minimum(columns[rows, np.argmax(running >= threshold[:, None], axis=1)], bins - 1)
+
+
+def flatness(power: np.ndarray) -> np.ndarray:
+    """Per frame, geometric over arithmetic mean of the power spectrum (librosa's spectral_flatness)."""
+    floored = np.maximum(power, np.float32(FLATNESS_AMIN))
+    arithmetic = floored.mean(axis=1, dtype=np.float64)
+    np.log(floored, out=floored)
+    return np.exp(floored.mean(axis=1, dtype=np.float64)) / arithmetic
 
 
 class SpectrumAnalyzer:
@@ -96,8 +128,6 @@ class SpectrumAnalyzer:
 
     def measure(self, spec: Spectrogram) -> dict[str, Any]:
         """spectral_centroid_hz, spectral_rolloff_hz, spectral_flatness, band_energy_db."""
-        import librosa
-
         active = spec.active
         if not active.any():
             return {
@@ -109,13 +139,11 @@ class SpectrumAnalyzer:
         magnitude = spec.magnitude if active.all() else spec.magnitude[active]
         frame_sums = magnitude.sum(axis=1, dtype=np.float64)
         centroid = (magnitude @ self.freqs.astype(np.float32)) / frame_sums
-        cumulative = np.cumsum(magnitude, axis=1)
-        rolloff_bin = np.argmax(cumulative >= ROLL_PERCENT * cumulative[:, -1:], axis=1)
-        flatness = librosa.feature.spectral_flatness(S=magnitude.T, power=2.0)
+        power = spec.power if active.all() else spec.power[active]
         return {
             "spectral_centroid_hz": float(centroid.mean()),
-            "spectral_rolloff_hz": float(self.freqs[rolloff_bin].mean()),
-            "spectral_flatness": float(flatness.mean()),
+            "spectral_rolloff_hz": float(self.freqs[rolloff_bins(magnitude, frame_sums)].mean()),
+            "spectral_flatness": float(flatness(power).mean()),
             "band_energy_db": self.band_energy_db(spec.power.sum(axis=0, dtype=np.float64)),
         }
 
@@ -123,10 +151,7 @@ class SpectrumAnalyzer:
         """Each band's share of the 20 Hz - 20 kHz energy in dB (None for a band with no energy)."""
         total = float(bin_power[self.audible].sum())
         shares = bin_power @ self.band_matrix.astype(np.float64)
-        return {
-            name: db(float(share) / total, power=True) if total > 0 else None
-            for name, share in zip(BANDS, shares)
-        }
+        return {name: db(float(share) / total, power=True) if total > 0 else None for name, share in zip(BANDS, shares)}
 
     def band_power(self, spec: Spectrogram) -> np.ndarray:
         """(frames, bands) power of every band in every frame."""

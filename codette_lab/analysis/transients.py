@@ -3,9 +3,10 @@ stand above the sound that follows them, and how fast they rise.
 
 Onsets come from ``librosa.onset.onset_strength`` on a log-power mel
 spectrogram built from the shared STFT and ``librosa.onset.onset_detect``.
-Around each onset a 1 ms peak envelope of the mono mix gives the attack: the
+Around each onset a 1 ms RMS envelope of the mono mix gives the attack: the
 10 %-to-90 % rise time of the envelope to its local peak, and the transient
-crest, the peak against the RMS of the 100 ms that follow it.
+crest, that 1 ms peak against the RMS of the 100 ms that follow it (about 0 dB
+for a steady tone, 10 dB and more for a drum hit).
 """
 
 from __future__ import annotations
@@ -72,8 +73,8 @@ class TransientAnalyzer:
         block = self.envelope_block
         usable = len(mono) // block
         blocks = mono[: usable * block].reshape(usable, block)
-        peak_env = np.abs(blocks).max(axis=1)
-        power_env = np.einsum("ij,ij->i", blocks, blocks, dtype=np.float64) / block
+        power_env = np.einsum("ij,ij->i", blocks, blocks) / np.float32(block)
+        level_env = np.sqrt(power_env)
         seconds_per_block = block / self.sr
 
         def to_blocks(seconds: float) -> int:
@@ -88,13 +89,13 @@ class TransientAnalyzer:
             start, stop = max(0, centre - search // 2), min(usable, centre + search)
             if stop <= start:
                 continue
-            peak_at = start + int(np.argmax(peak_env[start:stop]))
-            peak = peak_env[peak_at]
-            if peak <= 0:
+            peak_at = start + int(np.argmax(level_env[start:stop]))
+            peak_power = float(power_env[peak_at])
+            if peak_power <= 0:
                 continue
-            body_power = power_env[peak_at : peak_at + body].mean()
-            crests.append(10.0 * np.log10(peak * peak / body_power))
-            before = peak_env[max(0, peak_at - rise) : peak_at + 1]
+            peak = level_env[peak_at]
+            crests.append(10.0 * np.log10(peak_power / float(power_env[peak_at : peak_at + body].mean())))
+            before = level_env[max(0, peak_at - rise) : peak_at + 1]
             floor = before.min()
             low, high = floor + RISE_FROM * (peak - floor), floor + RISE_TO * (peak - floor)
             below_low = np.flatnonzero(before <= low)

@@ -90,7 +90,9 @@ class BackgroundServer:
         try:
             started.result(timeout=START_TIMEOUT)
         except concurrent.futures.TimeoutError:
-            raise ServerError(f"The server on {self.host}:{self.requested_port} did not start within {START_TIMEOUT:g} s") from None
+            raise ServerError(
+                f"The server on {self.host}:{self.requested_port} did not start within {START_TIMEOUT:g} s"
+            ) from None
         except BaseException:
             thread.join()
             self._loop = self._thread = None

@@ -98,15 +98,14 @@ class _WorkerCall:
 class _ClosingAwareConnection(ServerConnection):
     """A ServerConnection that reports the moment its closing begins.
 
-    A connection stops counting in ``active_connections`` as soon as the close
-    frame arrives (or the TCP connection drops), not when its handler gets
-    round to cleaning up, so a status request right after another client's
-    close sees the exact count, at O(1) cost per message.
+    The server drops a connection from its table as soon as the close frame
+    arrives (or the TCP connection drops), not when the handler gets round to
+    cleaning up: on the loop thread the table's size is then the exact count a
+    status request must report, at O(1) cost per message. Other threads read
+    ``CodetteServer.active_connections``, which also checks each state.
     """
 
     on_close_begins: Callable[[], None] | None = None
-    # On the loop thread, ``len(server._connections)`` is then exact whenever a request is
-    # handled; other threads read ``server.active_connections``, which checks each state.
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)

@@ -1,7 +1,8 @@
 """The plain-HTTP side of the server, decided before any WebSocket handshake.
 
-``GET /health`` answers JSON (as the original server did), ``/ws`` is the
-WebSocket endpoint guarded by the Origin check, and every other path is 404.
+A request carrying a refused Origin gets 403 whatever its path; otherwise
+``GET /health`` answers JSON (as the original server did), ``/ws`` goes on to
+the WebSocket handshake, and every other path is 404.
 This is websockets' ``process_request`` hook: returning a response ends the
 exchange, returning None lets the handshake go on.
 """

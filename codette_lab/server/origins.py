@@ -24,8 +24,7 @@ def is_local_origin(origin: str) -> bool:
     """True for ``http(s)://localhost``, ``127.0.0.1`` or ``[::1]``, on any port."""
     try:
         parts = urlsplit(origin.strip())
-        hostname = parts.hostname
-        parts.port  # raises ValueError on a malformed port
+        hostname, _ = parts.hostname, parts.port  # .port raises ValueError on a malformed port
     except ValueError:
         return False
     return parts.scheme.lower() in WEB_SCHEMES and hostname in LOCAL_HOSTS

@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as widgets
 
 from ..errors import CodetteError, UserCodeError
+from ..server import ServerEvent
 from ..tracktypes import GENERIC, TRACK_TYPES, canonical_track_type
-from .mainthread import MainThread
+from .mainthread import Coalescer, MainThread
 
 if TYPE_CHECKING:
     import numpy as np
@@ -64,6 +65,8 @@ class AnalysisPanel(widgets.VBox):
         self.run_button.on_click(lambda _: self.run())
         self.refresh_button.on_click(lambda _: self.refresh())
         lab.add_definition_listener(self._on_definition)
+        self._follow_daws = Coalescer(self.main, self.refresh)
+        lab.events.subscribe(self._on_event)
         self.refresh()
         super().__init__(
             [
@@ -82,42 +85,54 @@ class AnalysisPanel(widgets.VBox):
             Source(
                 label=f"DAW {item.label}",
                 track_name=item.request.track.track_name or str(item.request.track.track_id or "DAW audio"),
-                track_type=canonical_track_type(item.request.track.track_type, track_name=item.request.track.track_name),
+                track_type=canonical_track_type(
+                    item.request.track.track_type, track_name=item.request.track.track_name
+                ),
                 recent=item,
             )
             for item in self.lab.engine.recent_audio()
         ]
         files = [
             Source(
-                label=str(path),
+                label=label,
                 track_name=path.stem,
                 track_type=canonical_track_type(None, track_name=path.stem),
                 path=path,
             )
-            for path in self._audio_files()
+            for label, path in self._audio_files()
         ]
         return recent + files
 
-    def _audio_files(self) -> list[Path]:
-        found: list[Path] = []
-        for root in self.lab.engine.audio_roots.roots:
+    def _audio_files(self) -> list[tuple[str, Path]]:
+        """(label, path) of the audio files under the roots; labels are relative to their root."""
+        roots = self.lab.engine.audio_roots.roots
+        found: list[tuple[str, Path]] = []
+        for root in roots:
+            prefix = f"{root.name}/" if len(roots) > 1 else ""
             found.extend(
-                path for path in sorted(Path(root).rglob("*")) if path.suffix.lower() in AUDIO_SUFFIXES
+                (prefix + str(path.relative_to(root)), path)
+                for path in sorted(root.rglob("*"))
+                if path.suffix.lower() in AUDIO_SUFFIXES
             )
         return found[:FILE_LIMIT]
 
     def refresh(self) -> None:
         """Re-read the sources (new DAW requests, new files) and the analysis types, keeping the choices."""
-        current_source = self.source.value
+        current_source, current_track_type = self.source.value, self.track_type.value
         options = [(source.label, source) for source in self.sources()]
         self.source.options = options
         labels = {source.label: source for _, source in options}
         if current_source is not None and current_source.label in labels:
             self.source.value = labels[current_source.label]
+            self.track_type.value = current_track_type  # keep what the user picked for this source
+        elif options:
+            self.source.value = options[0][1]
         names = self.lab.analysis_types()
         current_type = self.analysis_type.value
         self.analysis_type.options = names
-        self.analysis_type.value = current_type if current_type in names else ("quality" if "quality" in names else names[0])
+        self.analysis_type.value = (
+            current_type if current_type in names else ("quality" if "quality" in names else names[0])
+        )
 
     def choose(self, source: str, *, analysis_type: str | None = None, track_type: str | None = None) -> Source:
         """Pick a source whose label ends with ``source`` (e.g. ``"vocal.flac"``), and optionally the types."""
@@ -136,6 +151,11 @@ class AnalysisPanel(widgets.VBox):
     def _on_source(self, change: dict[str, Any]) -> None:
         if change["new"] is not None:
             self.track_type.value = change["new"].track_type
+
+    def _on_event(self, event: ServerEvent) -> None:
+        """On the server thread: a DAW's analysis may have brought new audio to list (refresh on the main thread)."""
+        if event.kind == "reply" and event.message_type == "analysis_response":
+            self._follow_daws.request()
 
     def _on_definition(self, kind: str, name: str) -> None:
         if kind == "analysis type":
@@ -179,6 +199,7 @@ class AnalysisPanel(widgets.VBox):
         return analysis
 
     def close(self) -> None:
+        self.lab.events.unsubscribe(self._on_event)
         self.lab.remove_definition_listener(self._on_definition)
         super().close()
 

@@ -43,10 +43,6 @@ class MainThread:
         self.thread = threading.current_thread()
         self._schedule = _kernel_loop() or _running_asyncio_loop()
 
-    @property
-    def can_schedule(self) -> bool:
-        return self._schedule is not None
-
     def is_current(self) -> bool:
         return threading.current_thread() is self.thread
 

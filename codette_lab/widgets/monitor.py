@@ -75,17 +75,28 @@ class MonitorPanel(widgets.VBox):
         connections = lab.connections()
         state = f"serving <code>{html.escape(lab.url)}</code>" if lab.running else "stopped"
         self.summary.value = f"<b>{len(connections)}</b> connection(s) &mdash; {state}"
+        cell = "<td style='padding:2px 12px 2px 0'>{}</td>"
         rows = "".join(
-            f"<tr><td>#{c.id}</td><td>{html.escape(c.remote_address)}</td>"
-            f"<td>{html.escape(c.origin or 'no origin')}</td>"
-            f"<td>{c.connected_at:%H:%M:%S}</td><td>{c.messages}</td></tr>"
+            "<tr>"
+            + "".join(
+                cell.format(html.escape(str(value)))
+                for value in (
+                    f"#{c.id}",
+                    c.remote_address,
+                    c.origin or "no origin",
+                    f"{c.connected_at:%H:%M:%S}",
+                    c.messages,
+                )
+            )
+            + "</tr>"
             for c in connections
         )
+        header = "".join(
+            f"<th style='text-align:left;padding:2px 12px 2px 0'>{title}</th>"
+            for title in ("id", "address", "origin", "since", "messages")
+        )
         self.connection_list.value = (
-            "<table><tr><th>id</th><th>address</th><th>origin</th><th>since</th><th>messages</th></tr>"
-            f"{rows}</table>"
-            if connections
-            else "<i>No DAW connected.</i>"
+            f"<table><tr>{header}</tr>{rows}</table>" if connections else "<i>No DAW connected.</i>"
         )
         events = lab.events.snapshot()
         self.message_log.value = "\n".join(format_event(event) for event in events[-LOG_LINES:])

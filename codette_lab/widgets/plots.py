@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 #: Figure size in inches (at 100 dpi) for each plot.
 FIGSIZE = (8.0, 2.6)
 
+#: How many dB below the loudest bin the spectrum plot shows.
+SPECTRUM_RANGE_DB = 90.0
+
 #: Band shading alternates between these two colours, so neighbouring bands stay apart.
 BAND_COLOURS = ("#dce9f5", "#f3e6d0")
 
@@ -51,6 +54,8 @@ def spectrum_figure(y: np.ndarray, sr: float, *, title: str = "") -> Figure:
     axes.plot(frequencies[audible], levels[audible], color="#1f5f99", linewidth=1)
     axes.set_xscale("log")
     axes.set_xlim(20, min(20000, top))
+    loudest = float(levels[audible].max()) if audible.any() else 0.0
+    axes.set_ylim(max(loudest - SPECTRUM_RANGE_DB, float(levels.min())), loudest + 6)
     axes.set_xlabel("frequency (Hz)")
     axes.set_ylabel("level (dB)")
     axes.set_title(f"Spectrum{': ' + title if title else ''}", fontsize=10)

@@ -8,6 +8,7 @@ step, through the rule set's change notifications marshalled to the main thread.
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Mapping
 from os import PathLike
 from pathlib import Path
@@ -26,6 +27,11 @@ if TYPE_CHECKING:
 DEFAULT_EXPORT_PATH = "tuned_rules.json"
 
 
+def _decimals(step: float) -> int:
+    """How many decimals a value moving by ``step`` needs (1 -> 0, 0.5 -> 1, 0.05 -> 2)."""
+    return max(0, -math.floor(math.log10(step))) if step > 0 else 3
+
+
 def _slider(parameter: Parameter) -> widgets.FloatSlider:
     unit = f" ({parameter.unit})" if parameter.unit else ""
     return widgets.FloatSlider(
@@ -36,7 +42,7 @@ def _slider(parameter: Parameter) -> widgets.FloatSlider:
         description=parameter.name.split(".", 1)[-1] + unit,
         description_tooltip=f"{parameter.name}: {parameter.description} (default {parameter.default:g})",
         continuous_update=False,
-        readout_format=".3g",
+        readout_format=f".{_decimals(parameter.step)}f",
         style={"description_width": "200px"},
         layout=widgets.Layout(width="520px"),
     )
@@ -49,12 +55,14 @@ class RulesPanel(widgets.VBox):
         self.lab = lab
         self.main = main or MainThread()
         self.sliders: dict[str, widgets.FloatSlider] = {}
+        self._names: dict[int, str] = {}  # id(slider) -> parameter name
         self._syncing = False
         boxes = []
         for parameters in lab.rules.groups().values():
             for parameter in parameters:
-                self.sliders[parameter.name] = _slider(parameter)
-                self.sliders[parameter.name].observe(self._on_slider, names="value")
+                slider = self.sliders[parameter.name] = _slider(parameter)
+                self._names[id(slider)] = parameter.name
+                slider.observe(self._on_slider, names="value")
             boxes.append(widgets.VBox([self.sliders[parameter.name] for parameter in parameters]))
         self.groups = widgets.Accordion(children=boxes, titles=tuple(lab.rules.groups()))
         self.status = widgets.HTML()
@@ -62,7 +70,7 @@ class RulesPanel(widgets.VBox):
         self.path = widgets.Text(value=DEFAULT_EXPORT_PATH, description="Export to")
         self.export_button = widgets.Button(description="Export", icon="save")
         self.reset_button.on_click(lambda _: self.reset())
-        self.export_button.on_click(lambda _: self.export())
+        self.export_button.on_click(self._export_clicked)
         self._follow = Coalescer(self.main, self.refresh)
         lab.rules.on_change(self._on_rules_changed)
         super().__init__(
@@ -93,9 +101,8 @@ class RulesPanel(widgets.VBox):
             self._syncing = False
 
     def reset(self) -> None:
-        """Every parameter back to its default (the sliders follow)."""
+        """Every parameter back to its default (the sliders follow through the change notification)."""
         self.lab.rules.reset()
-        self.refresh()
         self._say("All parameters are back to their defaults.")
 
     def export(self, path: str | PathLike[str] | None = None) -> Path:
@@ -116,13 +123,20 @@ class RulesPanel(widgets.VBox):
     def _on_slider(self, change: dict[str, Any]) -> None:
         if self._syncing:
             return
-        name = next(name for name, slider in self.sliders.items() if slider is change["owner"])
+        name = self._names[id(change["owner"])]
         try:
             self.lab.rules[name] = change["new"]
         except CodetteError as exc:
             self._say(str(exc), error=True)
             return
         self._say(f"<code>{html.escape(name)}</code> = {change['new']:g}")
+
+    def _export_clicked(self, _: widgets.Button) -> None:
+        """The Export button: like :meth:`export`, but a failure is only shown in the status line."""
+        try:
+            self.export()
+        except (CodetteError, OSError):
+            pass  # export() has already put the reason in the status line
 
     def _on_rules_changed(self, changes: dict[str, float]) -> None:
         """The rule set changed (from code, a slider, a reset or a load): realign the sliders."""

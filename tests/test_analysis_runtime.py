@@ -1,0 +1,41 @@
+"""How the analysis behaves around its callers: cheap to import, safe to share between worker threads."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+from codette_lab.analysis import analyzer_for, measure, warm_up
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def imported_by(module: str) -> list[str]:
+    """Which heavy libraries a fresh interpreter has loaded after importing ``module``."""
+    heavy = ("numpy", "scipy", "librosa", "numba", "pyloudnorm", "soundfile")
+    code = f"import sys, json, {module}; print(json.dumps([m for m in {heavy!r} if m in sys.modules]))"
+    completed = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True, timeout=60
+    )
+    return json.loads(completed.stdout)
+
+
+def test_importing_the_analysis_and_audio_input_pulls_in_no_heavy_library() -> None:
+    assert imported_by("codette_lab.analysis") == ["numpy"]  # scipy and librosa wait for the first Analyzer
+    assert imported_by("codette_lab.audio_input") == []  # the engine imports it at server start
+
+
+def test_one_analyzer_shared_by_threads_gives_the_serial_answers() -> None:
+    warm_up(22050)
+    rng = np.random.default_rng(11)
+    tracks = [(rng.standard_normal((2, 22050 * 4)) * scale).astype(np.float32) for scale in (0.05, 0.1, 0.2, 0.3)]
+    serial = [measure(track, sr=22050) for track in tracks]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        parallel = list(pool.map(lambda track: measure(track, sr=22050), tracks * 2))
+    assert parallel == serial * 2
+    assert len({id(analyzer_for(22050)) for _ in range(3)}) == 1
