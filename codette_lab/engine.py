@@ -22,6 +22,7 @@ from .errors import CodetteError
 from .knowledge import KnowledgeBase
 from .memory import ConversationMemory
 from .protocol import AnalyzeRequest, ChatRequest, PingRequest, Request, StatusRequest, replies
+from .registry import Entry
 from .rules import RuleSet
 
 #: How many chat turns the conversation memory keeps (across all connections).
@@ -86,23 +87,32 @@ class Engine:
 
     def needs_worker(self, request: Request) -> bool:
         """True when answering may take long (audio, or code from a notebook): run it off the event loop."""
-        if isinstance(request, AnalyzeRequest):
-            return True
-        if isinstance(request, ChatRequest):
-            name = request.perspective or self.perspectives.default
-            return name not in self.perspectives or not self.perspectives.resolve(name).builtin
-        return False
+        return isinstance(request, AnalyzeRequest) or self.runs_user_code(request)
+
+    def runs_user_code(self, request: Request) -> bool:
+        """True when a function defined in a notebook answers ``request``.
+
+        The server holds such requests to its per-request time limit; built-in
+        answers are ours and are never cut short (a long file just takes longer).
+        """
+        entry = self._entry_for(request)
+        return entry is not None and not entry.builtin
 
     def describe(self, request: Request) -> str:
         """Who answers ``request``, for error texts: ``perspective 'x' (function f)``."""
+        entry = self._entry_for(request)
+        return entry.label if entry is not None else f"the {type(request).__name__} handler"
+
+    def _entry_for(self, request: Request) -> Entry | None:
+        """The registered function that answers a chat or analyze request; None for others or unknown names."""
         try:
             if isinstance(request, ChatRequest):
-                return self.perspectives.resolve(request.perspective or self.perspectives.default).label
+                return self.perspectives.resolve(request.perspective or self.perspectives.default)
             if isinstance(request, AnalyzeRequest):
-                return self.analysis_types.resolve(request.analysis_type).label
+                return self.analysis_types.resolve(request.analysis_type)
         except CodetteError:
             pass
-        return f"the {type(request).__name__} handler"
+        return None
 
     # -- Python-side conveniences -------------------------------------------------
 

@@ -205,14 +205,7 @@ TUNING: list[Cell] = [
         numbers, and we watch its answers change.
         """
     ),
-    md(
-        """
-        Analysing whole stems of real audio takes a moment the first time a kernel does it (librosa loads and
-        compiles its routines; the Lab starts that in the background as soon as it starts), so this Lab gives
-        every request up to 15 s instead of the default 5 s.
-        """
-    ),
-    py(START.replace("Lab(port=port)", "Lab(port=port, request_timeout=15)")),
+    py(START),
     py(
         """
         daw = lab.simulate_daw(name="mixing desk")

@@ -14,10 +14,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import WsClient
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import KernelManager
 from websockets.exceptions import ConnectionClosed
-from websockets.sync.client import ClientConnection, connect
 
 pytestmark = [pytest.mark.kernel, pytest.mark.timeout(180)]
 
@@ -82,19 +82,9 @@ class NotebookKernel:
         self.manager.shutdown_kernel(now=False)
 
 
-class Daw:
-    """A protocol client standing in for a DAW (each call: one request, one reply)."""
-
-    def __init__(self, url: str) -> None:
-        self.socket: ClientConnection = connect(url, open_timeout=10)
-        self.welcome = json.loads(self.socket.recv(timeout=10))
-
-    def ask(self, message: dict) -> dict:
-        self.socket.send(json.dumps(message))
-        return json.loads(self.socket.recv(timeout=30))
-
-    def close(self) -> None:
-        self.socket.close()
+def daw_client(url: str) -> WsClient:
+    """A protocol client standing in for a DAW; analyses may take a while in a fresh kernel."""
+    return WsClient(url, timeout=30)
 
 
 def free_tcp_port() -> int:
@@ -125,19 +115,19 @@ def lab_url(kernel: NotebookKernel) -> str:
 
 
 @pytest.fixture
-def daw(lab_url: str) -> Iterator[Daw]:
-    client = Daw(lab_url)
+def daw(lab_url: str) -> Iterator[WsClient]:
+    client = daw_client(lab_url)
     yield client
     client.close()
 
 
-def test_start_cell_serves_the_protocol(daw: Daw) -> None:
+def test_start_cell_serves_the_protocol(daw: WsClient) -> None:
     assert daw.welcome["type"] == "connection"
     assert daw.ask({"type": "ping"})["type"] == "pong"
     assert daw.ask({"type": "chat", "message": "How do I EQ a vocal?"})["type"] == "chat_response"
 
 
-def test_pongs_keep_coming_while_a_cell_computes_in_pure_python(kernel: NotebookKernel, daw: Daw) -> None:
+def test_pongs_keep_coming_while_a_cell_computes_in_pure_python(kernel: NotebookKernel, daw: WsClient) -> None:
     busy = kernel.submit(
         """
         import time
@@ -159,7 +149,7 @@ def test_pongs_keep_coming_while_a_cell_computes_in_pure_python(kernel: Notebook
 def test_rerunning_the_start_cell_replaces_the_server_and_the_daw_reconnects(
     kernel: NotebookKernel, lab_url: str
 ) -> None:
-    first = Daw(lab_url)
+    first = daw_client(lab_url)
     assert first.ask({"type": "ping"})["type"] == "pong"
     port = int(lab_url.rsplit(":", 1)[1].split("/")[0])
 
@@ -168,13 +158,13 @@ def test_rerunning_the_start_cell_replaces_the_server_and_the_daw_reconnects(
     with pytest.raises(ConnectionClosed) as closed:
         first.socket.recv(timeout=10)
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 1001
-    again = Daw(lab_url)
+    again = daw_client(lab_url)
     assert again.ask({"type": "ping"})["type"] == "pong"
     assert kernel.value("lab.active_connections") == 1
     again.close()
 
 
-def test_a_perspective_defined_later_answers_the_connected_daws_next_chat(kernel: NotebookKernel, daw: Daw) -> None:
+def test_a_perspective_defined_later_answers_the_connected_daws_next_chat(kernel: NotebookKernel, daw: WsClient) -> None:
     chat = {"type": "chat", "message": "What about the snare?", "perspective": "drum_coach"}
     assert "Unknown perspective: 'drum_coach'" in daw.ask(chat)["message"]
 
@@ -200,7 +190,7 @@ def test_a_perspective_defined_later_answers_the_connected_daws_next_chat(kernel
     assert (reply["response"], reply["confidence"]) == ("Coach v2: gate the toms", 0.4)
 
 
-def test_an_analysis_type_defined_later_answers_the_connected_daw(kernel: NotebookKernel, daw: Daw) -> None:
+def test_an_analysis_type_defined_later_answers_the_connected_daw(kernel: NotebookKernel, daw: WsClient) -> None:
     request = {
         "type": "analyze",
         "track_data": {"track_id": "t7", "track_name": "Kick", "track_type": "drums"},
@@ -233,7 +223,7 @@ def test_an_analysis_type_defined_later_answers_the_connected_daw(kernel: Notebo
 
 
 def test_a_broken_perspective_gives_an_error_naming_it_and_its_traceback_in_lab_events(
-    kernel: NotebookKernel, daw: Daw
+    kernel: NotebookKernel, daw: WsClient
 ) -> None:
     kernel.run(
         """
@@ -252,12 +242,32 @@ def test_a_broken_perspective_gives_an_error_naming_it_and_its_traceback_in_lab_
     assert "Traceback" in traceback and 'return levels["vocal"]' in traceback
 
 
+def test_the_monitor_panel_refreshes_itself_on_the_kernels_main_thread(kernel: NotebookKernel, lab_url: str) -> None:
+    kernel.run(
+        """
+        import threading
+        panel = lab.panel()
+        refreshed_on = set()
+        panel.monitor.summary.observe(lambda _: refreshed_on.add(threading.current_thread().name), names="value")
+        """
+    )
+    daw = daw_client(lab_url)
+    assert daw.ask({"type": "ping"})["type"] == "pong"
+    for _ in range(50):  # each cell returns control to the kernel's loop, where the refresh is queued
+        if "<b>1</b> connection(s)" in kernel.value("panel.monitor.summary.value"):
+            break
+    assert "<b>1</b> connection(s)" in kernel.value("panel.monitor.summary.value")
+    assert kernel.value("sorted(refreshed_on)") == ["MainThread"]
+    daw.close()
+    kernel.run("panel.close()")
+
+
 def test_kernel_shutdown_frees_the_port(tmp_path: Path) -> None:
     port = free_tcp_port()
     kernel = NotebookKernel(tmp_path)
     try:
         url = kernel.run(start_cell(port)).strip()
-        daw = Daw(url)
+        daw = daw_client(url)
         assert daw.ask({"type": "ping"})["type"] == "pong"
     finally:
         kernel.shutdown()

@@ -5,8 +5,9 @@
 on any asyncio loop. Per connection, requests are answered strictly in the
 order they came. Cheap requests (ping, status, built-in chat) are answered
 inline on the event loop; those the engine marks ``needs_worker`` (analysis,
-notebook functions) run in a thread pool under a time limit, so one
-connection's long analysis never holds up the others.
+notebook functions) run in a thread pool, so one connection's long analysis
+never holds up the others. Functions defined in a notebook are held to a
+per-request time limit; built-in analyses are not.
 
 A request that runs past the limit gets an ``error`` reply and the
 connection carries on, but its thread cannot be killed: it keeps its pool
@@ -373,8 +374,9 @@ class CodetteServer:
         assert self._pool is not None, "the server was not started"
         future = asyncio.get_running_loop().run_in_executor(self._pool, work)
         self._pending.add(future)
+        limit = self.request_timeout if self.engine.runs_user_code(request) else None
         try:
-            return await asyncio.wait_for(future, self.request_timeout)
+            return await asyncio.wait_for(future, limit)
         except asyncio.TimeoutError:
             text = f"{self.engine.describe(request)} did not answer within {self.request_timeout:g} s"
             raise _Timeout(text, _stack_of(call.thread_id)) from None

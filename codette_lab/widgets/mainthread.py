@@ -40,8 +40,10 @@ class MainThread:
     """The thread (and event loop) a panel was built on; see the module's docstring."""
 
     def __init__(self) -> None:
-        self.thread = threading.current_thread()
-        self._schedule = _kernel_loop() or _running_asyncio_loop()
+        kernel_loop = _kernel_loop()
+        # The kernel's loop runs on the process's main thread, even when a subshell builds the panel.
+        self.thread = threading.main_thread() if kernel_loop is not None else threading.current_thread()
+        self._schedule = kernel_loop or _running_asyncio_loop()
 
     def is_current(self) -> bool:
         return threading.current_thread() is self.thread

@@ -40,7 +40,7 @@ def _slider(parameter: Parameter) -> widgets.FloatSlider:
         max=parameter.maximum,
         step=parameter.step or None,
         description=parameter.name.split(".", 1)[-1] + unit,
-        description_tooltip=f"{parameter.name}: {parameter.description} (default {parameter.default:g})",
+        tooltip=f"{parameter.name}: {parameter.description} (default {parameter.default:g})",
         continuous_update=False,
         readout_format=f".{_decimals(parameter.step)}f",
         style={"description_width": "200px"},
