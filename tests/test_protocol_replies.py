@@ -77,3 +77,18 @@ def test_encode_never_emits_nan_or_infinity():
     assert "NaN" not in text and "Infinity" not in text
     metrics = json.loads(text)["analysis"]["metrics"]
     assert metrics == {"peak_dbfs": None, "flatness": None, "bands": [1.0, None], "count": 3}
+
+
+def test_timestamps_of_now_follow_the_clock_across_a_second_boundary():
+    from datetime import datetime, timedelta, timezone
+
+    seconds_seen = set()
+    deadline = datetime.now(timezone.utc) + timedelta(seconds=1.2)
+    while datetime.now(timezone.utc) < deadline:
+        before = datetime.now(timezone.utc)
+        stamp = utc_timestamp()
+        after = datetime.now(timezone.utc)
+        parsed = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+        assert before - timedelta(milliseconds=1) <= parsed <= after, (before, stamp, after)
+        seconds_seen.add(parsed.second)
+    assert len(seconds_seen) >= 2
