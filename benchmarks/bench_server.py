@@ -4,8 +4,8 @@ Both servers run as subprocesses on free loopback ports, logging at WARNING.
 The reference (``benchmarks/reference_server.py``) gives fixed, trivial
 answers, while ours answers chat and analyze with the real engine, so its
 chat and analyze figures include the engine's work. Clients are websockets'
-asyncio clients (on uvloop when installed), offering permessage-deflate as browsers do;
-ours declines it (frames are small and local), the reference accepts it.
+asyncio clients (on uvloop when installed) with compression off, so both servers
+exchange plain frames (ours never negotiates permessage-deflate; the reference would).
 """
 
 from __future__ import annotations
@@ -129,7 +129,7 @@ def reference(port: int) -> list[str]:
 
 async def round_trips(url: str, frame: str, count: int) -> list[float]:
     """Milliseconds per request/reply on one connection."""
-    async with connect(url, max_size=None) as client:
+    async with connect(url, max_size=None, compression=None) as client:
         await client.recv()
         for _ in range(WARMUP):
             await client.send(frame)
@@ -146,7 +146,9 @@ async def round_trips(url: str, frame: str, count: int) -> list[float]:
 async def _ping_back_to_back(url: str, clients: int, start: Barrier) -> tuple[int, float]:
     """(pings answered, seconds) for ``clients`` connections pinging back to back."""
     async with AsyncExitStack() as stack:
-        sockets = [await stack.enter_async_context(connect(url, max_size=None)) for _ in range(clients)]
+        sockets = [
+            await stack.enter_async_context(connect(url, max_size=None, compression=None)) for _ in range(clients)
+        ]
         for client in sockets:
             await client.recv()
         start.wait()
@@ -243,7 +245,7 @@ def run() -> str:
         "## Server: round trips and throughput",
         "",
         f"`codette-lab serve` against the same protocol on FastAPI + uvicorn (`benchmarks/reference_server.py`, "
-        f"fixed trivial answers), both on loopback, logging at WARNING. {ROUND_TRIPS} round trips per request "
+        f"fixed trivial answers), both on loopback, logging at WARNING, clients without compression. {ROUND_TRIPS} round trips per request "
         f"type after {WARMUP} warm-up ones; throughput: {CLIENTS} clients in {CLIENT_PROCESSES} processes "
         f"pinging back to back, at most {PINGS_PER_CLIENT} pings each, median of {THROUGHPUT_ROUNDS} rounds taken in turns. Ratio > 1 means codette-lab is better "
         f"(faster, or more replies/s). The reference runs on uvicorn[standard] (uvloop, httptools); "

@@ -7,7 +7,9 @@ reported levels), run the rule set, then add the track type's advice for
 the type's categories. They differ in what they measure, which rules apply
 and which advice they give, and all of that but the measurement kinds is in
 the rule set's data. A notebook registers more types as plain functions
-taking a :class:`TrackRequest` and returning an :class:`Analysis` or a dict.
+taking a :class:`TrackRequest` and returning an :class:`Analysis` or a dict;
+a dict result carries only what it holds (no built-in findings are added,
+and without ``quality_score`` it scores :data:`NOT_RATED_SCORE`).
 """
 
 from __future__ import annotations
@@ -21,10 +23,13 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import RequestError
 from .protocol import AnalyzeRequest, AudioData, TrackData
+from .protocol.replies import finite
 from .protocol.requests import DEFAULT_ANALYSIS_TYPE
 from .registry import Entry, Registry
 from .rules import Finding, LoudnessTarget, RuleSet, RuleSnapshot
 from .rules.evaluate import flatten, number
+from .rules.model import Rule
+from .rules.ruleset import Coverage
 from .tracktypes import TRACK_TYPES, TrackTypeMatch, resolve_track_type
 from .usercode import call_entry, malformed
 
@@ -71,6 +76,12 @@ DESCRIPTIONS: dict[str, str] = {
 
 #: Fields of a user analysis function's dict result.
 USER_RESULT_KEYS = ("insights", "suggestions", "quality_score", "metrics")
+
+#: The quality score when there is no evidence to rate on: the middle of the scale, neither a pass nor a fail.
+#: A built-in type none of whose own checks could be judged (``stereo`` from levels alone) scores this times
+#: what the checks every type runs found (0.5 with nothing found, less with clipping); a notebook function's
+#: dict result that gives no ``quality_score`` scores this.
+NOT_RATED_SCORE = 0.5
 
 #: Where a request names its loudness target.
 TARGET_FIELD = "loudness_target"
@@ -238,7 +249,7 @@ class Analysis:
     def to_wire(self) -> dict[str, Any]:
         """The document's four fields first, then metrics, problems, suggestion details and extras; no NaN."""
         details = self.details or [_advice_detail(text, rule=None) for text in self.suggestions]
-        return _finite(
+        return finite(
             {
                 "analysis_type": self.analysis_type,
                 "codette_insights": self.insights,
@@ -251,19 +262,6 @@ class Analysis:
                 **self.extras,
             }
         )
-
-
-def _finite(value: Any) -> Any:
-    """The same structure with NaN/infinity as None and numpy scalars as Python numbers."""
-    if isinstance(value, Mapping):
-        return {str(key): _finite(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(item) for item in value]
-    if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):
-        return _finite(value.tolist())
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def _advice_detail(text: str, *, rule: str | None) -> dict[str, Any]:
@@ -310,9 +308,57 @@ MEASURED_TEXTS: dict[str, tuple[str, Callable[[TrackRequest, str], dict[str, Any
     MEASURED_FROM_NOTHING: ("no_measurements", lambda request, summary: {}),
 }
 
+#: What is said about the type's own checks that could not be judged, by what the analysis was measured
+#: from: (when none of them could be, when only some could not).
+NOT_JUDGED_TEXTS: dict[str, tuple[str, str]] = {
+    MEASURED_FROM_AUDIO: (
+        (
+            "None of the {analysis_type} checks ({checks}) could be made: what they measure is undefined for "
+            "this audio (silence, or a silent channel), so the quality score stays at {cap:g} or below."
+        ),
+        "Not checked, as this audio leaves nothing to measure for them: {checks}.",
+    ),
+    MEASURED_FROM_LEVELS: (
+        (
+            "None of the {analysis_type} checks ({checks}) could be made without the audio: send "
+            "audio_data.samples or audio_data.file_path; until then the quality score stays at {cap:g} or below."
+        ),
+        "Not checked without the audio: {checks}.",
+    ),
+}
+NOT_JUDGED_TEXTS[MEASURED_FROM_NOTHING] = NOT_JUDGED_TEXTS[MEASURED_FROM_LEVELS]
 
-def _insights(request: TrackRequest, metrics: Mapping[str, Any], findings: list[Finding]) -> str:
-    """Opening line of the type, what was measured, what the rules found, and a note on unknown types."""
+
+#: Metrics only a second track gives (``other_track``): without one, their checks are not "missing".
+OTHER_TRACK_METRICS = frozenset({"masking_overlap", "masking_band_overlap", "masked_band"})
+
+
+def _needs_other_track(rule: Rule) -> bool:
+    return any(condition.metric.split(".")[0] in OTHER_TRACK_METRICS for condition in (rule.condition, *rule.when))
+
+
+def _not_judged(request: TrackRequest, source: str, coverage: Coverage) -> str | None:
+    """The sentence on the type's own checks that could not be judged, if any (the checks that compare
+    with another track are left out when the request has none)."""
+    rules = {rule.id: rule for rule in request.rules.document.rules}
+    missing = [
+        rule_id
+        for rule_id in coverage.specific_not_judged
+        if request.other is not None or not _needs_other_track(rules[rule_id])
+    ]
+    if not missing:
+        return None
+    none_judged, some_not_judged = NOT_JUDGED_TEXTS[source]
+    template = some_not_judged if coverage.type_judged else none_judged
+    checks = ", ".join(rule_id.replace("_", " ") for rule_id in missing)
+    return template.format(analysis_type=request.analysis_type, checks=checks, cap=NOT_RATED_SCORE)
+
+
+def _insights(
+    request: TrackRequest, metrics: Mapping[str, Any], findings: list[Finding], coverage: Coverage
+) -> str:
+    """Opening line of the type, what was measured, what the rules found (counting only the checks that
+    could be judged), what could not be checked, and a note on unknown types."""
     rules, track_type = request.rules, request.track_type
     texts = rules.analysis_texts(request.analysis_type)
     other = request.other
@@ -332,13 +378,16 @@ def _insights(request: TrackRequest, metrics: Mapping[str, Any], findings: list[
     source = _measured_from(request)
     text_name, values_of = MEASURED_TEXTS[source]
     sentences.append(rules.text(text_name, track_type=track_type, values=values_of(request, summary)))
-    rule_count = rules.rule_count(track_type=track_type, analysis_type=request.analysis_type)
+    rule_count = len(coverage.judged)
     if findings:
         problems = " ".join(finding.problem for finding in findings)
         values = {"count": len(findings), "rule_count": rule_count, "problems": problems}
         sentences.append(rules.text("problems", track_type=track_type, values=values))
-    elif source != MEASURED_FROM_NOTHING:
+    elif source != MEASURED_FROM_NOTHING and coverage.type_judged:
         sentences.append(rules.text("no_problems", track_type=track_type, values={"rule_count": rule_count}))
+    not_judged = _not_judged(request, source, coverage)
+    if not_judged:
+        sentences.append(not_judged)
     if not request.track_type_match.recognised:
         given = request.track_type_match.given or "(none)"
         values = {"given": given, "known": ", ".join(TRACK_TYPES)}
@@ -360,8 +409,16 @@ def _findings(request: TrackRequest, metrics: Mapping[str, Any]) -> list[Finding
 
 
 def rules_analysis(request: TrackRequest, metrics: Mapping[str, Any]) -> Analysis:
-    """Rules and advice over already measured metrics: the second half of every built-in type."""
+    """Rules and advice over already measured metrics: the second half of every built-in type.
+
+    The score follows from what the rules found, but only claims what was checked: when none of the type's
+    own checks could be judged (their metrics absent), it is scaled by :data:`NOT_RATED_SCORE`.
+    """
     findings = _findings(request, metrics)
+    coverage = request.rules.coverage(
+        metrics, track_type=request.track_type, analysis_type=request.analysis_type, target=request.target
+    )
+    score = request.rules.score(findings)
     texts = request.rules.analysis_texts(request.analysis_type)
     fired = [finding.rule_id for finding in findings]
     advice = request.rules.advice(request.track_type, texts.advice if texts else (), fired=fired)
@@ -377,9 +434,9 @@ def rules_analysis(request: TrackRequest, metrics: Mapping[str, Any]) -> Analysi
     return Analysis(
         analysis_type=request.analysis_type,
         track_type=request.track_type,
-        insights=_insights(request, metrics, findings),
+        insights=_insights(request, metrics, findings, coverage),
         suggestions=suggestions,
-        quality_score=request.rules.score(findings),
+        quality_score=score if coverage.type_judged else round(NOT_RATED_SCORE * score, 3),
         metrics=dict(metrics),
         problems=findings,
         details=details,
@@ -423,7 +480,7 @@ def builtin_analysis_types() -> Registry:
 def _clean_metrics(entry: Entry, metrics: Any) -> dict[str, Any]:
     if not isinstance(metrics, Mapping):
         raise malformed(entry, f"'metrics' as {type(metrics).__name__} (expected a dict of name -> number)")
-    cleaned = _finite(metrics)
+    cleaned = finite(metrics)
     for name, value in cleaned.items():
         if not (value is None or isinstance(value, (bool, int, float, str, dict, list))):
             raise malformed(entry, f"metric {name!r} as {type(value).__name__} (expected a number, text or dict)")
@@ -450,22 +507,16 @@ def _coerce_dict(entry: Entry, result: Mapping[str, Any], request: TrackRequest)
     if unknown or not result:
         problem = f"unknown keys {', '.join(map(repr, unknown))}" if unknown else "an empty dict"
         raise malformed(entry, f"{problem} (expected a dict with any of {', '.join(USER_RESULT_KEYS)})")
-    metrics = {**request.measure("levels"), **_clean_metrics(entry, result.get("metrics", {}))}
-    fallback = rules_analysis(request, metrics)
-    insights = result.get("insights", fallback.insights)
+    insights = result.get("insights", "")
     if not isinstance(insights, str):
         raise malformed(entry, f"'insights' as {type(insights).__name__} (expected a string)")
-    suggestions = _coerce_suggestions(entry, result["suggestions"]) if "suggestions" in result else fallback.suggestions
     return Analysis(
         analysis_type=request.analysis_type,
         track_type=request.track_type,
         insights=insights,
-        suggestions=suggestions,
-        quality_score=_coerce_score(entry, result["quality_score"]) if "quality_score" in result else fallback.quality_score,
-        metrics=metrics,
-        problems=fallback.problems,
-        details=fallback.details if "suggestions" not in result else [],
-        extras=fallback.extras,
+        suggestions=_coerce_suggestions(entry, result.get("suggestions", [])),
+        quality_score=_coerce_score(entry, result["quality_score"]) if "quality_score" in result else NOT_RATED_SCORE,
+        metrics=_clean_metrics(entry, result.get("metrics", {})),
     )
 
 
@@ -578,9 +629,11 @@ def run_analysis(
     analysis_types: Registry,
     rules: RuleSet | RuleSnapshot,
     audio_roots: AudioRoots,
+    entry: Entry | None = None,
 ) -> Analysis:
-    """Answer one ``analyze`` request: resolve the type, build the TrackRequest, call it, check its result."""
-    entry = analysis_types.resolve(request.analysis_type)
+    """Answer one ``analyze`` request: resolve the type (unless ``entry`` is given), build the TrackRequest,
+    call it, check its result."""
+    entry = entry or analysis_types.resolve(request.analysis_type)
     track_request = build_track_request(
         request, analysis_type=entry.name, rules=_snapshot(rules), audio_roots=audio_roots
     )

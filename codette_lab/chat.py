@@ -515,13 +515,16 @@ def answer_chat(
     perspectives: Registry,
     knowledge: KnowledgeBase,
     memory: ConversationMemory,
+    entry: Entry | None = None,
 ) -> ChatReply:
     """Answer one chat request with its perspective and remember the turn.
 
-    Raises RequestError for an unknown perspective (listing the available ones)
-    and UserCodeError when a notebook perspective raises or returns something unusable.
+    ``entry`` is the perspective already resolved by the caller (the engine
+    resolves once per request); None resolves it here. Raises RequestError for
+    an unknown perspective (listing the available ones) and UserCodeError when
+    a notebook perspective raises or returns something unusable.
     """
-    entry = perspectives.resolve(request.perspective or perspectives.default or "")
+    entry = entry or perspectives.resolve(request.perspective or perspectives.default or "")
     context = ChatContext(
         message=request.message,
         perspective=entry.name,

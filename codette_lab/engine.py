@@ -11,6 +11,7 @@ text between sockets and :meth:`Engine.handle`; a notebook or a test calls
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from os import PathLike
 from typing import Any
 
@@ -30,6 +31,35 @@ DEFAULT_MEMORY_LIMIT = 1000
 
 #: The session name used for calls made from Python rather than from a connection.
 NOTEBOOK_SESSION = "notebook"
+
+
+@dataclass(frozen=True)
+class Job:
+    """A parsed request bound, once, to the function that will answer it.
+
+    The server decides from a job whether to answer on the event loop or in a
+    worker, and whether the time limit applies; the same job is then run. A
+    notebook redefining a perspective in between cannot make its code run on
+    the event loop, because the decision and the call use the same entry.
+    """
+
+    request: Request
+    entry: Entry | None = None
+
+    @property
+    def runs_user_code(self) -> bool:
+        """True when a function defined in a notebook answers: held to the server's per-request time limit."""
+        return self.entry is not None and not self.entry.builtin
+
+    @property
+    def needs_worker(self) -> bool:
+        """True when answering may take long (audio, or code from a notebook): run it off the event loop."""
+        return isinstance(self.request, AnalyzeRequest) or self.runs_user_code
+
+    @property
+    def label(self) -> str:
+        """Who answers, for error texts: ``perspective 'x' (function f)``."""
+        return self.entry.label if self.entry is not None else f"the {type(self.request).__name__} handler"
 
 
 class Engine:
@@ -68,12 +98,17 @@ class Engine:
 
     # -- the protocol entry points -------------------------------------------------
 
+    def prepare(self, request: Request) -> Job:
+        """Bind ``request`` to the function that will answer it (see :class:`Job`)."""
+        return Job(request, self._entry_for(request))
+
     def handle(
-        self, request: Request, *, session: str = NOTEBOOK_SESSION, active_connections: int = 0
+        self, request: Request | Job, *, session: str = NOTEBOOK_SESSION, active_connections: int = 0
     ) -> replies.Message:
         """The reply message to one parsed request. Raises CodetteError for requests it cannot answer."""
-        handler = self._handlers[type(request)]
-        return handler(request, session=session, active_connections=active_connections)
+        job = request if isinstance(request, Job) else self.prepare(request)
+        handler = self._handlers[type(job.request)]
+        return handler(job, session=session, active_connections=active_connections)
 
     def respond(
         self, text: str | bytes, *, session: str = NOTEBOOK_SESSION, active_connections: int = 0
@@ -84,24 +119,6 @@ class Engine:
             return self.handle(request, session=session, active_connections=active_connections)
         except CodetteError as exc:
             return replies.error(str(exc))
-
-    def needs_worker(self, request: Request) -> bool:
-        """True when answering may take long (audio, or code from a notebook): run it off the event loop."""
-        return isinstance(request, AnalyzeRequest) or self.runs_user_code(request)
-
-    def runs_user_code(self, request: Request) -> bool:
-        """True when a function defined in a notebook answers ``request``.
-
-        The server holds such requests to its per-request time limit; built-in
-        answers are ours and are never cut short (a long file just takes longer).
-        """
-        entry = self._entry_for(request)
-        return entry is not None and not entry.builtin
-
-    def describe(self, request: Request) -> str:
-        """Who answers ``request``, for error texts: ``perspective 'x' (function f)``."""
-        entry = self._entry_for(request)
-        return entry.label if entry is not None else f"the {type(request).__name__} handler"
 
     def _entry_for(self, request: Request) -> Entry | None:
         """The registered function that answers a chat or analyze request; None for others or unknown names."""
@@ -136,10 +153,10 @@ class Engine:
 
     # -- handlers, one per request type ---------------------------------------------
 
-    def _pong(self, request: PingRequest, **_: Any) -> replies.Message:
+    def _pong(self, job: Job, **_: Any) -> replies.Message:
         return replies.pong()
 
-    def _status(self, request: StatusRequest, *, active_connections: int, **_: Any) -> replies.Message:
+    def _status(self, job: Job, *, active_connections: int, **_: Any) -> replies.Message:
         return replies.status_response(
             codette_available=True,
             engine_type=self.engine_type,
@@ -147,21 +164,23 @@ class Engine:
             active_connections=active_connections,
         )
 
-    def _chat(self, request: ChatRequest, *, session: str, **_: Any) -> replies.Message:
+    def _chat(self, job: Job, *, session: str, **_: Any) -> replies.Message:
         reply = answer_chat(
-            request,
+            job.request,
             session=session,
             perspectives=self.perspectives,
             knowledge=self.knowledge,
             memory=self.memory,
+            entry=job.entry,
         )
         return reply.to_message()
 
-    def _analyze(self, request: AnalyzeRequest, **_: Any) -> replies.Message:
+    def _analyze(self, job: Job, **_: Any) -> replies.Message:
         analysis = run_analysis(
-            request,
+            job.request,
             analysis_types=self.analysis_types,
             rules=self.rules,
             audio_roots=self.audio_roots,
+            entry=job.entry,
         )
-        return replies.analysis_response(track_id=request.track.track_id, analysis=analysis.to_wire())
+        return replies.analysis_response(track_id=job.request.track.track_id, analysis=analysis.to_wire())

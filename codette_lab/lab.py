@@ -21,9 +21,10 @@ from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .analysis import warm_up as warm_up_analysis
 from .analysis_types import Analysis, analyze, run_analysis
 from .chat import ChatReply
-from .engine import NOTEBOOK_SESSION, Engine
+from .engine import NOTEBOOK_SESSION, Engine, Job
 from .errors import RequestError, ServerError
 from .protocol import AnalyzeRequest, AudioData, Request, TrackData, replies
 from .registry import Entry, Registry
@@ -41,6 +42,11 @@ DEFAULT_EVENT_LIMIT = 500
 
 #: How many recent DAW analyze requests with audio the Lab keeps for the Analysis panel.
 RECENT_AUDIO_LIMIT = 5
+
+#: How much base64 sample text those requests may hold in all (bytes; the oldest are dropped first).
+#: A DAW may send frames of hundreds of MB: one whose samples alone exceed this is not kept at all,
+#: since without its samples the panel would have nothing to plot.
+RECENT_AUDIO_BYTES = 64 * 1024 * 1024
 
 #: Sample rates whose analysis set-up :meth:`Lab.warm_up` prepares.
 WARM_UP_RATES = (44100, 48000)
@@ -126,6 +132,14 @@ class RecentAudio:
     received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
+    def sample_bytes(self) -> int:
+        """The size of the base64 sample text this request holds (its own and its ``other_track``'s)."""
+        audios = [self.request.audio]
+        if self.request.other_track is not None:
+            audios.append(self.request.other_track.audio)
+        return sum(len(audio.samples or "") for audio in audios)
+
+    @property
     def label(self) -> str:
         track = self.request.track
         source = "file" if self.request.audio.file_path else "samples"
@@ -139,23 +153,48 @@ class LabEngine(Engine):
     """The engine a Lab serves: the standard one, remembering the last DAW requests that carried audio.
 
     The Analysis panel offers them next to the files of ``data/``, so a
-    teacher can plot exactly what a student's DAW just sent.
+    teacher can plot exactly what a student's DAW just sent. At most
+    ``recent_limit`` requests are kept, holding at most ``recent_bytes`` of
+    sample text in all (oldest dropped first); a request whose samples alone
+    exceed ``recent_bytes`` is not kept.
     """
 
-    def __init__(self, *, recent_limit: int = RECENT_AUDIO_LIMIT, **options: Any) -> None:
+    def __init__(
+        self,
+        *,
+        recent_limit: int = RECENT_AUDIO_LIMIT,
+        recent_bytes: int = RECENT_AUDIO_BYTES,
+        **options: Any,
+    ) -> None:
         super().__init__(**options)
-        self._recent: deque[RecentAudio] = deque(maxlen=recent_limit)
+        self.recent_limit = recent_limit
+        self.recent_bytes = recent_bytes
+        self._recent: tuple[RecentAudio, ...] = ()  # swapped whole under the lock, read without it
+        self._recent_lock = threading.Lock()
 
     def handle(
-        self, request: Request, *, session: str = NOTEBOOK_SESSION, active_connections: int = 0
+        self, request: Request | Job, *, session: str = NOTEBOOK_SESSION, active_connections: int = 0
     ) -> replies.Message:
-        if isinstance(request, AnalyzeRequest) and request.audio.has_audio and session != NOTEBOOK_SESSION:
-            self._recent.append(RecentAudio(request, session))  # deque.append is atomic
-        return super().handle(request, session=session, active_connections=active_connections)
+        job = request if isinstance(request, Job) else self.prepare(request)
+        analyzed = job.request
+        if isinstance(analyzed, AnalyzeRequest) and analyzed.audio.has_audio and session != NOTEBOOK_SESSION:
+            self._remember(RecentAudio(analyzed, session))
+        return super().handle(job, session=session, active_connections=active_connections)
+
+    def _remember(self, item: RecentAudio) -> None:
+        """Keep ``item`` within both bounds (called on server worker threads, possibly several at once)."""
+        if item.sample_bytes > self.recent_bytes:
+            logger.info("Not keeping %s for the Analysis panel: %d bytes of samples", item.label, item.sample_bytes)
+            return
+        with self._recent_lock:
+            kept = [*self._recent, item][-self.recent_limit :] if self.recent_limit > 0 else []
+            while sum(recent.sample_bytes for recent in kept) > self.recent_bytes:
+                kept.pop(0)
+            self._recent = tuple(kept)
 
     def recent_audio(self) -> list[RecentAudio]:
         """The last DAW analyze requests with audio, newest first."""
-        return list(reversed(list(self._recent)))
+        return list(reversed(self._recent))
 
 
 class Lab:
@@ -164,9 +203,10 @@ class Lab:
     ``rules`` is a :class:`RuleSet`, a path to an exported rule file, or None
     for the built-in rules; ``audio_roots`` are the folders an ``analyze``
     request may read files from (default: the project's ``data/``);
-    ``request_timeout`` is the per-request time limit (seconds) for notebook
-    functions and audio analysis; ``allowed_origins`` widens the WebSocket
-    Origin check beyond localhost pages.
+    ``request_timeout`` is the per-request time limit (seconds) for functions
+    defined in the notebook (perspectives, analysis types); built-in analyses
+    are never cut short. ``allowed_origins`` widens the WebSocket Origin check
+    beyond localhost pages.
     """
 
     def __init__(
@@ -201,9 +241,10 @@ class Lab:
     def start(self) -> Lab:
         """Start serving ``ws://host:port/ws``; returns as soon as the port listens.
 
-        Re-running the cell (or a new Lab on the same port) replaces the
-        server this kernel already runs there; connected DAWs reconnect to
-        the new one. A port held by another process raises PortInUseError.
+        Re-running the cell (or a new Lab on the same port, whatever host
+        either names) replaces the server this kernel already runs there;
+        connected DAWs reconnect to the new one. A port held by another
+        process raises PortInUseError.
         """
         if self._server is not None and self._server.running:
             return self
@@ -225,8 +266,10 @@ class Lab:
         """Load the audio analysis stack (librosa, compiled kernels) on a background thread, once per process.
 
         The first analysis of real audio in a fresh kernel pays a few seconds
-        of imports and compilation; doing it as soon as the server starts keeps
-        a DAW's first ``analyze`` from running into the request time limit.
+        of imports and compilation (:func:`codette_lab.analysis.warm_up`, for
+        each of ``WARM_UP_RATES``); doing it as soon as the server starts keeps
+        a DAW's first ``analyze`` (and a notebook analysis type's first
+        ``request.measure``, which the time limit does cover) from paying it.
         ``start()`` calls this (unless ``warm_up=False``); ``wait=True`` blocks
         until it is done.
         """
@@ -479,16 +522,13 @@ _warm_up_lock = threading.Lock()
 
 
 def _warm_up_analysis() -> None:
-    """One small analysis per common sample rate: imports, compiles and caches what real requests need.
+    """The warm-up thread: :func:`codette_lab.analysis.warm_up` for each common sample rate.
 
     Best effort: if it fails, the first real request reports the same problem to whoever sent it.
     """
-    import numpy as np
-
     try:
         for rate in WARM_UP_RATES:
-            noise = np.random.default_rng(0).normal(0.0, 0.1, (2, rate)).astype(np.float32)
-            analyze(noise, rate, kind="quality")
+            warm_up_analysis(rate)
     except Exception:
         logger.warning("Warming up the audio analysis failed", exc_info=True)
 

@@ -8,13 +8,10 @@ with the full traceback kept for the notebook's Monitor panel.
 from __future__ import annotations
 
 import traceback
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from .errors import UserCodeError
 from .registry import Entry
-
-T = TypeVar("T")
 
 
 def call_entry(entry: Entry, *args: Any) -> Any:
@@ -36,11 +33,3 @@ def call_entry(entry: Entry, *args: Any) -> Any:
 def malformed(entry: Entry, problem: str) -> UserCodeError:
     """The error for a user function whose return value cannot be used."""
     return UserCodeError(f"{entry.label} returned {problem}", function=entry.label)
-
-
-def coerce(entry: Entry, value: Any, convert: Callable[[Any], T]) -> T:
-    """``convert(value)``; a TypeError/ValueError from it means the function returned something malformed."""
-    try:
-        return convert(value)
-    except (TypeError, ValueError) as exc:
-        raise malformed(entry, str(exc)) from None

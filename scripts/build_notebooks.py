@@ -606,10 +606,16 @@ EXPORT_AND_SERVE: list[Cell] = [
 
         The same command a studio would run, here as a subprocess on a second port.
         It answers `/health` as soon as it listens.
+
+        A subprocess outlives the cell that started it: if the kernel restarted before the last cell, it
+        would keep holding its port. `atexit.register(server.terminate)` asks Python to stop it whenever
+        this kernel exits (a restart included), and re-running the cell first stops the one it started
+        before, so the port is always ours to take.
         """
     ),
     py(
         """
+        import atexit
         import json
         import subprocess
         import sys
@@ -617,10 +623,14 @@ EXPORT_AND_SERVE: list[Cell] = [
         import urllib.request
 
         serve_port = int(os.environ.get("CODETTE_SERVE_PORT", port + 1))
+        if isinstance(globals().get("server"), subprocess.Popen) and server.poll() is None:  # the cell ran before
+            server.terminate()
+            server.wait(timeout=10)
         server = subprocess.Popen(
             [sys.executable, "-m", "codette_lab", "serve", "--port", str(serve_port), "--rules", str(rules_file),
              "--log-level", "warning"],
         )
+        atexit.register(server.terminate)  # stopped with the kernel, even if the last cell never runs
 
         def health(port):
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as response:
@@ -673,6 +683,8 @@ EXPORT_AND_SERVE: list[Cell] = [
         ## Stop it
 
         SIGTERM stops the standalone server cleanly: connections get a 1001 close and the port is freed.
+        Stopping it here does not wait for the kernel to exit; the `atexit` hook then finds it already
+        stopped and does nothing.
         """
     ),
     py(

@@ -162,7 +162,22 @@ def test_stereo_correlation_and_width() -> None:
     unrelated = measure(np.stack([white(2.0, seed=1), white(2.0, seed=2)]), sr=SR, kinds=["stereo"])
     assert abs(unrelated["stereo_correlation"]) < 0.05
     assert unrelated["stereo_width"] == pytest.approx(0.5, abs=0.05)
-    assert measure(left, sr=SR, kinds=["stereo"]) == {"stereo_correlation": 1.0, "stereo_width": 0.0}
+    assert measure(left, sr=SR, kinds=["stereo"]) == {"stereo_correlation": 1.0, "stereo_width": 0.0, "stereo_balance": 0.0}
+
+
+@pytest.mark.parametrize(("side", "balance"), [(0, -1.0), (1, 1.0)])
+def test_a_hard_panned_track_has_no_correlation_but_a_width_and_a_side(side: int, balance: float) -> None:
+    one_sided = np.zeros((2, 2 * SR), dtype=np.float32)
+    one_sided[side] = pink(2.0)
+    metrics = measure(one_sided, sr=SR, kinds=["stereo"])
+    assert metrics["stereo_correlation"] is None  # no second signal to be in or out of phase with
+    assert metrics["stereo_width"] == pytest.approx(0.5, abs=1e-6)  # as much side as mid energy
+    assert metrics["stereo_balance"] == pytest.approx(balance, abs=1e-6)
+    panned = one_sided.copy()
+    panned[1 - side] = 0.5 * one_sided[side]  # the same source, panned part-way: defined again
+    partial = measure(panned, sr=SR, kinds=["stereo"])
+    assert partial["stereo_correlation"] == pytest.approx(1.0, abs=1e-4)
+    assert 0.0 < abs(partial["stereo_balance"]) < 1.0 and 0.0 < partial["stereo_width"] < 0.5
 
 
 # -- transients ------------------------------------------------------------------
@@ -245,7 +260,7 @@ def test_float64_input_and_other_sample_rates() -> None:
 
 
 def test_kinds_select_what_is_measured_and_one_analyzer_per_rate() -> None:
-    assert set(measure(sine(1000.0), sr=SR, kinds=["stereo"])) == {"stereo_correlation", "stereo_width"}
+    assert set(measure(sine(1000.0), sr=SR, kinds=["stereo"])) == {"stereo_correlation", "stereo_width", "stereo_balance"}
     assert set(measure(sine(1000.0), sr=SR, kinds="true_peak")) == {"true_peak_dbtp"}
     assert analyzer_for(SR) is analyzer_for(float(SR))
     assert isinstance(analyzer_for(SR), Analyzer)

@@ -97,6 +97,25 @@ def test_a_notebook_analysis_type_answers_and_its_failures_are_named():
     assert ask(engine, LEVELS_REQUEST)["type"] == "analysis_response"  # the built-ins carry on
 
 
+def test_a_notebook_dict_result_carries_only_what_the_function_returned():
+    engine = Engine()
+    engine.analysis_types.register(
+        "air", lambda request: {"insights": "Needs air.", "suggestions": ["Shelf +2 dB at 12 kHz"], "quality_score": 0.8}
+    )
+    hot = with_changes(LEVELS_REQUEST, analysis_type="air", audio_data__peak_level=-0.2, track_data__muted=True)
+    analysis = ask(engine, hot)["analysis"]
+    assert analysis["analysis_type"] == "air"
+    assert analysis["codette_insights"] == "Needs air."
+    assert analysis["mixing_suggestions"] == ["Shelf +2 dB at 12 kHz"]
+    assert analysis["quality_score"] == 0.8
+    # the built-in rules (clipping risk, muted would fire on these levels) add nothing of their own
+    assert analysis["problems_detected"] == []
+    assert [detail["text"] for detail in analysis["suggestion_details"]] == analysis["mixing_suggestions"]
+    assert all(detail["rule"] is None for detail in analysis["suggestion_details"])
+    assert analysis["metrics"] == {}
+    assert ask(engine, with_changes(hot, analysis_type="spectrum"))["analysis"]["problems_detected"]  # built-ins do
+
+
 def test_a_notebook_analysis_type_gets_the_samples():
     engine = Engine()
     seen = {}

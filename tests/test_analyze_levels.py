@@ -7,7 +7,12 @@ import math
 
 import pytest
 
-from codette_lab.analysis_types import Analysis, builtin_analysis_types, run_analysis
+from codette_lab.analysis_types import (
+    NOT_RATED_SCORE,
+    Analysis,
+    builtin_analysis_types,
+    run_analysis,
+)
 from codette_lab.errors import RequestError, UserCodeError
 from codette_lab.protocol import parse_request
 from codette_lab.rules import RuleSet
@@ -81,7 +86,9 @@ def test_each_condition_fires_only_when_it_holds(analysis_type, fields, peak, rm
     for problem in wire["problems_detected"]:
         assert problem["text"] in wire["codette_insights"]
     assert 0.0 <= wire["quality_score"] <= 1.0
-    assert (wire["quality_score"] == 1.0) == (not wire["problems_detected"] or all(
+    # levels cannot judge a stereo image: its score stays at NOT_RATED_SCORE or below
+    best = NOT_RATED_SCORE if analysis_type == "stereo" else 1.0
+    assert (wire["quality_score"] == best) == (not wire["problems_detected"] or all(
         p["rule"] == "soloed" for p in wire["problems_detected"]))
 
 
@@ -143,10 +150,35 @@ def test_quality_score_follows_from_what_fired():
     assert healthy == 1.0
 
 
+def test_levels_only_stereo_says_it_could_not_check_and_claims_no_perfect_score():
+    healthy = analyze("stereo", peak=-10.0, rms=-22.0)
+    insights = healthy["codette_insights"]
+    assert "None of the stereo checks (phase problem, too wide) could be made without the audio" in insights
+    assert "audio_data.samples or audio_data.file_path" in insights
+    assert "found a problem" not in insights  # no claim about checks that were never made
+    assert healthy["problems_detected"] == [] and healthy["quality_score"] == NOT_RATED_SCORE
+    clipping = analyze("stereo", peak=-0.5, rms=-14.0)  # the checks every type runs still count
+    assert rule_ids(clipping) == {"clipping_risk"}
+    assert clipping["quality_score"] == pytest.approx(NOT_RATED_SCORE * 0.75)
+    assert "1 of 3 checks found something" in clipping["codette_insights"]  # clipping risk, muted, soloed
+
+
+def test_levels_only_counts_only_the_checks_it_could_make_and_names_the_others():
+    spectrum = analyze("spectrum", peak=-10.0, rms=-22.0)
+    # headroom, clipping risk, level too low, muted, soloed: not the band checks, which need the audio
+    assert "None of the 5 checks for this analysis found a problem." in spectrum["codette_insights"]
+    assert "Not checked without the audio: rumble, low mid buildup, harshness, sibilance." in spectrum["codette_insights"]
+    assert spectrum["quality_score"] == 1.0
+    drums = analyze("transients", track_type="drums", peak=-10.0, rms=-22.0)
+    assert "Not checked without the audio: squashed transients, soft attack." in drums["codette_insights"]
+    assert "masking" not in analyze("quality")["codette_insights"]  # needs another track, not just audio
+
+
 def test_missing_levels_give_general_advice_and_no_crash():
     wire = analyze("dynamics", peak=None, rms=None)
     assert wire["problems_detected"] == []
     assert "no levels or audio" in wire["codette_insights"]
+    assert "None of the dynamics checks" in wire["codette_insights"] and wire["quality_score"] == NOT_RATED_SCORE
     assert wire["mixing_suggestions"]
     only_peak = analyze("dynamics", peak=-2.0, rms=None)
     assert rule_ids(only_peak) == {"headroom"}
@@ -198,9 +230,13 @@ def test_a_user_function_receives_a_track_request_and_may_return_a_dict():
     assert wire["analysis_type"] == "custom"
     assert wire["codette_insights"] == "Bright enough."
     assert wire["mixing_suggestions"] == ["Add air at 12 kHz"]
-    assert wire["metrics"]["brightness"] == 0.7 and wire["metrics"]["peak_dbfs"] == -0.5
-    # no score given: it follows from the rules that apply to every analysis type (clipping risk here)
-    assert rule_ids(wire) == {"clipping_risk"} and wire["quality_score"] == 0.75
+    # only what the function returned: no built-in findings (the -0.5 dBFS peak would fire clipping risk)
+    assert wire["metrics"] == {"brightness": 0.7}
+    assert wire["problems_detected"] == []
+    assert [detail["text"] for detail in wire["suggestion_details"]] == ["Add air at 12 kHz"]
+    assert wire["quality_score"] == NOT_RATED_SCORE  # no score given, no evidence to rate on
+    bare = analyze("custom", registry=registry_with(lambda request: {"metrics": {"x": 1}}))
+    assert (bare["codette_insights"], bare["mixing_suggestions"], bare["suggestion_details"]) == ("", [], [])
 
 
 def test_a_user_function_may_return_an_analysis_with_nan_metrics():

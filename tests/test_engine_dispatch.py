@@ -1,4 +1,4 @@
-"""Which requests the engine sends off the event loop and which it holds to the time limit."""
+"""How the engine binds a request to its answering function: off the loop or not, time-limited or not."""
 
 from __future__ import annotations
 
@@ -10,28 +10,36 @@ def test_builtin_answers_run_unlimited_and_notebook_functions_are_time_limited()
     engine = Engine()
     engine.perspectives.register("mine", lambda request: "ok")
     engine.analysis_types.register("mine", lambda request: {"insights": "ok"})
-
-    def request(text: str):
-        return parse_request(text)
-
-    builtin_chat = request('{"type": "chat", "message": "How do I EQ vocals?"}')
-    user_chat = request('{"type": "chat", "message": "hi", "perspective": "mine"}')
-    builtin_analysis = request('{"type": "analyze", "track_data": {}, "analysis_type": "loudness"}')
-    user_analysis = request('{"type": "analyze", "track_data": {}, "analysis_type": "mine"}')
-    unknown = request('{"type": "chat", "message": "hi", "perspective": "nobody"}')
-
-    assert [engine.needs_worker(r) for r in (builtin_chat, user_chat, builtin_analysis, user_analysis)] == [
-        False,
-        True,
-        True,
-        True,
+    texts = [
+        '{"type": "chat", "message": "How do I EQ vocals?"}',
+        '{"type": "chat", "message": "hi", "perspective": "mine"}',
+        '{"type": "analyze", "track_data": {}, "analysis_type": "loudness"}',
+        '{"type": "analyze", "track_data": {}, "analysis_type": "mine"}',
+        '{"type": "ping"}',
     ]
-    assert [engine.runs_user_code(r) for r in (builtin_chat, user_chat, builtin_analysis, user_analysis)] == [
-        False,
-        True,
-        False,
-        True,
-    ]
-    assert not engine.runs_user_code(unknown)
-    assert engine.describe(user_chat).startswith("perspective 'mine' (function ")
-    assert engine.describe(unknown) == "the ChatRequest handler"
+    jobs = [engine.prepare(parse_request(text)) for text in texts]
+
+    assert [job.needs_worker for job in jobs] == [False, True, True, True, False]
+    assert [job.runs_user_code for job in jobs] == [False, True, False, True, False]
+    assert jobs[1].label.startswith("perspective 'mine' (function ")
+    assert jobs[4].label == "the PingRequest handler"
+
+
+def test_a_job_answers_with_the_function_it_was_bound_to_even_if_redefined_since():
+    engine = Engine()
+    job = engine.prepare(parse_request('{"type": "chat", "message": "How do I EQ vocals?"}'))
+    engine.perspectives.register("mix_engineering", lambda request: "redefined")
+
+    assert not job.runs_user_code
+    assert engine.handle(job)["response"] != "redefined"
+    assert engine.respond('{"type": "chat", "message": "How do I EQ vocals?"}')["response"] == "redefined"
+
+
+def test_an_unknown_perspective_is_bound_to_nothing_and_answered_with_the_list():
+    engine = Engine()
+    job = engine.prepare(parse_request('{"type": "chat", "message": "hi", "perspective": "nobody"}'))
+
+    assert job.entry is None and not job.runs_user_code
+    assert engine.respond('{"type": "chat", "message": "hi", "perspective": "nobody"}')["message"].startswith(
+        "Unknown perspective: 'nobody' (available: audio_theory, "
+    )

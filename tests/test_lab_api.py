@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import socket
 import threading
 from pathlib import Path
@@ -12,7 +13,8 @@ import pytest
 
 from codette_lab import Lab
 from codette_lab.errors import PortInUseError, RequestError, UserCodeError
-from codette_lab.lab import EventLog
+from codette_lab.lab import EventLog, LabEngine
+from codette_lab.protocol import AnalyzeRequest, AudioData, TrackData
 from codette_lab.server import ServerEvent
 
 
@@ -46,6 +48,17 @@ def test_a_new_lab_on_the_same_port_replaces_the_old_one(free_port: int, ws_clie
         assert reply["response"] == "second"
     finally:
         second.stop()
+
+
+def test_a_lab_on_localhost_is_replaced_by_a_lab_on_127_0_0_1(free_port: int, ws_client) -> None:
+    first = Lab(port=free_port, host="localhost", warm_up=False).start()
+    second = Lab(port=free_port, warm_up=False).start()
+    try:
+        assert not first.running and second.running
+        assert ws_client(second.url).ask({"type": "ping"})["type"] == "pong"
+    finally:
+        second.stop()
+        first.stop()
 
 
 def test_a_port_held_elsewhere_gives_a_clear_error(free_port: int) -> None:
@@ -157,6 +170,42 @@ def test_event_log_is_bounded_and_safe_across_threads() -> None:
     assert all(event.kind == "error" for event in log.errors())
     log.clear()
     assert len(log) == 0 and log.last_error() is None
+
+
+def _daw_sends(engine: LabEngine, name: str, *, samples: int = 0, file_path: str | None = None) -> dict:
+    """An analyze request as a DAW's connection hands it to the engine: ``samples`` float32 values, or a file."""
+    wave = np.sin(np.arange(samples, dtype=np.float32) / 5.0).astype("<f4")
+    audio = (
+        AudioData(file_path=file_path)
+        if file_path
+        else AudioData(samples=base64.b64encode(wave.tobytes()).decode("ascii"), sample_rate=8000.0, channels=1)
+    )
+    request = AnalyzeRequest(track=TrackData(track_id=name, track_name=name), audio=audio, analysis_type="peek")
+    return engine.handle(request, session="student-1")
+
+
+def test_recent_daw_audio_is_bounded_by_count_and_by_total_bytes(repo_root: Path) -> None:
+    one_request = len(base64.b64encode(bytes(4 * 1000)))  # 1000 float32 samples as base64 text
+    engine = LabEngine(recent_limit=3, recent_bytes=2 * one_request + 100)
+    engine.analysis_types.register("peek", lambda request: {"metrics": {"has_samples": request.samples is not None}})
+
+    def kept() -> list[str]:
+        return [item.request.track.track_name for item in engine.recent_audio()]
+
+    for name in ("a", "b", "c"):
+        assert _daw_sends(engine, name, samples=1000)["type"] == "analysis_response"
+    assert kept() == ["c", "b"]  # a third one would pass the byte bound: the oldest went
+    assert [item.sample_bytes for item in engine.recent_audio()] == [one_request, one_request]
+
+    huge = _daw_sends(engine, "huge", samples=3000)
+    assert huge["type"] == "analysis_response"  # answered as usual, only not kept
+    assert kept() == ["c", "b"]
+
+    vocal = str(repo_root / "data" / "stems" / "vocal.flac")
+    for name in ("file 1", "file 2"):
+        _daw_sends(engine, name, file_path=vocal)
+    assert kept() == ["file 2", "file 1", "c"]  # files cost no bytes; the count bound still applies
+    assert sum(item.sample_bytes for item in engine.recent_audio()) <= engine.recent_bytes
 
 
 def test_repr_says_where_it_serves(lab: Lab) -> None:

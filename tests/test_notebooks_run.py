@@ -74,7 +74,7 @@ def test_notebook_runs_top_to_bottom(path: Path, tmp_path: Path) -> None:
         timeout=120,
         resources={"metadata": {"path": str(tmp_path)}},
     )
-    client.execute(env=env, cwd=str(tmp_path))
+    client.execute(env=env, cwd=str(tmp_path), cleanup_kc=True)  # shut the kernel down (we own it)
 
     errors = [
         output

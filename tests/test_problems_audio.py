@@ -203,6 +203,33 @@ def test_stereo_problems():
     assert rule_ids(wire_of(HEALTHY_VOCAL, kind="stereo", track_type="keys")) == set()  # mono is not "narrow"
 
 
+def test_a_hard_panned_track_has_no_correlation_so_no_phase_verdict():
+    engine = Engine()
+    hard_left = np.stack([HEALTHY_VOCAL, np.zeros_like(HEALTHY_VOCAL)])
+    wire = engine_analysis(engine, hard_left, "stereo", {"track_name": "Gtr L", "track_type": "guitar"})
+    metrics = wire["metrics"]
+    assert metrics["stereo_correlation"] is None and metrics["stereo_balance"] == pytest.approx(-1.0)
+    assert metrics["stereo_width"] == pytest.approx(0.5)
+    assert "phase_problem" not in rule_ids(wire)
+    assert "too_wide" not in rule_ids(wire)  # one-sided is a panning choice, not a wide image
+    assert "bass_too_wide" not in rule_ids(
+        engine_analysis(engine, hard_left, "stereo", {"track_name": "Bass L", "track_type": "bass"})
+    )
+    assert "None of the stereo checks (phase problem, too wide) could be made" in wire["codette_insights"]
+    assert "correlation 1.00" not in wire["codette_insights"]
+    json.dumps(wire, allow_nan=False)
+
+
+def test_silent_stereo_audio_is_not_rated_on_its_stereo_image():
+    silence = np.zeros((2, SR), dtype=np.float32)
+    wire = wire_of(silence, kind="stereo", track_type="keys")
+    assert wire["metrics"]["stereo_correlation"] is None and wire["metrics"]["stereo_width"] is None
+    assert "None of the stereo checks (phase problem, too wide, too narrow) could be made" in wire["codette_insights"]
+    assert "undefined for this audio" in wire["codette_insights"]
+    assert wire["quality_score"] == 0.5
+    assert wire_of(np.stack([HEALTHY_VOCAL, HEALTHY_VOCAL]), kind="stereo", track_type="vocal")["quality_score"] == 1.0
+
+
 def test_squashed_drums_are_found():
     t = np.arange(int(SECONDS * SR)) / SR
     hits = np.random.default_rng(5).standard_normal(len(t)) * np.exp(-(t % 0.5) / 0.03)

@@ -79,6 +79,19 @@ def test_encode_never_emits_nan_or_infinity():
     assert metrics == {"peak_dbfs": None, "flatness": None, "bands": [1.0, None], "count": 3}
 
 
+def test_finite_makes_nested_data_json_ready_and_is_what_encode_uses():
+    data = {
+        "levels": (numpy.float32(0.5), float("inf")),
+        1: {"deep": [numpy.nan, numpy.int16(-2), "text", None, True]},
+        "array": numpy.array([[1.5, numpy.inf]]),
+    }
+    cleaned = replies.finite(data)
+    assert cleaned == {"levels": [0.5, None], "1": {"deep": [None, -2, "text", None, True]}, "array": [[1.5, None]]}
+    assert type(cleaned["levels"][0]) is float and type(cleaned["1"]["deep"][1]) is int
+    json.dumps(cleaned, allow_nan=False)
+    assert json.loads(encode({"type": "x", "data": data}))["data"] == cleaned
+
+
 def test_timestamps_of_now_follow_the_clock_across_a_second_boundary():
     from datetime import datetime, timedelta, timezone
 

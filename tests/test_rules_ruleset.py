@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import pickle
+import stat
 import threading
 from pathlib import Path
 
@@ -172,6 +174,55 @@ def test_export_replaces_an_existing_file(tmp_path: Path):
     path.write_text("old")
     RuleSet.default().export(path)
     assert json.loads(path.read_text())["format"] == "codette-lab-rules"
+
+
+def test_export_gives_a_new_file_the_usual_mode_and_keeps_an_existing_files(tmp_path: Path):
+    previous = os.umask(0o022)
+    try:
+        fresh = RuleSet.default().export(tmp_path / "fresh.json")
+        os.umask(0o027)
+        private_umask = RuleSet.default().export(tmp_path / "team.json")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o644  # readable by a service account running serve --rules
+    assert stat.S_IMODE(private_umask.stat().st_mode) == 0o640
+    fresh.chmod(0o600)  # the user chose to keep it private: a new export keeps that
+    RuleSet.default().export(fresh)
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fresh.json", "team.json"]
+
+
+def test_export_into_a_directory_path_fails_cleanly(tmp_path: Path):
+    (tmp_path / "taken").mkdir()
+    with pytest.raises(RulesError, match="Cannot write rules file .*taken"):
+        RuleSet.default().export(tmp_path / "taken")
+    assert [p.name for p in tmp_path.iterdir()] == ["taken"]
+
+
+# -- coverage: which rules the metrics let be judged -------------------------------------------------------------
+
+
+def test_coverage_counts_only_rules_whose_metrics_were_present():
+    rules = RuleSet.default().snapshot()
+    levels = {"peak_dbfs": -3.0, "rms_dbfs": -16.0, "muted": False, "soloed": False}
+    stereo = rules.coverage(levels, track_type="vocal", analysis_type="stereo")
+    assert set(stereo.judged) == {"clipping_risk", "muted", "soloed"}
+    assert set(stereo.specific) == {"phase_problem", "too_wide"} == set(stereo.specific_not_judged)
+    assert not stereo.type_judged
+    assert len(stereo.judged) + len(stereo.not_judged) == rules.rule_count(track_type="vocal", analysis_type="stereo")
+    measured = rules.coverage({**levels, "stereo_correlation": 0.4, "stereo_width": 0.5}, track_type="vocal", analysis_type="stereo")
+    assert measured.type_judged and measured.specific_not_judged == ()
+    # too_wide reads the correlation too ("when"): a one-sided track judges neither
+    one_sided = rules.coverage({**levels, "stereo_correlation": None, "stereo_width": 0.5}, track_type="vocal", analysis_type="stereo")
+    assert set(one_sided.specific_not_judged) == {"phase_problem", "too_wide"}
+    # derived metrics count: the loudness checks of a master read the RMS-based estimate
+    master = rules.coverage(levels, track_type="master", analysis_type="loudness", target="podcast")
+    assert {"too_loud", "too_quiet", "master_peak_over_ceiling"} <= set(master.judged)
+    assert "true_peak_over_ceiling" in master.not_judged
+    # a rule's "when" metrics count too: too_narrow needs the channel count
+    keys = rules.coverage({"stereo_width": 0.01}, track_type="keys", analysis_type="stereo")
+    assert "too_narrow" in keys.not_judged
+    assert "too_narrow" in rules.coverage({"stereo_width": 0.01, "channels": 2}, track_type="keys", analysis_type="stereo").judged
 
 
 def test_load_errors_name_the_file(tmp_path: Path):

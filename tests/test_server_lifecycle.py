@@ -59,6 +59,21 @@ def test_starting_again_on_the_same_port_replaces_this_processs_server(engine, f
         second.stop()
 
 
+def test_a_server_on_the_same_port_under_another_host_name_is_replaced_too(engine, free_port, ws_client):
+    """``localhost`` and ``127.0.0.1`` share the loopback socket: this process's own server is no stranger."""
+    first = BackgroundServer(engine, host="localhost", port=free_port).start()
+    client = ws_client(first.url)
+    second = BackgroundServer(engine, host="127.0.0.1", port=free_port).start()
+    try:
+        assert not first.running and second.running
+        with pytest.raises(ConnectionClosedOK):
+            client.recv()
+        assert ws_client(second.url).ask({"type": "ping"})["type"] == "pong"
+        assert running_servers().count(second) == 1 and first not in running_servers()
+    finally:
+        second.stop()
+
+
 def test_a_stopped_server_starts_again(engine, free_port, ws_client):
     server = BackgroundServer(engine, port=free_port).start()
     server.stop()

@@ -11,7 +11,7 @@ import pytest
 
 from codette_lab import Lab
 from codette_lab.rules import RuleSet
-from codette_lab.widgets import MonitorPanel
+from codette_lab.widgets import ChatPanel, MonitorPanel
 
 
 @pytest.fixture
@@ -204,3 +204,41 @@ def test_monitor_follows_server_events_on_the_thread_that_built_it(lab: Lab) -> 
     saw_connect, saw_disconnect, refreshed_on = asyncio.run(scenario())
     assert saw_connect and saw_disconnect
     assert all(thread is threading.main_thread() for thread in refreshed_on)
+
+
+def test_a_send_click_off_the_main_thread_updates_the_chat_on_the_main_thread(lab: Lab) -> None:
+    """A click on a comm subshell thread: the round trip runs there, the widgets change on the main thread."""
+
+    async def scenario() -> tuple[dict, str, list[threading.Thread]]:
+        chat = ChatPanel(lab)  # built while this thread's event loop runs, as in a kernel
+        changed_on: list[threading.Thread] = []
+        for widget in (chat.transcript, chat.message):
+            widget.observe(lambda _: changed_on.append(threading.current_thread()), names="value")
+        chat.message.value = "How do I tame a boomy bass?"
+        changed_on.clear()
+        reply = await asyncio.to_thread(chat.send)  # what send_button.click() runs on a subshell thread
+        for _ in range(250):
+            if chat.exchanges:
+                break
+            await asyncio.sleep(0.02)
+        transcript = chat.transcript.value
+        chat.close()
+        return reply, transcript, changed_on
+
+    reply, transcript, changed_on = asyncio.run(scenario())
+    assert reply["type"] == "chat_response"
+    assert "How do I tame a boomy bass?" in transcript and reply["perspective"] in transcript
+    assert changed_on and all(thread is threading.main_thread() for thread in changed_on)
+
+
+def test_the_message_box_keeps_what_was_typed_while_the_answer_was_on_its_way(lab: Lab, panel) -> None:
+    @lab.perspective("slow_reader")
+    def slow_reader(context):
+        panel.chat.message.value = "a second question, typed meanwhile"  # the user keeps typing
+        return "answered"
+
+    panel.chat.message.value = "first question"
+    reply = panel.chat.send(perspective="slow_reader")
+    assert reply["response"] == "answered"
+    assert panel.chat.message.value == "a second question, typed meanwhile"
+    assert [question for _, question, _ in panel.chat.exchanges] == ["first question"]

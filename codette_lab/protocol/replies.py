@@ -92,16 +92,18 @@ def _plain(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
-def _finite(value: Any) -> Any:
-    """The same structure with every NaN or infinity replaced by null."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
+def finite(value: Any) -> Any:
+    """The same structure made JSON-ready: NaN and infinity become None, numpy scalars and arrays Python
+    numbers and lists, tuples lists, mapping keys text. Used by :func:`encode` and by anything that builds
+    a reply's nested data (an analysis' metrics)."""
     if isinstance(value, Mapping):
-        return {key: _finite(item) for key, item in value.items()}
+        return {str(key): finite(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_finite(item) for item in value]
+        return [finite(item) for item in value]
     if hasattr(value, "tolist"):
-        return _finite(value.tolist())
+        return finite(value.tolist())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
     return value
 
 
@@ -110,4 +112,4 @@ def encode(message: Mapping[str, Any]) -> str:
     try:
         return json.dumps(message, allow_nan=False, default=_plain)
     except ValueError:
-        return json.dumps(_finite(message), allow_nan=False, default=_plain)
+        return json.dumps(finite(message), allow_nan=False, default=_plain)

@@ -15,9 +15,11 @@ import json
 import logging
 import math
 import os
-import tempfile
+import stat
 import threading
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from importlib import resources
 from os import PathLike
 from pathlib import Path
@@ -26,7 +28,7 @@ from typing import Any
 from ..errors import RequestError, RulesError
 from ..tracktypes import canonical_track_type
 from . import evaluate as evaluation
-from .model import AnalysisTypeTexts, Document, Finding, LoudnessTarget, Parameter
+from .model import ANY, AnalysisTypeTexts, Document, Finding, LoudnessTarget, Parameter
 from .schema import FORMAT, VERSION, parse_document, resolver
 from .templates import lookup_in
 
@@ -39,6 +41,35 @@ CUSTOM_TARGET_RANGE = (-70.0, 0.0)
 CUSTOM_TARGET_NAME = "custom"
 
 ChangeCallback = Callable[[dict[str, float]], None]
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Which of the rules that apply to a request its metrics let be judged, by rule id in file order.
+
+    A rule is judged when every metric it reads (its condition's and its
+    ``when`` conditions', derived ones included) is a number: it then either
+    fired or passed. A rule missing one could do neither (a levels-only
+    request has no stereo correlation). ``specific`` rules are written for
+    some analysis types only: the checks a type is about, as opposed to the
+    ones every type runs (muted, clipping, ...).
+    """
+
+    judged: tuple[str, ...]
+    not_judged: tuple[str, ...]
+    specific: tuple[str, ...]
+
+    @property
+    def specific_not_judged(self) -> tuple[str, ...]:
+        """The type's own checks that could not be judged."""
+        return tuple(rule_id for rule_id in self.specific if rule_id in self.not_judged)
+
+    @property
+    def type_judged(self) -> bool:
+        """True when at least one of the type's own checks was judged (or it has none and another check was)."""
+        if self.specific:
+            return len(self.specific_not_judged) < len(self.specific)
+        return bool(self.judged)
 
 
 class RuleSnapshot:
@@ -91,9 +122,6 @@ class RuleSnapshot:
         return RuleSnapshot(self.document, {**self.values, **changes})
 
     # -- targets --------------------------------------------------------------------------------------
-
-    def target_names(self) -> list[str]:
-        return list(self.document.targets)
 
     def loudness_target(self, target: str | float | None = None) -> LoudnessTarget:
         """A named target (``streaming``, ``broadcast``, ``podcast``), a LUFS number, or None for the default."""
@@ -157,6 +185,36 @@ class RuleSnapshot:
     def rule_count(self, *, track_type: str, analysis_type: str) -> int:
         """How many rules would be checked for this track type and analysis type."""
         return sum(rule.applies(track_type=track_type, analysis_type=analysis_type) for rule in self.document.rules)
+
+    def coverage(
+        self,
+        metrics: Mapping[str, Any],
+        *,
+        track_type: str,
+        analysis_type: str,
+        target: str | float | LoudnessTarget | None = None,
+    ) -> Coverage:
+        """Which of the rules that apply could be judged on these metrics (see :class:`Coverage`)."""
+        track_type = canonical_track_type(track_type)
+        situation = evaluation.Situation(
+            track_type=track_type,
+            analysis_type=analysis_type,
+            track_name=None,
+            target=target if isinstance(target, LoudnessTarget) else self.loudness_target(target),
+        )
+        flat = evaluation.derive(evaluation.flatten(metrics), self, situation)
+        judged: list[str] = []
+        not_judged: list[str] = []
+        specific: list[str] = []
+        for rule in self.document.rules:
+            if not rule.applies(track_type=track_type, analysis_type=analysis_type):
+                continue
+            conditions = (rule.condition, *rule.when)
+            measured = all(evaluation.number(flat.get(condition.metric)) is not None for condition in conditions)
+            (judged if measured else not_judged).append(rule.id)
+            if ANY not in rule.analysis_types:
+                specific.append(rule.id)
+        return Coverage(judged=tuple(judged), not_judged=tuple(not_judged), specific=tuple(specific))
 
     # -- texts ------------------------------------------------------------------------------------------
 
@@ -240,6 +298,27 @@ def _with_parameters(values: Mapping[str, Any], parameters: Callable[[str], Any]
         return own(name) if name in values else parameters(name)
 
     return lookup
+
+
+def _create_beside(target: Path) -> tuple[int, Path]:
+    """A new, uniquely named temporary file beside ``target``, opened for writing.
+
+    Created with mode 0o666 less the umask, as ``open()`` would (mkstemp's
+    0o600 would hide the rules from a service account running ``codette-lab
+    serve --rules``); when ``target`` exists its mode is kept instead, as
+    rewriting it in place would.
+    """
+    temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        os.chmod(temporary, stat.S_IMODE(target.stat().st_mode))
+    except FileNotFoundError:  # a new file: the mode it was created with stays
+        pass
+    except OSError:
+        os.close(handle)
+        temporary.unlink(missing_ok=True)
+        raise
+    return handle, temporary
 
 
 @functools.lru_cache(maxsize=1)
@@ -427,13 +506,16 @@ class RuleSet:
         self._callbacks = [registered for registered in self._callbacks if registered != callback]
 
     def export(self, path: str | PathLike[str]) -> Path:
-        """Write the current rules to ``path`` atomically; ``RuleSet.load(path)`` answers identically."""
+        """Write the current rules to ``path`` atomically; ``RuleSet.load(path)`` answers identically.
+
+        A new file gets the usual mode (0o666 less the umask), so a server run by another account can read
+        it; an existing file keeps its mode.
+        """
         target = Path(path)
         text = json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
-        directory = target.parent if str(target.parent) else Path(".")
         try:
-            directory.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = _create_beside(target)
         except OSError as exc:
             raise RulesError(f"Cannot write rules file {target}: {exc}") from None
         try:
@@ -443,7 +525,7 @@ class RuleSet:
                 os.fsync(stream.fileno())
             os.replace(temporary, target)
         except OSError as exc:
-            Path(temporary).unlink(missing_ok=True)
+            temporary.unlink(missing_ok=True)
             raise RulesError(f"Cannot write rules file {target}: {exc}") from None
         return target
 

@@ -6,10 +6,12 @@ Cells reach the server's loop only through thread-safe hand-offs
 (:meth:`BackgroundServer.call_soon`, :meth:`BackgroundServer.run_coroutine`),
 so nothing needs nest-asyncio.
 
-A process-wide registry remembers which BackgroundServer serves which
-``(host, port)``: starting another one there stops the first, so re-running a
-notebook's start cell never fails with "address already in use", and every
-server still running when the interpreter exits is stopped.
+A process-wide registry remembers which BackgroundServer serves which port:
+starting another one on that port stops the first, whatever host either names
+(``"localhost"`` and ``"127.0.0.1"`` share the loopback socket, so keying by
+host too would report this very kernel as "another process"). Re-running a
+notebook's start cell therefore never fails with "address already in use",
+and every server still running when the interpreter exits is stopped.
 """
 
 from __future__ import annotations
@@ -36,7 +38,8 @@ T = TypeVar("T")
 #: How long start() waits for the server thread to be listening.
 START_TIMEOUT = 30.0
 
-_registry: dict[tuple[str, int], BackgroundServer] = {}
+#: The running BackgroundServers of this process, by the port each one listens on.
+_registry: dict[int, BackgroundServer] = {}
 _registry_lock = threading.Lock()
 
 
@@ -67,7 +70,7 @@ class BackgroundServer:
     # -- start and stop ----------------------------------------------------------------
 
     def start(self) -> BackgroundServer:
-        """Listen, replacing this process's server on the same host and port; returns once serving.
+        """Listen, replacing this process's server on the same port (whatever its host); returns once serving.
 
         Raises PortInUseError (naming host and port) when another process holds the port,
         ServerError when it cannot listen for any other reason.
@@ -76,7 +79,7 @@ class BackgroundServer:
             return self
         if self.requested_port:
             with _registry_lock:
-                previous = _registry.get((self.host, self.requested_port))
+                previous = _registry.get(self.requested_port)
             if previous is not None and previous is not self:
                 logger.info("Replacing the Codette server already running on %s", previous.url)
                 previous.stop()
@@ -98,7 +101,7 @@ class BackgroundServer:
             self._loop = self._thread = None
             raise
         with _registry_lock:
-            _registry[(self.host, self.port)] = self
+            _registry[self.port] = self
         return self
 
     def stop(self, timeout: float = 5.0) -> None:
@@ -115,9 +118,9 @@ class BackgroundServer:
             if thread.is_alive():
                 raise ServerError(f"The server on {self.url} did not stop within {timeout:g} s")
         with _registry_lock:
-            for key, server in list(_registry.items()):
+            for port, server in list(_registry.items()):
                 if server is self:
-                    del _registry[key]
+                    del _registry[port]
         self._thread = self._loop = self._stop_requested = None
 
     def _run(self, loop: asyncio.AbstractEventLoop, started: concurrent.futures.Future[None]) -> None:

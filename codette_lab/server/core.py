@@ -4,14 +4,15 @@
 ``async with serve(...) as server:`` (then ``await server.serve_forever()``)
 on any asyncio loop. Per connection, requests are answered strictly in the
 order they came. Cheap requests (ping, status, built-in chat) are answered
-inline on the event loop; those the engine marks ``needs_worker`` (analysis,
-notebook functions) run in a thread pool, so one connection's long analysis
+inline on the event loop; jobs the engine marks ``needs_worker`` (analysis,
+notebook functions) run in thread pools, so one connection's long analysis
 never holds up the others. Functions defined in a notebook are held to a
 per-request time limit; built-in analyses are not.
 
 A request that runs past the limit gets an ``error`` reply and the
-connection carries on, but its thread cannot be killed: it keeps its pool
-worker until the function returns, and its result is dropped.
+connection carries on, but its thread cannot be killed: it keeps running
+until the function returns (its result is dropped), and the pool for
+notebook functions is replaced so that later requests get fresh workers.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from .origins import OriginPolicy
 from .ports import bind_error
 
 if TYPE_CHECKING:
-    from ..engine import Engine
+    from ..engine import Engine, Job
 
 logger = logging.getLogger("codette_lab.server")
 #: websockets' own per-handshake lines; quiet unless asked for (``--log-level DEBUG``).
@@ -57,6 +58,10 @@ DEFAULT_PORT = 8000
 DEFAULT_REQUEST_TIMEOUT = 10.0
 #: Largest frame accepted: room for minutes of stereo float32 audio sent as base64.
 DEFAULT_MAX_MESSAGE_BYTES = 256 * 2**20
+
+#: Frames longer than this (audio sent as samples) are parsed in a worker, not on the event loop:
+#: decoding tens of megabytes of JSON would hold up every other connection's pings.
+INLINE_PARSE_LIMIT = 256 * 2**10
 
 #: The wire ``type`` of each request class, for logs and events.
 REQUEST_TYPE_NAMES: dict[type, str] = {
@@ -162,7 +167,8 @@ class CodetteServer:
         self._requested_port = port
         self._bound_port = 0
         self._workers = workers or os.cpu_count() or 1
-        self._pool: ThreadPoolExecutor | None = None
+        self._pool: ThreadPoolExecutor | None = None  # built-in analyses
+        self._user_pool: ThreadPoolExecutor | None = None  # notebook functions, replaced when one gets stuck
         self._listeners = Listeners()
         self._connections: dict[int, _Connection] = {}
         self._pending: set[asyncio.Future[Any]] = set()
@@ -194,6 +200,7 @@ class CodetteServer:
             raise bind_error(exc, self.host, self._requested_port) from exc
         self._bound_port = self._websockets.sockets[0].getsockname()[1]
         self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="codette-worker")
+        self._user_pool = self._new_user_pool()
         logger.info("Codette server listening on %s", self.url)
         return self
 
@@ -211,9 +218,13 @@ class CodetteServer:
             return
         await self._websockets.wait_closed()
         if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
+            for pool in (self._pool, self._user_pool):
+                pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = self._user_pool = None
             logger.info("Codette server on %s stopped", self.url)
+
+    def _new_user_pool(self) -> ThreadPoolExecutor:
+        return ThreadPoolExecutor(self._workers, thread_name_prefix="codette-user-code")
 
     async def serve_forever(self) -> None:
         """Serve until :meth:`close` is called or this task is cancelled."""
@@ -320,16 +331,15 @@ class CodetteServer:
         started = time.perf_counter()
         request: Request | None = None
         try:
-            request = parse_request(frame)
+            request = await self._parse(frame)
             message_type = REQUEST_TYPE_NAMES[type(request)]
             logger.info("WebSocket %s received: %s", connection.id, message_type)
             self._emit("message", connection, message_type=message_type)
-            if self.engine.needs_worker(request):
-                reply = await self._in_worker(connection, request)
+            job = self.engine.prepare(request)
+            if job.needs_worker:
+                reply = await self._in_worker(connection, job)
             else:
-                reply = self.engine.handle(
-                    request, session=connection.session, active_connections=len(self._connections)
-                )
+                reply = self.engine.handle(job, session=connection.session, active_connections=len(self._connections))
             text = encode(reply)
         except asyncio.CancelledError:
             if self._closing:
@@ -362,23 +372,38 @@ class CodetteServer:
             self._emit("reply", connection, message_type=reply.get("type"), detail=f"{elapsed:.1f} ms")
         return text
 
-    async def _in_worker(self, connection: _Connection, request: Request) -> replies.Message:
-        """Answer in the thread pool, within the time limit."""
+    async def _parse(self, frame: str | bytes) -> Request:
+        """The request in ``frame``; large frames are parsed in the built-in pool, off the event loop."""
+        if len(frame) <= INLINE_PARSE_LIMIT:
+            return parse_request(frame)
+        assert self._pool is not None, "the server was not started"
+        return await asyncio.get_running_loop().run_in_executor(self._pool, parse_request, frame)
+
+    async def _in_worker(self, connection: _Connection, job: Job) -> replies.Message:
+        """Answer in a thread pool; notebook functions within the time limit, in a pool of their own.
+
+        A notebook function past its limit keeps its thread (threads cannot be
+        killed), so its pool is replaced: stuck user code never starves the
+        built-in analyses or the next notebook function of workers.
+        """
         call = _WorkerCall()
         active = len(self._connections)
 
         def work() -> replies.Message:
             call.thread_id = threading.get_ident()
-            return self.engine.handle(request, session=connection.session, active_connections=active)
+            return self.engine.handle(job, session=connection.session, active_connections=active)
 
-        assert self._pool is not None, "the server was not started"
-        future = asyncio.get_running_loop().run_in_executor(self._pool, work)
+        assert self._pool is not None and self._user_pool is not None, "the server was not started"
+        pool = self._user_pool if job.runs_user_code else self._pool
+        future = asyncio.get_running_loop().run_in_executor(pool, work)
         self._pending.add(future)
-        limit = self.request_timeout if self.engine.runs_user_code(request) else None
         try:
-            return await asyncio.wait_for(future, limit)
+            return await asyncio.wait_for(future, self.request_timeout if job.runs_user_code else None)
         except asyncio.TimeoutError:
-            text = f"{self.engine.describe(request)} did not answer within {self.request_timeout:g} s"
+            if pool is self._user_pool:
+                self._user_pool = self._new_user_pool()
+                pool.shutdown(wait=False)
+            text = f"{job.label} did not answer within {self.request_timeout:g} s"
             raise _Timeout(text, _stack_of(call.thread_id)) from None
         finally:
             self._pending.discard(future)

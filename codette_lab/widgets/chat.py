@@ -2,12 +2,16 @@
 
 The panel owns one simulated DAW connection, so what it shows is exactly what
 a DAW gets back over the socket (user perspectives and their errors included).
+A Send click may arrive on a comm subshell thread: the question then goes over
+the socket on that thread (the kernel's main thread stays free for cells) and
+the transcript is updated on the main thread, like every other panel's widgets.
 """
 
 from __future__ import annotations
 
 import html
 import threading
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
@@ -63,23 +67,35 @@ class ChatPanel(widgets.VBox):
         """Send ``message`` (default: the message box) and return the server's reply message.
 
         The reply (a ``chat_response`` or an ``error``) is added to the transcript.
+        Called on the kernel's main thread (a cell, a test) that is done before
+        returning; called elsewhere (a Send click on a comm subshell) the round
+        trip runs on the calling thread and the transcript update is handed to
+        the main thread, so it may show up just after this returns.
         """
-        self.refresh_perspectives()
+        if self.main.is_current():
+            self.refresh_perspectives()
         text = (self.message.value if message is None else message).strip()
         chosen = perspective or self.perspective.value
+        reply = self._ask(text, chosen)
+        self.main.run(partial(self._record, chosen, text, reply, clear_box=message is None))
+        return reply
+
+    def _ask(self, text: str, perspective: str) -> dict[str, Any]:
+        """The server's reply to one question, over the panel's DAW connection (any thread; one at a time)."""
         if not text:
-            reply = {"type": "error", "message": "Type a question first."}
-        else:
-            try:
-                with self._lock:
-                    reply = self._connected_daw().chat(text, perspective=chosen)
-            except CodetteError as exc:  # the server is not reachable: say so in the transcript
-                reply = {"type": "error", "message": str(exc)}
-        self.exchanges = [*self.exchanges, (chosen, text, reply)][-TRANSCRIPT_LIMIT:]
-        if message is None and reply.get("type") == "chat_response":
+            return {"type": "error", "message": "Type a question first."}
+        try:
+            with self._lock:
+                return self._connected_daw().chat(text, perspective=perspective)
+        except CodetteError as exc:  # the server is not reachable: say so in the transcript
+            return {"type": "error", "message": str(exc)}
+
+    def _record(self, perspective: str, text: str, reply: dict[str, Any], *, clear_box: bool) -> None:
+        """On the main thread: add the exchange to the transcript; empty the box if it still holds the question."""
+        self.exchanges = [*self.exchanges, (perspective, text, reply)][-TRANSCRIPT_LIMIT:]
+        if clear_box and reply.get("type") == "chat_response" and self.message.value.strip() == text:
             self.message.value = ""
         self._render()
-        return reply
 
     def close(self) -> None:
         self.lab.remove_definition_listener(self._on_definition)
