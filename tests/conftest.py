@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -99,3 +100,11 @@ def ws_client(request: pytest.FixtureRequest) -> Iterator[Callable[..., WsClient
     yield connect_client
     for client in clients:
         client.close()
+
+
+@pytest.fixture
+def release() -> Iterator[threading.Event]:
+    """An event slow notebook functions wait on; set at teardown so no worker thread is left waiting."""
+    event = threading.Event()
+    yield event
+    event.set()

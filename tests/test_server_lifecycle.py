@@ -84,14 +84,6 @@ def test_a_stopped_server_starts_again(engine, free_port, ws_client):
         server.stop()
 
 
-@pytest.fixture
-def release():
-    """An event a slow user function waits on; set at teardown so no worker thread is left waiting."""
-    event = threading.Event()
-    yield event
-    event.set()
-
-
 def test_a_request_past_the_time_limit_names_the_function(engine, ws_client, release):
     def take_your_time(context):
         release.wait(30)

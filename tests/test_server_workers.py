@@ -19,14 +19,6 @@ LEVELS_ONLY = {
 }
 
 
-@pytest.fixture
-def release():
-    """What stuck user functions wait on; set at teardown so no worker thread is left behind."""
-    event = threading.Event()
-    yield event
-    event.set()
-
-
 def test_stuck_notebook_functions_never_starve_the_built_in_analyses(engine, ws_client, release):
     calls = []
 
