@@ -21,7 +21,7 @@ install: $(VENV)/.installed
 
 ## JupyterLab on the quickstart notebook, with the Codette server started from it.
 lab: install
-	$(BIN)/jupyter lab notebooks/01_quickstart.ipynb
+	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/01_quickstart.ipynb
 
 ## The standalone server: make serve [PORT=8123] [RULES=my_rules.json]
 serve: install

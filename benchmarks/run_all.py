@@ -41,8 +41,13 @@ def machine() -> str:
 
 
 def load(path: Path):
+    """Import a benchmark script as a module of its own name, importable again by name (as the
+    worker processes a benchmark spawns need to unpickle its functions)."""
+    if str(HERE) not in sys.path:
+        sys.path.insert(0, str(HERE))
     spec = importlib.util.spec_from_file_location(path.stem, path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[path.stem] = module
     spec.loader.exec_module(module)
     return module
 

@@ -214,12 +214,17 @@ def _audio_data(fields: _Fields | None) -> AudioData:
     return audio
 
 
+# Requests without fields are immutable and all alike: one instance each serves every message.
+_PING = PingRequest()
+_STATUS = StatusRequest()
+
+
 def _parse_ping(_: _Fields) -> PingRequest:
-    return PingRequest()
+    return _PING
 
 
 def _parse_status(_: _Fields) -> StatusRequest:
-    return StatusRequest()
+    return _STATUS
 
 
 def _parse_chat(fields: _Fields) -> ChatRequest:
@@ -266,6 +271,22 @@ _PARSERS: dict[str, Callable[[_Fields], Request]] = {
 REQUEST_TYPES = tuple(_PARSERS)
 
 
+def _has_non_finite(value: Any) -> bool:
+    """Whether decoded JSON holds a NaN or infinity anywhere: the cheap check every message gets."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is float:
+            if not math.isfinite(item):
+                return True
+        elif kind is dict:
+            stack.extend(item.values())
+        elif kind is list:
+            stack.extend(item)
+    return False
+
+
 def _first_non_finite(value: Any) -> tuple[str, float] | None:
     """Where a NaN or infinity sits in decoded JSON (Python's json accepts them; we do not).
 
@@ -305,9 +326,8 @@ def parse_request(text: str | bytes) -> Request:
     data = decode_json(text)
     if not isinstance(data, dict):
         raise ProtocolError(texts.not_an_object(data))
-    bad = _first_non_finite(data)
-    if bad:
-        raise ProtocolError(texts.non_finite(*bad))
+    if _has_non_finite(data):
+        raise ProtocolError(texts.non_finite(*_first_non_finite(data)))
     if "type" not in data or data["type"] is None:
         raise ProtocolError(texts.missing_type())
     message_type = data["type"]

@@ -331,10 +331,11 @@ class CodetteServer:
         started = time.perf_counter()
         request: Request | None = None
         try:
-            request = await self._parse(frame)
+            request = parse_request(frame) if len(frame) <= INLINE_PARSE_LIMIT else await self._parse_in_worker(frame)
             message_type = REQUEST_TYPE_NAMES[type(request)]
             logger.info("WebSocket %s received: %s", connection.id, message_type)
-            self._emit("message", connection, message_type=message_type)
+            if self._listeners:
+                self._emit("message", connection, message_type=message_type)
             job = self.engine.prepare(request)
             if job.needs_worker:
                 reply = await self._in_worker(connection, job)
@@ -372,10 +373,8 @@ class CodetteServer:
             self._emit("reply", connection, message_type=reply.get("type"), detail=f"{elapsed:.1f} ms")
         return text
 
-    async def _parse(self, frame: str | bytes) -> Request:
-        """The request in ``frame``; large frames are parsed in the built-in pool, off the event loop."""
-        if len(frame) <= INLINE_PARSE_LIMIT:
-            return parse_request(frame)
+    async def _parse_in_worker(self, frame: str | bytes) -> Request:
+        """The request in a large frame, parsed in the built-in pool, off the event loop."""
         assert self._pool is not None, "the server was not started"
         return await asyncio.get_running_loop().run_in_executor(self._pool, parse_request, frame)
 
