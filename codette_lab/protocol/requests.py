@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -308,6 +309,13 @@ def _first_non_finite(value: Any) -> tuple[str, float] | None:
     return None
 
 
+# json.loads wraps the C scanner in checks that cost more than scanning a small frame;
+# every message passes here, so the scanner is called directly (whitespace, then one value,
+# then nothing but whitespace: the same grammar json.loads accepts).
+_scan_value = json.JSONDecoder().scan_once
+_skip_whitespace = re.compile(r"[ \t\n\r]*").match
+
+
 def decode_json(text: str | bytes) -> Any:
     """JSON text to Python values, raising ProtocolError("Invalid JSON format") on anything else.
 
@@ -316,8 +324,12 @@ def decode_json(text: str | bytes) -> Any:
     try:
         if isinstance(text, (bytes, bytearray, memoryview)):
             text = bytes(text).decode("utf-8")
-        return json.loads(text)
-    except (ValueError, TypeError, RecursionError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        value, end = _scan_value(text, _skip_whitespace(text, 0).end())
+        if _skip_whitespace(text, end).end() != len(text):
+            raise ValueError("extra data after the JSON value")
+        return value
+    # StopIteration: no value where one should start; ValueError covers JSONDecodeError and UnicodeDecodeError
+    except (StopIteration, ValueError, TypeError, RecursionError):
         raise ProtocolError(texts.INVALID_JSON) from None
 
 
