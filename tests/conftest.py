@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import socket
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -19,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_client.manager import KernelManager
 from websockets.sync.client import ClientConnection, connect
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -65,11 +68,32 @@ def repo_root() -> Path:
     return REPO_ROOT
 
 
-@pytest.fixture
-def free_port() -> int:
+def free_tcp_port() -> int:
+    """A loopback port nobody listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+@pytest.fixture
+def free_port() -> int:
+    return free_tcp_port()
+
+
+def venv_kernel_manager(spec_dir: Path, *, display_name: str = "codette_lab tests") -> KernelManager:
+    """A python3 kernel running this interpreter (so no other Python's ipykernel is used),
+    with the repository importable. The kernel spec is written under ``spec_dir``."""
+    kernel_dir = spec_dir / "kernels" / "python3"
+    kernel_dir.mkdir(parents=True, exist_ok=True)
+    spec = {
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": display_name,
+        "language": "python",
+        "env": {"PYTHONPATH": str(REPO_ROOT)},
+    }
+    (kernel_dir / "kernel.json").write_text(json.dumps(spec))
+    specs = KernelSpecManager(kernel_dirs=[str(spec_dir / "kernels")])
+    return KernelManager(kernel_name="python3", kernel_spec_manager=specs)
 
 
 @pytest.fixture

@@ -8,15 +8,12 @@ from __future__ import annotations
 
 import json
 import socket
-import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import WsClient
-from jupyter_client.kernelspec import KernelSpecManager
-from jupyter_client.manager import KernelManager
+from conftest import WsClient, free_tcp_port, venv_kernel_manager
 from websockets.exceptions import ConnectionClosed
 
 pytestmark = [pytest.mark.kernel, pytest.mark.timeout(180)]
@@ -28,17 +25,7 @@ class NotebookKernel:
     """A python3 kernel of this venv (explicit command, so no other Python's ipykernel is used)."""
 
     def __init__(self, spec_dir: Path) -> None:
-        kernel_dir = spec_dir / "kernels" / "python3"
-        kernel_dir.mkdir(parents=True, exist_ok=True)
-        spec = {
-            "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-            "display_name": "codette_lab test kernel",
-            "language": "python",
-            "env": {"PYTHONPATH": str(REPO)},
-        }
-        (kernel_dir / "kernel.json").write_text(json.dumps(spec))
-        specs = KernelSpecManager(kernel_dirs=[str(spec_dir / "kernels")])
-        self.manager = KernelManager(kernel_name="python3", kernel_spec_manager=specs)
+        self.manager = venv_kernel_manager(spec_dir, display_name="codette_lab test kernel")
         self.manager.start_kernel(cwd=str(REPO))
         self.client = self.manager.blocking_client()
         self.client.start_channels()
@@ -85,12 +72,6 @@ class NotebookKernel:
 def daw_client(url: str) -> WsClient:
     """A protocol client standing in for a DAW; analyses may take a while in a fresh kernel."""
     return WsClient(url, timeout=30)
-
-
-def free_tcp_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def start_cell(port: int) -> str:

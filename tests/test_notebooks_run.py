@@ -7,43 +7,18 @@ or with a server someone left on 8000.
 
 from __future__ import annotations
 
-import json
 import os
-import socket
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
-from jupyter_client.kernelspec import KernelSpecManager
-from jupyter_client.manager import KernelManager
+from conftest import free_tcp_port, venv_kernel_manager
 from nbclient import NotebookClient
 
 pytestmark = [pytest.mark.kernel, pytest.mark.timeout(240)]
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _kernel_manager(spec_dir: Path) -> KernelManager:
-    """A python3 kernel running this venv's interpreter, with the repository importable."""
-    kernel_dir = spec_dir / "kernels" / "python3"
-    kernel_dir.mkdir(parents=True)
-    spec = {
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "codette_lab notebook tests",
-        "language": "python",
-        "env": {"PYTHONPATH": str(REPO)},
-    }
-    (kernel_dir / "kernel.json").write_text(json.dumps(spec))
-    specs = KernelSpecManager(kernel_dirs=[str(spec_dir / "kernels")])
-    return KernelManager(kernel_name="python3", kernel_spec_manager=specs)
 
 
 def test_the_lessons_are_all_there() -> None:
@@ -65,12 +40,12 @@ def test_notebook_runs_top_to_bottom(path: Path, tmp_path: Path) -> None:
 
     env = {
         **os.environ,
-        "CODETTE_PORT": str(_free_port()),
-        "CODETTE_SERVE_PORT": str(_free_port()),
+        "CODETTE_PORT": str(free_tcp_port()),
+        "CODETTE_SERVE_PORT": str(free_tcp_port()),
     }
     client = NotebookClient(
         notebook,
-        km=_kernel_manager(tmp_path / "spec"),
+        km=venv_kernel_manager(tmp_path / "spec", display_name="codette_lab notebook tests"),
         timeout=120,
         resources={"metadata": {"path": str(tmp_path)}},
     )

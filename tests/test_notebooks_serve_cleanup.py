@@ -21,7 +21,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from test_notebooks_run import REPO, _free_port
+from conftest import free_tcp_port
+from test_notebooks_run import REPO
 
 from codette_lab.rules import RuleSet
 
@@ -57,7 +58,7 @@ def _pid_alive(pid: int) -> bool:
 
 def test_the_serve_cell_survives_a_rerun_and_its_server_stops_with_the_interpreter(tmp_path: Path) -> None:
     rules_file = RuleSet.default().export(tmp_path / "tuned_rules.json")
-    serve_port = _free_port()
+    serve_port = free_tcp_port()
     script = textwrap.dedent(
         f"""
         import os
