@@ -7,7 +7,7 @@ PORT   ?= 8000
 RULES  ?=
 PYTEST_ARGS ?=
 
-.PHONY: lab serve test bench install test-deps data clean
+.PHONY: lab serve test lint bench install test-deps data clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,13 +31,18 @@ serve: install
 test-deps: install
 	bash scripts/install-test-deps.sh
 
-test: test-deps
+## Static checks: ruff (code and notebooks) and mypy (the package); part of make test.
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: test-deps lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python benchmarks/run_all.py
 
-## Re-synthesise the demo session in data/ (committed; only needed after changing the script).
+## Re-synthesise the demo session in codette_lab/data/demo/ (committed; only needed after changing the script).
 data: install
 	$(BIN)/python scripts/make_demo_session.py
 

@@ -245,9 +245,10 @@ def run() -> str:
         "## Server: round trips and throughput",
         "",
         f"`codette-lab serve` against the same protocol on FastAPI + uvicorn (`benchmarks/reference_server.py`, "
-        f"fixed trivial answers), both on loopback, logging at WARNING, clients without compression. {ROUND_TRIPS} round trips per request "
-        f"type after {WARMUP} warm-up ones; throughput: {CLIENTS} clients in {CLIENT_PROCESSES} processes "
-        f"pinging back to back, at most {PINGS_PER_CLIENT} pings each, median of {THROUGHPUT_ROUNDS} rounds taken in turns. Ratio > 1 means codette-lab is better "
+        f"fixed trivial answers), both on loopback, logging at WARNING, clients without compression. "
+        f"{ROUND_TRIPS} round trips per request type after {WARMUP} warm-up ones; throughput: {CLIENTS} clients "
+        f"in {CLIENT_PROCESSES} processes pinging back to back, at most {PINGS_PER_CLIENT} pings each, median of "
+        f"{THROUGHPUT_ROUNDS} rounds taken in turns. Ratio > 1 means codette-lab is better "
         f"(faster, or more replies/s). The reference runs on uvicorn[standard] (uvloop, httptools); "
         f"`codette-lab serve` uses uvloop too when it is installed. {os.cpu_count()} CPU(s).",
         "",

@@ -15,14 +15,14 @@ _EXPORTS = {
     "Engine": "codette_lab.engine",
     "RuleSet": "codette_lab.rules",
     "analyze": "codette_lab.analysis_types",
-    "Analysis": "codette_lab.analysis_types",
+    "AnalysisResult": "codette_lab.analysis_types",
     "Lab": "codette_lab.lab",
     "serve": "codette_lab.server",
     "BackgroundServer": "codette_lab.server",
     "CodetteError": "codette_lab.errors",
 }
 
-__all__ = ["__version__", *_EXPORTS]
+__all__ = ["__version__", *_EXPORTS]  # noqa: PLE0604 (the keys of _EXPORTS are strings)
 
 
 def __getattr__(name: str) -> Any:

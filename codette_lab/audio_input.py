@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from .errors import AudioError
 from .protocol import AudioData
+from .resources import default_audio_root
 
 if TYPE_CHECKING:  # numpy is imported when audio is decoded, not when the server starts
     import numpy as np
@@ -32,12 +33,6 @@ FLOAT32_BYTES = 4
 READABLE_FORMATS = "WAV, FLAC, OGG, AIFF"
 
 
-def _default_root() -> Path:
-    import codette_lab
-
-    return Path(codette_lab.__file__).parents[1] / "data"
-
-
 def _invalid(field: str, problem: str) -> AudioError:
     return AudioError(f"Invalid field '{field}' in analyze: {problem}")
 
@@ -45,11 +40,11 @@ def _invalid(field: str, problem: str) -> AudioError:
 class AudioRoots:
     """The folders whose files a request may name (resolved once, symlinks included).
 
-    ``None`` means the project's ``data/`` folder.
+    ``None`` means :func:`~codette_lab.resources.default_audio_root` (the demo session's folder).
     """
 
     def __init__(self, roots: Iterable[str | PathLike[str]] | None = None) -> None:
-        chosen = [_default_root()] if roots is None else [Path(root) for root in roots]
+        chosen = [default_audio_root()] if roots is None else [Path(root) for root in roots]
         self.roots: tuple[Path, ...] = tuple(root.expanduser().resolve() for root in chosen)
 
     def __repr__(self) -> str:
@@ -107,20 +102,21 @@ def _check_samples(samples: np.ndarray, *, field: str) -> None:
 
     if samples.size == 0:
         raise _invalid(field, "expected at least one sample, got none")
-    finite = np.isfinite(samples)
-    if not finite.all():
+    if not np.isfinite(samples.sum(dtype=np.float64)) and not (finite := np.isfinite(samples)).all():
         channel, index = (int(v) for v in np.argwhere(~finite)[0])
         value = samples[channel, index]
         shown = "NaN" if np.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
         raise _invalid(field, f"sample {index} of channel {channel} is {shown}; samples must be finite")
-    largest = float(np.abs(samples).max())
+    largest = float(max(samples.max(), -samples.min()))  # no |x| temporary: one pass each
     if largest > MAX_SAMPLE_MAGNITUDE:
         raise _invalid(
             field, f"samples reach {largest:g}; expected float samples in -1..1 (full scale 1.0), not integer PCM"
         )
 
 
-def decode_samples(b64: str, *, channels: int, sample_rate: float, field: str = "audio_data") -> tuple[np.ndarray, int]:
+def decode_samples(
+    b64: str, *, channels: int, sample_rate: float | None, field: str = "audio_data"
+) -> tuple[np.ndarray, int]:
     """Base64 little-endian float32 PCM, interleaved over ``channels`` -> ((channels, n) float32, sample rate)."""
     import numpy as np
 

@@ -17,8 +17,9 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from . import __version__
+from .corpus.command import add_corpus_command
 from .errors import CodetteError, ServerError
-from .server import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_REQUEST_TIMEOUT, serve
+from .server import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_REQUEST_TIMEOUT, WEBSOCKET_PATH, serve
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -40,7 +41,8 @@ def _positive_seconds(text: str) -> float:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="codette-lab", description="The Codette WebSocket server for DAWs (protocol on ws://HOST:PORT/ws)."
+        prog="codette-lab",
+        description=f"The Codette WebSocket server for DAWs (protocol on ws://HOST:PORT{WEBSOCKET_PATH}).",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -57,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         action="append",
         default=[],
-        help="a folder whose audio files analyze requests may name (repeatable; default: the project's data/)",
+        help="a folder whose audio files analyze requests may name (repeatable; default: the demo session's folder)",
     )
     run.add_argument(
         "--allow-origin",
@@ -72,10 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="S",
         type=_positive_seconds,
         default=DEFAULT_REQUEST_TIMEOUT,
-        help="time limit for one analysis or notebook-defined function (default: %(default)g s)",
+        help="time limit for a function defined in a notebook (perspective or analysis type) to answer one "
+        "request; built-in perspectives and analyses are never cut short (default: %(default)g s)",
     )
     run.add_argument("--log-level", default="INFO", type=str.upper, choices=LOG_LEVELS, help="default: %(default)s")
     run.set_defaults(run=_serve_command)
+    add_corpus_command(commands)
     return parser
 
 

@@ -1,29 +1,38 @@
-"""The Codette engine: turns requests into replies, with no server in sight.
+"""The Codette engine: turns text frames into reply messages, with no server in sight.
 
 One :class:`Engine` holds everything that decides an answer: the mixing
 knowledge base and conversation memory (chat), the perspectives and analysis
 types (two :class:`~codette_lab.registry.Registry` tables a notebook can
-extend live) and the rule set (the tunable heuristics). The server only moves
-text between sockets and :meth:`Engine.handle`; a notebook or a test calls
-:meth:`Engine.chat`, :meth:`Engine.respond` or :meth:`Engine.handle` directly.
+extend live) and the rule set (the tunable heuristics).
+
+It is also the one frame-to-reply pipeline, free of I/O: :meth:`Engine.receive`
+turns a frame into a :class:`Job`, :meth:`Engine.answer` turns a job into a
+reply message, and :func:`failure_of` turns whatever either raised into the
+``error`` reply (``Processing error: ...`` for our own bugs).
+:meth:`Engine.respond` chains the three; the server calls them one by one,
+since it decides where each step runs and how long it may take.
 """
 
 from __future__ import annotations
 
+import logging
+import traceback
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from os import PathLike
 from typing import Any, NamedTuple
 
-from . import protocol
-from .analysis_types import builtin_analysis_types, run_analysis
+from .analysis_types import answer_analyze, builtin_analysis_types
 from .audio_input import AudioRoots
 from .chat import ChatReply, answer_chat, builtin_perspectives
-from .errors import CodetteError
+from .errors import CodetteError, RequestTimeoutError, UserCodeError
 from .knowledge import KnowledgeBase
 from .memory import ConversationMemory
-from .protocol import AnalyzeRequest, ChatRequest, PingRequest, Request, StatusRequest, replies
+from .protocol import AnalyzeRequest, ChatRequest, PingRequest, Request, StatusRequest, parse_request, replies
 from .registry import Entry
 from .rules import RuleSet
+
+logger = logging.getLogger("codette_lab.engine")
 
 #: How many chat turns the conversation memory keeps (across all connections).
 DEFAULT_MEMORY_LIMIT = 1000
@@ -46,6 +55,11 @@ class Job(NamedTuple):
     entry: Entry | None = None
 
     @property
+    def message_type(self) -> str:
+        """The request's wire ``type`` (``chat``, ``analyze``, ...)."""
+        return self.request.TYPE
+
+    @property
     def runs_user_code(self) -> bool:
         """True when a function defined in a notebook answers: held to the server's per-request time limit."""
         return self.entry is not None and not self.entry.builtin
@@ -61,12 +75,48 @@ class Job(NamedTuple):
         return self.entry.label if self.entry is not None else f"the {type(self.request).__name__} handler"
 
 
+#: A function called with every job, and the session that sent it, before the job is answered.
+RequestHook = Callable[[Job, str], object]
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why a frame got an ``error`` reply: the reply's text, and what a server reports about it.
+
+    ``by_user_code`` is True when a function defined in a notebook raised or
+    returned something unusable; ``traceback`` says where, when known (for a
+    request past its time limit: where its worker thread was still running);
+    ``bug`` is True for an exception of our own code, which the DAW sees as
+    ``Processing error: ...``.
+    """
+
+    text: str
+    by_user_code: bool = False
+    traceback: str = ""
+    bug: bool = False
+
+    def reply(self) -> replies.Message:
+        return replies.error(self.text)
+
+
+def failure_of(exc: Exception) -> Failure:
+    """The one mapping from an exception raised while answering a frame to its ``error`` reply."""
+    if isinstance(exc, UserCodeError):
+        return Failure(str(exc), by_user_code=True, traceback=exc.traceback)
+    if isinstance(exc, RequestTimeoutError):
+        return Failure(str(exc), traceback=exc.stack)
+    if isinstance(exc, CodetteError):
+        return Failure(str(exc))
+    text = f"Processing error: {type(exc).__name__}: {exc}"
+    return Failure(text, traceback="".join(traceback.format_exception(exc)), bug=True)
+
+
 class Engine:
     """Answers chat, status, ping and analyze requests.
 
     ``rules`` is a :class:`RuleSet`, a path to an exported rule file, or None
     for the built-in rules; ``audio_roots`` are the folders whose files an
-    ``analyze`` request may name (default: the project's ``data/``).
+    ``analyze`` request may name (default: the demo session's folder).
     """
 
     def __init__(
@@ -82,11 +132,13 @@ class Engine:
         self.analysis_types = builtin_analysis_types()
         self.rules = rules if isinstance(rules, RuleSet) else RuleSet.load(rules) if rules else RuleSet.default()
         self.audio_roots = AudioRoots(audio_roots)
-        self._handlers: dict[type, Callable[..., protocol.replies.Message]] = {
-            PingRequest: self._pong,
-            StatusRequest: self._status,
-            ChatRequest: self._chat,
-            AnalyzeRequest: self._analyze,
+        self._hooks: tuple[RequestHook, ...] = ()
+        #: The handler of each request type, by its wire name.
+        self._handlers: dict[str, Callable[..., replies.Message]] = {
+            PingRequest.TYPE: self._pong,
+            StatusRequest.TYPE: self._status,
+            ChatRequest.TYPE: self._chat,
+            AnalyzeRequest.TYPE: self._analyze,
         }
 
     @property
@@ -95,35 +147,61 @@ class Engine:
         cls = type(self)
         return f"{cls.__module__}.{cls.__qualname__}"
 
-    # -- the protocol entry points -------------------------------------------------
+    # -- the pipeline: frame -> Job -> reply ---------------------------------------
+
+    def receive(self, frame: str | bytes) -> Job:
+        """The job for one text frame; raises ProtocolError naming what is wrong with it."""
+        return self.prepare(parse_request(frame))
 
     def prepare(self, request: Request) -> Job:
         """Bind ``request`` to the function that will answer it (see :class:`Job`)."""
         return Job(request, self._entry_for(request))
 
-    def handle(
-        self, request: Request | Job, *, session: str = NOTEBOOK_SESSION, active_connections: int = 0
+    def answer(
+        self, job: Job | Request, *, session: str = NOTEBOOK_SESSION, active_connections: int = 0
     ) -> replies.Message:
-        """The reply message to one parsed request. Raises CodetteError for requests it cannot answer."""
-        job = request if isinstance(request, Job) else self.prepare(request)
-        handler = self._handlers[type(job.request)]
-        return handler(job, session=session, active_connections=active_connections)
+        """The reply message to one job (or parsed request), after the request hooks saw it.
+
+        Raises CodetteError for a request it cannot answer (see :func:`failure_of`).
+        """
+        job = job if isinstance(job, Job) else self.prepare(job)
+        for hook in self._hooks:
+            try:
+                hook(job, session)
+            except Exception:  # watching requests must never fail one
+                logger.exception("Request hook %r failed on a %s request", hook, job.message_type)
+        handler = self._handlers[job.message_type]
+        return handler(job.request, job.entry, session=session, active_connections=active_connections)
 
     def respond(
-        self, text: str | bytes, *, session: str = NOTEBOOK_SESSION, active_connections: int = 0
+        self, frame: str | bytes, *, session: str = NOTEBOOK_SESSION, active_connections: int = 0
     ) -> replies.Message:
         """The reply to one raw text frame, as the server would send it (errors included)."""
         try:
-            request = protocol.parse_request(text)
-            return self.handle(request, session=session, active_connections=active_connections)
-        except CodetteError as exc:
-            return replies.error(str(exc))
+            return self.answer(self.receive(frame), session=session, active_connections=active_connections)
+        except Exception as exc:  # every failure, our own bugs included, is an error reply
+            return failure_of(exc).reply()
+
+    def add_request_hook(self, hook: RequestHook) -> None:
+        """Call ``hook(job, session)`` for every request before it is answered.
+
+        It runs on the thread that answers the request (the server's loop or
+        one of its workers, possibly several at once), so it must be quick and
+        thread-safe; one that raises is logged and the request answered anyway.
+        """
+        if not callable(hook):
+            raise TypeError(f"a request hook must be callable, got {type(hook).__name__}")
+        self._hooks = (*self._hooks, hook)
+
+    def remove_request_hook(self, hook: RequestHook) -> None:
+        """Stop calling ``hook`` (no error if it was not added)."""
+        self._hooks = tuple(h for h in self._hooks if h is not hook)
 
     def _entry_for(self, request: Request) -> Entry | None:
         """The registered function that answers a chat or analyze request; None for others or unknown names."""
         try:
             if isinstance(request, ChatRequest):
-                return self.perspectives.resolve(request.perspective or self.perspectives.default)
+                return self.perspectives.resolve(request.perspective or self.perspectives.default or "")
             if isinstance(request, AnalyzeRequest):
                 return self.analysis_types.resolve(request.analysis_type)
         except CodetteError:
@@ -148,14 +226,15 @@ class Engine:
             perspectives=self.perspectives,
             knowledge=self.knowledge,
             memory=self.memory,
+            rules=self.rules.snapshot(),
         )
 
     # -- handlers, one per request type ---------------------------------------------
 
-    def _pong(self, job: Job, **_: Any) -> replies.Message:
+    def _pong(self, request: PingRequest, entry: None, **_: Any) -> replies.Message:
         return replies.pong()
 
-    def _status(self, job: Job, *, active_connections: int, **_: Any) -> replies.Message:
+    def _status(self, request: StatusRequest, entry: None, *, active_connections: int, **_: Any) -> replies.Message:
         return replies.status_response(
             codette_available=True,
             engine_type=self.engine_type,
@@ -163,23 +242,24 @@ class Engine:
             active_connections=active_connections,
         )
 
-    def _chat(self, job: Job, *, session: str, **_: Any) -> replies.Message:
+    def _chat(self, request: ChatRequest, entry: Entry | None, *, session: str, **_: Any) -> replies.Message:
         reply = answer_chat(
-            job.request,
+            request,
             session=session,
             perspectives=self.perspectives,
             knowledge=self.knowledge,
             memory=self.memory,
-            entry=job.entry,
+            rules=self.rules.snapshot(),
+            entry=entry,
         )
         return reply.to_message()
 
-    def _analyze(self, job: Job, **_: Any) -> replies.Message:
-        analysis = run_analysis(
-            job.request,
+    def _analyze(self, request: AnalyzeRequest, entry: Entry | None, **_: Any) -> replies.Message:
+        analysis = answer_analyze(
+            request,
             analysis_types=self.analysis_types,
             rules=self.rules,
             audio_roots=self.audio_roots,
-            entry=job.entry,
+            entry=entry,
         )
-        return replies.analysis_response(track_id=job.request.track.track_id, analysis=analysis.to_wire())
+        return replies.analysis_response(track_id=request.track.track_id, analysis=analysis.to_wire())

@@ -24,8 +24,15 @@ class AudioError(RequestError):
     """Audio in a request that cannot be used: undecodable, inconsistent, unreadable or not allowed."""
 
 
+class AnalysisInputError(RequestError):
+    """A value handed to the analysis functions (``analysis/``) that they cannot use: an unknown
+    measurement kind, a count out of range. Raised by the analysis layer itself, which knows nothing
+    of messages; it is a RequestError so a request that led to it gets the same error text back.
+    """
+
+
 class UserCodeError(RequestError):
-    """A function defined in a notebook cell raised, timed out or returned something unusable.
+    """A function defined in a notebook cell raised or returned something unusable (too slow: RequestTimeoutError).
 
     ``function`` names it (``perspective 'brighter' (function brighter_mix)``) and
     ``traceback`` holds the formatted traceback, when there is one, for the notebook.
@@ -35,6 +42,17 @@ class UserCodeError(RequestError):
         super().__init__(message)
         self.function = function
         self.traceback = traceback
+
+
+class RequestTimeoutError(CodetteError):
+    """A function defined in a notebook did not answer within the server's per-request time limit.
+
+    ``stack`` shows where its worker thread was still running (threads cannot be stopped).
+    """
+
+    def __init__(self, message: str, *, stack: str = "") -> None:
+        super().__init__(message)
+        self.stack = stack
 
 
 class RulesError(CodetteError):
@@ -47,3 +65,15 @@ class ServerError(CodetteError):
 
 class PortInUseError(ServerError):
     """The port is held by another process (not by a server of this kernel)."""
+
+
+class DAWError(CodetteError):
+    """The DAW simulator was asked for something it cannot do (unknown track, unknown send mode, ...)."""
+
+
+class DAWConnectionError(DAWError):
+    """The simulator could not reach the server at its URL, lost the connection, or got no reply in time."""
+
+
+class KnowledgeError(CodetteError):
+    """A knowledge-base document that does not have the expected shape; the text names the entry and field."""

@@ -1,8 +1,12 @@
 """Named, swappable functions: the perspectives and analysis types the engine answers with.
 
 A notebook cell registers or replaces an entry while the server thread reads
-the table, so writes build a new dict and swap it in (one atomic assignment
+the table, so writes build new dicts and swap them in (one atomic assignment
 under the GIL): a reader sees the old table or the new one, never half of it.
+
+A notebook function registered under a built-in's name shadows the built-in;
+unregistering it brings the built-in back, and :meth:`Registry.reset` returns
+to the built-ins alone.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ class Registry:
         self.default = default
         self._entries: dict[str, Entry] = {}
         self._aliases: dict[str, str] = {}
+        self._builtins: dict[str, Entry] = {}  # what unregistering a shadowing entry, or reset(), brings back
 
     def register(
         self,
@@ -54,7 +59,10 @@ class Registry:
         builtin: bool = False,
         **options: Any,
     ) -> Entry:
-        """Add ``function`` under ``name``, replacing any entry of that name (live, for the next request)."""
+        """Add ``function`` under ``name`` (live, for the next request), replacing any entry of that name.
+
+        A built-in it replaces is shadowed, not lost: :meth:`unregister` brings it back.
+        """
         if not isinstance(name, str) or not name.strip():
             raise RequestError(f"A {self.kind} needs a non-empty name, got {name!r}")
         if not callable(function):
@@ -69,16 +77,34 @@ class Registry:
             builtin=builtin,
             options=dict(options),
         )
-        entries = {**self._entries, key: entry}
-        aliases_map = {alias: target for alias, target in self._aliases.items() if target != key and alias != key}
-        aliases_map.update({alias: key for alias in entry.aliases})
-        self._entries, self._aliases = entries, aliases_map
+        if builtin:
+            self._builtins = {**self._builtins, key: entry}
+        self._put(entry)
         return entry
 
+    def _put(self, entry: Entry) -> None:
+        """Swap in tables where ``entry`` answers its name and aliases (an alias never hides a name)."""
+        key = entry.name
+        entries = {**self._entries, key: entry}
+        aliases_map = {alias: target for alias, target in self._aliases.items() if key not in (target, alias)}
+        aliases_map.update({alias: key for alias in entry.aliases})
+        self._entries, self._aliases = entries, aliases_map
+
     def unregister(self, name: str) -> None:
-        key = self.resolve(name).name
-        self._entries = {k: v for k, v in self._entries.items() if k != key}
-        self._aliases = {alias: target for alias, target in self._aliases.items() if target != key}
+        """Remove the entry for ``name`` (or alias); a built-in it shadowed answers again."""
+        entry = self.resolve(name)
+        builtin = self._builtins.get(entry.name)
+        if builtin is not None and not entry.builtin:
+            self._put(builtin)
+            return
+        self._entries = {k: v for k, v in self._entries.items() if k != entry.name}
+        self._aliases = {alias: target for alias, target in self._aliases.items() if target != entry.name}
+
+    def reset(self) -> None:
+        """Back to the built-ins alone: every notebook entry removed, every built-in answering again."""
+        builtins = self._builtins
+        aliases = {alias: key for key, entry in builtins.items() for alias in entry.aliases if alias not in builtins}
+        self._entries, self._aliases = dict(builtins), aliases
 
     def resolve(self, name: str) -> Entry:
         """The entry for a name or alias, or RequestError listing the available names."""

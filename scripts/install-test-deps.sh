@@ -3,7 +3,8 @@
 #   - Debian's chromium, for the real-browser notebook test (Playwright drives /usr/bin/chromium;
 #     no browser build is downloaded);
 #   - Node.js (20.10+, for `node --experimental-websocket`) and the pinned TypeScript compiler
-#     in tests/node, for the test that runs the protocol document's TypeScript client.
+#     in tests/node, for the tests that type-check and run TypeScript clients (examples/typescript_client.ts,
+#     and the original protocol document's client when that document is at hand).
 # System packages need root (as on CI); sudo is used when available otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."

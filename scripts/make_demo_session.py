@@ -1,4 +1,4 @@
-"""Make the demo session in data/: four stems of one short song, and the session file a DAW would keep.
+"""Make the demo session the package ships: four stems of one short song and the session file a DAW would keep.
 
 The song, "Low Tide" (A minor, 96 BPM, 8 bars = 20 s, 44.1 kHz), is written
 here note by note as MIDI and rendered with FluidSynth through the General
@@ -41,8 +41,9 @@ import numpy as np
 import soundfile as sf
 from scipy import signal
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_OUT = PROJECT_ROOT / "data"
+from codette_lab.resources import demo_folder
+
+DEFAULT_OUT = demo_folder()
 SOUNDFONT = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
 
 TITLE = "Low Tide"
@@ -113,10 +114,8 @@ def drum_part(rng: np.random.Generator) -> list[Note]:
     notes: list[Note] = []
     for bar in range(BARS):
         origin = bar * BEATS_PER_BAR
-        for beat in (0.0, 1.5, 2.0):
-            notes.append(Note(origin + beat, 0.25, 36, int(rng.integers(100, 120))))
-        for beat in (1.0, 3.0):
-            notes.append(Note(origin + beat, 0.25, 38, int(rng.integers(95, 115))))
+        notes.extend(Note(origin + beat, 0.25, 36, int(rng.integers(100, 120))) for beat in (0.0, 1.5, 2.0))
+        notes.extend(Note(origin + beat, 0.25, 38, int(rng.integers(95, 115))) for beat in (1.0, 3.0))
         for step in range(8):
             hat = 46 if step == 7 and bar % 2 == 1 else 42
             accent = 90 if step % 2 == 0 else 65
@@ -142,8 +141,8 @@ def keys_part(rng: np.random.Generator) -> list[Note]:
     for bar, (_, chord) in enumerate(PROGRESSION):
         for step in range(8):
             accent = 76 if step % 2 == 0 else 66
-            for pitch in chord:
-                notes.append(Note(bar * BEATS_PER_BAR + step / 2, 0.45, pitch, accent + int(rng.integers(-6, 6))))
+            onset = bar * BEATS_PER_BAR + step / 2
+            notes.extend(Note(onset, 0.45, pitch, accent + int(rng.integers(-6, 6))) for pitch in chord)
     return notes
 
 
@@ -380,7 +379,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("make_demo_session: cannot render the demo session, missing:", file=sys.stderr)
         for item in missing:
             print(f"  - {item}", file=sys.stderr)
-        print("The committed files in data/ need none of these; only re-rendering does.", file=sys.stderr)
+        print(f"The committed files in {DEFAULT_OUT} need none of these; only re-rendering does.", file=sys.stderr)
         return 2
     session = make_session(options.out)
     for track in session["tracks"]:

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from codette_lab.analysis import analyzer_for, measure, warm_up
+from codette_lab.analysis import analyzer_for, measure, single_threaded, warm_up
+from codette_lab.analysis.analyzer import PARALLEL_MIN_S
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -39,3 +40,15 @@ def test_one_analyzer_shared_by_threads_gives_the_serial_answers() -> None:
         parallel = list(pool.map(lambda track: measure(track, sr=22050), tracks * 2))
     assert parallel == serial * 2
     assert len({id(analyzer_for(22050)) for _ in range(3)}) == 1
+
+
+def test_a_long_signal_measured_on_two_threads_gives_the_one_thread_answer() -> None:
+    """Loudness and true peak go to a helper thread for signals over PARALLEL_MIN_S: same numbers, same order."""
+    rng = np.random.default_rng(12)
+    seconds = PARALLEL_MIN_S + 1.0
+    track = (rng.standard_normal((2, int(22050 * seconds))) * 0.2).astype(np.float32)
+    together = measure(track, sr=22050)
+    with single_threaded():
+        alone = measure(track, sr=22050)
+    assert together == alone and list(together) == list(alone)
+    assert list(measure(track, sr=22050, kinds=["true_peak", "levels"])) == ["true_peak_dbtp", *list(alone)[:7]]

@@ -17,7 +17,9 @@ from codette_lab.rules import RuleSet
 
 LEVELS_REQUEST = {
     "type": "analyze",
-    "track_data": {"track_id": "track_001", "track_name": "Lead Vocal", "track_type": "vocal", "muted": False, "soloed": False},
+    "track_data": {
+        "track_id": "track_001", "track_name": "Lead Vocal", "track_type": "vocal", "muted": False, "soloed": False,
+    },
     "audio_data": {"peak_level": -6.0, "rms_level": -18.0, "duration": 120.5, "sample_rate": 44100},
     "analysis_type": "spectrum",
 }
@@ -68,7 +70,9 @@ def test_request_errors_come_back_as_error_replies():
     assert reply["type"] == "error" and reply["message"].startswith("Unknown analysis type: 'timbre' (available: ")
     reply = ask(engine, with_changes(LEVELS_REQUEST, track_data__loudness_target=7))
     assert reply["type"] == "error"
-    assert reply["message"].startswith("Invalid field 'track_data.loudness_target' in analyze: Unknown loudness target 7")
+    assert reply["message"].startswith(
+        "Invalid field 'track_data.loudness_target' in analyze: Unknown loudness target 7"
+    )
 
 
 def test_a_notebook_analysis_type_answers_and_its_failures_are_named():
@@ -100,7 +104,8 @@ def test_a_notebook_analysis_type_answers_and_its_failures_are_named():
 def test_a_notebook_dict_result_carries_only_what_the_function_returned():
     engine = Engine()
     engine.analysis_types.register(
-        "air", lambda request: {"insights": "Needs air.", "suggestions": ["Shelf +2 dB at 12 kHz"], "quality_score": 0.8}
+        "air",
+        lambda request: {"insights": "Needs air.", "suggestions": ["Shelf +2 dB at 12 kHz"], "quality_score": 0.8},
     )
     hot = with_changes(LEVELS_REQUEST, analysis_type="air", audio_data__peak_level=-0.2, track_data__muted=True)
     analysis = ask(engine, hot)["analysis"]

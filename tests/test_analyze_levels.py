@@ -9,9 +9,9 @@ import pytest
 
 from codette_lab.analysis_types import (
     NOT_RATED_SCORE,
-    Analysis,
+    AnalysisResult,
+    answer_analyze,
     builtin_analysis_types,
-    run_analysis,
 )
 from codette_lab.errors import RequestError, UserCodeError
 from codette_lab.protocol import parse_request
@@ -36,7 +36,7 @@ def analyze(
     message = {"type": "analyze", "track_data": track, "audio_data": {**audio, "duration": 120.5, "sample_rate": 44100}}
     message["analysis_type"] = analysis_type
     request = parse_request(json.dumps(message))
-    analysis = run_analysis(
+    analysis = answer_analyze(
         request,
         analysis_types=registry or builtin_analysis_types(),
         rules=rules or RuleSet.default(),
@@ -51,7 +51,10 @@ def rule_ids(wire: dict) -> set[str]:
 
 # (analysis type, track fields, peak, rms, rules that must fire, rules that must not)
 TABLE = [
-    ("quality", {"track_type": "vocal"}, -10.0, -22.0, set(), {"headroom", "clipping_risk", "level_too_low", "over_compressed"}),
+    (
+        "quality", {"track_type": "vocal"}, -10.0, -22.0, set(),
+        {"headroom", "clipping_risk", "level_too_low", "over_compressed"},
+    ),
     ("quality", {"track_type": "vocal"}, -3.0, -16.0, {"headroom"}, {"clipping_risk"}),
     ("quality", {"track_type": "vocal"}, -0.5, -14.0, {"clipping_risk"}, {"headroom"}),
     ("dynamics", {"track_type": "guitar"}, -4.0, -16.0, {"headroom"}, set()),
@@ -63,7 +66,10 @@ TABLE = [
     ("dynamics", {"track_type": "vocal"}, -8.0, -20.0, set(), {"very_dynamic", "over_compressed"}),
     ("quality", {"track_type": "vocal", "muted": True}, -10.0, -22.0, {"muted"}, {"soloed"}),
     ("quality", {"track_type": "vocal", "soloed": True}, -10.0, -22.0, {"soloed"}, {"muted"}),
-    ("loudness", {"track_type": "master"}, -0.3, -8.0, {"master_peak_over_ceiling", "too_loud"}, {"headroom", "too_quiet"}),
+    (
+        "loudness", {"track_type": "master"}, -0.3, -8.0, {"master_peak_over_ceiling", "too_loud"},
+        {"headroom", "too_quiet"},
+    ),
     ("loudness", {"track_type": "master"}, -1.5, -14.0, set(), {"too_loud", "too_quiet", "master_peak_over_ceiling"}),
     ("loudness", {"track_type": "master", "loudness_target": "broadcast"}, -3.0, -14.0, {"too_loud"}, {"too_quiet"}),
     ("loudness", {"track_type": "master", "loudness_target": "broadcast"}, -10.0, -30.0, {"too_quiet"}, {"too_loud"}),
@@ -78,7 +84,7 @@ TABLE = [
 
 
 @pytest.mark.parametrize(("analysis_type", "fields", "peak", "rms", "fires", "quiet"), TABLE)
-def test_each_condition_fires_only_when_it_holds(analysis_type, fields, peak, rms, fires, quiet):
+def test_each_condition_fires_only_when_it_holds(analysis_type, fields, peak, rms, *, fires, quiet):
     wire = analyze(analysis_type, peak=peak, rms=rms, **fields)
     found = rule_ids(wire)
     assert fires <= found, wire["codette_insights"]
@@ -127,7 +133,8 @@ def test_the_analysis_types_answer_differently_from_the_same_levels():
 
 
 def test_track_types_get_their_own_advice_and_aliases_the_same_as_their_type():
-    by_type = {kind: analyze("spectrum", track_type=kind)["mixing_suggestions"] for kind in ("vocal", "bass", "drums", "guitar", "keys", "synth", "master", "bus", "audio")}
+    kinds = ("vocal", "bass", "drums", "guitar", "keys", "synth", "master", "bus", "audio")
+    by_type = {kind: analyze("spectrum", track_type=kind)["mixing_suggestions"] for kind in kinds}
     assert len({tuple(texts) for texts in by_type.values()}) == len(by_type)
     assert analyze("spectrum", track_type="Lead Vocals")["mixing_suggestions"] == by_type["vocal"]
     assert analyze("spectrum", track_type="808")["mixing_suggestions"] == by_type["bass"]
@@ -167,7 +174,8 @@ def test_levels_only_counts_only_the_checks_it_could_make_and_names_the_others()
     spectrum = analyze("spectrum", peak=-10.0, rms=-22.0)
     # headroom, clipping risk, level too low, muted, soloed: not the band checks, which need the audio
     assert "None of the 5 checks for this analysis found a problem." in spectrum["codette_insights"]
-    assert "Not checked without the audio: rumble, low mid buildup, harshness, sibilance." in spectrum["codette_insights"]
+    not_checked = "Not checked without the audio: rumble, low mid buildup, harshness, sibilance."
+    assert not_checked in spectrum["codette_insights"]
     assert spectrum["quality_score"] == 1.0
     drums = analyze("transients", track_type="drums", peak=-10.0, rms=-22.0)
     assert "Not checked without the audio: squashed transients, soft attack." in drums["codette_insights"]
@@ -186,9 +194,12 @@ def test_missing_levels_give_general_advice_and_no_crash():
 
 
 def test_unknown_analysis_type_and_bad_target_are_request_errors():
-    with pytest.raises(RequestError, match=r"Unknown analysis type: 'timbre' \(available: dynamics, loudness, masking, quality, spectrum, stereo, transients\)"):
+    available = r"\(available: dynamics, loudness, masking, quality, spectrum, stereo, transients\)"
+    with pytest.raises(RequestError, match=r"Unknown analysis type: 'timbre' " + available):
         analyze("timbre")
-    with pytest.raises(RequestError, match=r"Invalid field 'track_data.loudness_target' in analyze: Unknown loudness target 'cinema'"):
+    with pytest.raises(
+        RequestError, match=r"Invalid field 'track_data.loudness_target' in analyze: Unknown loudness target 'cinema'"
+    ):
         analyze("loudness", track_type="master", loudness_target="cinema")
     with pytest.raises(RequestError, match="needs audio for two tracks"):
         analyze("masking")
@@ -241,7 +252,9 @@ def test_a_user_function_receives_a_track_request_and_may_return_a_dict():
 
 def test_a_user_function_may_return_an_analysis_with_nan_metrics():
     def steady(request):
-        return Analysis(insights="Steady.", suggestions=["Keep it"], quality_score=0.75, metrics={"odd": math.nan})
+        return AnalysisResult(
+            insights="Steady.", suggestions=["Keep it"], quality_score=0.75, metrics={"odd": math.nan}
+        )
 
     wire = analyze("custom", registry=registry_with(steady))
     assert (wire["analysis_type"], wire["track_type"], wire["quality_score"]) == ("custom", "vocal", 0.75)
@@ -252,7 +265,11 @@ def test_a_user_function_may_return_an_analysis_with_nan_metrics():
 @pytest.mark.parametrize(
     ("result", "message"),
     [
-        ("fine", "returned str (expected an Analysis or a dict with any of insights, suggestions, quality_score, metrics)"),
+        (
+            "fine",
+            "returned str (expected an AnalysisResult or a dict with any of "
+            "insights, suggestions, quality_score, metrics)",
+        ),
         ({}, "returned an empty dict"),
         ({"insight": "typo"}, "returned unknown keys 'insight'"),
         ({"quality_score": 1.5}, "returned 'quality_score' 1.5 (expected a number from 0 to 1)"),
@@ -268,7 +285,8 @@ def test_malformed_user_results_name_the_function(result, message):
 
     with pytest.raises(UserCodeError) as caught:
         analyze("custom", registry=registry_with(shaky))
-    assert str(caught.value).startswith("analysis type 'custom' (function test_malformed_user_results_name_the_function.<locals>.shaky) ")
+    function = "test_malformed_user_results_name_the_function.<locals>.shaky"
+    assert str(caught.value).startswith(f"analysis type 'custom' (function {function}) ")
     assert message in str(caught.value)
 
 
@@ -278,15 +296,18 @@ def test_a_raising_user_function_becomes_a_user_code_error_with_traceback():
 
     with pytest.raises(UserCodeError) as caught:
         analyze("custom", registry=registry_with(broken))
-    assert "analysis type 'custom' (function test_a_raising_user_function_becomes_a_user_code_error_with_traceback.<locals>.broken) raised ValueError: no spectrum today" == str(caught.value)
+    function = "test_a_raising_user_function_becomes_a_user_code_error_with_traceback.<locals>.broken"
+    assert str(caught.value) == f"analysis type 'custom' (function {function}) raised ValueError: no spectrum today"
     assert "no spectrum today" in caught.value.traceback
 
 
 def test_an_analysis_with_foreign_problems_is_malformed():
     def odd(request):
-        return Analysis(insights="Odd.", problems=["not a finding"])
+        return AnalysisResult(insights="Odd.", problems=["not a finding"])
 
-    with pytest.raises(UserCodeError, match=r"returned an Analysis whose problems hold str \(expected Finding objects\)"):
+    with pytest.raises(
+        UserCodeError, match=r"returned an AnalysisResult whose problems hold str \(expected Finding objects\)"
+    ):
         analyze("custom", registry=registry_with(odd))
 
 

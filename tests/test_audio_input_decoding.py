@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 import soundfile
 
-import codette_lab
 from codette_lab.analysis import measure
 from codette_lab.audio_input import AudioRoots, decode_samples, load_audio, read_audio_file
 from codette_lab.errors import AudioError
 from codette_lab.protocol import AudioData
+from codette_lab.resources import demo_session_path
 
 SR = 48000
 
@@ -148,14 +148,16 @@ def test_paths_leaving_the_roots_are_refused(tmp_path: Path) -> None:
 def test_missing_and_unreadable_files(tmp_path: Path) -> None:
     roots = AudioRoots([tmp_path])
     (tmp_path / "notes.wav").write_text("this is not audio")
-    with pytest.raises(AudioError, match="no audio file at 'missing.wav'"):
+    with pytest.raises(AudioError, match=r"no audio file at 'missing\.wav'"):
         read_audio_file("missing.wav", roots=roots)
-    with pytest.raises(AudioError, match="cannot read 'notes.wav' as audio"):
+    with pytest.raises(AudioError, match=r"cannot read 'notes\.wav' as audio"):
         read_audio_file("notes.wav", roots=roots)
-    with pytest.raises(AudioError, match="'other_track.audio_data.file_path'"):
+    with pytest.raises(AudioError, match=r"'other_track\.audio_data\.file_path'"):
         load_audio(AudioData(file_path="missing.wav"), roots=roots, field="other_track.audio_data")
 
 
-def test_default_root_is_the_projects_data_folder() -> None:
-    expected = (Path(codette_lab.__file__).parents[1] / "data").resolve()
-    assert AudioRoots(None).roots == (expected,)
+def test_default_root_is_the_demo_sessions_folder() -> None:
+    roots = AudioRoots(None)
+    assert roots.roots == (demo_session_path().parent.resolve(),)
+    samples, sample_rate = read_audio_file("stems/vocal.flac", roots=roots)  # the demo stems, as the session names them
+    assert samples.ndim == 2 and samples.shape[1] > 0 and sample_rate > 0

@@ -18,6 +18,7 @@ from codette_lab.errors import RequestError
 from codette_lab.knowledge import KnowledgeBase
 from codette_lab.memory import ConversationMemory
 from codette_lab.protocol import ChatRequest
+from codette_lab.rules import RuleSet
 
 ROOT = Path(__file__).resolve().parents[1]
 RATIO = re.compile(r"\d+(\.\d+)?:1")
@@ -41,6 +42,7 @@ class Conversation:
             perspectives=self.perspectives,
             knowledge=self.knowledge,
             memory=self.memory,
+            rules=RuleSet.default().snapshot(),
         )
 
 

@@ -14,6 +14,7 @@ from codette_lab.chat import answer_chat, builtin_perspectives
 from codette_lab.knowledge import KnowledgeBase
 from codette_lab.memory import ConversationMemory
 from codette_lab.protocol import ChatRequest
+from codette_lab.rules import RuleSet
 
 HZ = r"re:\d+(\.\d+)?(-\d+(\.\d+)?)? ?Hz"
 KHZ = r"re:\d+(\.\d+)?(-\d+(\.\d+)?)? ?kHz"
@@ -111,11 +112,14 @@ def mentions(text: str, concept: object) -> bool:
 def ask():
     knowledge = KnowledgeBase.builtin()
     perspectives = builtin_perspectives()
+    rules = RuleSet.default().snapshot()
 
     def ask(message: str, perspective: str | None = None):
         request = ChatRequest(message=message, perspective=perspective)
         memory = ConversationMemory(limit=10)
-        return answer_chat(request, session="q", perspectives=perspectives, knowledge=knowledge, memory=memory)
+        return answer_chat(
+            request, session="q", perspectives=perspectives, knowledge=knowledge, memory=memory, rules=rules
+        )
 
     return ask
 

@@ -14,6 +14,7 @@ from codette_lab.errors import UserCodeError
 from codette_lab.knowledge import KnowledgeBase, Ranking
 from codette_lab.memory import ConversationMemory, Turn
 from codette_lab.protocol import ChatRequest
+from codette_lab.rules import RuleSet
 
 DAW = {
     "tracks": [{"name": "Lead Vox", "type": "vocal"}, {"name": "Kick", "type": "kick"}],
@@ -33,13 +34,14 @@ def setup():
             perspectives=perspectives,
             knowledge=KnowledgeBase.builtin(),
             memory=memory,
+            rules=RuleSet.default().snapshot(),
         )
 
     return perspectives, memory, ask
 
 
 def test_context_carries_question_daw_memory_session_and_knowledge(setup):
-    perspectives, memory, ask = setup
+    perspectives, _memory, ask = setup
     seen: list[ChatContext] = []
 
     def spy(context: ChatContext) -> str:

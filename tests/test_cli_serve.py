@@ -136,3 +136,17 @@ def test_bad_arguments_exit_2(repo_root):
         timeout=60,
     )
     assert run.returncode == 2 and "--request-timeout" in run.stderr
+
+
+def test_the_help_says_which_functions_the_time_limit_applies_to(repo_root):
+    run = subprocess.run(
+        [sys.executable, "-m", "codette_lab", "serve", "--help"],
+        cwd=repo_root,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    help_text = " ".join(run.stdout.split())
+    assert run.returncode == 0
+    assert "time limit for a function defined in a notebook" in help_text
+    assert "built-in perspectives and analyses are never cut short (default: 5 s)" in help_text

@@ -1,4 +1,4 @@
-"""Corpus analysis on a real Dask cluster: the demo stems, a corrupt file, the same answers as in-process."""
+"""Corpus analysis on a real Dask cluster: a table per file, bad files recorded, the same answers as in-process."""
 
 from __future__ import annotations
 
@@ -6,28 +6,33 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import soundfile as sf
+from corpus_material import render_corpus
 from distributed import Client, LocalCluster
 
 import codette_lab
-from codette_lab.corpus import analyze_corpus, audio_files
+from codette_lab.corpus import analyze, audio_files, read_results
+from codette_lab.resources import demo_folder
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+STEMS = demo_folder() / "stems"
 
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[Client]:
-    """Two single-threaded worker processes, as analyze_corpus makes for itself (shared to save start-up)."""
+    """Two threaded workers in this process, on TCP so that a command in a subprocess can use them too."""
     with (
-        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster,
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, protocol="tcp", dashboard_address=":0"
+        ) as cluster,
         Client(cluster) as connected,
     ):
         yield connected
 
 
 @pytest.fixture
-def corpus(tmp_path: Path) -> list[Path]:
+def odd_files(tmp_path: Path) -> list[Path]:
     """Two short synthetic tracks, a corrupt file and a missing one (the test writes the audio)."""
     sr = 22050
     t = np.arange(2 * sr) / sr
@@ -41,70 +46,96 @@ def corpus(tmp_path: Path) -> list[Path]:
     return [healthy, corrupt, rumbly, tmp_path / "missing.flac"]
 
 
-def test_each_file_gets_a_result_in_order_and_bad_files_get_errors(client: Client, corpus: list[Path]) -> None:
-    results = analyze_corpus(corpus, kind="quality", track_type="vocal", client=client)
-    assert [result["path"] for result in results] == [str(path) for path in corpus]
-    healthy, corrupt, rumbly, missing = results
+def test_one_row_per_file_in_order_with_bad_files_recorded(client: Client, odd_files: list[Path]) -> None:
+    table = analyze(odd_files, kinds="quality", track_type="vocal", client=client, progress=False)
+    assert isinstance(table, pd.DataFrame)
+    assert list(table["path"]) == [str(path) for path in odd_files]
+    healthy, corrupt, rumbly, missing = (row for _, row in table.iterrows())
     for good in (healthy, rumbly):
-        assert good["error"] is None
-        assert 0.0 <= good["quality_score"] <= 1.0
-        assert good["metrics"]["duration_s"] == pytest.approx(2.0, abs=1e-3)
-        assert good["kind"] == "quality" and good["track_type"] == "vocal"
+        assert pd.isna(good["error"])
+        assert 0.0 <= good["score.quality"] <= 1.0
+        assert good["duration_s"] == pytest.approx(2.0, abs=1e-3)
+        assert good["track_type"] == "vocal"
     for bad in (corrupt, missing):
-        assert bad["quality_score"] is None and bad["metrics"] == {} and bad["suggestions"] == bad["problems"] == []
+        assert pd.isna(bad["score.quality"]) and pd.isna(bad["peak_dbfs"])
+        assert bad["findings"] == bad["suggestions"] == bad["problems"] == []
         assert bad["error"].startswith(f"cannot read audio file {bad['path']}")
-    assert rumbly["quality_score"] < healthy["quality_score"], "rumble under a vocal costs quality"
+    assert rumbly["score.quality"] < healthy["score.quality"], "rumble under a vocal costs quality"
+    assert "rumble" in rumbly["findings"] and "rumble" not in healthy["findings"]
+    assert list(table.loc[table["finding.rumble"], "path"]) == [str(odd_files[2])]
 
 
-def flat(metrics: dict, prefix: str = "") -> dict:
-    """Nested metrics (``band_energy_db``) as one level, for pytest.approx."""
-    out = {}
-    for name, value in metrics.items():
-        out.update(flat(value, f"{prefix}{name}.") if isinstance(value, dict) else {f"{prefix}{name}": value})
-    return out
+def test_metrics_are_flat_columns_named_as_the_rules_name_them(client: Client) -> None:
+    """Equal up to float rounding: the workers' BLAS/FFT may sum in another order."""
+    stems = sorted(STEMS.glob("*.flac"))
+    table = analyze(STEMS, kinds=["spectrum", "dynamics"], track_type="keys", client=client, progress=False)
+    assert list(table["path"]) == [str(path) for path in stems]
+    for path, (_, row) in zip(stems, table.iterrows(), strict=True):
+        y, sr = sf.read(path, dtype="float32", always_2d=True)
+        local = codette_lab.analyze(y.T, sr, kind="spectrum", track_type="keys")
+        assert row["score.spectrum"] == pytest.approx(local.quality_score, rel=1e-6)
+        assert 0.0 <= row["score.dynamics"] <= 1.0
+        for band, value in local.metrics["band_energy_db"].items():
+            assert row[f"band_energy_db.{band}"] == pytest.approx(value, rel=1e-6, abs=1e-9)
+        assert row["spectral_centroid_hz"] == pytest.approx(local.metrics["spectral_centroid_hz"], rel=1e-6)
+        assert set(local.suggestions) <= set(row["suggestions"])
+        assert [finding.rule_id for finding in local.problems if finding.rule_id not in row["findings"]] == []
 
 
-def test_the_cluster_gives_the_same_answer_as_analyze_in_the_notebook(client: Client) -> None:
-    """Equal up to float rounding: worker processes run BLAS/FFT single-threaded, which sums in another order."""
-    stems = sorted((DATA / "stems").glob("*.flac"))
-    results = analyze_corpus(stems, kind="spectrum", track_type="keys", client=client)
-    for path, result in zip(stems, results):
-        y, sr = sf.read(path, dtype="float32")
-        local = codette_lab.analyze(y.T, sr, kind="spectrum", track_type="keys").to_wire()
-        assert result["error"] is None
-        assert result["quality_score"] == pytest.approx(local["quality_score"], rel=1e-6)
-        assert result["suggestions"] == local["mixing_suggestions"]
-        assert flat(result["metrics"]) == pytest.approx(flat(local["metrics"]), rel=1e-6, abs=1e-9)
-        assert result["problems"] == local["problems_detected"]
+def test_an_unknown_analysis_kind_is_an_error_per_file_not_a_crash(client: Client, odd_files: list[Path]) -> None:
+    table = analyze(odd_files[:1], kinds="no_such_kind", client=client, progress=False)
+    assert "no_such_kind" in table.loc[0, "error"]
 
 
-def test_an_unknown_analysis_kind_is_an_error_per_file_not_a_crash(client: Client, corpus: list[Path]) -> None:
-    results = analyze_corpus(corpus[:1], kind="no_such_kind", client=client)
-    assert "no_such_kind" in results[0]["error"]
+def test_files_longer_than_the_limit_are_refused_before_reading(client: Client, odd_files: list[Path]) -> None:
+    table = analyze(odd_files[:1], client=client, progress=False, max_seconds=1.0)
+    assert "lasts 2 s, longer than the 1 s a task reads" in table.loc[0, "error"]
 
 
-def test_without_a_client_a_local_cluster_is_made_and_closed(corpus: list[Path]) -> None:
-    results = analyze_corpus(corpus[:2], kind="dynamics")
-    assert results[0]["error"] is None and results[1]["error"] is not None
+def test_track_types_from_folders_and_globs(client: Client, tmp_path: Path) -> None:
+    render_corpus(tmp_path, per_type=1)
+    table = analyze(str(tmp_path / "**" / "*.flac"), track_type="from-folder", client=client, progress=False)
+    assert sorted(table["track_type"]) == ["bass", "drums", "keys", "master", "vocal"]
+    assert table["error"].isna().all()
+    assert {Path(path).parent.name for path in table["path"]} == set(table["track_type"])
 
 
-def test_an_empty_corpus_needs_no_cluster() -> None:
-    assert analyze_corpus([]) == []
+def test_a_scheduler_address_runs_the_same_work(client: Client, odd_files: list[Path]) -> None:
+    by_client = analyze(odd_files[:1], client=client, progress=False)
+    by_address = analyze(odd_files[:1], client=client.scheduler.address, progress=False)
+    assert by_address.loc[0, "peak_dbfs"] == by_client.loc[0, "peak_dbfs"]
+
+
+def test_without_a_client_a_local_cluster_of_processes_is_made_and_closed(odd_files: list[Path]) -> None:
+    """Worker processes give what the notebook gets (up to float rounding)."""
+    table = analyze(odd_files[:2], kinds="dynamics", progress=False)
+    assert pd.isna(table.loc[0, "error"]) and not pd.isna(table.loc[1, "error"])
+    y, sr = sf.read(odd_files[0], dtype="float32")
+    local = codette_lab.analyze(y, sr, kind="dynamics")
+    assert table.loc[0, "crest_factor_db"] == pytest.approx(local.metrics["crest_factor_db"], rel=1e-6)
+
+
+def test_an_empty_corpus_needs_no_cluster(tmp_path: Path) -> None:
+    table = analyze([], progress=False)
+    assert table.empty and {"path", "error", "findings"} <= set(table.columns)
+    assert read_results(tmp_path / "nothing.parquet").empty
 
 
 def test_audio_files_finds_the_demo_stems() -> None:
-    found = audio_files(DATA)
-    assert [path.name for path in found] == ["bass.flac", "drums.flac", "keys.flac", "vocal.flac"]
+    assert [path.name for path in audio_files(demo_folder())] == ["bass.flac", "drums.flac", "keys.flac", "vocal.flac"]
 
 
-def test_tuned_rules_reach_the_worker_processes(client: Client) -> None:
-    vocal = DATA / "stems" / "vocal.flac"
+def test_tuned_rules_reach_the_workers(client: Client, tmp_path: Path) -> None:
+    vocal = STEMS / "vocal.flac"
     tuned = codette_lab.RuleSet.default()
     tuned["vocal.highpass_hz"] = 123
-    default_run, tuned_run = (
-        analyze_corpus([vocal], kind="quality", track_type="vocal", client=client, rules=rules)[0]
-        for rules in (None, tuned)
+    rule_file = tmp_path / "tuned.json"
+    tuned.export(rule_file)
+    default_run, tuned_run, from_file = (
+        analyze([vocal], track_type="vocal", client=client, rules=rules, progress=False).loc[0, "suggestions"]
+        for rules in (None, tuned, rule_file)
     )
-    assert any("at 80 Hz" in text for text in default_run["suggestions"])
-    assert any("at 123 Hz" in text for text in tuned_run["suggestions"])
-    assert not any("at 80 Hz" in text for text in tuned_run["suggestions"])
+    assert any("at 80 Hz" in text for text in default_run)
+    assert any("at 123 Hz" in text for text in tuned_run)
+    assert not any("at 80 Hz" in text for text in tuned_run)
+    assert from_file == tuned_run

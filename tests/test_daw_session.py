@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from codette_lab.daw import SILENCE_FLOOR_DBFS, DAWError, Session, audio_levels
+from codette_lab.daw import SILENCE_FLOOR_DBFS, Session, audio_levels
+from codette_lab.errors import DAWError
 
 
 def test_the_demo_session_loads_with_its_four_tracks() -> None:
@@ -41,7 +42,7 @@ def test_track_audio_has_the_stems_channels_and_rate() -> None:
 
 def test_levels_are_measured_from_the_stem() -> None:
     track = Session.load().track("drums")
-    y, sr = track.audio()
+    y, _sr = track.audio()
     levels = track.levels()
     assert levels["peak_level"] == pytest.approx(20 * np.log10(np.max(np.abs(y))), abs=0.01)
     assert levels["peak_level"] == pytest.approx(-0.8, abs=0.05)  # the script sets the drums' peak there
@@ -88,7 +89,7 @@ def test_the_chat_context_lists_every_track_and_the_selected_ones_levels() -> No
 
 
 def test_session_file_problems_are_named(tmp_path: Path) -> None:
-    with pytest.raises(DAWError, match="Cannot read session file .*missing.json"):
+    with pytest.raises(DAWError, match=r"Cannot read session file .*missing.json"):
         Session.load(tmp_path / "missing.json")
     broken = tmp_path / "broken.json"
     broken.write_text("{", encoding="utf-8")
@@ -107,5 +108,5 @@ def test_an_unreadable_stem_is_named(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     track = Session.load(tmp_path / "session.json").track("Bad")
-    with pytest.raises(DAWError, match="Track 'Bad': cannot read audio file .*bad.flac"):
+    with pytest.raises(DAWError, match=r"Track 'Bad': cannot read audio file .*bad.flac"):
         track.audio()

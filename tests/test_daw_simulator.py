@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from codette_lab.daw import DAWConnectionError, DAWError, Session, SimulatedDAW, simulate_class
+from codette_lab.daw import Session, SimulatedDAW, simulate_class
+from codette_lab.errors import DAWConnectionError, DAWError
 from codette_lab.server import BackgroundServer
 
 
@@ -171,7 +172,7 @@ def test_a_class_is_repeatable_from_its_seed(server: BackgroundServer) -> None:
     def plan(seed: int) -> list[tuple[list[str], list[str]]]:
         runs = simulate_class(server.url, students=3, questions=2, analyses=1, seed=seed, timeout=30)
         assert all(len(result.replies) == 3 for result in runs)
-        return [(result.asked, result.analysed) for result in runs]
+        return [(result.asked, result.analyzed) for result in runs]
 
     first = plan(3)
     assert plan(3) == first

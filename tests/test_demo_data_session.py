@@ -1,4 +1,7 @@
-"""The committed demo session in data/: decodable, consistent with session.json, within budget, reproducible."""
+"""The demo session shipped in the package (codette_lab/data/demo/).
+
+Decodable, consistent with session.json, within its size budget, reproducible by its script.
+"""
 
 from __future__ import annotations
 
@@ -13,10 +16,12 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from codette_lab.resources import demo_folder, demo_session_path
+
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT / "data"
+DATA = demo_folder()
 SCRIPT = ROOT / "scripts" / "make_demo_session.py"
-SESSION = json.loads((DATA / "session.json").read_text(encoding="utf-8"))
+SESSION = json.loads(demo_session_path().read_text(encoding="utf-8"))
 TRACK_FIELDS = {"track_id", "track_name", "track_type", "file", "muted", "soloed", "volume_db", "pan"}
 EXPECTED_CHANNELS = {"drums": 2, "bass": 1, "keys": 2, "vocal": 1}
 RENDER_TOOLS = shutil.which("fluidsynth") and shutil.which("espeak-ng")
@@ -42,7 +47,7 @@ def test_session_describes_one_song_with_the_four_expected_tracks() -> None:
     assert len(set(ids)) == len(ids)
     assert SESSION["selected_track_id"] in ids
     for track in SESSION["tracks"]:
-        assert TRACK_FIELDS <= track.keys()
+        assert track.keys() >= TRACK_FIELDS
         assert isinstance(track["muted"], bool) and isinstance(track["soloed"], bool)
         assert -1.0 <= track["pan"] <= 1.0
 
@@ -61,7 +66,7 @@ def test_each_stem_decodes_with_the_channels_and_length_the_session_states(track
     assert 0.1 < peak < 1.0, "audible and not clipped"
 
 
-def test_the_data_folder_stays_within_its_size_budget() -> None:
+def test_the_demo_folder_stays_within_its_size_budget() -> None:
     total = sum(path.stat().st_size for path in DATA.rglob("*") if path.is_file())
     assert total < 6_000_000
 

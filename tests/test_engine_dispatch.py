@@ -31,7 +31,7 @@ def test_a_job_answers_with_the_function_it_was_bound_to_even_if_redefined_since
     engine.perspectives.register("mix_engineering", lambda request: "redefined")
 
     assert not job.runs_user_code
-    assert engine.handle(job)["response"] != "redefined"
+    assert engine.answer(job)["response"] != "redefined"
     assert engine.respond('{"type": "chat", "message": "How do I EQ vocals?"}')["response"] == "redefined"
 
 

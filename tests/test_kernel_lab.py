@@ -11,6 +11,7 @@ import socket
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from conftest import WsClient, free_tcp_port, venv_kernel_manager
@@ -132,7 +133,8 @@ def test_rerunning_the_start_cell_replaces_the_server_and_the_daw_reconnects(
 ) -> None:
     first = daw_client(lab_url)
     assert first.ask({"type": "ping"})["type"] == "pong"
-    port = int(lab_url.rsplit(":", 1)[1].split("/")[0])
+    port = urlsplit(lab_url).port
+    assert port is not None
 
     assert kernel.run(start_cell(port)).strip() == lab_url
 
@@ -145,7 +147,9 @@ def test_rerunning_the_start_cell_replaces_the_server_and_the_daw_reconnects(
     again.close()
 
 
-def test_a_perspective_defined_later_answers_the_connected_daws_next_chat(kernel: NotebookKernel, daw: WsClient) -> None:
+def test_a_perspective_defined_later_answers_the_connected_daws_next_chat(
+    kernel: NotebookKernel, daw: WsClient
+) -> None:
     chat = {"type": "chat", "message": "What about the snare?", "perspective": "drum_coach"}
     assert "Unknown perspective: 'drum_coach'" in daw.ask(chat)["message"]
 
@@ -182,7 +186,7 @@ def test_an_analysis_type_defined_later_answers_the_connected_daw(kernel: Notebo
 
     kernel.run(
         """
-        @lab.analysis("punch")
+        @lab.analysis_type("punch")
         def punch(request):
             crest = request.levels.peak_dbfs - request.levels.rms_dbfs
             return {

@@ -8,7 +8,8 @@ from importlib import resources
 import pytest
 
 from codette_lab.chat import BUILTIN_PERSPECTIVES
-from codette_lab.knowledge import KnowledgeBase, KnowledgeError, Query, stem
+from codette_lab.errors import KnowledgeError
+from codette_lab.knowledge import KnowledgeBase, Query, stem
 
 REQUIRED_TOPICS = {
     "gain_staging", "eq", "compression", "reverb", "delay", "stereo", "low_end", "vocals", "drums", "bass",
@@ -29,7 +30,7 @@ def test_builtin_is_loaded_once_from_package_data(base):
 
 def test_the_base_is_large_and_every_entry_speaks_from_every_perspective(base):
     assert len(base) >= 60
-    assert REQUIRED_TOPICS <= {entry.topic for entry in base}
+    assert {entry.topic for entry in base} >= REQUIRED_TOPICS
     assert set(base.perspectives) == set(BUILTIN_PERSPECTIVES)
     for entry in base:
         assert set(entry.facets) == set(BUILTIN_PERSPECTIVES), entry.id
@@ -112,18 +113,24 @@ def test_a_custom_base_loads_from_a_file(tmp_path):
     assert base.get("tuning").facet("audio_theory") == "Tune to A 440 Hz."
 
 
+ENTRY = {"id": "x", "topic": "t", "title": "T", "facets": {"a": "b"}}
+
+
 @pytest.mark.parametrize(
     ("document", "problem"),
     [
-        ({"entries": []}, "Knowledge base is malformed: KeyError: 'vocabulary'"),
-        ({"vocabulary": {}, "entries": [{"id": "x"}]}, "Knowledge base is malformed: KeyError: 'facets'"),
+        ({"entries": []}, "Knowledge base: field 'vocabulary' is missing (expected an object)"),
         (
-            {"vocabulary": {}, "entries": [{"id": "x", "topic": "t", "title": "T", "facets": {"a": ""}}]},
-            "entry 'x' needs non-empty facet texts",
+            {"vocabulary": {}, "entries": [{"id": "x"}]},
+            "Knowledge base entry 0 (id 'x'): field 'entries[0].facets' is missing (expected an object)",
         ),
         (
-            {"vocabulary": {}, "entries": [{"id": "x", "topic": "t", "title": "T", "facets": {"a": "b"}}] * 2},
-            "duplicate entry ids: x",
+            {"vocabulary": {}, "entries": [{**ENTRY, "facets": {"a": ""}}]},
+            "Knowledge base entry 0 (id 'x'): field 'entries[0].facets.a': expected a non-empty string, got ''",
+        ),
+        (
+            {"vocabulary": {}, "entries": [ENTRY] * 2},
+            "field 'entries[1].id': repeats the id 'x' of entries[0]",
         ),
     ],
 )
@@ -134,5 +141,94 @@ def test_malformed_bases_are_refused_with_what_is_wrong(document, problem):
 
 
 def test_unreadable_file_names_the_path(tmp_path):
-    with pytest.raises(KnowledgeError, match="Cannot read knowledge base .*missing.json"):
+    with pytest.raises(KnowledgeError, match=r"Cannot read knowledge base .*missing\.json"):
         KnowledgeBase.load(tmp_path / "missing.json")
+
+
+# -- the whole document is checked at load, errors naming the entry and the field -------------------------
+
+
+def builtin_document() -> dict:
+    """A fresh copy of the shipped document, to break one field of."""
+    return json.loads(resources.files("codette_lab").joinpath("data", "knowledge_base.json").read_text("utf-8"))
+
+
+def refusal(document: dict) -> str:
+    with pytest.raises(KnowledgeError) as raised:
+        KnowledgeBase(document)
+    return str(raised.value)
+
+
+def test_an_entry_without_a_topic_is_named_by_index_and_id():
+    document = builtin_document()
+    entry_id = document["entries"][12]["id"]
+    del document["entries"][12]["topic"]
+    assert refusal(document) == (
+        f"Knowledge base entry 12 (id '{entry_id}'): field 'entries[12].topic' is missing (expected a non-empty string)"
+    )
+
+
+def test_an_entry_without_an_id_is_named_by_its_index():
+    document = builtin_document()
+    del document["entries"][3]["id"]
+    assert "field 'entries[3].id' is missing" in refusal(document)
+
+
+def test_an_entry_naming_an_unknown_instrument_is_refused():
+    document = builtin_document()
+    document["entries"][0]["instruments"] = ["theremin"]
+    assert "field 'entries[0].instruments[0]': names 'theremin', not an instrument" in refusal(document)
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "problem"),
+    [
+        (
+            ("answer",), "{title}: {txt}",
+            "field 'texts.answer': names the unknown placeholder {txt} (expected {text}, {title})",
+        ),
+        (
+            ("levels", "peak_rules", "headroom"), "trim {ovr:.1f} dB",
+            "'texts.levels.peak_rules.headroom': names the unknown placeholder {ovr}",
+        ),
+        (("levels", "healthy"), "It peaks at {peak:.1q} dBFS.", "'texts.levels.healthy': is not a valid template"),
+        (("levels", "fader"), "The fader sits at {volume", "'texts.levels.fader': is not a valid template"),
+        (("selected_track",), "Selected: {0}", "'texts.selected_track': names the unknown placeholder {0}"),
+    ],
+)  # fmt: skip
+def test_every_text_is_checked_as_a_template_at_load(path, text, problem):
+    document = builtin_document()
+    *parents, key = path
+    section = document["texts"]
+    for parent in parents:
+        section = section[parent]
+    section[key] = text
+    assert problem in refusal(document)
+
+
+def test_a_missing_text_of_the_builtin_base_is_named():
+    document = builtin_document()
+    del document["texts"]["levels"]["quiet"]
+    with pytest.raises(KnowledgeError, match=r"field 'texts\.levels\.quiet' is missing \(expected a string\)"):
+        KnowledgeBase(document)  # a custom base may leave texts out (it gets the built-in ones)...
+    del document["texts"]
+    assert len(KnowledgeBase(document)) == len(KnowledgeBase.builtin())
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value", "problem"),
+    [
+        ("phrases", "kick drum", "kick", "'vocabulary.phrases.kick drum': uses the instrument name 'kick drum'"),
+        ("synonyms", "vox", "voice", "'vocabulary.synonyms.vox': uses the instrument name 'vox'"),
+    ],
+)
+def test_instrument_names_live_only_in_the_track_type_table(section, key, value, problem):
+    document = builtin_document()
+    document["vocabulary"][section][key] = value
+    assert problem in refusal(document)
+
+
+def test_unknown_sections_are_refused_by_name():
+    document = builtin_document()
+    document["levels"] = {"target_peak_dbfs": -6.0}
+    assert "field 'levels': is not a known field" in refusal(document)

@@ -12,10 +12,13 @@ import numpy as np
 import pytest
 
 from codette_lab import Lab
+from codette_lab.engine import Engine
 from codette_lab.errors import PortInUseError, RequestError, UserCodeError
-from codette_lab.lab import EventLog, LabEngine
+from codette_lab.lab import RecentAudio
 from codette_lab.protocol import AnalyzeRequest, AudioData, TrackData
+from codette_lab.resources import demo_folder
 from codette_lab.server import ServerEvent
+from codette_lab.server.events import EventLog
 
 
 @pytest.fixture
@@ -106,7 +109,7 @@ def test_removing_a_perspective_restores_the_builtin_it_replaced(lab: Lab) -> No
 
 
 def test_analysis_type_defined_in_python_answers_direct_calls(lab: Lab) -> None:
-    @lab.analysis("loudest")
+    @lab.analysis_type("loudest")
     def loudest(request):
         peak = float(np.max(np.abs(request.samples)))
         return {"insights": f"peak {peak:.2f}", "metrics": {"peak_linear": peak}, "quality_score": 0.7}
@@ -116,13 +119,27 @@ def test_analysis_type_defined_in_python_answers_direct_calls(lab: Lab) -> None:
     result = lab.analyze(y, sr, kind="loudest")
     assert result.insights == "peak 0.50"
     assert result.quality_score == 0.7
-    lab.remove_analysis("loudest")
+    lab.remove_analysis_type("loudest")
     with pytest.raises(RequestError, match="Unknown analysis type"):
         lab.analyze(y, sr, kind="loudest")
 
 
-def test_analyze_file_reads_under_the_audio_roots_only(lab: Lab, repo_root: Path, tmp_path: Path) -> None:
-    result = lab.analyze_file(repo_root / "data" / "stems" / "vocal.flac", kind="spectrum", track_type="vocal")
+def test_removing_an_analysis_type_restores_the_builtin_it_replaced(lab: Lab) -> None:
+    sr = 22050
+    y = 0.5 * np.sin(2 * np.pi * 440 * np.arange(sr) / sr)
+    builtin = lab.analyze(y, sr, kind="spectrum")
+    lab.analysis_type("spectrum", lambda request: {"insights": "the class's own spectrum"})
+    assert lab.analyze(y, sr, kind="spectrum").insights == "the class's own spectrum"
+    lab.remove_analysis_type("spectrum")
+    restored = lab.analyze(y, sr, kind="eq")
+    assert (restored.insights, restored.metrics) == (builtin.insights, builtin.metrics)
+    assert lab.resolve_analysis_type("frequency") == "spectrum"  # its aliases came back too
+    with pytest.raises(RequestError, match="built in"):
+        lab.remove_analysis_type("spectrum")
+
+
+def test_analyze_file_reads_under_the_audio_roots_only(lab: Lab, tmp_path: Path) -> None:
+    result = lab.analyze_file(demo_folder() / "stems" / "vocal.flac", kind="spectrum", track_type="vocal")
     assert result.metrics["spectral_centroid_hz"] > 0
     outside = tmp_path / "elsewhere.wav"
     outside.write_bytes(b"RIFF")
@@ -172,7 +189,7 @@ def test_event_log_is_bounded_and_safe_across_threads() -> None:
     assert len(log) == 0 and log.last_error() is None
 
 
-def _daw_sends(engine: LabEngine, name: str, *, samples: int = 0, file_path: str | None = None) -> dict:
+def _daw_sends(engine: Engine, name: str, *, samples: int = 0, file_path: str | None = None) -> dict:
     """An analyze request as a DAW's connection hands it to the engine: ``samples`` float32 values, or a file."""
     wave = np.sin(np.arange(samples, dtype=np.float32) / 5.0).astype("<f4")
     audio = (
@@ -181,31 +198,33 @@ def _daw_sends(engine: LabEngine, name: str, *, samples: int = 0, file_path: str
         else AudioData(samples=base64.b64encode(wave.tobytes()).decode("ascii"), sample_rate=8000.0, channels=1)
     )
     request = AnalyzeRequest(track=TrackData(track_id=name, track_name=name), audio=audio, analysis_type="peek")
-    return engine.handle(request, session="student-1")
+    return engine.answer(request, session="student-1")
 
 
-def test_recent_daw_audio_is_bounded_by_count_and_by_total_bytes(repo_root: Path) -> None:
+def test_recent_daw_audio_is_bounded_by_count_and_by_total_bytes() -> None:
     one_request = len(base64.b64encode(bytes(4 * 1000)))  # 1000 float32 samples as base64 text
-    engine = LabEngine(recent_limit=3, recent_bytes=2 * one_request + 100)
+    engine = Engine()
+    recent = RecentAudio(limit=3, max_bytes=2 * one_request + 100)
+    engine.add_request_hook(recent)
     engine.analysis_types.register("peek", lambda request: {"metrics": {"has_samples": request.samples is not None}})
 
     def kept() -> list[str]:
-        return [item.request.track.track_name for item in engine.recent_audio()]
+        return [item.request.track.track_name for item in recent.items()]
 
     for name in ("a", "b", "c"):
         assert _daw_sends(engine, name, samples=1000)["type"] == "analysis_response"
     assert kept() == ["c", "b"]  # a third one would pass the byte bound: the oldest went
-    assert [item.sample_bytes for item in engine.recent_audio()] == [one_request, one_request]
+    assert [item.sample_bytes for item in recent.items()] == [one_request, one_request]
 
     huge = _daw_sends(engine, "huge", samples=3000)
     assert huge["type"] == "analysis_response"  # answered as usual, only not kept
     assert kept() == ["c", "b"]
 
-    vocal = str(repo_root / "data" / "stems" / "vocal.flac")
+    vocal = str(demo_folder() / "stems" / "vocal.flac")
     for name in ("file 1", "file 2"):
         _daw_sends(engine, name, file_path=vocal)
     assert kept() == ["file 2", "file 1", "c"]  # files cost no bytes; the count bound still applies
-    assert sum(item.sample_bytes for item in engine.recent_audio()) <= engine.recent_bytes
+    assert sum(item.sample_bytes for item in recent.items()) <= recent.max_bytes
 
 
 def test_repr_says_where_it_serves(lab: Lab) -> None:

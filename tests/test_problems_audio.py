@@ -31,7 +31,7 @@ def tones(partials: list[tuple[float, float]], *, seconds: float = SECONDS, seed
     t = np.arange(int(seconds * SR)) / SR
     phases = np.random.default_rng(seed).uniform(0, 2 * np.pi, len(partials))
     vibrato = 0.002 * np.sin(2 * np.pi * 5.0 * t)
-    return sum(a * np.sin(2 * np.pi * f * (t + vibrato) + p) for (f, a), p in zip(partials, phases))
+    return sum(a * np.sin(2 * np.pi * f * (t + vibrato) + p) for (f, a), p in zip(partials, phases, strict=True))
 
 
 def at_peak(y: np.ndarray, dbfs: float) -> np.ndarray:
@@ -118,7 +118,8 @@ def test_a_vocal_problem_is_found_and_a_concrete_move_suggested(problem: str):
         "harshness": "Cut 3 dB around 3500 Hz on Lead Vocal",
     }
     assert wire["mixing_suggestions"][0].startswith(moves[problem])
-    assert sum(moves[problem].split(" Lead Vocal")[0] in text for text in wire["mixing_suggestions"]) == 1  # not repeated as advice
+    move = moves[problem].split(" Lead Vocal")[0]
+    assert sum(move in text for text in wire["mixing_suggestions"]) == 1  # not repeated as advice
     problem_detail = wire["problems_detected"][0]
     assert problem_detail["value"] > problem_detail["threshold"]
     assert problem_detail["text"] in wire["codette_insights"]
@@ -199,7 +200,8 @@ def test_stereo_problems():
     unrelated = np.stack([HEALTHY_VOCAL, at_peak(tones([(233.0 * k, 1 / k) for k in range(1, 40)], seed=9), -8)])
     assert rule_ids(wire_of(unrelated, kind="stereo", track_type="bass")) == {"bass_too_wide"}
     assert rule_ids(wire_of(unrelated, kind="stereo", track_type="synth")) == {"too_wide"}
-    assert rule_ids(wire_of(np.stack([HEALTHY_VOCAL, HEALTHY_VOCAL]), kind="stereo", track_type="keys")) == {"too_narrow"}
+    mono_keys = np.stack([HEALTHY_VOCAL, HEALTHY_VOCAL])
+    assert rule_ids(wire_of(mono_keys, kind="stereo", track_type="keys")) == {"too_narrow"}
     assert rule_ids(wire_of(HEALTHY_VOCAL, kind="stereo", track_type="keys")) == set()  # mono is not "narrow"
 
 
@@ -252,7 +254,8 @@ def test_two_tracks_in_the_same_band_mask_each_other_and_the_cut_goes_on_the_les
     band = wire["metrics"]["masked_band"]
     assert band == "mids"
     assert "Cut 3 dB around 1000 Hz on Rhythm Gtr to make room for Piano" in wire["mixing_suggestions"][0]
-    assert "Piano and Rhythm Gtr mask each other" in wire["codette_insights"] and "(500-2000 Hz)" in wire["codette_insights"]
+    insights = wire["codette_insights"]
+    assert "Piano and Rhythm Gtr mask each other" in insights and "(500-2000 Hz)" in insights
     overview = wire_of(keys, kind="quality", track_type="keys", other=guitar, other_track_type="guitar")
     assert "masking" in rule_ids(overview) and overview["metrics"]["masked_band"] == "mids"
     assert "masking_overlap" not in wire_of(keys, kind="quality", track_type="keys")["metrics"]
@@ -295,7 +298,8 @@ def test_the_engine_judges_masters_against_the_requests_target(engine: Engine):
 def test_the_engine_answers_masking_between_two_sent_tracks(engine: Engine):
     guitar = at_peak(tones([(300.0 * k, 1 / k) for k in range(2, 7)], seed=6), -10)  # 600-1800 Hz
     keys = at_peak(tones([(350.0 * k, 1 / k) for k in range(2, 6)], seed=7), -10)  # 700-1750 Hz
-    analysis = engine_analysis(engine, np.stack([keys, keys]), "masking", {"track_name": "Piano", "track_type": "piano"},
+    piano = {"track_name": "Piano", "track_type": "piano"}
+    analysis = engine_analysis(engine, np.stack([keys, keys]), "masking", piano,
                                other=(guitar, {"track_name": "Rhythm Gtr", "track_type": "gtr"}))
     assert rule_ids(analysis) == {"masking"}
     assert "on Rhythm Gtr to make room for Piano" in analysis["mixing_suggestions"][0]
@@ -309,7 +313,9 @@ def test_exported_rules_loaded_by_a_new_engine_answer_identically(tmp_path, engi
     tuned.rules.set(**{"vocal.rumble_max_db": -45, "vocal.highpass_hz": 100, "loudness.streaming_lufs": -12})
     path = tuned.rules.export(tmp_path / "tuned.json")
     reloaded = Engine(rules=path)
-    for y, kind in ((VOCALS["rumble"], "quality"), (VOCALS["healthy"], "spectrum"), (at_lufs(master_mix(drive=1.5), -14.0), "loudness")):
+    loud_master = at_lufs(master_mix(drive=1.5), -14.0)
+    cases = ((VOCALS["rumble"], "quality"), (VOCALS["healthy"], "spectrum"), (loud_master, "loudness"))
+    for y, kind in cases:
         track = {"track_type": "vocal" if y.ndim == 1 else "master", "track_name": "T"}
         assert engine_analysis(tuned, y, kind, track) == engine_analysis(reloaded, y, kind, track)
     assert engine_analysis(reloaded, VOCALS["rumble"], "spectrum", {"track_type": "vocal"}) != engine_analysis(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import numpy
 import pytest
@@ -58,7 +58,7 @@ def test_document_field_order_is_kept_and_extra_fields_follow():
 def test_timestamps_are_converted_to_utc_and_truncated_to_milliseconds():
     moment = datetime(2025, 12, 3, 22, 0, 0, 999_999, tzinfo=timezone(timedelta(hours=1)))
     assert utc_timestamp(moment) == "2025-12-03T21:00:00.999Z"
-    assert utc_timestamp(datetime(2025, 1, 2, 3, 4, 5, tzinfo=timezone.utc)) == "2025-01-02T03:04:05.000Z"
+    assert utc_timestamp(datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)) == "2025-01-02T03:04:05.000Z"
 
 
 def test_encode_never_emits_nan_or_infinity():
@@ -93,15 +93,15 @@ def test_finite_makes_nested_data_json_ready_and_is_what_encode_uses():
 
 
 def test_timestamps_of_now_follow_the_clock_across_a_second_boundary():
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     seconds_seen = set()
-    deadline = datetime.now(timezone.utc) + timedelta(seconds=1.2)
-    while datetime.now(timezone.utc) < deadline:
-        before = datetime.now(timezone.utc)
+    deadline = datetime.now(UTC) + timedelta(seconds=1.2)
+    while datetime.now(UTC) < deadline:
+        before = datetime.now(UTC)
         stamp = utc_timestamp()
-        after = datetime.now(timezone.utc)
-        parsed = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+        after = datetime.now(UTC)
+        parsed = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
         assert before - timedelta(milliseconds=1) <= parsed <= after, (before, stamp, after)
         seconds_seen.add(parsed.second)
     assert len(seconds_seen) >= 2

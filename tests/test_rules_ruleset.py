@@ -20,7 +20,7 @@ HOT_VOCAL = {"peak_dbfs": -5.0, "rms_dbfs": -18.0, "muted": False, "soloed": Fal
 
 def fired(rules: RuleSet, metrics: dict, **situation) -> set[str]:
     situation = {"track_type": "vocal", "analysis_type": "quality", **situation}
-    return {finding.rule_id for finding in rules.evaluate(metrics, **situation)}
+    return {finding.rule_id for finding in rules.snapshot().evaluate(metrics, **situation)}
 
 
 # -- parameters -------------------------------------------------------------------------------------------
@@ -91,7 +91,8 @@ def test_a_change_applies_to_the_next_evaluation():
     rules["general.headroom_peak_dbfs"] = -4
     assert "headroom" not in fired(rules, HOT_VOCAL)
     rules["general.headroom_peak_dbfs"] = -10
-    finding = next(f for f in rules.evaluate(HOT_VOCAL, track_type="vocal", analysis_type="dynamics") if f.rule_id == "headroom")
+    findings = rules.snapshot().evaluate(HOT_VOCAL, track_type="vocal", analysis_type="dynamics")
+    finding = next(f for f in findings if f.rule_id == "headroom")
     assert finding.threshold == -10.0 and "-10 dBFS" in finding.problem and "5.0 dB" in finding.suggestion
 
 
@@ -162,9 +163,8 @@ def test_export_then_load_gives_the_same_values_and_findings(tmp_path: Path):
     assert loaded.to_dict() == rules.to_dict()
     metrics = {"peak_dbfs": -8.0, "rms_dbfs": -20.0, "integrated_lufs": -13.0, "band_energy_db": {"sub_bass": -35.0}}
     for track_type in ("vocal", "master"):
-        assert loaded.evaluate(metrics, track_type=track_type, analysis_type="quality") == rules.evaluate(
-            metrics, track_type=track_type, analysis_type="quality"
-        )
+        judged = {"track_type": track_type, "analysis_type": "quality"}
+        assert loaded.snapshot().evaluate(metrics, **judged) == rules.snapshot().evaluate(metrics, **judged)
     loaded.reset()
     assert loaded["vocal.rumble_max_db"] == -30.0  # the defaults travel with the file
 
@@ -194,7 +194,7 @@ def test_export_gives_a_new_file_the_usual_mode_and_keeps_an_existing_files(tmp_
 
 def test_export_into_a_directory_path_fails_cleanly(tmp_path: Path):
     (tmp_path / "taken").mkdir()
-    with pytest.raises(RulesError, match="Cannot write rules file .*taken"):
+    with pytest.raises(RulesError, match=r"Cannot write rules file .*taken"):
         RuleSet.default().export(tmp_path / "taken")
     assert [p.name for p in tmp_path.iterdir()] == ["taken"]
 
@@ -210,10 +210,11 @@ def test_coverage_counts_only_rules_whose_metrics_were_present():
     assert set(stereo.specific) == {"phase_problem", "too_wide"} == set(stereo.specific_not_judged)
     assert not stereo.type_judged
     assert len(stereo.judged) + len(stereo.not_judged) == rules.rule_count(track_type="vocal", analysis_type="stereo")
-    measured = rules.coverage({**levels, "stereo_correlation": 0.4, "stereo_width": 0.5}, track_type="vocal", analysis_type="stereo")
+    vocal_stereo = {"track_type": "vocal", "analysis_type": "stereo"}
+    measured = rules.coverage({**levels, "stereo_correlation": 0.4, "stereo_width": 0.5}, **vocal_stereo)
     assert measured.type_judged and measured.specific_not_judged == ()
     # too_wide reads the correlation too ("when"): a one-sided track judges neither
-    one_sided = rules.coverage({**levels, "stereo_correlation": None, "stereo_width": 0.5}, track_type="vocal", analysis_type="stereo")
+    one_sided = rules.coverage({**levels, "stereo_correlation": None, "stereo_width": 0.5}, **vocal_stereo)
     assert set(one_sided.specific_not_judged) == {"phase_problem", "too_wide"}
     # derived metrics count: the loudness checks of a master read the RMS-based estimate
     master = rules.coverage(levels, track_type="master", analysis_type="loudness", target="podcast")
@@ -222,7 +223,8 @@ def test_coverage_counts_only_rules_whose_metrics_were_present():
     # a rule's "when" metrics count too: too_narrow needs the channel count
     keys = rules.coverage({"stereo_width": 0.01}, track_type="keys", analysis_type="stereo")
     assert "too_narrow" in keys.not_judged
-    assert "too_narrow" in rules.coverage({"stereo_width": 0.01, "channels": 2}, track_type="keys", analysis_type="stereo").judged
+    keys_stereo = {"track_type": "keys", "analysis_type": "stereo"}
+    assert "too_narrow" in rules.coverage({"stereo_width": 0.01, "channels": 2}, **keys_stereo).judged
 
 
 def test_load_errors_name_the_file(tmp_path: Path):
@@ -250,26 +252,44 @@ def _mutate(data: dict, path: list, value) -> dict:
 BAD_FILES = [
     (["format"], "something-else", "field 'format': expected 'codette-lab-rules'"),
     (["version"], 7, "field 'version': expected 1, got 7"),
-    (["parameters", 0, "max"], "high", "field 'parameters[0].max': expected a finite number, got 'high'"),
+    (["parameters", 0, "max"], "high", "field 'parameters[0].max': expected a number, got 'high'"),
+    (["parameters", 0, "min"], float("nan"), "field 'parameters[0].min': expected a finite number, got nan"),
     (["parameters", 0, "value"], 50, "field 'parameters[0].value': expected a number between -24 and 0, got 50"),
     (["parameters", 0, "name"], "Headroom", "field 'parameters[0].name': expected a name like 'vocal.highpass_hz'"),
     (["parameters", 1, "step"], 0, "field 'parameters[1].step': expected a number > 0, got 0"),
-    (["rules", 0, "severity"], "fatal", "field 'rules[0].severity': expected one of info, warning, critical, got 'fatal'"),
+    (["rules", 0, "severity"], "fatal",
+     "field 'rules[0].severity': expected one of info, warning, critical, got 'fatal'"),
     (["rules", 1, "op"], "=>", "field 'rules[1].op': expected one of >, >=, <, <=, ==, !=, got '=>'"),
     (["rules", 1, "threshold"], "general.headroom", "field 'rules[1].threshold': unknown parameter 'general.headroom'"),
     (["rules", 2, "penalty"], 2, "field 'rules[2].penalty': expected a number between 0 and 1, got 2.0"),
     (["rules", 2, "track_types"], ["vocals"], "field 'rules[2].track_types[0]': expected one of"),
-    (["rules", 2, "problem"], "{track} is {loudnes_lufs}", "field 'rules[2].problem': unknown placeholder {loudnes_lufs}"),
-    (["rules", 2, "suggestion"], "High-pass at {type.hipass_hz} Hz", "field 'rules[2].suggestion': unknown placeholder {type.hipass_hz}"),
+    (["rules", 2, "problem"], "{track} is {loudnes_lufs}",
+     "field 'rules[2].problem': unknown placeholder {loudnes_lufs}"),
+    (["rules", 2, "suggestion"], "High-pass at {type.hipass_hz} Hz",
+     "field 'rules[2].suggestion': unknown placeholder {type.hipass_hz}"),
     (["rules", 2, "suppressed_by"], ["nonexistent"], "field 'rules[2].suppressed_by': unknown rule id 'nonexistent'"),
     (["rules", 3, "metric"], KeyError, "field 'rules[3].metric': missing"),
-    (["advice", "vocal", "eq", 0], "Cut at {vocal.nope_hz} Hz", "field 'advice.vocal.eq[0]': unknown placeholder {vocal.nope_hz}"),
+    (["advice", "vocal", "eq", 0], "Cut at {vocal.nope_hz} Hz",
+     "field 'advice.vocal.eq[0]': unknown placeholder {vocal.nope_hz}"),
     (["advice", "vocal", "eq", 0, "unless"], ["rumbel"], "field 'advice.vocal.eq[0].unless[0]': expected one of"),
     (["advice", "vocal", "reverb"], ["x"], "field 'advice.vocal.reverb': expected a category among eq, dynamics"),
-    (["loudness_targets", "default"], "cinema", "field 'loudness_targets.default': expected one of streaming, broadcast, podcast"),
-    (["loudness_targets", "targets", "podcast", "lufs"], "loudness.nope", "field 'loudness_targets.targets.podcast.lufs': unknown parameter"),
-    (["texts", "no_problems"], "All {rule_count checks fine", "field 'texts.no_problems': expected a text template with balanced"),
-    (["analysis_types", "spectrum", "summary"], ["band_energy_db.treble"], "field 'analysis_types.spectrum.summary[0]': expected one of"),
+    (["loudness_targets", "default"], "cinema",
+     "field 'loudness_targets.default': expected one of streaming, broadcast, podcast"),
+    (["loudness_targets", "targets", "podcast", "lufs"], "loudness.nope",
+     "field 'loudness_targets.targets.podcast.lufs': unknown parameter"),
+    (["texts", "no_problems"], "All {rule_count checks fine",
+     "field 'texts.no_problems': expected a text template with balanced"),
+    (["analysis_types", "spectrum", "summary"], ["band_energy_db.treble"],
+     "field 'analysis_types.spectrum.summary[0]': expected one of"),
+    (["texts", "no_problems"], KeyError, "field 'texts.no_problems': missing (expected a string)"),
+    (["texts", "no_problem"], "None found",
+     "field 'texts.no_problem': unknown text (expected one of measured_from_levels"),
+    (["rules", 2, "suppresed_by"], ["rumble"], "field 'rules[2].suppresed_by': unknown field (expected one of id,"),
+    (["rules", 0, "id"], " ", "field 'rules[0].id': expected a non-empty string, got ' '"),
+    (["advice", "vocals"], {"eq": []}, "field 'advice.vocals': unknown track type (expected one of vocal,"),
+    (["metric_label"], {}, "field 'metric_label': unknown section (expected one of format,"),
+    (["loudness_targets", "targets", "podcast", "lufs_target"], -16,
+     "field 'loudness_targets.targets.podcast.lufs_target': unknown field"),
 ]
 
 
@@ -297,7 +317,8 @@ def test_a_parameter_whose_group_lacks_a_type_value_falls_back_to_general():
 def test_evaluate_accepts_track_type_aliases():
     rules = RuleSet.default()
     metrics = {"band_energy_db": {"sub_bass": -20.0}}
-    assert rules.evaluate(metrics, track_type="Lead Vox", analysis_type="spectrum") == rules.evaluate(
+    snapshot = rules.snapshot()
+    assert snapshot.evaluate(metrics, track_type="Lead Vox", analysis_type="spectrum") == snapshot.evaluate(
         metrics, track_type="vocal", analysis_type="spectrum"
     )
 
@@ -329,6 +350,6 @@ def test_any_damaged_rule_file_either_loads_and_answers_or_raises_rules_error():
             continue
         outcomes.add("loaded")
         for track_type in ("vocal", "master", "bus"):
-            for finding in rules.evaluate(metrics, track_type=track_type, analysis_type="quality"):
+            for finding in rules.snapshot().evaluate(metrics, track_type=track_type, analysis_type="quality"):
                 assert isinstance(finding.problem, str) and isinstance(finding.suggestion, str)
     assert outcomes == {"refused", "loaded"}

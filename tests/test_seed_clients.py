@@ -2,8 +2,11 @@
 
 The code is extracted from ``websocket-api.md`` at test time (never copied
 into the repository): the document is found through the environment variable
-``CODETTE_API_DOC`` or at ``../shared/websocket-api.md`` next to the repository.
-Only the server URL is substituted, to point at the test's port.
+``CODETTE_API_DOC`` or at ``../shared/websocket-api.md`` next to the repository
+(as on CI). Without it these tests skip, saying which variable to set; the
+project's own description of the protocol (``docs/protocol.md``) and its own
+example clients (``examples/``, run by ``tests/test_example_clients.py``) do
+not need it. Only the server URL is substituted, to point at the test's port.
 """
 
 from __future__ import annotations
@@ -27,8 +30,9 @@ DOCUMENT_URL = "ws://localhost:8000/ws"
 def api_document(repo_root: Path) -> str:
     path = Path(os.environ.get("CODETTE_API_DOC") or repo_root.parent / "shared" / "websocket-api.md")
     if not path.is_file():
-        pytest.fail(
-            f"The protocol document was not found at {path}: set CODETTE_API_DOC to the path of websocket-api.md"
+        pytest.skip(
+            f"the original protocol document was not found at {path}: "
+            "set CODETTE_API_DOC to the path of websocket-api.md to run its client examples"
         )
     return path.read_text(encoding="utf-8")
 

@@ -10,7 +10,15 @@ import urllib.request
 import pytest
 from websockets.exceptions import InvalidStatus
 
-from codette_lab.server import BackgroundServer, OriginPolicy, is_local_origin
+from codette_lab.server import (
+    DEFAULT_REQUEST_TIMEOUT,
+    BackgroundServer,
+    OriginPolicy,
+    health_url,
+    is_local_origin,
+    serve,
+    websocket_url,
+)
 
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
@@ -35,6 +43,37 @@ def test_health_answers_json(server):
 def test_health_lets_local_pages_read_it(server):
     status, headers, _ = http_get(server.health_url, origin="http://localhost:5173")
     assert status == 200 and headers["Access-Control-Allow-Origin"] == "http://localhost:5173"
+
+
+@pytest.mark.parametrize(
+    ("host", "ws", "health"),
+    [
+        ("127.0.0.1", "ws://127.0.0.1:8000/ws", "http://127.0.0.1:8000/health"),
+        ("localhost", "ws://localhost:8000/ws", "http://localhost:8000/health"),
+        ("::1", "ws://[::1]:8000/ws", "http://[::1]:8000/health"),
+    ],
+)
+def test_addresses_are_built_in_one_place(host, ws, health):
+    assert (websocket_url(host, 8000), health_url(host, 8000)) == (ws, health)
+    server = serve(host=host, port=8000)  # not started: its addresses are known before it listens
+    assert (server.url, server.health_url) == (ws, health)
+    background = BackgroundServer(host=host, port=8000)
+    assert (background.url, background.health_url) == (ws, health)
+
+
+def test_the_server_answers_at_the_addresses_it_reports(server, ws_client):
+    assert server.url == websocket_url("127.0.0.1", server.port)
+    assert http_get(health_url("127.0.0.1", server.port))[0] == 200
+    assert ws_client(websocket_url("127.0.0.1", server.port)).ask({"type": "ping"})["type"] == "pong"
+
+
+def test_notebook_functions_get_five_seconds_unless_told_otherwise():
+    from codette_lab.cli import build_parser
+    from codette_lab.lab import Lab
+
+    assert DEFAULT_REQUEST_TIMEOUT == 5.0
+    assert serve().request_timeout == Lab().request_timeout == DEFAULT_REQUEST_TIMEOUT
+    assert build_parser().parse_args(["serve"]).request_timeout == DEFAULT_REQUEST_TIMEOUT
 
 
 @pytest.mark.parametrize("path", ["/", "/index.html", "/health/x", "/wss", "/api/ws"])
@@ -68,9 +107,8 @@ def test_clients_without_origin_are_let_in(ws_client):
     ],
 )
 def test_other_web_pages_get_403_naming_their_origin(server, origin):
-    with pytest.raises(InvalidStatus) as refused:
-        with connect_once(server.url, origin):
-            pass
+    with pytest.raises(InvalidStatus) as refused, connect_once(server.url, origin):
+        pass
     response = refused.value.response
     assert response.status_code == 403 and origin.encode() in bytes(response.body)
     assert b"--allow-origin" in bytes(response.body)
@@ -85,9 +123,8 @@ def connect_once(url: str, origin: str):
 def test_allowed_origins_widen_the_check(engine, ws_client):
     with BackgroundServer(engine, port=0, allowed_origins=["https://daw.example/"]) as widened:
         assert ws_client(widened.url, origin="https://daw.example").ask({"type": "ping"})["type"] == "pong"
-        with pytest.raises(InvalidStatus):
-            with connect_once(widened.url, "https://other.example"):
-                pass
+        with pytest.raises(InvalidStatus), connect_once(widened.url, "https://other.example"):
+            pass
     with BackgroundServer(engine, port=0, allowed_origins=["*"]) as open_to_all:
         assert ws_client(open_to_all.url, origin="https://anything.example").welcome["type"] == "connection"
 

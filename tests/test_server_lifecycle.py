@@ -227,17 +227,16 @@ def test_hand_offs_run_on_the_server_thread(server):
 
 def test_serve_works_on_any_asyncio_loop(engine):
     async def scenario() -> tuple[str, dict, int, int]:
-        async with serve(engine, port=0) as server:
-            async with async_connect(server.url) as client:
-                welcome = json.loads(await client.recv())
-                await client.send(b'{"type": "status"}')
-                status = json.loads(await client.recv())
-                serving = asyncio.create_task(server.serve_forever())
-                server.close()
-                with pytest.raises(ConnectionClosed):
-                    await client.recv()
-                await serving
-                return welcome["type"], status, client.close_code, server.port
+        async with serve(engine, port=0) as server, async_connect(server.url) as client:
+            welcome = json.loads(await client.recv())
+            await client.send(b'{"type": "status"}')
+            status = json.loads(await client.recv())
+            serving = asyncio.create_task(server.serve_forever())
+            server.close()
+            with pytest.raises(ConnectionClosed):
+                await client.recv()
+            await serving
+            return welcome["type"], status, client.close_code, server.port
 
     kind, status, code, port = asyncio.run(scenario())
     assert kind == "connection" and status["active_connections"] == 1 and code == 1001

@@ -162,7 +162,7 @@ def test_analysis_can_plot_the_audio_a_daw_just_sent(lab: Lab, panel) -> None:
 
 
 def test_a_broken_analysis_type_shows_its_error_and_traceback_in_the_panel(lab: Lab, panel) -> None:
-    @lab.analysis("wonky")
+    @lab.analysis_type("wonky")
     def wonky(request):
         return {"quality_score": "excellent"}
 
@@ -171,7 +171,7 @@ def test_a_broken_analysis_type_shows_its_error_and_traceback_in_the_panel(lab: 
     assert "wonky" in panel.analysis.report.value and "quality_score" in panel.analysis.report.value
     assert panel.analysis.plots.outputs == ()
 
-    @lab.analysis("wonky")
+    @lab.analysis_type("wonky")
     def wonky_again(request):
         raise ValueError("no idea what a " + request.track.track_type + " is")
 

@@ -2,18 +2,28 @@
 
 One call computes what several metrics share once: the mono mix and its STFT
 (spectral, transients), the K-weighted block series (all loudness figures).
+On a machine with more than one core, a long signal's filter-based meters
+(K-weighted loudness, oversampled true peak) run in a helper thread while the
+calling thread does the STFT-based ones: numpy and scipy release the GIL in
+their loops, so the two halves (about equal in cost) run side by side.
+:func:`single_threaded` turns that off where the caller already uses every
+core (a corpus spread over a cluster's workers).
 """
 
 from __future__ import annotations
 
+import os
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor, wait
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cached_property
 from typing import Any
 
 import numpy as np
 
-from ..errors import RequestError
+from ..errors import AnalysisInputError
 from .bands import ALL_KINDS
 from .levels import measure_levels
 from .loudness import LoudnessMeter
@@ -23,6 +33,36 @@ from .spectral import Spectrogram, SpectrumAnalyzer
 from .stereo import measure_stereo
 from .transients import TransientAnalyzer
 from .true_peak import TruePeakMeter
+
+#: Kinds measured in the helper thread (filters over the samples; no STFT).
+HELPER_KINDS = frozenset({"loudness", "true_peak"})
+#: Signals shorter than this (seconds) are measured in the calling thread alone: handing over costs more.
+PARALLEL_MIN_S = 5.0
+
+_parallel = ContextVar("codette_parallel_measure", default=True)
+_helper: ThreadPoolExecutor | None = None
+_helper_lock = threading.Lock()
+
+
+@contextmanager
+def single_threaded() -> Iterator[None]:
+    """Within this block (in this thread or task), measurements use the calling thread only."""
+    token = _parallel.set(False)
+    try:
+        yield
+    finally:
+        _parallel.reset(token)
+
+
+def _helper_pool() -> ThreadPoolExecutor | None:
+    """The one helper thread shared by every measurement (None on a one-core machine)."""
+    global _helper
+    if (os.cpu_count() or 1) < 2:
+        return None
+    with _helper_lock:
+        if _helper is None:
+            _helper = ThreadPoolExecutor(1, thread_name_prefix="codette-measure")
+    return _helper
 
 
 class _Signal:
@@ -70,11 +110,24 @@ class Analyzer:
         Values are floats/ints, None where undefined (never NaN or infinity);
         ``band_energy_db`` is a dict by band name.
         """
-        handlers = [self._handler(kind) for kind in _kind_list(kinds)]
+        chosen = _kind_list(kinds)
+        handlers = {kind: self._handler(kind) for kind in chosen}
         signal = _Signal(self, y, name="y")
+        helper_kinds = [kind for kind in chosen if kind in HELPER_KINDS]
+        pool = _helper_pool() if _parallel.get() and len(helper_kinds) < len(chosen) else None
+        results: dict[str, dict[str, Any]] = {}
+        if pool is not None and helper_kinds and signal.x.shape[1] >= PARALLEL_MIN_S * self.sample_rate:
+            aside = pool.submit(lambda: {kind: handlers[kind](signal) for kind in helper_kinds})
+            try:
+                results.update((kind, handlers[kind](signal)) for kind in chosen if kind not in HELPER_KINDS)
+            finally:
+                wait([aside])  # never leave the helper working on a signal the caller has given up
+            results.update(aside.result())
+        else:
+            results.update((kind, handlers[kind](signal)) for kind in chosen)
         metrics: dict[str, Any] = {}
-        for handler in handlers:
-            metrics.update(handler(signal))
+        for kind in chosen:
+            metrics.update(results[kind])
         return metrics
 
     def measure_masking(self, y: np.ndarray, other: np.ndarray) -> dict[str, Any]:
@@ -96,7 +149,7 @@ class Analyzer:
     def _handler(self, kind: str) -> Callable[[_Signal], dict[str, Any]]:
         handler = self._kinds.get(kind)
         if handler is None:
-            raise RequestError(f"Unknown measurement kind {kind!r}; available: {', '.join(ALL_KINDS)}")
+            raise AnalysisInputError(f"Unknown measurement kind {kind!r}; available: {', '.join(ALL_KINDS)}")
         return handler
 
 
@@ -136,7 +189,10 @@ def measure(y: np.ndarray, *, sr: float, kinds: Iterable[str] = ALL_KINDS) -> di
 
 
 def measure_masking(y: np.ndarray, other: np.ndarray, *, sr: float) -> dict[str, Any]:
-    """How much ``y`` and ``other`` (same sample rate) compete for the same bands: see :meth:`Analyzer.measure_masking`."""
+    """How much ``y`` and ``other`` (same sample rate) compete for the same bands.
+
+    See :meth:`Analyzer.measure_masking`.
+    """
     return analyzer_for(sr).measure_masking(y, other)
 
 
@@ -160,7 +216,7 @@ def waveform_envelope(y: np.ndarray, *, sr: float, points: int = 2000) -> tuple[
     """
     rate = check_sample_rate(sr)
     if points < 1:
-        raise RequestError(f"waveform_envelope: points must be >= 1, got {points}")
+        raise AnalysisInputError(f"waveform_envelope: points must be >= 1, got {points}")
     x = as_channels(y)
     check_finite(x)
     length = x.shape[1]

@@ -8,6 +8,9 @@ import numpy as np
 
 from .signal import db
 
+#: The metrics :func:`measure_levels` outputs (gathered in :mod:`.outputs`).
+OUTPUTS = ("peak_dbfs", "rms_dbfs", "crest_factor_db", "clipped_samples", "dc_offset", "duration_s", "sample_rate")
+
 #: Samples at or above this fraction of full scale count as "at full scale".
 FULL_SCALE_FRACTION = 0.999
 

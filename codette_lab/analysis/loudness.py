@@ -20,6 +20,9 @@ from typing import Any
 
 import numpy as np
 
+#: The metrics :meth:`LoudnessMeter.measure` outputs (gathered in :mod:`.outputs`).
+OUTPUTS = ("integrated_lufs", "momentary_lufs_max", "short_term_lufs_max", "loudness_range_lu")
+
 #: BS.1770 block offset: a 0 dB 997 Hz sine on one channel reads -3.01 LUFS.
 LOUDNESS_OFFSET = -0.691
 #: Block hop (75 % overlap of the 400 ms momentary block), seconds.
@@ -123,7 +126,7 @@ class LoudnessMeter:
         energy = np.zeros(hops)
         if hops:
             end = int(boundaries[-1])
-            for weight, channel in zip(channel_weights(channels), x):
+            for weight, channel in zip(channel_weights(channels), x, strict=True):
                 if weight == 0.0:
                     continue
                 filtered = sosfilt(self.sos, channel[:end])
@@ -138,8 +141,8 @@ class LoudnessMeter:
         short_term = series.window_power(SHORT_TERM_HOPS)
         return {
             "integrated_lufs": integrated_loudness(momentary),
-            "momentary_lufs_max": _finite_or_none(_lufs(momentary.max())) if len(momentary) else None,
-            "short_term_lufs_max": _finite_or_none(_lufs(short_term.max())) if len(short_term) else None,
+            "momentary_lufs_max": _finite_or_none(float(_lufs(momentary.max()))) if len(momentary) else None,
+            "short_term_lufs_max": _finite_or_none(float(_lufs(short_term.max()))) if len(short_term) else None,
             "loudness_range_lu": loudness_range(short_term),
         }
 

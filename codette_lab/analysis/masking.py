@@ -8,6 +8,12 @@ import numpy as np
 
 from .bands import BANDS
 
+#: The metrics :func:`overlap_metrics` outputs (gathered in :mod:`.outputs`): numbers, a {band name:
+#: value} dict, and the name of a band (not a number).
+OUTPUTS = ("masking_overlap",)
+PER_BAND_OUTPUTS = ("masking_band_overlap",)
+BAND_NAME_OUTPUTS = ("masked_band",)
+
 #: A band counts as masked when the tracks share at least this much of it...
 MASKED_BAND_OVERLAP = 0.3
 #: ...and it holds at least this share of each track's energy.
@@ -42,6 +48,6 @@ def overlap_metrics(band_power_a: np.ndarray, band_power_b: np.ndarray) -> dict[
         masked_band = list(BANDS)[int(np.argmax(np.where(eligible, shared, -1.0)))]
     return {
         "masking_overlap": float(shared.sum() / total_either) if total_either > 0 else 0.0,
-        "masking_band_overlap": {name: float(value) for name, value in zip(BANDS, band_overlap)},
+        "masking_band_overlap": {name: float(value) for name, value in zip(BANDS, band_overlap, strict=True)},
         "masked_band": masked_band,
     }

@@ -20,6 +20,11 @@ import numpy as np
 from .bands import AUDIBLE_RANGE, BANDS
 from .signal import db
 
+#: The metrics :meth:`SpectrumAnalyzer.measure` outputs (gathered in :mod:`.outputs`); the per-band
+#: ones are a {band name: value} dict.
+OUTPUTS = ("spectral_centroid_hz", "spectral_rolloff_hz", "spectral_flatness")
+PER_BAND_OUTPUTS = ("band_energy_db",)
+
 #: STFT frame length in seconds, rounded up to a power of two in samples (4096 at 44.1/48 kHz: 10.8 Hz
 #: bins, fine enough to tell sub-bass from bass).
 FRAME_S = 0.08
@@ -30,6 +35,8 @@ ROLL_PERCENT = 0.85
 ROLLOFF_GROUP = 64
 #: librosa's floor for power values in the flatness (keeps log() finite).
 FLATNESS_AMIN = 1e-10
+#: Bins multiplied together before one logarithm is taken, in the flatness (a power of two).
+FLATNESS_PRODUCT_BINS = 4
 #: Frames quieter than this (relative to the loudest frame) are left out of track averages.
 ACTIVE_FRAME_RANGE_DB = 60.0
 #: Plotted spectrum levels are floored here (dB relative to a full-scale sine).
@@ -80,11 +87,28 @@ def rolloff_bins(magnitude: np.ndarray, frame_sums: np.ndarray) -> np.ndarray:
 
 
 def flatness(power: np.ndarray) -> np.ndarray:
-    """Per frame, geometric over arithmetic mean of the power spectrum (librosa's spectral_flatness)."""
+    """Per frame, geometric over arithmetic mean of the power spectrum (librosa's spectral_flatness).
+
+    The geometric mean needs the sum of the bins' logarithms, and logarithms
+    are the costly step: bins are first multiplied together
+    FLATNESS_PRODUCT_BINS at a time (halving the row each time) and only the
+    products' logarithms are summed, the same sum from a quarter of the
+    logarithms. Floored powers lie between 1e-10 and about 1e7 (a full-scale
+    DC offset), so a product of four stays inside float32's range (floored
+    bins reach its subnormal numbers, whose logarithms are still good to 1e-5).
+    """
     floored = np.maximum(power, np.float32(FLATNESS_AMIN))
     arithmetic = floored.mean(axis=1, dtype=np.float64)
-    np.log(floored, out=floored)
-    return np.exp(floored.mean(axis=1, dtype=np.float64)) / arithmetic
+    bins = floored.shape[1]
+    whole = bins - bins % FLATNESS_PRODUCT_BINS
+    products = floored[:, :whole]
+    while products.shape[1] > whole // FLATNESS_PRODUCT_BINS:
+        half = products.shape[1] // 2
+        products = products[:, :half] * products[:, half:]
+    with np.errstate(under="ignore"):
+        log_sum = np.log(products).sum(axis=1, dtype=np.float64)
+    log_sum += np.log(floored[:, whole:]).sum(axis=1, dtype=np.float64)
+    return np.exp(log_sum / bins) / arithmetic
 
 
 class SpectrumAnalyzer:
@@ -151,7 +175,10 @@ class SpectrumAnalyzer:
         """Each band's share of the 20 Hz - 20 kHz energy in dB (None for a band with no energy)."""
         total = float(bin_power[self.audible].sum())
         shares = bin_power @ self.band_matrix.astype(np.float64)
-        return {name: db(float(share) / total, power=True) if total > 0 else None for name, share in zip(BANDS, shares)}
+        return {
+            name: db(float(share) / total, power=True) if total > 0 else None
+            for name, share in zip(BANDS, shares, strict=True)
+        }
 
     def band_power(self, spec: Spectrogram) -> np.ndarray:
         """(frames, bands) power of every band in every frame."""

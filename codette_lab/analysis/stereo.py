@@ -6,6 +6,9 @@ from typing import Any
 
 import numpy as np
 
+#: The metrics :func:`measure_stereo` outputs (gathered in :mod:`.outputs`).
+OUTPUTS = ("stereo_correlation", "stereo_width", "stereo_balance")
+
 #: A channel this far (dB of energy) below the other counts as silent: the pair is one-sided.
 SILENT_CHANNEL_DB = -100.0
 

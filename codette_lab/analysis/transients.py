@@ -17,6 +17,9 @@ import numpy as np
 
 from .spectral import Spectrogram
 
+#: The metrics :meth:`TransientAnalyzer.measure` outputs (gathered in :mod:`.outputs`).
+OUTPUTS = ("onsets_per_second", "transient_crest_db", "attack_time_ms")
+
 ENVELOPE_S = 0.001
 #: How far around an onset frame the attack peak is searched, and how far before it the rise may start.
 PEAK_SEARCH_S = 0.06
@@ -27,6 +30,9 @@ RISE_FROM, RISE_TO = 0.1, 0.9
 N_MELS = 128
 #: librosa's default peak-picking window and minimum gap between onsets.
 PEAK_PICK_S = 0.03
+#: Mel filters projected together: each group multiplies only the bins its filters cover (the filter
+#: bank is over 95 % zeros, so this is about four times cheaper than one dense product).
+MEL_GROUP = 4
 
 
 class TransientAnalyzer:
@@ -39,11 +45,30 @@ class TransientAnalyzer:
         self.n_fft = n_fft
         self.mel_basis = librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=N_MELS).astype(np.float32).T
         self.envelope_block = max(1, round(ENVELOPE_S * sr))
+        covered = self.mel_basis != 0
+        first = np.where(covered.any(axis=0), covered.argmax(axis=0), 0)
+        last = len(covered) - covered[::-1].argmax(axis=0)
+        #: (mel columns, bin rows) of each group of filters, for the banded product in :meth:`mel_power`.
+        self.mel_groups = [
+            (
+                slice(start, start + MEL_GROUP),
+                slice(int(first[start : start + MEL_GROUP].min()), int(last[start : start + MEL_GROUP].max())),
+            )
+            for start in range(0, N_MELS, MEL_GROUP)
+        ]
+
+    def mel_power(self, spec: Spectrogram) -> np.ndarray:
+        """(frames, mels) mel-band power: ``spec.power @ mel_basis``, each filter group over its own bins."""
+        mel = np.zeros((len(spec.power), N_MELS), dtype=np.float32)
+        for columns, rows in self.mel_groups:
+            if rows.start < rows.stop:
+                np.matmul(spec.power[:, rows], self.mel_basis[rows, columns], out=mel[:, columns])
+        return mel
 
     def onset_frames(self, spec: Spectrogram) -> np.ndarray:
         import librosa
 
-        mel_db = librosa.power_to_db((spec.power @ self.mel_basis).T)
+        mel_db = librosa.power_to_db(self.mel_power(spec).T)
         strength = librosa.onset.onset_strength(S=mel_db, sr=self.sr, hop_length=spec.hop)
         # librosa's peak-picking windows are given in frames; at this hop its defaults round to zero
         # frames, which lets one hit count twice, so they are kept at least one frame wide.

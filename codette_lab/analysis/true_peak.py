@@ -16,6 +16,9 @@ import numpy as np
 
 from .signal import db
 
+#: The metrics :meth:`TruePeakMeter.measure` outputs (gathered in :mod:`.outputs`).
+OUTPUTS = ("true_peak_dbtp",)
+
 OVERSAMPLING = 4
 #: Candidate blocks interpolated per batch before the threshold is raised again.
 BATCH_BLOCKS = 2048

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 import math
-from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 from collections.abc import Callable, Mapping
+from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any
 
 from .timestamps import utc_timestamp

@@ -16,10 +16,11 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar, cast
 
 from ..errors import ProtocolError
 from . import texts
+from .fields import Reader
 
 #: Used when an ``analyze`` request names no ``analysis_type``.
 DEFAULT_ANALYSIS_TYPE = "spectrum"
@@ -29,15 +30,21 @@ DEFAULT_ANALYSIS_TYPE = "spectrum"
 class PingRequest:
     """``{"type": "ping"}``: keepalive, answered by ``pong``."""
 
+    TYPE: ClassVar[str] = "ping"
+
 
 @dataclass(frozen=True)
 class StatusRequest:
     """``{"type": "status"}``: answered by ``status_response``."""
 
+    TYPE: ClassVar[str] = "status"
+
 
 @dataclass(frozen=True)
 class ChatRequest:
     """A mixing question. ``perspective`` is None when the client named none."""
+
+    TYPE: ClassVar[str] = "chat"
 
     message: str
     perspective: str | None = None
@@ -90,6 +97,8 @@ class TrackAudio:
 class AnalyzeRequest:
     """A request to analyse one track (and, for masking, a second one in ``other_track``)."""
 
+    TYPE: ClassVar[str] = "analyze"
+
     track: TrackData
     audio: AudioData
     analysis_type: str = DEFAULT_ANALYSIS_TYPE
@@ -99,119 +108,63 @@ class AnalyzeRequest:
 Request = PingRequest | StatusRequest | ChatRequest | AnalyzeRequest
 
 
-class _Fields:
-    """Reads fields of one JSON object, raising ProtocolError texts that name them."""
+class _WireTexts:
+    """The protocol's error texts for one message type, as :class:`~.fields.ErrorTexts` for the reader."""
 
-    def __init__(self, data: Mapping[str, Any], message_type: str, prefix: str = "") -> None:
-        self.data = data
+    __slots__ = ("message_type",)
+
+    def __init__(self, message_type: str) -> None:
         self.message_type = message_type
-        self.prefix = prefix
 
-    def _name(self, key: str) -> str:
-        return f"{self.prefix}{key}"
+    def missing(self, path: str, expected: str) -> ProtocolError:
+        return ProtocolError(texts.missing_field(self.message_type, path, expected))
 
-    def _fail(self, key: str, expected: str, value: object) -> ProtocolError:
-        return ProtocolError(texts.invalid_field(self.message_type, self._name(key), expected, value))
+    def invalid(self, path: str, expected: str, value: object) -> ProtocolError:
+        return ProtocolError(texts.invalid_field(self.message_type, path, expected, value))
 
-    def text(self, key: str, *, required: bool = False, non_empty: bool = False) -> str | None:
-        expected = "a non-empty string" if non_empty else "a string"
-        value = self.data.get(key)
-        if value is None:
-            if required:
-                raise ProtocolError(texts.missing_field(self.message_type, self._name(key), expected))
-            return None
-        if not isinstance(value, str) or (non_empty and not value.strip()):
-            raise self._fail(key, expected, value)
+    def out_of_range(self, path: str, expected: str, value: object) -> ProtocolError:
+        return ProtocolError(texts.out_of_range(self.message_type, path, expected, value))
+
+    def problem(self, path: str, text: str) -> ProtocolError:
+        return ProtocolError(texts.field_problem(self.message_type, path, text))
+
+
+def _identifier(fields: Reader, key: str) -> str | int | None:
+    value = fields.get(key, None)
+    if value is None or (isinstance(value, (str, int)) and not isinstance(value, bool)):
         return value
-
-    def number(self, key: str, *, minimum: float | None = None, exclusive: bool = False) -> float | None:
-        value = self.data.get(key)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise self._fail(key, "a number", value)
-        if minimum is not None and (value <= minimum if exclusive else value < minimum):
-            bound = f"a number {'>' if exclusive else '>='} {minimum:g}"
-            raise ProtocolError(texts.out_of_range(self.message_type, self._name(key), bound, value))
-        return float(value)
-
-    def integer(self, key: str, *, minimum: int) -> int | None:
-        value = self.data.get(key)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
-            raise self._fail(key, "a whole number", value)
-        if value < minimum:
-            raise ProtocolError(
-                texts.out_of_range(self.message_type, self._name(key), f"a whole number >= {minimum}", value)
-            )
-        return int(value)
-
-    def flag(self, key: str) -> bool:
-        value = self.data.get(key)
-        if value is None:
-            return False
-        if not isinstance(value, bool):
-            raise self._fail(key, "true or false", value)
-        return value
-
-    def obj(self, key: str, *, required: bool = False) -> Mapping[str, Any] | None:
-        value = self.data.get(key)
-        if value is None:
-            if required:
-                raise ProtocolError(texts.missing_field(self.message_type, self._name(key), "an object"))
-            return None
-        if not isinstance(value, dict):
-            raise self._fail(key, "an object", value)
-        return value
-
-    def identifier(self, key: str) -> str | int | None:
-        value = self.data.get(key)
-        if value is None or (isinstance(value, (str, int)) and not isinstance(value, bool)):
-            return value
-        raise self._fail(key, "a string or a whole number", value)
-
-    def nested(self, key: str, *, required: bool = False) -> _Fields | None:
-        value = self.obj(key, required=required)
-        if value is None:
-            return None
-        return _Fields(value, self.message_type, f"{self._name(key)}.")
+    raise fields.fail(key, "a string or a whole number", value)
 
 
-def _track_data(fields: _Fields) -> TrackData:
+def _track_data(fields: Reader) -> TrackData:
     return TrackData(
-        track_id=fields.identifier("track_id"),
-        track_name=fields.text("track_name"),
-        track_type=fields.text("track_type"),
-        muted=fields.flag("muted"),
-        soloed=fields.flag("soloed"),
+        track_id=_identifier(fields, "track_id"),
+        track_name=fields.text("track_name", None),
+        track_type=fields.text("track_type", None),
+        muted=fields.flag("muted", False),
+        soloed=fields.flag("soloed", False),
         extra=dict(fields.data),
     )
 
 
-def _audio_data(fields: _Fields | None) -> AudioData:
+def _audio_data(fields: Reader | None) -> AudioData:
     if fields is None:
         return AudioData()
     audio = AudioData(
-        peak_level=fields.number("peak_level"),
-        rms_level=fields.number("rms_level"),
-        duration=fields.number("duration", minimum=0),
-        sample_rate=fields.number("sample_rate", minimum=0, exclusive=True),
-        samples=fields.text("samples"),
-        channels=fields.integer("channels", minimum=1),
-        file_path=fields.text("file_path", non_empty=True),
+        peak_level=fields.number("peak_level", None),
+        rms_level=fields.number("rms_level", None),
+        duration=fields.number("duration", None, minimum=0),
+        sample_rate=fields.number("sample_rate", None, minimum=0, exclusive=True),
+        samples=fields.text("samples", None),
+        channels=fields.integer("channels", None, minimum=1),
+        file_path=fields.text("file_path", None, non_empty=True),
     )
     if audio.samples is not None and audio.file_path is not None:
-        raise ProtocolError(
-            f"Invalid field '{fields.prefix}samples' in {fields.message_type}: "
-            f"give either '{fields.prefix}samples' or '{fields.prefix}file_path', not both"
+        raise fields.problem(
+            "samples", f"give either '{fields.at('samples')}' or '{fields.at('file_path')}', not both"
         )
     if audio.samples is not None and audio.sample_rate is None:
-        raise ProtocolError(
-            texts.missing_field(
-                fields.message_type, f"{fields.prefix}sample_rate", "a number > 0 when 'samples' is sent"
-            )
-        )
+        raise fields.errors.missing(fields.at("sample_rate"), "a number > 0 when 'samples' is sent")
     return audio
 
 
@@ -220,23 +173,23 @@ _PING = PingRequest()
 _STATUS = StatusRequest()
 
 
-def _parse_ping(_: _Fields) -> PingRequest:
+def _parse_ping(_: Reader) -> PingRequest:
     return _PING
 
 
-def _parse_status(_: _Fields) -> StatusRequest:
+def _parse_status(_: Reader) -> StatusRequest:
     return _STATUS
 
 
-def _parse_chat(fields: _Fields) -> ChatRequest:
-    message = fields.text("message", required=True, non_empty=True)
-    perspective = fields.text("perspective")
-    context = fields.nested("daw_context")
+def _parse_chat(fields: Reader) -> ChatRequest:
+    message = fields.text("message", non_empty=True)
+    perspective = fields.text("perspective", None)
+    context = fields.object("daw_context", None)
     if context is not None:
-        tracks = context.data.get("tracks")
+        tracks = context.get("tracks", None)
         if tracks is not None and not isinstance(tracks, list):
-            raise context._fail("tracks", "an array of track objects", tracks)
-        context.obj("selected_track")
+            raise context.fail("tracks", "an array of track objects", tracks)
+        context.object("selected_track", None)
     return ChatRequest(
         message=message,
         perspective=perspective if perspective and perspective.strip() else None,
@@ -244,32 +197,40 @@ def _parse_chat(fields: _Fields) -> ChatRequest:
     )
 
 
-def _parse_analyze(fields: _Fields) -> AnalyzeRequest:
-    analysis_type = fields.text("analysis_type", non_empty=True) or DEFAULT_ANALYSIS_TYPE
-    other = fields.nested("other_track")
+def _parse_analyze(fields: Reader) -> AnalyzeRequest:
+    analysis_type = fields.text("analysis_type", None, non_empty=True) or DEFAULT_ANALYSIS_TYPE
+    other = fields.object("other_track", None)
     other_track = None
     if other is not None:
+        other_fields = other.object("track_data", None)
         other_track = TrackAudio(
-            track=_track_data(other.nested("track_data") or _Fields({}, fields.message_type)),
-            audio=_audio_data(other.nested("audio_data")),
+            track=_track_data(other_fields if other_fields is not None else other.child("track_data", {})),
+            audio=_audio_data(other.object("audio_data", None)),
         )
     return AnalyzeRequest(
-        track=_track_data(fields.nested("track_data", required=True)),
-        audio=_audio_data(fields.nested("audio_data")),
+        track=_track_data(fields.object("track_data")),
+        audio=_audio_data(fields.object("audio_data", None)),
         analysis_type=analysis_type,
         other_track=other_track,
     )
 
 
-_PARSERS: dict[str, Callable[[_Fields], Request]] = {
-    "ping": _parse_ping,
-    "status": _parse_status,
-    "chat": _parse_chat,
-    "analyze": _parse_analyze,
+# Each request class names its wire type once (``TYPE``); the parser table is keyed by it.
+_PARSERS: dict[str, Callable[[Reader], Request]] = {
+    cls.TYPE: parser
+    for cls, parser in (
+        (PingRequest, _parse_ping),
+        (StatusRequest, _parse_status),
+        (ChatRequest, _parse_chat),
+        (AnalyzeRequest, _parse_analyze),
+    )
 }
 
-#: The message types a client may send.
+#: The message types a client may send, in the protocol document's order.
 REQUEST_TYPES = tuple(_PARSERS)
+
+# One error-text maker per message type, made once: every message passes here.
+_WIRE_TEXTS = {message_type: _WireTexts(message_type) for message_type in _PARSERS}
 
 
 def _has_non_finite(value: Any) -> bool:
@@ -312,8 +273,9 @@ def _first_non_finite(value: Any) -> tuple[str, float] | None:
 # json.loads wraps the C scanner in checks that cost more than scanning a small frame;
 # every message passes here, so the scanner is called directly (whitespace, then one value,
 # then nothing but whitespace: the same grammar json.loads accepts).
-_scan_value = json.JSONDecoder().scan_once
-_skip_whitespace = re.compile(r"[ \t\n\r]*").match
+_scan_value = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+# the pattern matches the empty string too, so a match is always returned
+_skip_whitespace = cast(Callable[[str, int], "re.Match[str]"], re.compile(r"[ \t\n\r]*").match)
 
 
 def decode_json(text: str | bytes) -> Any:
@@ -338,8 +300,8 @@ def parse_request(text: str | bytes) -> Request:
     data = decode_json(text)
     if not isinstance(data, dict):
         raise ProtocolError(texts.not_an_object(data))
-    if _has_non_finite(data):
-        raise ProtocolError(texts.non_finite(*_first_non_finite(data)))
+    if _has_non_finite(data) and (found := _first_non_finite(data)) is not None:
+        raise ProtocolError(texts.non_finite(*found))
     if "type" not in data or data["type"] is None:
         raise ProtocolError(texts.missing_type())
     message_type = data["type"]
@@ -348,4 +310,4 @@ def parse_request(text: str | bytes) -> Request:
     parser = _PARSERS.get(message_type)
     if parser is None:
         raise ProtocolError(texts.unknown_message_type(message_type))
-    return parser(_Fields(data, message_type))
+    return parser(Reader(data, _WIRE_TEXTS[message_type], null_is_absent=True))

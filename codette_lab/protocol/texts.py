@@ -6,6 +6,7 @@ follow one pattern: name the field, say what was expected and what came.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 INVALID_JSON = "Invalid JSON format"
@@ -48,12 +49,16 @@ def invalid_field(message_type: str, field: str, expected: str, value: object) -
     return f"Invalid field '{field}' in {message_type}: expected {expected}, got {kind_of(value)}"
 
 
+def field_problem(message_type: str, field: str, problem: str) -> str:
+    return f"Invalid field '{field}' in {message_type}: {problem}"
+
+
 def out_of_range(message_type: str, field: str, expected: str, value: object) -> str:
     return f"Invalid field '{field}' in {message_type}: expected {expected}, got {value!r}"
 
 
 def non_finite(path: str, value: float) -> str:
-    shown = "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")
+    shown = "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
     return f"Invalid value at '{path}': expected a finite number, got {shown}"
 
 

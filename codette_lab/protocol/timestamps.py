@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 # Every reply carries a timestamp, so for "now" the seconds part is formatted
 # once per second and only the milliseconds are appended. The cache is one
@@ -15,7 +15,7 @@ def utc_timestamp(moment: datetime | None = None) -> str:
     """``2025-12-03T21:00:00.000Z`` for ``moment`` (default: now)."""
     global _cache
     if moment is not None:
-        moment = moment.astimezone(timezone.utc)
+        moment = moment.astimezone(UTC)
         return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
     second, rest = divmod(time.time_ns(), 1_000_000_000)
     cached_second, text = _cache

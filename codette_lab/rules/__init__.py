@@ -6,6 +6,7 @@ Every number and suggestion text of the heuristics lives in a rule file
 
 from ..errors import RulesError
 from .model import SEVERITIES, Finding, LoudnessTarget, Parameter
-from .ruleset import RuleSet, RuleSnapshot
+from .ruleset import RuleSet
+from .snapshot import Coverage, RuleSnapshot
 
-__all__ = ["SEVERITIES", "Finding", "LoudnessTarget", "Parameter", "RuleSet", "RuleSnapshot", "RulesError"]
+__all__ = ["SEVERITIES", "Coverage", "Finding", "LoudnessTarget", "Parameter", "RuleSet", "RuleSnapshot", "RulesError"]

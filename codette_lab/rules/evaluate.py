@@ -16,6 +16,7 @@ from typing import Any
 from .model import OPERATORS, SEVERITIES, Condition, Finding, LoudnessTarget, Rule
 from .templates import Template, lookup_in
 
+
 @dataclass(frozen=True)
 class Situation:
     """Everything about a request that rules read besides the metrics."""
@@ -166,7 +167,9 @@ def _threshold(condition: Condition, snapshot: Any, track_type: str) -> float:
     return snapshot.values[snapshot.resolve(condition.threshold, track_type)]
 
 
-def _holds(condition: Condition, flat: Mapping[str, Any], snapshot: Any, track_type: str) -> tuple[bool, float | None, float]:
+def _holds(
+    condition: Condition, flat: Mapping[str, Any], snapshot: Any, track_type: str
+) -> tuple[bool, float | None, float]:
     value = number(flat.get(condition.metric))
     threshold = _threshold(condition, snapshot, track_type)
     if value is None:

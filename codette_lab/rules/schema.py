@@ -4,7 +4,7 @@ The layout (see ``default_rules.json``)::
 
     format, version
     parameters:  [{name, value, default, min, max, step, unit, group, description}]
-    bands:       {name: {label, low_hz, high_hz}}
+    bands:       {name: {label, low_hz?, high_hz?}}  (every band of analysis.bands; edges, if written, theirs)
     loudness_targets: {default, custom_true_peak, rms_to_lufs, targets: {name: {label, lufs, true_peak_dbtp}}}
     rules:       [{id, analysis_types, track_types, not_track_types?, metric, op, threshold,
                    when?: [{metric, op, threshold}], suppressed_by?, severity, penalty, problem, suggestion}]
@@ -14,7 +14,8 @@ The layout (see ``default_rules.json``)::
     texts:       {name: template}
     masking_priority: [track_type, ...]
 
-Every threshold and placeholder is resolved once here, so a rule set that
+Members not in this layout are refused (a misspelt optional field is an error,
+not silently ignored). Every threshold and placeholder is resolved once here, so a rule set that
 loads can always be evaluated.
 """
 
@@ -25,14 +26,17 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from ..analysis.bands import BANDS
+from ..analysis.outputs import METRIC_NAMES, PER_BAND_METRICS
 from ..errors import RulesError
+from ..protocol.fields import Reader
 from ..protocol.texts import kind_of
 from ..tracktypes import TRACK_TYPES
 from .model import (
     ANY,
-    Advice,
     OPERATORS,
     SEVERITIES,
+    Advice,
     AnalysisTypeTexts,
     Band,
     Condition,
@@ -42,43 +46,19 @@ from .model import (
     TargetSpec,
 )
 from .templates import Template, parse_template
-
-FORMAT = "codette-lab-rules"
-VERSION = 1
-
-#: Metrics the built-in measurements produce (``band_energy_db`` and ``masking_band_overlap`` are per band).
-METRIC_NAMES: tuple[str, ...] = (
-    "peak_dbfs", "rms_dbfs", "crest_factor_db", "clipped_samples", "dc_offset", "duration_s", "sample_rate",
-    "true_peak_dbtp", "integrated_lufs", "momentary_lufs_max", "short_term_lufs_max", "loudness_range_lu",
-    "spectral_centroid_hz", "spectral_rolloff_hz", "spectral_flatness", "stereo_correlation", "stereo_width",
-    "onsets_per_second", "transient_crest_db", "attack_time_ms", "masking_overlap", "channels", "muted",
-    "soloed",
+from .vocabulary import (
+    ADVICE_CATEGORIES,
+    CONDITION_FIELDS,
+    CONTEXT_NAMES,
+    DERIVED_METRICS,
+    FORMAT,
+    PARAMETER_FIELDS,
+    RULE_FIELDS,
+    SECTIONS,
+    TEXT_NAMES,
+    TRACK_STATE_METRICS,
+    VERSION,
 )
-PER_BAND_METRICS: tuple[str, ...] = ("band_energy_db", "masking_band_overlap")
-
-#: Metrics computed from the others when a rule set evaluates (see ``evaluate.derive``).
-DERIVED_METRICS: tuple[str, ...] = (
-    "dc_offset_abs", "loudness_lufs", "loudness_above_target_lu", "loudness_below_target_lu",
-    "peak_over_ceiling_db", "true_peak_over_ceiling_db",
-)
-
-#: Values a template may name besides metrics and parameters.
-CONTEXT_NAMES: tuple[str, ...] = (
-    "value", "threshold", "over", "under", "metric", "track", "track_type", "analysis_type",
-    "target_name", "target_label", "target_lufs", "target_true_peak_dbtp", "loudness_source",
-    "other_track", "other_track_type", "cut_track", "keep_track",
-    "band", "band_label", "band_low_hz", "band_high_hz", "band_centre_hz",
-    "summary", "count", "problems", "rule_count", "given", "known", "channels_text",
-)
-
-#: Texts every rule file provides (how insights are put together).
-TEXT_NAMES: tuple[str, ...] = (
-    "measured_from_levels", "measured_from_audio", "no_problems", "problems", "unknown_track_type",
-    "no_measurements", "unnamed_track", "unnamed_other_track", "loudness_measured", "loudness_estimated",
-)
-
-#: Categories of per-track-type advice.
-ADVICE_CATEGORIES: tuple[str, ...] = ("eq", "dynamics", "level", "stereo", "transients")
 
 _PARAMETER_NAME = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$")
@@ -93,94 +73,27 @@ def _shown(value: Any) -> str:
     return kind_of(value)
 
 
-class _Reader:
-    """Typed access to one JSON object of the rule file, with errors naming the file and the field."""
+class _RuleFileTexts:
+    """Error texts naming the rule file and the field, as :class:`~..protocol.fields.ErrorTexts`."""
 
-    def __init__(self, source: str, data: Any, path: str) -> None:
+    def __init__(self, source: str) -> None:
         self.source = source
-        self.data = data
-        self.path = path
 
-    def fail(self, field: str, expected: str, got: Any = None, *, shown: str | None = None) -> RulesError:
-        got_text = shown if shown is not None else _shown(got)
-        return RulesError(f"Invalid rules in {self.source}: field '{field}': expected {expected}, got {got_text}")
+    def _at(self, path: str) -> str:
+        return f"Invalid rules in {self.source}: field '{path or '(top level)'}'"
 
-    def problem(self, field: str, problem: str) -> RulesError:
-        return RulesError(f"Invalid rules in {self.source}: field '{field}': {problem}")
+    def missing(self, path: str, expected: str) -> RulesError:
+        return RulesError(f"{self._at(path)}: missing (expected {expected})")
 
-    def at(self, key: str | int) -> str:
-        if isinstance(key, int):
-            return f"{self.path}[{key}]"
-        return f"{self.path}.{key}" if self.path else key
+    def invalid(self, path: str, expected: str, value: object) -> RulesError:
+        return RulesError(f"{self._at(path)}: expected {expected}, got {_shown(value)}")
 
-    def child(self, key: str | int, value: Any) -> _Reader:
-        return _Reader(self.source, value, self.at(key))
+    def out_of_range(self, path: str, expected: str, value: object) -> RulesError:
+        shown = float(value) if isinstance(value, (int, float)) else value
+        return RulesError(f"{self._at(path)}: expected {expected}, got {_shown(shown)}")
 
-    def get(self, key: str, *, required: bool = True) -> Any:
-        if not isinstance(self.data, dict):
-            raise self.fail(self.path, "an object", self.data)
-        if key not in self.data:
-            if required:
-                raise self.problem(self.at(key), "missing")
-            return None
-        return self.data[key]
-
-    def object(self, key: str, *, required: bool = True) -> _Reader:
-        value = self.get(key, required=required)
-        if value is None and not required:
-            return self.child(key, {})
-        if not isinstance(value, dict):
-            raise self.fail(self.at(key), "an object", value)
-        return self.child(key, value)
-
-    def items(self) -> Iterable[tuple[str, _Reader]]:
-        return ((key, self.child(key, value)) for key, value in self.data.items())
-
-    def array(self, key: str, *, required: bool = True) -> list[_Reader]:
-        value = self.get(key, required=required)
-        if value is None and not required:
-            return []
-        if not isinstance(value, list):
-            raise self.fail(self.at(key), "an array", value)
-        return [self.child_of(key, index, item) for index, item in enumerate(value)]
-
-    def child_of(self, key: str, index: int, value: Any) -> _Reader:
-        return _Reader(self.source, value, f"{self.at(key)}[{index}]")
-
-    def text(self, key: str, *, required: bool = True, default: str = "") -> str:
-        value = self.get(key, required=required)
-        if value is None and not required:
-            return default
-        if not isinstance(value, str):
-            raise self.fail(self.at(key), "a string", value)
-        return value
-
-    def number(self, key: str, *, required: bool = True, default: float | None = None) -> float:
-        value = self.get(key, required=required)
-        if value is None and not required and default is not None:
-            return default
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise self.fail(self.at(key), "a finite number", value)
-        return float(value)
-
-    def strings(self, key: str, *, required: bool = True, choices: Iterable[str] | None = None) -> tuple[str, ...]:
-        items = self.array(key, required=required)
-        allowed = set(choices) if choices is not None else None
-        values = []
-        for item in items:
-            if not isinstance(item.data, str):
-                raise self.fail(item.path, "a string", item.data)
-            if allowed is not None and item.data not in allowed:
-                raise self.fail(item.path, f"one of {', '.join(sorted(allowed))}", item.data)
-            values.append(item.data)
-        return tuple(values)
-
-    def choice(self, key: str, choices: Iterable[str]) -> str:
-        value = self.text(key)
-        options = tuple(choices)
-        if value not in options:
-            raise self.fail(self.at(key), f"one of {', '.join(options)}", value)
-        return value
+    def problem(self, path: str, text: str) -> RulesError:
+        return RulesError(f"{self._at(path)}: {text}")
 
 
 class _Names:
@@ -189,7 +102,9 @@ class _Names:
     def __init__(self, parameters: Mapping[str, Parameter], bands: Iterable[str]) -> None:
         self.parameters = parameters
         per_band = {f"{metric}.{band}" for metric in PER_BAND_METRICS for band in bands}
-        self.values = {*METRIC_NAMES, *PER_BAND_METRICS, *DERIVED_METRICS, *CONTEXT_NAMES, *per_band}
+        self.values = {
+            *METRIC_NAMES, *TRACK_STATE_METRICS, *PER_BAND_METRICS, *DERIVED_METRICS, *CONTEXT_NAMES, *per_band
+        }
 
     def parameter_for(self, name: str, track_type: str) -> str | None:
         """The parameter ``name`` means for ``track_type`` (``type.x`` -> ``vocal.x`` or ``general.x``)."""
@@ -201,16 +116,18 @@ class _Names:
                 return candidate
         return None
 
-    def check_template(self, reader: _Reader, key: str, track_types: Iterable[str], extra: Iterable[str] = ()) -> Template:
-        """The template at ``reader[key]``, every placeholder known for every one of ``track_types``."""
-        return self.check_text(reader, reader.text(key), reader.at(key), track_types, extra)
-
-    def check_text(
-        self, reader: _Reader, text: Any, field: str, track_types: Iterable[str], extra: Iterable[str] = ()
+    def check_template(
+        self, reader: Reader, key: str, track_types: Iterable[str], extra: Iterable[str] = ()
     ) -> Template:
+        """The template at ``reader[key]``, every placeholder known for every one of ``track_types``."""
+        return self.check_text(reader.child(key, reader.text(key)), track_types, extra)
+
+    def check_text(self, reader: Reader, track_types: Iterable[str], extra: Iterable[str] = ()) -> Template:
+        """The template that ``reader`` holds, every placeholder known for every one of ``track_types``."""
+        text = reader.data
         if not isinstance(text, str):
-            raise reader.fail(field, "a text template", text)
-        template = parse_template(text, field=field, fail=lambda at, expected: reader.fail(at, expected, text))
+            raise reader.fail(None, "a text template", text)
+        template = parse_template(text, field=reader.path, fail=lambda _, expected: reader.fail(None, expected, text))
         allowed = self.values | set(extra)
         for name in template.names:
             if name in allowed:
@@ -223,36 +140,32 @@ class _Names:
                 detail = f"no {missing[0]}.{suffix} or {GENERAL_PREFIX}{suffix} parameter for track type {missing[0]}"
             else:
                 detail = "expected a parameter, a metric or one of value, threshold, track, ..."
-            raise reader.problem(field, f"unknown placeholder {{{name}}} ({detail})")
+            raise reader.problem(None, f"unknown placeholder {{{name}}} ({detail})")
         return template
 
-    def check_threshold(self, reader: _Reader, key: str, track_types: Iterable[str]) -> str | float:
+    def check_threshold(self, reader: Reader, key: str, track_types: Iterable[str]) -> str | float:
         value = reader.get(key)
         if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
             return float(value)
         if not isinstance(value, str):
-            raise reader.fail(reader.at(key), "a parameter name or a number", value)
+            raise reader.fail(key, "a parameter name or a number", value)
         for track_type in track_types:
             if self.parameter_for(value, track_type) is None:
-                raise reader.problem(reader.at(key), f"unknown parameter '{value}' for track type {track_type}")
+                raise reader.problem(key, f"unknown parameter '{value}' for track type {track_type}")
         return value
 
 
-def _parameter(reader: _Reader) -> Parameter:
+def _parameter(reader: Reader) -> Parameter:
+    reader.only(PARAMETER_FIELDS)
     name = reader.text("name")
     if not _PARAMETER_NAME.match(name):
-        raise reader.fail(reader.at("name"), "a name like 'vocal.highpass_hz' (group.name, lower case)", name)
+        raise reader.fail("name", "a name like 'vocal.highpass_hz' (group.name, lower case)", name)
     minimum, maximum = reader.number("min"), reader.number("max")
     if minimum > maximum:
-        raise reader.problem(reader.at("min"), f"min {minimum:g} is above max {maximum:g}")
-    default = reader.number("default")
-    value = reader.number("value", required=False, default=default)
-    for key, number in (("default", default), ("value", value)):
-        if not minimum <= number <= maximum:
-            raise reader.fail(reader.at(key), f"a number between {minimum:g} and {maximum:g}", number)
-    step = reader.number("step")
-    if step <= 0:
-        raise reader.fail(reader.at("step"), "a number > 0", step)
+        raise reader.problem("min", f"min {minimum:g} is above max {maximum:g}")
+    default = reader.number("default", minimum=minimum, maximum=maximum)
+    value = reader.number("value", default, minimum=minimum, maximum=maximum)
+    step = reader.number("step", minimum=0, exclusive=True)
     return Parameter(
         name=name,
         value=value,
@@ -260,29 +173,39 @@ def _parameter(reader: _Reader) -> Parameter:
         minimum=minimum,
         maximum=maximum,
         step=step,
-        unit=reader.text("unit", required=False),
-        group=reader.text("group", required=False, default=name.split(".")[0]),
-        description=reader.text("description", required=False),
+        unit=reader.text("unit", ""),
+        group=reader.text("group", name.split(".")[0]),
+        description=reader.text("description", ""),
     )
 
 
-def _parameters(root: _Reader) -> dict[str, Parameter]:
+def _parameters(root: Reader) -> dict[str, Parameter]:
     parameters: dict[str, Parameter] = {}
     for item in root.array("parameters"):
         parameter = _parameter(item)
         if parameter.name in parameters:
-            raise item.problem(item.at("name"), f"duplicate parameter '{parameter.name}'")
+            raise item.problem("name", f"duplicate parameter '{parameter.name}'")
         parameters[parameter.name] = parameter
     return parameters
 
 
-def _bands(root: _Reader) -> dict[str, Band]:
+def _bands(root: Reader) -> dict[str, Band]:
+    """Each measured band (``analysis.bands``) with its label; edges written in the file must be the measured ones.
+
+    The edges belong to the measurement: a file carries labels only, and one
+    exported with edges loads as long as they are the edges analysis uses.
+    """
+    section = root.object("bands")
+    section.only(BANDS, what="band (bands are the measured ones)")
     bands = {}
-    for name, item in root.object("bands").items():
-        low, high = item.number("low_hz"), item.number("high_hz")
-        if not 0 < low < high:
-            raise item.problem(item.at("high_hz"), f"expected 0 < low_hz < high_hz, got {low:g} and {high:g}")
-        bands[name] = Band(name=name, label=item.text("label"), low_hz=low, high_hz=high)
+    for name, (low, high) in BANDS.items():
+        item = section.object(name)
+        item.only(("label", "low_hz", "high_hz"))
+        for key, edge in (("low_hz", low), ("high_hz", high)):
+            written = item.number(key, None)
+            if written is not None and written != edge:
+                raise item.problem(key, f"expected {edge:g} (the edge the band is measured with), got {written:g}")
+        bands[name] = Band(name=name, label=item.text("label", non_empty=True), low_hz=low, high_hz=high)
     return bands
 
 
@@ -291,10 +214,10 @@ def _applicable_types(track_types: tuple[str, ...], not_track_types: tuple[str, 
     return [track_type for track_type in chosen if track_type not in not_track_types]
 
 
-def _condition(reader: _Reader, names: _Names, track_types: list[str]) -> Condition:
+def _condition(reader: Reader, names: _Names, track_types: list[str]) -> Condition:
     metric = reader.text("metric")
     if not _IDENTIFIER.match(metric):
-        raise reader.fail(reader.at("metric"), "a metric name like 'peak_dbfs' or 'band_energy_db.sub_bass'", metric)
+        raise reader.fail("metric", "a metric name like 'peak_dbfs' or 'band_energy_db.sub_bass'", metric)
     return Condition(
         metric=metric,
         op=reader.choice("op", OPERATORS),
@@ -302,24 +225,29 @@ def _condition(reader: _Reader, names: _Names, track_types: list[str]) -> Condit
     )
 
 
-def _rule(reader: _Reader, names: _Names) -> Rule:
+def _when(reader: Reader, names: _Names, track_types: list[str]) -> Condition:
+    """One of a rule's extra ``when`` conditions."""
+    reader.only(CONDITION_FIELDS)
+    return _condition(reader, names, track_types)
+
+
+def _rule(reader: Reader, names: _Names) -> Rule:
+    reader.only(RULE_FIELDS)
     track_choices = (ANY, *TRACK_TYPES)
     track_types = reader.strings("track_types", choices=track_choices)
     not_track_types = reader.strings("not_track_types", required=False, choices=TRACK_TYPES)
     analysis_types = reader.strings("analysis_types")
     if not track_types:
-        raise reader.fail(reader.at("track_types"), "a non-empty array", [])
+        raise reader.fail("track_types", "a non-empty array", [])
     if not analysis_types:
-        raise reader.fail(reader.at("analysis_types"), "a non-empty array", [])
+        raise reader.fail("analysis_types", "a non-empty array", [])
     applicable = _applicable_types(track_types, not_track_types)
     condition = _condition(reader, names, applicable)
-    when = tuple(_condition(item, names, applicable) for item in reader.array("when", required=False))
+    when = tuple(_when(item, names, applicable) for item in reader.array("when", required=False))
     own_metrics = (condition.metric, *(extra.metric for extra in when))
-    penalty = reader.number("penalty")
-    if not 0 <= penalty <= 1:
-        raise reader.fail(reader.at("penalty"), "a number between 0 and 1", penalty)
+    penalty = reader.number("penalty", minimum=0, maximum=1)
     return Rule(
-        id=reader.text("id"),
+        id=reader.text("id", non_empty=True),
         analysis_types=frozenset(analysis_types),
         track_types=frozenset(track_types),
         not_track_types=frozenset(not_track_types),
@@ -333,34 +261,36 @@ def _rule(reader: _Reader, names: _Names) -> Rule:
     )
 
 
-def _rules(root: _Reader, names: _Names) -> tuple[Rule, ...]:
+def _rules(root: Reader, names: _Names) -> tuple[Rule, ...]:
     rules: list[Rule] = []
     seen: set[str] = set()
     items = root.array("rules")
     for item in items:
         rule = _rule(item, names)
         if rule.id in seen:
-            raise item.problem(item.at("id"), f"duplicate rule id '{rule.id}'")
+            raise item.problem("id", f"duplicate rule id '{rule.id}'")
         seen.add(rule.id)
         rules.append(rule)
-    for item, rule in zip(items, rules):
+    for item, rule in zip(items, rules, strict=True):
         unknown = [other for other in rule.suppressed_by if other not in seen]
         if unknown:
-            raise item.problem(item.at("suppressed_by"), f"unknown rule id '{unknown[0]}'")
+            raise item.problem("suppressed_by", f"unknown rule id '{unknown[0]}'")
     return tuple(rules)
 
 
-def _parameter_name(reader: _Reader, key: str, names: _Names) -> str:
+def _parameter_name(reader: Reader, key: str, names: _Names) -> str:
     name = reader.text(key)
     if name not in names.parameters:
-        raise reader.problem(reader.at(key), f"unknown parameter '{name}'")
+        raise reader.problem(key, f"unknown parameter '{name}'")
     return name
 
 
-def _targets(root: _Reader, names: _Names) -> tuple[dict[str, TargetSpec], str, str, str]:
+def _targets(root: Reader, names: _Names) -> tuple[dict[str, TargetSpec], str, str, str]:
     section = root.object("loudness_targets")
+    section.only(("default", "custom_true_peak", "rms_to_lufs", "targets"))
     targets = {}
     for name, item in section.object("targets").items():
+        item.only(("label", "lufs", "true_peak_dbtp"))
         targets[name] = TargetSpec(
             name=name,
             label=item.text("label"),
@@ -368,22 +298,24 @@ def _targets(root: _Reader, names: _Names) -> tuple[dict[str, TargetSpec], str, 
             true_peak_parameter=_parameter_name(item, "true_peak_dbtp", names),
         )
     if not targets:
-        raise section.problem(section.at("targets"), "at least one loudness target is needed")
+        raise section.problem("targets", "at least one loudness target is needed")
     default = section.choice("default", targets)
     custom = _parameter_name(section, "custom_true_peak", names)
     return targets, default, custom, _parameter_name(section, "rms_to_lufs", names)
 
 
-def _advice_item(item: _Reader, names: _Names, track_type: str, rule_ids: set[str]) -> Advice:
+def _advice_item(item: Reader, names: _Names, track_type: str, rule_ids: set[str]) -> Advice:
     """A text template, or ``{"text": template, "unless": [rule ids]}``."""
     if not isinstance(item.data, dict):
-        return Advice(template=names.check_text(item, item.data, item.path, [track_type]))
+        return Advice(template=names.check_text(item, [track_type]))
+    item.only(("text", "unless"))
     unless = item.strings("unless", required=False, choices=rule_ids)
     return Advice(template=names.check_template(item, "text", [track_type]), unless=frozenset(unless))
 
 
-def _advice(root: _Reader, names: _Names, rules: tuple[Rule, ...]) -> dict[str, dict[str, tuple[Advice, ...]]]:
+def _advice(root: Reader, names: _Names, rules: tuple[Rule, ...]) -> dict[str, dict[str, tuple[Advice, ...]]]:
     section = root.object("advice")
+    section.only(TRACK_TYPES, what="track type")
     rule_ids = {rule.id for rule in rules}
     advice: dict[str, dict[str, tuple[Advice, ...]]] = {}
     for track_type in TRACK_TYPES:
@@ -391,16 +323,17 @@ def _advice(root: _Reader, names: _Names, rules: tuple[Rule, ...]) -> dict[str, 
         advice[track_type] = {}
         for category, item in per_type.items():
             if category not in ADVICE_CATEGORIES:
-                raise item.fail(item.path, f"a category among {', '.join(ADVICE_CATEGORIES)}", shown=repr(category))
+                raise item.fail(None, f"a category among {', '.join(ADVICE_CATEGORIES)}", category)
             advice[track_type][category] = tuple(
                 _advice_item(text, names, track_type, rule_ids) for text in per_type.array(category)
             )
     return advice
 
 
-def _analysis_types(root: _Reader, names: _Names, metric_labels: Mapping[str, Template]) -> dict[str, AnalysisTypeTexts]:
+def _analysis_types(root: Reader, names: _Names, metric_labels: Mapping[str, Template]) -> dict[str, AnalysisTypeTexts]:
     result = {}
     for name, item in root.object("analysis_types").items():
+        item.only(("opening", "advice", "summary"))
         summary = item.strings("summary", choices=metric_labels)
         result[name] = AnalysisTypeTexts(
             name=name,
@@ -411,30 +344,32 @@ def _analysis_types(root: _Reader, names: _Names, metric_labels: Mapping[str, Te
     return result
 
 
-def _metric_labels(root: _Reader, names: _Names) -> dict[str, Template]:
+def _metric_labels(root: Reader, names: _Names) -> dict[str, Template]:
     labels = {}
-    for metric, _ in root.object("metric_labels").items():
+    for metric, item in root.object("metric_labels").items():
         if metric not in names.values:
-            raise root.problem(f"metric_labels.{metric}", "unknown metric")
-        labels[metric] = names.check_template(root.object("metric_labels"), metric, TRACK_TYPES)
+            raise item.problem(None, "unknown metric")
+        labels[metric] = names.check_text(item, TRACK_TYPES)
     return labels
 
 
-def _texts(root: _Reader, names: _Names) -> dict[str, Template]:
+def _texts(root: Reader, names: _Names) -> dict[str, Template]:
     section = root.object("texts")
+    section.only(TEXT_NAMES, what="text")
     return {name: names.check_template(section, name, TRACK_TYPES) for name in TEXT_NAMES}
 
 
 def parse_document(data: Any, *, source: str) -> tuple[Document, dict[str, float]]:
     """Validate one rule file's data; returns the document and the parameter values it sets."""
-    root = _Reader(source, data, "")
+    root = Reader(data, _RuleFileTexts(source))
     if not isinstance(data, dict):
-        raise root.fail("(top level)", "a JSON object", data)
-    if root.get("format") != FORMAT:
-        raise root.fail("format", repr(FORMAT), root.get("format", required=False))
+        raise root.fail(None, "a JSON object", data)
+    if root.get("format", None) != FORMAT:
+        raise root.fail("format", repr(FORMAT), root.get("format", None))
     version = root.number("version")
     if version != VERSION:
         raise root.fail("version", str(VERSION), version)
+    root.only(SECTIONS, what="section")
     parameters = _parameters(root)
     bands = _bands(root)
     names = _Names(parameters, bands)

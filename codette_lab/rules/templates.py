@@ -62,7 +62,9 @@ def parse_template(text: str, *, field: str, fail: Callable[[str, str], Exceptio
     parts: list[tuple[str, str | None, str]] = []
     for literal, name, spec, conversion in pieces:
         if name is not None and (not name or conversion or "[" in name or "{" in (spec or "")):
-            raise fail(field, f"placeholders like {{value:.1f}} (no positional, indexed or !conversion ones), got {text!r}")
+            raise fail(
+                field, f"placeholders like {{value:.1f}} (no positional, indexed or !conversion ones), got {text!r}"
+            )
         parts.append((literal, name, spec or ""))
     return Template(source=text, parts=tuple(parts))
 

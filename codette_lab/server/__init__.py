@@ -5,6 +5,7 @@ It only moves text between sockets and an :class:`~codette_lab.engine.Engine`;
 but localhost are refused unless allowed (see :mod:`.origins`).
 """
 
+from .address import HEALTH_PATH, WEBSOCKET_PATH, health_url, websocket_url
 from .background import BackgroundServer, running_servers
 from .core import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_REQUEST_TIMEOUT, CodetteServer, serve
 from .events import EVENT_KINDS, ConnectionInfo, ServerEvent
@@ -15,12 +16,16 @@ __all__ = [
     "DEFAULT_PORT",
     "DEFAULT_REQUEST_TIMEOUT",
     "EVENT_KINDS",
+    "HEALTH_PATH",
+    "WEBSOCKET_PATH",
     "BackgroundServer",
     "CodetteServer",
     "ConnectionInfo",
     "OriginPolicy",
     "ServerEvent",
+    "health_url",
     "is_local_origin",
     "running_servers",
     "serve",
+    "websocket_url",
 ]

@@ -19,12 +19,14 @@ from __future__ import annotations
 import asyncio
 import atexit
 import concurrent.futures
+import contextlib
 import logging
 import threading
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import ServerError
+from .address import health_url, websocket_url
 from .core import DEFAULT_HOST, DEFAULT_PORT, CodetteServer, serve
 from .events import ConnectionInfo, Listener
 
@@ -108,10 +110,8 @@ class BackgroundServer:
         """Close every connection (code 1001), free the port and end the thread. Idempotent."""
         thread, loop, stop_requested = self._thread, self._loop, self._stop_requested
         if thread is not None and loop is not None and stop_requested is not None and thread.is_alive():
-            try:
+            with contextlib.suppress(RuntimeError):  # RuntimeError: the loop already closed
                 loop.call_soon_threadsafe(stop_requested.set)
-            except RuntimeError:  # the loop already closed
-                pass
             if thread is threading.current_thread():  # asked from a listener or hand-off: the loop winds down
                 return
             thread.join(timeout)
@@ -167,13 +167,11 @@ class BackgroundServer:
 
     @property
     def url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"ws://{host}:{self.port}/ws"
+        return websocket_url(self.host, self.port)
 
     @property
     def health_url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}/health"
+        return health_url(self.host, self.port)
 
     @property
     def active_connections(self) -> int:

@@ -7,42 +7,39 @@ order they came. Cheap requests (ping, status, built-in chat) are answered
 inline on the event loop; jobs the engine marks ``needs_worker`` (analysis,
 notebook functions) run in thread pools, so one connection's long analysis
 never holds up the others. Functions defined in a notebook are held to a
-per-request time limit; built-in analyses are not.
-
+per-request time limit; built-in analyses are not (see :mod:`.workers`).
 A request that runs past the limit gets an ``error`` reply and the
-connection carries on, but its thread cannot be killed: it keeps running
-until the function returns (its result is dropped), and the pool for
-notebook functions is replaced so that later requests get fresh workers.
+connection carries on.
+
+What each frame is answered with is the engine's pipeline
+(:meth:`Engine.receive`, :meth:`Engine.answer`, :func:`failure_of`); this
+module decides only where each step runs, and tells the listeners.
 """
 
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 import os
-import sys
-import threading
 import time
-import traceback
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, cast
 
 from websockets.asyncio.server import Server, ServerConnection
 from websockets.asyncio.server import serve as websockets_serve
 from websockets.exceptions import ConnectionClosed
 from websockets.frames import CloseCode
-from websockets.protocol import State
 
-from ..errors import CodetteError, ServerError, UserCodeError
-from ..protocol import AnalyzeRequest, ChatRequest, PingRequest, Request, StatusRequest, encode, parse_request, replies
+from ..engine import Failure, failure_of
+from ..errors import ServerError
+from ..protocol import encode, replies
+from .address import health_url, websocket_url
+from .connections import ClosingAwareConnection, Connection
 from .events import ConnectionInfo, Listener, Listeners, ServerEvent
-from .http import HEALTH_PATH, WEBSOCKET_PATH, http_routes
+from .http import http_routes
 from .origins import OriginPolicy
 from .ports import bind_error
+from .workers import WorkerPools
 
 if TYPE_CHECKING:
     from ..engine import Engine, Job
@@ -55,91 +52,14 @@ if websockets_logger.level == logging.NOTSET:
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
-DEFAULT_REQUEST_TIMEOUT = 10.0
+#: Seconds a function defined in a notebook may take to answer one request (built-in analyses have no limit).
+DEFAULT_REQUEST_TIMEOUT = 5.0
 #: Largest frame accepted: room for minutes of stereo float32 audio sent as base64.
 DEFAULT_MAX_MESSAGE_BYTES = 256 * 2**20
 
 #: Frames longer than this (audio sent as samples) are parsed in a worker, not on the event loop:
 #: decoding tens of megabytes of JSON would hold up every other connection's pings.
 INLINE_PARSE_LIMIT = 256 * 2**10
-
-#: The wire ``type`` of each request class, for logs and events.
-REQUEST_TYPE_NAMES: dict[type, str] = {
-    PingRequest: "ping",
-    StatusRequest: "status",
-    ChatRequest: "chat",
-    AnalyzeRequest: "analyze",
-}
-
-#: Connection ids are unique in the process, so a replaced server never reuses a session name.
-_connection_ids = itertools.count(1)
-
-
-@dataclass
-class _Connection:
-    """What the server keeps about one open connection."""
-
-    id: int
-    socket: ServerConnection
-    remote_address: str
-    origin: str | None
-    connected_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
-    messages: int = 0
-
-    @property
-    def session(self) -> str:
-        return f"ws-{self.id}"
-
-    def info(self) -> ConnectionInfo:
-        return ConnectionInfo(self.id, self.remote_address, self.origin, self.connected_at, self.messages)
-
-
-@dataclass
-class _WorkerCall:
-    """One request handed to the thread pool; remembers its thread to show where a timeout was stuck."""
-
-    thread_id: int | None = None
-
-
-class _ClosingAwareConnection(ServerConnection):
-    """A ServerConnection that reports the moment its closing begins.
-
-    The server drops a connection from its table as soon as the close frame
-    arrives (or the TCP connection drops), not when the handler gets round to
-    cleaning up: on the loop thread the table's size is then the exact count a
-    status request must report, at O(1) cost per message. Other threads read
-    ``CodetteServer.active_connections``, which also checks each state.
-    """
-
-    on_close_begins: Callable[[], None] | None = None
-
-    def data_received(self, data: bytes) -> None:
-        super().data_received(data)
-        if self.on_close_begins is not None and self.protocol.state in _CLOSING_STATES:
-            self.on_close_begins()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        super().connection_lost(exc)
-        if self.on_close_begins is not None:
-            self.on_close_begins()
-
-
-_CLOSING_STATES = (State.CLOSING, State.CLOSED)
-
-
-def _address(connection: ServerConnection) -> str:
-    address = connection.remote_address
-    if isinstance(address, tuple) and len(address) >= 2:
-        host, port = address[0], address[1]
-        return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
-    return str(address)
-
-
-def _stack_of(thread_id: int | None) -> str:
-    frame = sys._current_frames().get(thread_id) if thread_id is not None else None
-    if frame is None:
-        return ""
-    return "Still running in the worker thread:\n" + "".join(traceback.format_stack(frame))
 
 
 class CodetteServer:
@@ -166,23 +86,12 @@ class CodetteServer:
         self.origin_policy = OriginPolicy(allowed_origins)
         self._requested_port = port
         self._bound_port = 0
-        self._workers = workers or os.cpu_count() or 1
-        self._pool: ThreadPoolExecutor | None = None  # built-in analyses
-        self._user_pool: ThreadPoolExecutor | None = None  # notebook functions, replaced when one gets stuck
+        self._workers = WorkerPools(workers or os.cpu_count() or 1, request_timeout=self.request_timeout)
         self._listeners = Listeners()
-        self._connections: dict[int, _Connection] = {}
-        self._pending: set[asyncio.Future[Any]] = set()
+        self._connections: dict[int, Connection] = {}
         self._closing = False
-        self._websocket_options = dict(
-            process_request=http_routes(self.origin_policy, codette_available=lambda: True),
-            compression=None,  # frames are small and local: deflate would only cost time
-            max_size=max_message_bytes,
-            ping_interval=ping_interval,
-            ping_timeout=ping_timeout,
-            server_header=None,
-            logger=websockets_logger,
-            create_connection=_ClosingAwareConnection,
-        )
+        self._max_message_bytes = max_message_bytes
+        self._keepalive = (ping_interval, ping_timeout)
         self._websockets: Server | None = None
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -191,16 +100,26 @@ class CodetteServer:
         """Bind and listen. Raises PortInUseError or ServerError when the address cannot be used."""
         if self._websockets is not None:
             raise ServerError(f"This server was already started (on {self.url})")
+        ping_interval, ping_timeout = self._keepalive
         self._websockets = websockets_serve(
-            self._serve_connection, self.host, self._requested_port, **self._websocket_options
+            self._serve_connection,
+            self.host,
+            self._requested_port,
+            process_request=http_routes(self.origin_policy, codette_available=lambda: True),
+            compression=None,  # frames are small and local: deflate would only cost time
+            max_size=self._max_message_bytes,
+            ping_interval=ping_interval,
+            ping_timeout=ping_timeout,
+            server_header=None,
+            logger=websockets_logger,
+            create_connection=ClosingAwareConnection,
         )
         try:
             await self._websockets
         except OSError as exc:
             raise bind_error(exc, self.host, self._requested_port) from exc
         self._bound_port = self._websockets.sockets[0].getsockname()[1]
-        self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="codette-worker")
-        self._user_pool = self._new_user_pool()
+        self._workers.start()
         logger.info("Codette server listening on %s", self.url)
         return self
 
@@ -209,22 +128,15 @@ class CodetteServer:
         self._closing = True
         if self._websockets is not None:
             self._websockets.close()
-        for future in list(self._pending):  # requests still running are not waited for
-            future.cancel()
+        self._workers.cancel_pending()  # requests still running are not waited for
 
     async def wait_closed(self) -> None:
         """Wait until the port is free and every connection handler has finished."""
         if self._websockets is None:
             return
         await self._websockets.wait_closed()
-        if self._pool is not None:
-            for pool in (self._pool, self._user_pool):
-                pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = self._user_pool = None
+        if self._workers.shutdown():
             logger.info("Codette server on %s stopped", self.url)
-
-    def _new_user_pool(self) -> ThreadPoolExecutor:
-        return ThreadPoolExecutor(self._workers, thread_name_prefix="codette-user-code")
 
     async def serve_forever(self) -> None:
         """Serve until :meth:`close` is called or this task is cancelled."""
@@ -258,25 +170,19 @@ class CodetteServer:
 
     @property
     def url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"ws://{host}:{self.port}{WEBSOCKET_PATH}"
+        return websocket_url(self.host, self.port)
 
     @property
     def health_url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}{HEALTH_PATH}"
+        return health_url(self.host, self.port)
 
     @property
     def active_connections(self) -> int:
         """Connections open right now (a connection stops counting as soon as its close begins)."""
-        return sum(1 for connection in self._connections.values() if connection.socket.protocol.state is State.OPEN)
+        return sum(1 for connection in self._connections.values() if connection.is_open)
 
     def connections(self) -> list[ConnectionInfo]:
-        return [
-            connection.info()
-            for connection in self._connections.values()
-            if connection.socket.protocol.state is State.OPEN
-        ]
+        return [connection.info() for connection in self._connections.values() if connection.is_open]
 
     def add_listener(self, function: Listener) -> None:
         """Call ``function(event)`` for every ServerEvent, on the server's loop thread."""
@@ -285,20 +191,16 @@ class CodetteServer:
     def remove_listener(self, function: Listener) -> None:
         self._listeners.remove(function)
 
-    def _emit(self, kind: str, connection: _Connection | None, **fields: Any) -> None:
+    def _emit(self, kind: str, connection: Connection | None, **fields: Any) -> None:
         if self._listeners:
             self._listeners.emit(ServerEvent(kind, connection.id if connection else None, **fields))
 
     # -- one connection ------------------------------------------------------------------
 
-    async def _serve_connection(self, socket: _ClosingAwareConnection) -> None:
-        connection = _Connection(
-            id=next(_connection_ids),
-            socket=socket,
-            remote_address=_address(socket),
-            origin=socket.request.headers.get("Origin") if socket.request else None,
-        )
-        if socket.protocol.state is State.OPEN:
+    async def _serve_connection(self, accepted: ServerConnection) -> None:
+        socket = cast(ClosingAwareConnection, accepted)  # websockets made it with create_connection
+        connection = Connection.accepted(socket)
+        if connection.is_open:
             self._connections = {**self._connections, connection.id: connection}  # copy on write: read by other threads
             socket.on_close_begins = lambda: self._forget(connection.id)
         logger.info("WebSocket connected: %s (total: %s)", connection.id, self.active_connections)
@@ -325,99 +227,61 @@ class CodetteServer:
         if connection_id in self._connections:
             self._connections = {key: value for key, value in self._connections.items() if key != connection_id}
 
-    async def _answer(self, connection: _Connection, frame: str | bytes) -> str | None:
-        """The reply frame to one frame; None when the server is closing. Never raises otherwise."""
+    async def _answer(self, connection: Connection, frame: str | bytes) -> str | None:
+        """The reply frame to one frame; None when the server is closing. Never raises otherwise.
+
+        The engine's pipeline decides the reply (:meth:`Engine.receive`, :meth:`Engine.answer`,
+        :func:`failure_of`); this decides where each step runs and reports it to the listeners.
+        """
         connection.messages += 1
         started = time.perf_counter()
-        request: Request | None = None
+        job: Job | None = None
         try:
-            request = parse_request(frame) if len(frame) <= INLINE_PARSE_LIMIT else await self._parse_in_worker(frame)
-            message_type = REQUEST_TYPE_NAMES[type(request)]
-            logger.info("WebSocket %s received: %s", connection.id, message_type)
+            if len(frame) <= INLINE_PARSE_LIMIT:
+                job = self.engine.receive(frame)
+            else:
+                job = await self._workers.call(self.engine.receive, frame)
+            logger.info("WebSocket %s received: %s", connection.id, job.message_type)
             if self._listeners:
-                self._emit("message", connection, message_type=message_type)
-            job = self.engine.prepare(request)
+                self._emit("message", connection, message_type=job.message_type)
             if job.needs_worker:
                 reply = await self._in_worker(connection, job)
             else:
-                reply = self.engine.handle(job, session=connection.session, active_connections=len(self._connections))
+                reply = self.engine.answer(job, session=connection.session, active_connections=len(self._connections))
             text = encode(reply)
         except asyncio.CancelledError:
             if self._closing:
                 return None
             raise
-        except UserCodeError as exc:
-            self._emit(
-                "user_error", connection, message_type=_type_of(request), detail=str(exc), traceback=exc.traceback
-            )
-            return encode(replies.error(str(exc)))
-        except CodetteError as exc:
-            if request is None:
-                logger.info("WebSocket %s sent an invalid message: %s", connection.id, exc)
-                self._emit("message", connection, detail=str(exc))
-            self._emit("error", connection, message_type=_type_of(request), detail=str(exc))
-            return encode(replies.error(str(exc)))
-        except _Timeout as exc:
-            logger.warning("WebSocket %s: %s", connection.id, exc)
-            self._emit("error", connection, message_type=_type_of(request), detail=str(exc), traceback=exc.stack)
-            return encode(replies.error(str(exc)))
-        except Exception as exc:  # our own bug: say so, keep the connection
-            logger.exception("WebSocket %s: processing %s failed", connection.id, _type_of(request) or "a message")
-            problem = f"Processing error: {type(exc).__name__}: {exc}"
-            self._emit(
-                "error", connection, message_type=_type_of(request), detail=problem, traceback=traceback.format_exc()
-            )
-            return encode(replies.error(problem))
+        except Exception as exc:  # every failure, our own bugs included, is an error reply
+            return self._failed(connection, job, failure_of(exc))
         if self._listeners:
             elapsed = (time.perf_counter() - started) * 1000
             self._emit("reply", connection, message_type=reply.get("type"), detail=f"{elapsed:.1f} ms")
         return text
 
-    async def _parse_in_worker(self, frame: str | bytes) -> Request:
-        """The request in a large frame, parsed in the built-in pool, off the event loop."""
-        assert self._pool is not None, "the server was not started"
-        return await asyncio.get_running_loop().run_in_executor(self._pool, parse_request, frame)
+    def _failed(self, connection: Connection, job: Job | None, failure: Failure) -> str:
+        """Log and report one failure; returns its ``error`` reply frame."""
+        message_type = job.message_type if job is not None else None
+        if failure.bug:
+            logger.error(
+                "WebSocket %s: processing %s failed\n%s", connection.id, message_type or "a message", failure.traceback
+            )
+        elif job is None:
+            logger.info("WebSocket %s sent an invalid message: %s", connection.id, failure.text)
+            self._emit("message", connection, detail=failure.text)
+        elif failure.traceback and not failure.by_user_code:
+            logger.warning("WebSocket %s: %s", connection.id, failure.text)
+        kind = "user_error" if failure.by_user_code else "error"
+        self._emit(kind, connection, message_type=message_type, detail=failure.text, traceback=failure.traceback)
+        return encode(failure.reply())
 
-    async def _in_worker(self, connection: _Connection, job: Job) -> replies.Message:
-        """Answer in a thread pool; notebook functions within the time limit, in a pool of their own.
-
-        A notebook function past its limit keeps its thread (threads cannot be
-        killed), so its pool is replaced: stuck user code never starves the
-        built-in analyses or the next notebook function of workers.
-        """
-        call = _WorkerCall()
+    async def _in_worker(self, connection: Connection, job: Job) -> replies.Message:
+        """Answer ``job`` in a worker thread (see :class:`WorkerPools`), counting connections now."""
         active = len(self._connections)
-
-        def work() -> replies.Message:
-            call.thread_id = threading.get_ident()
-            return self.engine.handle(job, session=connection.session, active_connections=active)
-
-        assert self._pool is not None and self._user_pool is not None, "the server was not started"
-        pool = self._user_pool if job.runs_user_code else self._pool
-        future = asyncio.get_running_loop().run_in_executor(pool, work)
-        self._pending.add(future)
-        try:
-            return await asyncio.wait_for(future, self.request_timeout if job.runs_user_code else None)
-        except asyncio.TimeoutError:
-            if pool is self._user_pool:
-                self._user_pool = self._new_user_pool()
-                pool.shutdown(wait=False)
-            text = f"{job.label} did not answer within {self.request_timeout:g} s"
-            raise _Timeout(text, _stack_of(call.thread_id)) from None
-        finally:
-            self._pending.discard(future)
-
-
-class _Timeout(Exception):
-    """A worker request ran past the time limit (internal: becomes an ``error`` reply)."""
-
-    def __init__(self, text: str, stack: str) -> None:
-        super().__init__(text)
-        self.stack = stack
-
-
-def _type_of(request: Request | None) -> str | None:
-    return REQUEST_TYPE_NAMES.get(type(request)) if request is not None else None
+        return await self._workers.run(
+            job, lambda: self.engine.answer(job, session=connection.session, active_connections=active)
+        )
 
 
 def serve(

@@ -17,12 +17,10 @@ from websockets.asyncio.server import ServerConnection
 from websockets.http11 import Request, Response
 
 from ..protocol import encode, replies
+from .address import HEALTH_PATH, WEBSOCKET_PATH
 from .origins import OriginPolicy
 
 logger = logging.getLogger("codette_lab.server")
-
-WEBSOCKET_PATH = "/ws"
-HEALTH_PATH = "/health"
 
 ProcessRequest = Callable[[ServerConnection, Request], Response | None]
 

@@ -3,13 +3,15 @@
 They are thin views: every button calls a public method (``panel.chat.send(...)``,
 ``panel.monitor.refresh()``, ``panel.analysis.run()``, ``panel.rules.reset()``,
 ``panel.rules.export(path)``), so code and tests drive them without a browser.
+They use only what :class:`~codette_lab.widgets.interface.LabLike` declares.
 """
 
-from .analysis import AnalysisPanel
-from .chat import ChatPanel
+from .analysis_panel import AnalysisPanel
+from .chat_panel import ChatPanel
+from .interface import LabLike
 from .mainthread import MainThread
-from .monitor import MonitorPanel
+from .monitor_panel import MonitorPanel
 from .panel import LabPanel
-from .rules import RulesPanel
+from .rules_panel import RulesPanel
 
-__all__ = ["AnalysisPanel", "ChatPanel", "LabPanel", "MainThread", "MonitorPanel", "RulesPanel"]
+__all__ = ["AnalysisPanel", "ChatPanel", "LabLike", "LabPanel", "MainThread", "MonitorPanel", "RulesPanel"]

@@ -6,20 +6,20 @@ from typing import TYPE_CHECKING
 
 import ipywidgets as widgets
 
-from .analysis import AnalysisPanel
-from .chat import ChatPanel
+from .analysis_panel import AnalysisPanel
+from .chat_panel import ChatPanel
 from .mainthread import MainThread
-from .monitor import MonitorPanel
-from .rules import RulesPanel
+from .monitor_panel import MonitorPanel
+from .rules_panel import RulesPanel
 
 if TYPE_CHECKING:
-    from ..lab import Lab
+    from .interface import LabLike
 
 
 class LabPanel(widgets.Tab):
     """Chat, Monitor, Analysis and Rules over one Lab; each tab is also an attribute."""
 
-    def __init__(self, lab: Lab) -> None:
+    def __init__(self, lab: LabLike) -> None:
         main = MainThread()  # built in a cell: the kernel's main thread
         self.lab = lab
         self.chat = ChatPanel(lab, main=main)

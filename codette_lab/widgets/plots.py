@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     import numpy as np
     from matplotlib.figure import Figure
 
-    from ..analysis_types import Analysis
+    from ..analysis_types import AnalysisResult
 
 #: Figure size in inches (at 100 dpi) for each plot.
 FIGSIZE = (8.0, 2.6)
@@ -62,7 +62,7 @@ def spectrum_figure(y: np.ndarray, sr: float, *, title: str = "") -> Figure:
     return figure
 
 
-def loudness_figure(y: np.ndarray, sr: float, analysis: Analysis | None = None, *, title: str = "") -> Figure:
+def loudness_figure(y: np.ndarray, sr: float, analysis: AnalysisResult | None = None, *, title: str = "") -> Figure:
     """Momentary (400 ms) and short-term (3 s) loudness over time, with the integrated loudness if measured."""
     from ..analysis import loudness_curve
 
@@ -104,7 +104,7 @@ def waveform_figure(y: np.ndarray, sr: float, *, title: str = "") -> Figure:
     return figure
 
 
-def draw_figures(y: np.ndarray, sr: float, analysis: Analysis | None, *, title: str = "") -> dict[str, Figure]:
+def draw_figures(y: np.ndarray, sr: float, analysis: AnalysisResult | None, *, title: str = "") -> dict[str, Figure]:
     """The three figures of the Analysis tab, by name."""
     return {
         "spectrum": spectrum_figure(y, sr, title=title),

@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING
 import ipywidgets as widgets
 
 from ..server import ServerEvent
+from ..server.events import ERROR_KINDS
 from .mainthread import Coalescer, MainThread
 
 if TYPE_CHECKING:
-    from ..lab import Lab
+    from .interface import LabLike
 
 #: How many recent events the message log shows (the Lab keeps more in ``lab.events``).
 LOG_LINES = 200
@@ -39,7 +40,7 @@ def format_event(event: ServerEvent) -> str:
 class MonitorPanel(widgets.VBox):
     """Connection count and list, a bounded live message log, and errors with tracebacks."""
 
-    def __init__(self, lab: Lab, *, main: MainThread | None = None) -> None:
+    def __init__(self, lab: LabLike, *, main: MainThread | None = None) -> None:
         self.lab = lab
         self.main = main or MainThread()
         self.summary = widgets.HTML()
@@ -100,7 +101,7 @@ class MonitorPanel(widgets.VBox):
         )
         events = lab.events.snapshot()
         self.message_log.value = "\n".join(format_event(event) for event in events[-LOG_LINES:])
-        failures = [event for event in events if event.kind in ("error", "user_error")][-ERRORS_SHOWN:]
+        failures = [event for event in events if event.kind in ERROR_KINDS][-ERRORS_SHOWN:]
         self.errors.value = "".join(self._error_html(event) for event in reversed(failures)) or "<i>None.</i>"
 
     def clear(self) -> None:

@@ -21,7 +21,7 @@ from ..errors import CodetteError
 from .mainthread import MainThread
 
 if TYPE_CHECKING:
-    from ..lab import Lab
+    from .interface import LabLike
 
 #: How many exchanges the transcript shows.
 TRANSCRIPT_LIMIT = 50
@@ -30,7 +30,7 @@ TRANSCRIPT_LIMIT = 50
 class ChatPanel(widgets.VBox):
     """Perspective dropdown, message box, Send, transcript. :meth:`send` is the Send button."""
 
-    def __init__(self, lab: Lab, *, main: MainThread | None = None) -> None:
+    def __init__(self, lab: LabLike, *, main: MainThread | None = None) -> None:
         self.lab = lab
         self.main = main or MainThread()
         self.perspective = widgets.Dropdown(description="Perspective")
@@ -52,14 +52,14 @@ class ChatPanel(widgets.VBox):
         super().__init__([self.perspective, self.message, self.send_button, self.transcript])
 
     def _on_definition(self, kind: str, name: str) -> None:
-        if kind == "perspective":
-            self.main.run(self.refresh_perspectives)
+        """A perspective or analysis type was defined or removed: re-read the perspectives (keeps the choice)."""
+        self.main.run(self.refresh_perspectives)
 
     def refresh_perspectives(self) -> None:
         """Re-read the perspective list (built-in and notebook-defined), keeping the current choice."""
         names = self.lab.perspectives()
         current = self.perspective.value
-        default = self.lab.engine.perspectives.default
+        default = self.lab.default_perspective
         self.perspective.options = names
         self.perspective.value = current if current in names else default if default in names else names[0]
 

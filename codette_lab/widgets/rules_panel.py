@@ -7,6 +7,7 @@ step, through the rule set's change notifications marshalled to the main thread.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import math
 from collections.abc import Mapping
@@ -20,8 +21,8 @@ from ..errors import CodetteError
 from .mainthread import Coalescer, MainThread
 
 if TYPE_CHECKING:
-    from ..lab import Lab
     from ..rules.model import Parameter
+    from .interface import LabLike
 
 #: Where :meth:`RulesPanel.export` writes when the path box is left as it is.
 DEFAULT_EXPORT_PATH = "tuned_rules.json"
@@ -51,7 +52,7 @@ def _slider(parameter: Parameter) -> widgets.FloatSlider:
 class RulesPanel(widgets.VBox):
     """Sliders per parameter in an Accordion of groups; :meth:`reset` and :meth:`export` are the buttons."""
 
-    def __init__(self, lab: Lab, *, main: MainThread | None = None) -> None:
+    def __init__(self, lab: LabLike, *, main: MainThread | None = None) -> None:
         self.lab = lab
         self.main = main or MainThread()
         self.sliders: dict[str, widgets.FloatSlider] = {}
@@ -133,10 +134,8 @@ class RulesPanel(widgets.VBox):
 
     def _export_clicked(self, _: widgets.Button) -> None:
         """The Export button: like :meth:`export`, but a failure is only shown in the status line."""
-        try:
+        with contextlib.suppress(CodetteError, OSError):  # export() has put the reason in the status line
             self.export()
-        except (CodetteError, OSError):
-            pass  # export() has already put the reason in the status line
 
     def _on_rules_changed(self, changes: dict[str, float]) -> None:
         """The rule set changed (from code, a slider, a reset or a load): realign the sliders."""

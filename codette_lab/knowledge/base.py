@@ -3,9 +3,9 @@
 The knowledge itself is data (``data/knowledge_base.json``): entries with a
 topic, the instruments they concern, keywords and one text per perspective
 (``facets``), plus the vocabulary that turns a question into search terms
-(stop words, phrases such as "high pass", synonyms such as "vox", instrument
-aliases). This module only reads that file and ranks entries with BM25 over
-weighted fields, so improving an answer means editing the data, not code.
+(stop words, phrases such as "high pass", synonyms such as "vox"; instrument
+names come from the track-type table). This module ranks entries with BM25
+over weighted fields, so improving an answer means editing the data, not code.
 
 Ranking is pure Python over a small inverted index: well under a millisecond
 per question once the base is built, and the base is built once per process
@@ -26,7 +26,9 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
-from .errors import CodetteError
+from ..errors import KnowledgeError
+from .document import Document, KnowledgeEntry, read_document
+from .vocabulary import ParsedText
 
 #: BM25 parameters: term-frequency saturation and length normalisation.
 BM25_K1 = 1.2
@@ -39,75 +41,6 @@ HEAD_BOOST = 2.0
 
 #: Score multipliers for how an entry's instruments relate to the question's.
 INSTRUMENT_FACTORS = {"exact": 1.4, "family": 1.2, "general": 1.0, "unasked": 0.85, "other": 0.45}
-
-_WORD = re.compile(r"[a-z0-9]+")
-_LETTER_HYPHEN = re.compile(r"(?<=[a-z])[-/](?=[a-z])")
-
-
-class KnowledgeError(CodetteError):
-    """A knowledge-base file that does not have the expected shape."""
-
-
-def stem(word: str) -> str:
-    """A light suffix stripper: vocals->vocal, panning->pan, compression->compress, gates/gating->gat.
-
-    Not linguistics: the same function runs over the base and the question, so
-    it only has to map a word's common forms onto one key.
-    """
-    if len(word) <= 3 or word.isdigit():
-        return word
-    for suffix, replacement, keep in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= keep:
-            word = word[: len(word) - len(suffix)] + replacement
-            if suffix in ("ing", "ed") and len(word) > 3 and word[-1] == word[-2] and word[-1] in "bdgmnprt":
-                word = word[:-1]
-            break
-    if len(word) > 3 and word.endswith("e"):
-        word = word[:-1]
-    return word
-
-
-#: (suffix, replacement, shortest stem kept) tried in order; the first match applies.
-#: The "ss", "us" and "is" rows change nothing: they keep "bass", "bus" and "chorus" whole.
-_SUFFIXES = (
-    ("ations", "at", 3),
-    ("ation", "at", 3),
-    ("ssions", "ss", 3),
-    ("ssion", "ss", 3),
-    ("ies", "y", 3),
-    ("ness", "", 3),
-    ("ing", "", 3),
-    ("ed", "", 3),
-    ("ly", "", 4),
-    ("ss", "ss", 2),
-    ("us", "us", 2),
-    ("is", "is", 2),
-    ("s", "", 3),
-)
-
-
-@dataclass(frozen=True)
-class KnowledgeEntry:
-    """One piece of mixing knowledge, told once per perspective (``facets``)."""
-
-    id: str
-    topic: str
-    title: str
-    instruments: tuple[str, ...]
-    keywords: tuple[str, ...]
-    facets: Mapping[str, str]
-
-    def facet(self, perspective: str, *, fallback: str = "mix_engineering") -> str:
-        """The entry's text for ``perspective`` (the ``fallback`` perspective's text if it has none)."""
-        return self.facets.get(perspective) or self.facets.get(fallback) or next(iter(self.facets.values()))
-
-
-@dataclass(frozen=True)
-class ParsedText:
-    """A text as the base reads it: content terms (stemmed) and the instruments it names."""
-
-    terms: tuple[str, ...]
-    instruments: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -149,104 +82,6 @@ class Ranking:
         return self.hits[0] if self.hits else None
 
 
-@dataclass(frozen=True)
-class Calibration:
-    """How match strength becomes confidence.
-
-    ``floor + (ceiling - floor) * fit**2 * logistic((score - midpoint) / width)``
-    where ``fit`` averages the share of the question's words the base knows at
-    all and the share the best entry holds (so one mixing word in an otherwise
-    foreign question stays low); a best score near ``midpoint`` lands in the
-    middle and several specific words push it towards ``ceiling``. Questions
-    below ``on_topic`` get the polite redirect instead of an answer.
-    """
-
-    floor: float = 0.05
-    ceiling: float = 0.98
-    midpoint: float = 3.5
-    width: float = 1.2
-    on_topic: float = 0.3
-
-
-@dataclass(frozen=True)
-class Vocabulary:
-    """Turns text into terms: stop words, multi-word phrases, synonyms and instrument aliases."""
-
-    stopwords: frozenset[str]
-    phrases: Mapping[str, str]
-    phrase_pattern: re.Pattern[str] | None
-    synonyms: Mapping[str, str]
-    instrument_aliases: Mapping[str, str]
-    instrument_families: Mapping[str, str]
-
-    @classmethod
-    def from_document(cls, document: Mapping[str, Any]) -> Vocabulary:
-        phrases = {phrase.lower(): token for phrase, token in document.get("phrases", {}).items()}
-        longest_first = sorted(phrases, key=len, reverse=True)
-        pattern = re.compile(rf"\b(?:{'|'.join(map(re.escape, longest_first))})\b") if phrases else None
-        synonyms: dict[str, str] = {}
-        for word, canonical in document.get("synonyms", {}).items():
-            synonyms[word] = canonical
-            synonyms.setdefault(stem(word), canonical)
-        aliases: dict[str, str] = {}
-        families: dict[str, str] = {}
-        for name, spec in document.get("instruments", {}).items():
-            for alias in (name, *spec.get("aliases", ())):
-                aliases[stem(alias)] = name
-                aliases[alias] = name
-            if spec.get("family"):
-                families[name] = spec["family"]
-        return cls(
-            stopwords=frozenset(document.get("stopwords", ())),
-            phrases=phrases,
-            phrase_pattern=pattern,
-            synonyms=synonyms,
-            instrument_aliases=aliases,
-            instrument_families=families,
-        )
-
-    def words(self, text: str) -> list[str]:
-        """Lower-cased words with phrases joined (``high-pass`` and ``high pass`` -> ``highpass``), no stop words."""
-        text = _LETTER_HYPHEN.sub(" ", text.lower())
-        if self.phrase_pattern is not None:
-            text = self.phrase_pattern.sub(lambda match: self.phrases[match.group(0)], text)
-        return [word for word in _WORD.findall(text) if word not in self.stopwords]
-
-    def term(self, word: str) -> str:
-        """The index key of one word: synonyms resolved, then stemmed."""
-        canonical = self.synonyms.get(word)
-        if canonical is None:
-            stemmed = stem(word)
-            canonical = self.synonyms.get(stemmed, stemmed)
-        return stem(canonical)
-
-    def instrument(self, word: str) -> str | None:
-        """The instrument a word names (``vox`` -> ``vocal``, ``toms`` -> ``toms``), or None."""
-        return self.instrument_aliases.get(word) or self.instrument_aliases.get(stem(word))
-
-    def family(self, instrument: str) -> str | None:
-        """The broader instrument an instrument belongs to (``kick`` -> ``drums``)."""
-        return self.instrument_families.get(instrument)
-
-    def parse(self, text: str) -> ParsedText:
-        terms: list[str] = []
-        instruments: list[str] = []
-        for word in self.words(text):
-            instrument = self.instrument(word)
-            if instrument is not None:
-                if instrument not in instruments:
-                    instruments.append(instrument)
-                continue
-            term = self.term(word)
-            if not word.isdigit() and term not in self.stopwords and term not in terms:
-                terms.append(term)
-        return ParsedText(terms=tuple(terms), instruments=tuple(instruments))
-
-    def instrument_term(self, instrument: str) -> str:
-        """The index key an instrument's name has in the text of the base."""
-        return stem(instrument)
-
-
 @dataclass
 class _Index:
     """BM25 postings over the facet texts, plus the head-field weight of each term per entry."""
@@ -281,22 +116,19 @@ class KnowledgeBase:
     'vocal-de-essing'
     """
 
-    def __init__(self, document: Mapping[str, Any]) -> None:
-        try:
-            self.vocabulary = Vocabulary.from_document(document["vocabulary"])
-            self.entries: tuple[KnowledgeEntry, ...] = tuple(_entry(raw) for raw in document["entries"])
-            self.perspectives: Mapping[str, Mapping[str, str]] = dict(document.get("perspectives", {}))
-            self.topics: Mapping[str, str] = dict(document.get("topics", {}))
-            self.texts: Mapping[str, Any] = dict(document.get("texts", {}))
-            self.levels: Mapping[str, float] = dict(document.get("levels", {}))
-            self.calibration = Calibration(**document.get("calibration", {}))
-            self._cues = {name: _cue_pattern(spec) for name, spec in document.get("cues", {}).items()}
-        except (KeyError, TypeError, ValueError) as exc:
-            raise KnowledgeError(f"Knowledge base is malformed: {type(exc).__name__}: {exc}") from None
+    def __init__(self, document: Any) -> None:
+        """A base from a decoded document; texts it leaves out are the built-in base's. KnowledgeError if malformed."""
+        self._use(read_document(document, default_texts=_builtin_base().texts))
+
+    def _use(self, document: Document) -> None:
+        self.vocabulary = document.vocabulary
+        self.entries: tuple[KnowledgeEntry, ...] = document.entries
+        self.perspectives: Mapping[str, Mapping[str, str]] = document.perspectives
+        self.topics: Mapping[str, str] = document.topics
+        self.texts: Mapping[str, Any] = document.texts
+        self.calibration = document.calibration
+        self._cues = {name: _cue_pattern(at_start, phrases) for name, (at_start, phrases) in document.cues.items()}
         self._by_id = {entry.id: entry for entry in self.entries}
-        if len(self._by_id) != len(self.entries):
-            duplicates = [key for key, count in Counter(e.id for e in self.entries).items() if count > 1]
-            raise KnowledgeError(f"Knowledge base has duplicate entry ids: {', '.join(duplicates)}")
         self._index = self._build_index()
 
     # -- loading -----------------------------------------------------------------
@@ -437,28 +269,15 @@ class KnowledgeBase:
         return list(dict.fromkeys(keys)) if unique else keys
 
 
-def _cue_pattern(spec: Mapping[str, Any]) -> re.Pattern[str]:
-    """``{"phrases": [...], "at_start": bool}`` as one regex over lower-cased text."""
-    phrases = sorted((str(phrase).lower() for phrase in spec["phrases"]), key=len, reverse=True)
-    alternatives = "|".join(re.escape(phrase) for phrase in phrases)
-    return re.compile(rf"{'^[^a-z]*' if spec.get('at_start') else ''}\b(?:{alternatives})\b")
-
-
-def _entry(raw: Mapping[str, Any]) -> KnowledgeEntry:
-    facets = dict(raw["facets"])
-    if not facets or not all(isinstance(text, str) and text.strip() for text in facets.values()):
-        raise ValueError(f"entry {raw.get('id')!r} needs non-empty facet texts")
-    return KnowledgeEntry(
-        id=str(raw["id"]),
-        topic=str(raw["topic"]),
-        title=str(raw["title"]),
-        instruments=tuple(raw.get("instruments", ())),
-        keywords=tuple(raw.get("keywords", ())),
-        facets=facets,
-    )
+def _cue_pattern(at_start: bool, phrases: Iterable[str]) -> re.Pattern[str]:
+    """Cue phrases as one regex over lower-cased text (``at_start``: only at the start of the text)."""
+    alternatives = "|".join(re.escape(phrase) for phrase in sorted((p.lower() for p in phrases), key=len, reverse=True))
+    return re.compile(rf"{'^[^a-z]*' if at_start else ''}\b(?:{alternatives})\b")
 
 
 @cache
 def _builtin_base() -> KnowledgeBase:
     text = resources.files("codette_lab").joinpath("data", "knowledge_base.json").read_text(encoding="utf-8")
-    return KnowledgeBase(json.loads(text))
+    base = KnowledgeBase.__new__(KnowledgeBase)
+    base._use(read_document(json.loads(text), default_texts=None))
+    return base

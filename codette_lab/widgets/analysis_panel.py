@@ -1,7 +1,7 @@
 """The Analysis tab: plot a stem and show what an analysis type (built-in or yours) says about it.
 
-The audio comes from a file under the Lab's audio roots (the demo session in
-``data/`` by default) or from one of the last analyze requests a DAW sent with
+The audio comes from a file under the Lab's audio roots (the demo session's
+folder by default) or from one of the last analyze requests a DAW sent with
 audio. :meth:`AnalysisPanel.run` (the *Analyse* button) analyses it with the
 Lab's live rules and analysis types, and draws the spectrum (named bands
 shaded), loudness over time and the waveform on the kernel's main thread.
@@ -24,8 +24,9 @@ from .mainthread import Coalescer, MainThread
 if TYPE_CHECKING:
     import numpy as np
 
-    from ..analysis_types import Analysis
-    from ..lab import Lab, RecentAudio
+    from ..analysis_types import AnalysisResult
+    from ..lab import ReceivedAudio
+    from .interface import LabLike
 
 #: Audio files the panel lists from the audio roots.
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".aiff", ".aif")
@@ -42,13 +43,13 @@ class Source:
     track_name: str
     track_type: str
     path: Path | None = None
-    recent: RecentAudio | None = None
+    recent: ReceivedAudio | None = None
 
 
 class AnalysisPanel(widgets.VBox):
     """Source, analysis type and track type pickers; :meth:`run` analyses and plots into an Output."""
 
-    def __init__(self, lab: Lab, *, main: MainThread | None = None) -> None:
+    def __init__(self, lab: LabLike, *, main: MainThread | None = None) -> None:
         self.lab = lab
         self.main = main or MainThread()
         self.source = widgets.Dropdown(description="Audio", layout=widgets.Layout(width="480px"))
@@ -59,7 +60,7 @@ class AnalysisPanel(widgets.VBox):
         self.plots = widgets.Output(layout=widgets.Layout(width="100%"))
         self.report = widgets.HTML()
         #: The last analysis and its figures (matplotlib Figures by name), for code to inspect.
-        self.result: Analysis | None = None
+        self.result: AnalysisResult | None = None
         self.figures: dict[str, Any] = {}
         self.source.observe(self._on_source, names="value")
         self.run_button.on_click(lambda _: self.run())
@@ -90,7 +91,7 @@ class AnalysisPanel(widgets.VBox):
                 ),
                 recent=item,
             )
-            for item in self.lab.engine.recent_audio()
+            for item in self.lab.recent_audio()
         ]
         files = [
             Source(
@@ -105,7 +106,7 @@ class AnalysisPanel(widgets.VBox):
 
     def _audio_files(self) -> list[tuple[str, Path]]:
         """(label, path) of the audio files under the roots; labels are relative to their root."""
-        roots = self.lab.engine.audio_roots.roots
+        roots = self.lab.audio_roots.roots
         found: list[tuple[str, Path]] = []
         for root in roots:
             prefix = f"{root.name}/" if len(roots) > 1 else ""
@@ -143,7 +144,7 @@ class AnalysisPanel(widgets.VBox):
             raise CodetteError(f"No audio source matching '{source}' (available: {available})")
         self.source.value = matches[0]
         if analysis_type is not None:
-            self.analysis_type.value = self.lab.engine.analysis_types.resolve(analysis_type).name
+            self.analysis_type.value = self.lab.resolve_analysis_type(analysis_type)
         if track_type is not None:
             self.track_type.value = canonical_track_type(track_type)
         return matches[0]
@@ -158,13 +159,13 @@ class AnalysisPanel(widgets.VBox):
             self._follow_daws.request()
 
     def _on_definition(self, kind: str, name: str) -> None:
-        if kind == "analysis type":
-            self.main.run(self.refresh)
+        """A perspective or analysis type was defined or removed: re-read the lists (they keep the choices)."""
+        self.main.run(self.refresh)
 
     # -- the Analyse button -----------------------------------------------------------------
 
-    def run(self) -> Analysis | None:
-        """Analyse the chosen audio, draw its figures and list the suggestions; returns the Analysis.
+    def run(self) -> AnalysisResult | None:
+        """Analyse the chosen audio, draw its figures and list the suggestions; returns the AnalysisResult.
 
         Off the main thread (a widget callback on a comm subshell), the work is
         handed to the main thread and None is returned; the panel shows the result.
@@ -208,7 +209,10 @@ class AnalysisPanel(widgets.VBox):
         from ..protocol import AudioData
 
         audio = source.recent.request.audio if source.recent is not None else AudioData(file_path=str(source.path))
-        return load_audio(audio, roots=self.lab.engine.audio_roots)
+        loaded = load_audio(audio, roots=self.lab.audio_roots)
+        if loaded is None:
+            raise CodetteError(f"Audio source '{source.label}': expected samples or a file path, it has neither")
+        return loaded
 
     def _report_error(self, text: str, *, traceback: str = "") -> None:
         self.result = None
@@ -218,7 +222,7 @@ class AnalysisPanel(widgets.VBox):
         self.report.value = f"<div style='color:#a00'>{html.escape(text)}</div>{details}"
 
 
-def _report_html(analysis: Analysis, source: Source) -> str:
+def _report_html(analysis: AnalysisResult, source: Source) -> str:
     suggestions = "".join(f"<li>{html.escape(text)}</li>" for text in analysis.suggestions) or "<li>None.</li>"
     return (
         f"<h4>{html.escape(source.track_name)}: {html.escape(analysis.analysis_type)} "

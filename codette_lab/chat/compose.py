@@ -1,0 +1,100 @@
+"""Composing a built-in answer: facts about the tracks concerned, the best entry's text, one related idea."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from ..knowledge import KnowledgeEntry, Ranking
+from ..memory import Turn
+from ..rules import RuleSnapshot
+from .daw import DawContext
+from .levels import level_notes
+from .reply import ChatReply
+from .understanding import Understanding
+
+if TYPE_CHECKING:
+    from .context import ChatContext
+
+#: A second entry is mentioned when it scores at least this share of the best one.
+RELATED_SHARE = 0.75
+
+#: A follow-up skips the entry it was just given for one scoring at least this share of the best.
+FRESH_SHARE = 0.5
+
+
+def _first_sentence(text: str) -> str:
+    """Up to the first full stop that is followed by a capital letter (so "e.g." and "1.5 s" don't end it)."""
+    match = re.match(r"(.+?[.!?])(?=\s+[A-Z]|$)", text, flags=re.DOTALL)
+    return match.group(1) if match else text
+
+
+def _track_lines(
+    understanding: Understanding, daw: DawContext, texts: Mapping[str, Any], rules: RuleSnapshot
+) -> list[str]:
+    track = understanding.track
+    if track is not None:
+        count = max(daw.track_count, 1)
+        line = texts["selected_track"].format(name=track.name, kind=track.kind, count=count)
+        return [" ".join([line, *level_notes(track, rules, texts["levels"])])]
+    lines = []
+    matching = [t for instrument in understanding.instruments for t in daw.tracks_of(instrument)]
+    if matching:
+        names = ", ".join(f"'{t.name}'" for t in matching[:4])
+        lines.append(texts["matching_tracks"].format(names=names, count=daw.track_count))
+    elif daw.track_count:
+        lines.append(texts["session_size"].format(count=daw.track_count))
+    return lines
+
+
+def compose_answer(context: ChatContext, *, perspective: str) -> ChatReply:
+    """A built-in answer: track facts, the best entry's text for ``perspective``, and one related idea."""
+    knowledge = context.knowledge
+    texts = knowledge.texts
+    understanding = context.understanding
+    ranking = understanding.ranking
+    if not ranking.on_topic or ranking.best is None:
+        topics = ", ".join(knowledge.topics.values())
+        redirect = "greeting" if knowledge.has_cue("greeting", context.message) else "redirect"
+        return ChatReply(
+            response=texts[redirect].format(topics=topics),
+            perspective=context.perspective,
+            confidence=ranking.confidence,
+        )
+    lead, related = _choose_entries(ranking, understanding.previous)
+    parts: list[str] = []
+    if understanding.previous is not None and understanding.previous.entries:
+        previous_title = knowledge.get(understanding.previous.entries[0]).title
+        parts.append(texts["follow_up"].format(previous=previous_title))
+    parts.extend(_track_lines(understanding, context.daw_context, texts, context.rules))
+    parts.append(texts["answer"].format(title=lead.title, text=lead.facet(perspective)))
+    if related is not None:
+        parts.append(texts["related"].format(title=related.title, text=_first_sentence(related.facet(perspective))))
+    return ChatReply(
+        response=" ".join(parts),
+        perspective=context.perspective,
+        confidence=ranking.confidence,
+        topics=tuple(entry.id for entry in (lead, related) if entry is not None),
+    )
+
+
+def _choose_entries(ranking: Ranking, previous: Turn | None) -> tuple[KnowledgeEntry, KnowledgeEntry | None]:
+    """The entry to answer from and an optional related one.
+
+    A follow-up ("what about the attack?") whose best match is the entry just
+    given moves on to the next strong match instead of repeating itself.
+    """
+    top = ranking.hits[0].score
+    just_given = set(previous.entries) if previous is not None else set()
+    fresh = [hit.entry for hit in ranking.hits if hit.entry.id not in just_given and hit.score >= FRESH_SHARE * top]
+    lead = fresh[0] if fresh else ranking.hits[0].entry
+    related = next(
+        (
+            hit.entry
+            for hit in ranking.hits
+            if hit.entry is not lead and hit.entry.id not in just_given and hit.score >= RELATED_SHARE * top
+        ),
+        None,
+    )
+    return lead, related

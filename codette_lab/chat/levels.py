@@ -1,0 +1,119 @@
+"""What chat says about the selected track's levels: the rule set's verdicts, in chat's words.
+
+Chat keeps no thresholds of its own. It asks the engine's current rule
+snapshot to judge the track's reported peak and RMS exactly as an ``analyze``
+request of type :data:`LEVEL_ANALYSIS_TYPE` would (same rules, same per-type
+parameters, same suppression), then words each finding with the knowledge
+base's ``texts.levels`` by rule id; a rule chat has no words for is told with
+the rule's own problem text. Numbers such as the trim are the finding's own
+``over``/``under`` (value minus threshold, the figure the analysis quotes), so
+chat and analysis say the same for the same track, and a Rules slider moved in
+the notebook changes both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..rules import Finding, RuleSnapshot
+from .daw import TrackView
+
+#: The analysis type whose rules judge a track's peak, RMS and crest factor; chat's verdicts are that type's.
+LEVEL_ANALYSIS_TYPE = "dynamics"
+
+#: 0 dBFS: full scale by definition (a peak here has clipped or will), not a tunable threshold.
+FULL_SCALE_DBFS = 0.0
+
+#: The rule parameter saying where a track's peaks should sit (``bus.headroom_peak_dbfs`` for a bus).
+PEAK_TARGET = "type.headroom_peak_dbfs"
+
+#: The rule parameter below which a peak sits low when the DAW reports no RMS to judge by.
+QUIET_PEAK = "type.quiet_peak_dbfs"
+
+
+def _render(template: str, values: Mapping[str, float], finding: Finding | None = None) -> str:
+    """The template filled in; a value it names but this track lacks falls back to the finding's own text."""
+    try:
+        return template.format_map(values)
+    except KeyError:
+        return finding.problem if finding is not None else ""
+
+
+def _finding_values(values: Mapping[str, float], finding: Finding) -> dict[str, float]:
+    """``values`` plus the finding's value, threshold and their distance (``over``/``under``), when it has them."""
+    value, threshold = finding.value, finding.threshold
+    if value is None or threshold is None:
+        return dict(values)
+    return {**values, "value": value, "threshold": threshold, "over": value - threshold, "under": threshold - value}
+
+
+def _peak_notes(
+    track: TrackView,
+    findings: list[Finding],
+    texts: Mapping[str, Any],
+    values: dict[str, float],
+    *,
+    quiet_below: float | None,
+) -> list[str]:
+    """The peak sentence: the peak rules that fired, else quiet (peak only, below ``quiet_below``) or healthy."""
+    if track.peak_db is None:
+        return []
+    words = texts["peak_rules"]
+    found = [finding for finding in findings if finding.rule_id in words]
+    if found:
+        over_full_scale = track.peak_db >= FULL_SCALE_DBFS
+        return [
+            _render(texts["full_scale"] if over_full_scale else words[f.rule_id], _finding_values(values, f), f)
+            for f in found
+        ]
+    target = values.get("target")
+    if track.rms_db is None and quiet_below is not None and target is not None and track.peak_db < quiet_below:
+        return [_render(texts["quiet"], {**values, "raise_by": target - track.peak_db})]
+    return [_render(texts["healthy"], values)]
+
+
+def _dynamics_notes(
+    track: TrackView, findings: list[Finding], texts: Mapping[str, Any], values: dict[str, float]
+) -> list[str]:
+    """The RMS and crest-factor sentence: the dynamics rules that fired, else the plain figures."""
+    words = texts["dynamics_rules"]
+    found = [finding for finding in findings if finding.rule_id in words]
+    if found:
+        return [_render(words[f.rule_id], _finding_values(values, f), f) for f in found]
+    if track.crest_db is not None:
+        return [_render(texts["crest"], values)]
+    if track.rms_db is not None:
+        return [_render(texts["rms"], values)]
+    return []
+
+
+def level_notes(track: TrackView, rules: RuleSnapshot, texts: Mapping[str, Any]) -> list[str]:
+    """Sentences about a track's levels, fader and state, judged by ``rules`` and worded by ``texts`` (``levels``)."""
+    reported = (("peak_dbfs", track.peak_db), ("rms_dbfs", track.rms_db))
+    metrics = {name: value for name, value in reported if value is not None}
+    findings = (
+        rules.evaluate(metrics, track_type=track.track_type, analysis_type=LEVEL_ANALYSIS_TYPE, track_name=track.name)
+        if metrics
+        else []
+    )
+    lookup = rules.lookup_for(track.track_type)
+    known = {
+        "peak": track.peak_db,
+        "headroom": track.headroom_db,
+        "rms": track.rms_db,
+        "crest": track.crest_db,
+        "volume": track.volume_db,
+        "target": lookup(PEAK_TARGET),
+    }
+    values = {name: value for name, value in known.items() if value is not None}
+    peak_words, dynamics_words = texts["peak_rules"], texts["dynamics_rules"]
+    notes = [
+        *_peak_notes(track, findings, texts, values, quiet_below=lookup(QUIET_PEAK)),
+        *_dynamics_notes(track, findings, texts, values),
+        *(f.problem for f in findings if f.rule_id not in peak_words and f.rule_id not in dynamics_words),
+    ]
+    if track.volume_db is not None:
+        notes.append(_render(texts["fader"], values))
+    notes.extend(texts[state] for state, on in (("muted", track.muted), ("soloed", track.soloed)) if on)
+    return [note for note in notes if note]

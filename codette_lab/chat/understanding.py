@@ -1,0 +1,99 @@
+"""Understanding a question: what it is about once follow-ups, "this track" and the selected track count.
+
+"And for the bass?" keeps the previous turn's topic words and swaps the
+instrument; "how do I fix this track?" means the selected one; a question that
+names no instrument is steered by the selected track's. The result,
+:class:`Understanding`, holds the knowledge entries that answer it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..knowledge import KnowledgeBase, Query, Ranking
+from ..memory import Turn
+from .daw import DawContext, TrackView
+
+#: Weights of the words that make up a query: the question's own, carried from the previous turn, ...
+OWN_WEIGHT = 1.0
+CARRIED_WEIGHT = 0.5
+INSTRUMENT_WEIGHTS = {"question": 1.0, "selected": 0.8, "memory": 0.6}
+
+#: How many entries a question's ranking keeps (the answer uses up to two).
+RANKING_DEPTH = 4
+
+#: How many topic terms a turn hands on to the next follow-up.
+CARRIED_TERMS_LIMIT = 6
+
+
+@dataclass(frozen=True)
+class Understanding:
+    """A question resolved against the conversation and the DAW.
+
+    ``terms`` are its topic words (its own plus any carried from the previous
+    turn, ``carried``); ``instruments`` what it is about and where that came
+    from (``instrument_source``: ``question``, ``selected``, ``memory`` or
+    ``""``); ``track`` the selected track when the answer concerns it;
+    ``previous`` the earlier turn a follow-up continues; ``ranking`` the
+    knowledge entries that answer it, found with ``query``.
+    """
+
+    terms: tuple[str, ...]
+    carried: tuple[str, ...]
+    instruments: tuple[str, ...]
+    instrument_source: str
+    track: TrackView | None
+    previous: Turn | None
+    query: Query
+    ranking: Ranking
+
+    @property
+    def is_follow_up(self) -> bool:
+        return bool(self.carried) or self.instrument_source == "memory"
+
+
+def understand(message: str, *, daw: DawContext, memory: tuple[Turn, ...], knowledge: KnowledgeBase) -> Understanding:
+    """What ``message`` asks once follow-up cues, pronouns for the selected track and memory are applied.
+
+    The question's own instrument wins; "this track" means the selected one; a
+    follow-up ("and for the bass?", "what about the attack?") keeps the previous
+    turn's topic words and, if it names none, its instrument; otherwise the
+    selected track's instrument steers the ranking without counting as a word.
+    """
+    parsed = knowledge.parse(message)
+    follows_cue = knowledge.has_cue("follow_up", message)
+    points_at_selection = knowledge.has_cue("selection", message)
+    previous = next((turn for turn in reversed(memory) if turn.on_topic), None)
+    is_follow_up = previous is not None and (follows_cue or (not parsed.terms and bool(parsed.instruments)))
+    selected = daw.selected_track
+
+    candidates = (
+        ("question", parsed.instruments, True),
+        ("selected", (selected.instrument,) if selected and selected.instrument else (), points_at_selection),
+        ("memory", previous.instruments if previous else (), is_follow_up),
+        ("steer", (selected.instrument,) if selected and selected.instrument else (), True),
+    )
+    source, instruments = next(((name, found) for name, found, allowed in candidates if found and allowed), ("", ()))
+
+    terms = {term: OWN_WEIGHT for term in parsed.terms}
+    carried = tuple(t for t in previous.terms if t not in terms) if is_follow_up and previous else ()
+    terms.update({term: CARRIED_WEIGHT for term in carried})
+    for instrument in instruments:
+        weight = INSTRUMENT_WEIGHTS.get(source)
+        if weight:
+            terms.setdefault(knowledge.vocabulary.instrument_term(instrument), weight)
+    query = Query(terms=terms, instruments=tuple(instruments))
+
+    about_selection = selected is not None and (
+        selected.instrument in instruments if selected.instrument else points_at_selection
+    )
+    return Understanding(
+        terms=(*parsed.terms, *carried)[:CARRIED_TERMS_LIMIT],
+        carried=carried,
+        instruments=tuple(instruments),
+        instrument_source="selected" if source == "steer" else source,
+        track=selected if about_selection else None,
+        previous=previous if is_follow_up else None,
+        query=query,
+        ranking=knowledge.rank(query, limit=RANKING_DEPTH),
+    )

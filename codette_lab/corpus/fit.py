@@ -1,0 +1,235 @@
+"""Rules fitted to reference material, and how far a mix sits from that reference.
+
+The rules themselves say which parameter bounds which measurement: a rule
+``band_energy_db.sub_bass > type.rumble_max_db`` makes ``vocal.rumble_max_db``
+the upper bound of a vocal's sub-bass share. Fitting sets each such parameter
+to a percentile of the measurement over the reference tracks the parameter
+applies to: the high percentile for an upper bound (``>``), the low one for a
+lower bound (``<``). A parameter shared by several track types
+(``general.crest_min_db``) is fitted on the tracks of all of them together.
+Fitted values are rounded to the parameter's step and clipped into its range.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from os import PathLike
+from typing import TYPE_CHECKING, Any
+
+from ..errors import RulesError
+from ..rules.model import ANY
+from ..tracktypes import TRACK_TYPES
+from .task import INFO_COLUMNS, KEY_COLUMNS, LIST_COLUMNS, SCORE_PREFIX, flatten
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..analysis_types import AnalysisResult
+    from ..rules import RuleSet
+
+#: Default (low, high) percentiles: a lower bound at the 5th, an upper bound at the 95th.
+DEFAULT_PERCENTILES = (5.0, 95.0)
+#: Fewest reference tracks a parameter is fitted on; with fewer it keeps its value.
+MIN_TRACKS = 3
+#: Measurements that describe the file rather than the sound; never compared.
+NOT_COMPARED = ("duration_s", "sample_rate")
+UPPER_BOUND_OPS = (">", ">=")
+LOWER_BOUND_OPS = ("<", "<=")
+
+
+@dataclass(frozen=True)
+class Bound:
+    """One rule parameter that bounds a measurement, and the track types it does so for."""
+
+    parameter: str
+    metric: str
+    op: str
+    track_types: tuple[str, ...]
+
+
+def rule_bounds(rules: RuleSet) -> list[Bound]:
+    """Every parameter a rule compares a measurement with (``metric op parameter``), per parameter."""
+    found: dict[tuple[str, str, str], list[str]] = {}
+    for rule in rules.snapshot().document.rules:
+        threshold, op = rule.condition.threshold, rule.condition.op
+        if not isinstance(threshold, str) or op not in (*UPPER_BOUND_OPS, *LOWER_BOUND_OPS):
+            continue
+        for track_type in TRACK_TYPES:
+            if (ANY in rule.track_types or track_type in rule.track_types) and track_type not in rule.not_track_types:
+                try:
+                    parameter = rules.snapshot().resolve(threshold, track_type)
+                except RulesError:
+                    continue
+                found.setdefault((parameter, rule.condition.metric, op), []).append(track_type)
+    return [
+        Bound(parameter, metric, op, tuple(dict.fromkeys(types))) for (parameter, metric, op), types in found.items()
+    ]
+
+
+def _checked_percentiles(percentiles: tuple[float, float]) -> tuple[float, float]:
+    low, high = (float(value) for value in percentiles)
+    if not 0.0 <= low <= high <= 100.0:
+        raise ValueError(f"percentiles: expected (low, high) with 0 <= low <= high <= 100, got {percentiles!r}")
+    return low, high
+
+
+def fit_report(
+    reference: pd.DataFrame,
+    *,
+    percentiles: tuple[float, float] = DEFAULT_PERCENTILES,
+    rules: RuleSet | None = None,
+    min_tracks: int = MIN_TRACKS,
+) -> pd.DataFrame:
+    """What :func:`fit_rules` would set: one row per fitted parameter.
+
+    Columns: parameter, metric, op, track_types, tracks (how many reference
+    tracks it was fitted on), percentile, measured (the percentile of the
+    measurement), value (rounded and clipped into the parameter's range),
+    clipped (whether the range cut it), default. ``reference`` is a table of
+    :func:`analyze`; rows with an error are left out.
+    """
+    import numpy as np
+    import pandas as pd
+
+    from ..rules import RuleSet
+
+    low, high = _checked_percentiles(percentiles)
+    base = rules if rules is not None else RuleSet.default()
+    usable = reference[reference["error"].isna()] if "error" in reference else reference
+    rows = []
+    for bound in rule_bounds(base):
+        if bound.metric not in usable:
+            continue
+        chosen = usable[usable["track_type"].isin(bound.track_types)]
+        values = pd.to_numeric(chosen[bound.metric], errors="coerce").dropna()
+        if len(values) < min_tracks:
+            continue
+        percentile = high if bound.op in UPPER_BOUND_OPS else low
+        measured = float(np.percentile(values, percentile))
+        parameter = base.parameter(bound.parameter)
+        value = round(measured / parameter.step) * parameter.step if parameter.step > 0 else measured
+        value = min(parameter.maximum, max(parameter.minimum, value))
+        rows.append(
+            {
+                "parameter": bound.parameter,
+                "metric": bound.metric,
+                "op": bound.op,
+                "track_types": ", ".join(sorted(set(bound.track_types) & set(chosen["track_type"]))),
+                "tracks": len(values),
+                "percentile": percentile,
+                "measured": measured,
+                "value": float(value),
+                "clipped": not parameter.minimum <= measured <= parameter.maximum,
+                "default": parameter.default,
+            }
+        )
+    columns = ["parameter", "metric", "op", "track_types", "tracks", "percentile", "measured", "value", "clipped"]
+    return pd.DataFrame(rows, columns=[*columns, "default"])
+
+
+def fit_rules(
+    reference: pd.DataFrame,
+    *,
+    percentiles: tuple[float, float] = DEFAULT_PERCENTILES,
+    rules: RuleSet | None = None,
+    min_tracks: int = MIN_TRACKS,
+) -> RuleSet:
+    """A copy of ``rules`` (default: the built-in rules) with every bound fitted to ``reference``.
+
+    See :func:`fit_report` for what is fitted; ``.export(path)`` saves the
+    result for ``codette-lab serve --rules``.
+    """
+    from ..rules import RuleSet
+
+    fitted = (rules if rules is not None else RuleSet.default()).copy()
+    report = fit_report(reference, percentiles=percentiles, rules=fitted, min_tracks=min_tracks)
+    fitted.update(dict(zip(report["parameter"], report["value"], strict=True)))
+    return fitted
+
+
+def compared_metrics(table: pd.DataFrame) -> list[str]:
+    """The numeric measurement columns of a corpus table (no identity, score, finding or list columns)."""
+    from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
+    skipped = {*KEY_COLUMNS, *INFO_COLUMNS, *LIST_COLUMNS, *NOT_COMPARED}
+    return [
+        column
+        for column in table.columns
+        if column not in skipped
+        and not column.startswith((SCORE_PREFIX, "finding."))
+        and is_numeric_dtype(table[column])
+        and not is_bool_dtype(table[column])
+    ]
+
+
+def _mix_metrics(mix: Any, track_type: str) -> dict[str, Any]:
+    """The measurements of ``mix``: a table row, a metrics mapping, an AnalysisResult or an audio file."""
+    from ..analysis_types import AnalysisResult
+
+    if isinstance(mix, AnalysisResult):
+        return flatten(mix.metrics)
+    if isinstance(mix, Mapping) or hasattr(mix, "to_dict"):
+        return flatten(dict(mix))
+    if isinstance(mix, (str, PathLike)):
+        import soundfile as sf
+
+        from ..analysis_types import analyze
+
+        frames, sr = sf.read(mix, dtype="float32", always_2d=True)
+        return flatten(analyze(frames.T, sr, kind="quality", track_type=track_type).metrics)
+    raise TypeError(
+        f"mix: expected a table row, a metrics dict, an AnalysisResult or an audio file path, got {type(mix).__name__}"
+    )
+
+
+def distance_from_reference(
+    reference: pd.DataFrame,
+    mix: pd.Series | Mapping[str, Any] | AnalysisResult | str | PathLike[str],
+    *,
+    track_type: str | None = None,
+    percentiles: tuple[float, float] = DEFAULT_PERCENTILES,
+) -> pd.DataFrame:
+    """Where ``mix`` sits against the reference tracks of its type, one row per measurement.
+
+    Columns: metric, value (the mix's), low / median / high (the reference's
+    percentiles), rank (the share of reference tracks below the mix, 0..1),
+    outside (how far the mix lies beyond the low..high range, negative
+    below, 0 inside) and spread (outside in units of the range's width, for
+    ranking measurements of different units). Sorted, farthest first.
+    ``track_type`` defaults to the mix row's own; the reference tracks of
+    that type are used (all of them when the reference has none).
+    """
+    import numpy as np
+    import pandas as pd
+
+    low_q, high_q = _checked_percentiles(percentiles)
+    usable = reference[reference["error"].isna()] if "error" in reference else reference
+    chosen_type = track_type or (mix.get("track_type") if isinstance(mix, (Mapping, pd.Series)) else None) or "audio"
+    same = usable[usable["track_type"] == chosen_type] if "track_type" in usable else usable
+    pool = same if len(same) else usable
+    metrics = _mix_metrics(mix, chosen_type)
+    rows = []
+    for metric in compared_metrics(pool):
+        values = pd.to_numeric(pool[metric], errors="coerce").dropna().to_numpy(dtype=float)
+        value = metrics.get(metric)
+        if not len(values) or value is None or isinstance(value, (str, bool)) or not np.isfinite(value):
+            continue
+        low, median, high = np.percentile(values, [low_q, 50.0, high_q])
+        outside = value - high if value > high else (value - low if value < low else 0.0)
+        width = high - low
+        rows.append(
+            {
+                "metric": metric,
+                "value": float(value),
+                "low": float(low),
+                "median": float(median),
+                "high": float(high),
+                "rank": float((values < value).mean()),
+                "outside": float(outside),
+                "spread": float(outside / width) if width > 0 else (0.0 if outside == 0 else float(np.sign(outside))),
+            }
+        )
+    table = pd.DataFrame(rows, columns=["metric", "value", "low", "median", "high", "rank", "outside", "spread"])
+    order = table["spread"].abs().sort_values(ascending=False, kind="stable").index
+    return table.loc[order].reset_index(drop=True)

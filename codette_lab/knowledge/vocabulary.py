@@ -1,0 +1,171 @@
+"""How the knowledge base reads text: stemming, phrases, synonyms and the instruments a text names.
+
+The instrument names are not the knowledge base's own: they come from the one
+table of :mod:`codette_lab.tracktypes` (the names analysis reads track types
+with), less the names that mean something else in a sentence. A multi-word
+name becomes a phrase only when its words alone would not name that
+instrument ("kick drum" must not read as kick and drums; "acoustic guitar"
+needs no phrase and keeps "acoustic" as a word to search for).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+_WORD = re.compile(r"[a-z0-9]+")
+_LETTER_HYPHEN = re.compile(r"(?<=[a-z])[-/](?=[a-z])")
+
+#: (suffix, replacement, shortest stem kept) tried in order; the first match applies.
+#: The "ss", "us" and "is" rows change nothing: they keep "bass", "bus" and "chorus" whole.
+_SUFFIXES = (
+    ("ations", "at", 3),
+    ("ation", "at", 3),
+    ("ssions", "ss", 3),
+    ("ssion", "ss", 3),
+    ("ies", "y", 3),
+    ("ness", "", 3),
+    ("ing", "", 3),
+    ("ed", "", 3),
+    ("ly", "", 4),
+    ("ss", "ss", 2),
+    ("us", "us", 2),
+    ("is", "is", 2),
+    ("s", "", 3),
+)
+
+
+def stem(word: str) -> str:
+    """A light suffix stripper: vocals->vocal, panning->pan, compression->compress, gates/gating->gat.
+
+    Not linguistics: the same function runs over the base and the question, so
+    it only has to map a word's common forms onto one key.
+    """
+    if len(word) <= 3 or word.isdigit():
+        return word
+    for suffix, replacement, keep in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= keep:
+            word = word[: len(word) - len(suffix)] + replacement
+            if suffix in ("ing", "ed") and len(word) > 3 and word[-1] == word[-2] and word[-1] in "bdgmnprt":
+                word = word[:-1]
+            break
+    if len(word) > 3 and word.endswith("e"):
+        word = word[:-1]
+    return word
+
+
+@dataclass(frozen=True)
+class ParsedText:
+    """A text as the base reads it: content terms (stemmed) and the instruments it names."""
+
+    terms: tuple[str, ...]
+    instruments: tuple[str, ...]
+
+
+def _word_lookup(aliases: Mapping[str, str]) -> dict[str, str]:
+    """Single-word alias (and its stem) -> instrument."""
+    lookup: dict[str, str] = {}
+    for alias, instrument in aliases.items():
+        if " " not in alias:
+            lookup.setdefault(stem(alias), instrument)
+            lookup[alias] = instrument
+    return lookup
+
+
+def _instrument_phrases(
+    aliases: Mapping[str, str], words: Mapping[str, str], stopwords: Iterable[str]
+) -> dict[str, str]:
+    """Multi-word aliases whose own words would not name just their instrument -> that instrument's name."""
+    ignored = frozenset(stopwords)
+    phrases: dict[str, str] = {}
+    for alias, instrument in aliases.items():
+        if " " not in alias:
+            continue
+        named = {words.get(word) or words.get(stem(word)) for word in alias.split() if word not in ignored}
+        if named - {None} != {instrument}:
+            phrases[alias] = instrument
+    return phrases
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """Turns text into terms: stop words, multi-word phrases, synonyms and instrument names."""
+
+    stopwords: frozenset[str]
+    phrases: Mapping[str, str]
+    phrase_pattern: re.Pattern[str] | None
+    synonyms: Mapping[str, str]
+    instrument_aliases: Mapping[str, str]
+    instrument_families: Mapping[str, str]
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        stopwords: Iterable[str],
+        phrases: Mapping[str, str],
+        synonyms: Mapping[str, str],
+        aliases: Mapping[str, str],
+        families: Mapping[str, str],
+    ) -> Vocabulary:
+        """A vocabulary from its parts; ``aliases`` maps every name of an instrument (itself included) to it."""
+        stop = frozenset(stopwords)
+        words = _word_lookup(aliases)
+        joined = {phrase.lower(): token for phrase, token in phrases.items()}
+        joined.update(_instrument_phrases(aliases, words, stop))
+        longest_first = sorted(joined, key=len, reverse=True)
+        pattern = re.compile(rf"\b(?:{'|'.join(map(re.escape, longest_first))})\b") if joined else None
+        canonical: dict[str, str] = {}
+        for word, target in synonyms.items():
+            canonical[word] = target
+            canonical.setdefault(stem(word), target)
+        return cls(
+            stopwords=stop,
+            phrases=joined,
+            phrase_pattern=pattern,
+            synonyms=canonical,
+            instrument_aliases=words,
+            instrument_families=dict(families),
+        )
+
+    def words(self, text: str) -> list[str]:
+        """Lower-cased words with phrases joined (``high-pass`` and ``high pass`` -> ``highpass``), no stop words."""
+        text = _LETTER_HYPHEN.sub(" ", text.lower())
+        if self.phrase_pattern is not None:
+            text = self.phrase_pattern.sub(lambda match: self.phrases[match.group(0)], text)
+        return [word for word in _WORD.findall(text) if word not in self.stopwords]
+
+    def term(self, word: str) -> str:
+        """The index key of one word: synonyms resolved, then stemmed."""
+        canonical = self.synonyms.get(word)
+        if canonical is None:
+            stemmed = stem(word)
+            canonical = self.synonyms.get(stemmed, stemmed)
+        return stem(canonical)
+
+    def instrument(self, word: str) -> str | None:
+        """The instrument a word names (``vox`` -> ``vocal``, ``toms`` -> ``toms``), or None."""
+        return self.instrument_aliases.get(word) or self.instrument_aliases.get(stem(word))
+
+    def family(self, instrument: str) -> str | None:
+        """The broader instrument an instrument belongs to (``kick`` -> ``drums``); None for a track type itself."""
+        return self.instrument_families.get(instrument)
+
+    def parse(self, text: str) -> ParsedText:
+        terms: list[str] = []
+        instruments: list[str] = []
+        for word in self.words(text):
+            instrument = self.instrument(word)
+            if instrument is not None:
+                if instrument not in instruments:
+                    instruments.append(instrument)
+                continue
+            term = self.term(word)
+            if not word.isdigit() and term not in self.stopwords and term not in terms:
+                terms.append(term)
+        return ParsedText(terms=tuple(terms), instruments=tuple(instruments))
+
+    def instrument_term(self, instrument: str) -> str:
+        """The index key an instrument's name has in the text of the base."""
+        return stem(instrument)

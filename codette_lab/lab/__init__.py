@@ -1,0 +1,13 @@
+"""The notebook side of codette_lab: a :class:`Lab` serves the engine from a kernel and reshapes it live.
+
+:mod:`.facade` holds the Lab itself, :mod:`.definitions` the notebook functions it
+puts into the engine's registries, :mod:`.recent_audio` the memory of the
+audio DAWs just sent (a request hook on the engine, for the Analysis panel)
+and :mod:`.warm_up` the one-time background load of the analysis stack.
+The Lab's event log is the server's :class:`~codette_lab.server.events.EventLog`.
+"""
+
+from .facade import Lab
+from .recent_audio import ReceivedAudio, RecentAudio
+
+__all__ = ["Lab", "ReceivedAudio", "RecentAudio"]

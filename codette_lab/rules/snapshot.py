@@ -1,0 +1,286 @@
+"""One immutable state of a rule set: the validated document and every parameter's value.
+
+A :class:`RuleSnapshot` answers everything a request needs from the rules
+(findings, score, coverage, texts, loudness targets) without ever changing;
+the live :class:`~codette_lab.rules.ruleset.RuleSet` swaps in a new one on
+every change, so a request judged against one snapshot stays consistent.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import RequestError, RulesError
+from ..tracktypes import canonical_track_type
+from . import evaluate as evaluation
+from .model import ANY, AnalysisTypeTexts, Document, Finding, LoudnessTarget, Parameter
+from .schema import resolver
+from .templates import lookup_in
+from .vocabulary import FORMAT, VERSION
+
+#: A numeric loudness target (LUFS) must lie in this range.
+CUSTOM_TARGET_RANGE = (-70.0, 0.0)
+CUSTOM_TARGET_NAME = "custom"
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Which of the rules that apply to a request its metrics let be judged, by rule id in file order.
+
+    A rule is judged when every metric it reads (its condition's and its
+    ``when`` conditions', derived ones included) is a number: it then either
+    fired or passed. A rule missing one could do neither (a levels-only
+    request has no stereo correlation). ``specific`` rules are written for
+    some analysis types only: the checks a type is about, as opposed to the
+    ones every type runs (muted, clipping, ...).
+    """
+
+    judged: tuple[str, ...]
+    not_judged: tuple[str, ...]
+    specific: tuple[str, ...]
+
+    @property
+    def specific_not_judged(self) -> tuple[str, ...]:
+        """The type's own checks that could not be judged."""
+        return tuple(rule_id for rule_id in self.specific if rule_id in self.not_judged)
+
+    @property
+    def type_judged(self) -> bool:
+        """True when at least one of the type's own checks was judged (or it has none and another check was)."""
+        if self.specific:
+            return len(self.specific_not_judged) < len(self.specific)
+        return bool(self.judged)
+
+
+class RuleSnapshot:
+    """One immutable state of a rule set: the document and every parameter's value."""
+
+    def __init__(self, document: Document, values: Mapping[str, float]) -> None:
+        self.document = document
+        self.values: Mapping[str, float] = dict(values)
+        self._resolve = resolver(document)
+
+    # -- parameters ---------------------------------------------------------------------------------
+
+    def __getitem__(self, name: str) -> float:
+        return self.values[self.parameter(name).name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.document.parameters
+
+    def parameter(self, name: str) -> Parameter:
+        """The parameter ``name`` with its current value, or RulesError listing the groups."""
+        spec = self.document.parameters.get(name) if isinstance(name, str) else None
+        if spec is None:
+            groups = sorted({parameter.group for parameter in self.document.parameters.values()})
+            raise RulesError(
+                f"Unknown rule parameter {name!r}: expected a name like 'vocal.highpass_hz' "
+                f"(groups: {', '.join(groups)})"
+            )
+        return Parameter(**{**spec.__dict__, "value": self.values[spec.name]})
+
+    def parameters(self) -> list[Parameter]:
+        return [self.parameter(name) for name in self.document.parameters]
+
+    def resolve(self, name: str, track_type: str) -> str:
+        """The parameter a threshold or placeholder means for a track type (``type.x`` -> ``vocal.x``)."""
+        resolved = self._resolve(name, track_type)
+        if resolved is None:
+            raise RulesError(f"Rule parameter {name!r} has no value for track type {track_type!r}")
+        return resolved
+
+    def lookup_for(self, track_type: str) -> Callable[[str], Any]:
+        """Parameter values by name, ``type.x`` names read for ``track_type``."""
+
+        def lookup(name: str) -> Any:
+            resolved = self._resolve(name, track_type)
+            return self.values[resolved] if resolved is not None else None
+
+        return lookup
+
+    def with_values(self, changes: Mapping[str, float]) -> RuleSnapshot:
+        return RuleSnapshot(self.document, {**self.values, **changes})
+
+    # -- targets --------------------------------------------------------------------------------------
+
+    def loudness_target(self, target: str | float | None = None) -> LoudnessTarget:
+        """A named target (``streaming``, ``broadcast``, ``podcast``), a LUFS number, or None for the default."""
+        if target is None:
+            target = self.document.default_target
+        if isinstance(target, str):
+            spec = self.document.targets.get(target.strip().lower())
+            if spec is None:
+                raise RequestError(self.target_error(target))
+            return LoudnessTarget(
+                name=spec.name,
+                label=spec.label,
+                lufs=self.values[spec.lufs_parameter],
+                true_peak_dbtp=self.values[spec.true_peak_parameter],
+            )
+        low, high = CUSTOM_TARGET_RANGE
+        numeric = isinstance(target, (int, float)) and not isinstance(target, bool)
+        if not numeric or not math.isfinite(target) or not low <= target <= high:
+            raise RequestError(self.target_error(target))
+        return LoudnessTarget(
+            name=CUSTOM_TARGET_NAME,
+            label=f"{target:g} LUFS",
+            lufs=float(target),
+            true_peak_dbtp=self.values[self.document.custom_true_peak_parameter],
+        )
+
+    def target_error(self, target: object) -> str:
+        low, high = CUSTOM_TARGET_RANGE
+        names = ", ".join(f"'{name}'" for name in self.document.targets)
+        return f"Unknown loudness target {target!r}: expected one of {names} or a LUFS number from {low:g} to {high:g}"
+
+    # -- evaluation -----------------------------------------------------------------------------------
+
+    def evaluate(
+        self,
+        metrics: Mapping[str, Any],
+        *,
+        track_type: str,
+        analysis_type: str,
+        track_name: str | None = None,
+        target: str | float | LoudnessTarget | None = None,
+        other_track_name: str | None = None,
+        other_track_type: str | None = None,
+    ) -> list[Finding]:
+        """The findings of the rules that apply to this track type and analysis type, most serious first.
+
+        ``track_type`` may be any alias (``"vox"``); ``target`` a target name, a LUFS number or None.
+        """
+        situation = evaluation.Situation(
+            track_type=canonical_track_type(track_type),
+            analysis_type=analysis_type,
+            track_name=track_name,
+            target=target if isinstance(target, LoudnessTarget) else self.loudness_target(target),
+            other_track_name=other_track_name,
+            other_track_type=canonical_track_type(other_track_type) if other_track_type else None,
+        )
+        return evaluation.evaluate(self, metrics, situation)
+
+    def score(self, findings: list[Finding]) -> float:
+        """A quality score in [0, 1] that follows from the findings' penalties."""
+        return evaluation.score(findings)
+
+    def rule_count(self, *, track_type: str, analysis_type: str) -> int:
+        """How many rules would be checked for this track type and analysis type."""
+        return sum(rule.applies(track_type=track_type, analysis_type=analysis_type) for rule in self.document.rules)
+
+    def coverage(
+        self,
+        metrics: Mapping[str, Any],
+        *,
+        track_type: str,
+        analysis_type: str,
+        target: str | float | LoudnessTarget | None = None,
+    ) -> Coverage:
+        """Which of the rules that apply could be judged on these metrics (see :class:`Coverage`)."""
+        track_type = canonical_track_type(track_type)
+        situation = evaluation.Situation(
+            track_type=track_type,
+            analysis_type=analysis_type,
+            track_name=None,
+            target=target if isinstance(target, LoudnessTarget) else self.loudness_target(target),
+        )
+        flat = evaluation.derive(evaluation.flatten(metrics), self, situation)
+        judged: list[str] = []
+        not_judged: list[str] = []
+        specific: list[str] = []
+        for rule in self.document.rules:
+            if not rule.applies(track_type=track_type, analysis_type=analysis_type):
+                continue
+            conditions = (rule.condition, *rule.when)
+            measured = all(evaluation.number(flat.get(condition.metric)) is not None for condition in conditions)
+            (judged if measured else not_judged).append(rule.id)
+            if ANY not in rule.analysis_types:
+                specific.append(rule.id)
+        return Coverage(judged=tuple(judged), not_judged=tuple(not_judged), specific=tuple(specific))
+
+    # -- texts ------------------------------------------------------------------------------------------
+
+    def advice(
+        self, track_type: str, categories: Iterable[str], *, fired: Iterable[str] = ()
+    ) -> list[tuple[str, str]]:
+        """(category, text) of the track type's advice in those categories, parameters filled in.
+
+        Advice that names a rule in its ``unless`` is left out when that rule ``fired``.
+        """
+        track_type = canonical_track_type(track_type)
+        items = self.document.advice.get(track_type, {})
+        lookup = self.lookup_for(track_type)
+        fired_ids = set(fired)
+        return [
+            (category, evaluation.render(item.template, lookup))
+            for category in categories
+            for item in items.get(category, ())
+            if not item.unless & fired_ids
+        ]
+
+    def analysis_texts(self, analysis_type: str) -> AnalysisTypeTexts | None:
+        return self.document.analysis_types.get(analysis_type)
+
+    def text(self, name: str, *, track_type: str, values: Mapping[str, Any]) -> str:
+        """One of the document's ``texts`` (or ``metric_labels`` entries via :meth:`metric_label`)."""
+        return evaluation.render(self.document.texts[name], _with_parameters(values, self.lookup_for(track_type)))
+
+    def words(self, name: str) -> str:
+        """A short text of the document used inside sentences (``unnamed_track``: "this track"), as written."""
+        return self.document.texts[name].render(self.lookup_for("audio"))
+
+    def situation(
+        self,
+        *,
+        track_type: str,
+        analysis_type: str,
+        track_name: str | None = None,
+        target: LoudnessTarget,
+        other_track_name: str | None = None,
+        other_track_type: str | None = None,
+    ) -> dict[str, Any]:
+        """The values texts can name about a request (track, target, other track), without metrics."""
+        situation = evaluation.Situation(
+            track_type=track_type,
+            analysis_type=analysis_type,
+            track_name=track_name,
+            target=target,
+            other_track_name=other_track_name,
+            other_track_type=other_track_type,
+        )
+        return evaluation.context_for({}, self, situation)
+
+    def metric_label(self, metric: str, value: Any, *, track_type: str) -> str:
+        template = self.document.metric_labels[metric]
+        return template.render(_with_parameters({"value": value}, self.lookup_for(track_type)))
+
+    def opening(self, analysis_type: str, *, track_type: str, values: Mapping[str, Any]) -> str | None:
+        texts = self.analysis_texts(analysis_type)
+        if texts is None:
+            return None
+        return evaluation.render(texts.opening, _with_parameters(values, self.lookup_for(track_type)))
+
+    # -- data ---------------------------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """The rule file for this state: the document as read, with the current parameter values."""
+        raw = json.loads(json.dumps(dict(self.document.raw)))
+        return {
+            "format": FORMAT,
+            "version": VERSION,
+            "parameters": [parameter.to_dict() for parameter in self.parameters()],
+            **{key: value for key, value in raw.items() if key not in ("format", "version")},
+        }
+
+
+def _with_parameters(values: Mapping[str, Any], parameters: Callable[[str], Any]) -> Callable[[str], Any]:
+    own = lookup_in(values)
+
+    def lookup(name: str) -> Any:
+        return own(name) if name in values else parameters(name)
+
+    return lookup

@@ -1,0 +1,78 @@
+"""What the server keeps about each open connection, and when it stops counting one as open."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from websockets.asyncio.server import ServerConnection
+from websockets.protocol import State
+
+from .events import ConnectionInfo
+
+#: Connection ids are unique in the process, so a replaced server never reuses a session name.
+_connection_ids = itertools.count(1)
+
+_CLOSING_STATES = (State.CLOSING, State.CLOSED)
+
+
+class ClosingAwareConnection(ServerConnection):
+    """A ServerConnection that reports the moment its closing begins.
+
+    The server drops a connection from its table as soon as the close frame
+    arrives (or the TCP connection drops), not when the handler gets round to
+    cleaning up: on the loop thread the table's size is then the exact count a
+    status request must report, at O(1) cost per message. Other threads read
+    ``CodetteServer.active_connections``, which also checks each state.
+    """
+
+    on_close_begins: Callable[[], None] | None = None
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self.on_close_begins is not None and self.protocol.state in _CLOSING_STATES:
+            self.on_close_begins()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)
+        if self.on_close_begins is not None:
+            self.on_close_begins()
+
+
+def _address(socket: ServerConnection) -> str:
+    address = socket.remote_address
+    if isinstance(address, tuple) and len(address) >= 2:
+        host, port = address[0], address[1]
+        return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
+    return str(address)
+
+
+@dataclass
+class Connection:
+    """What the server keeps about one open connection; ``session`` names it to the engine."""
+
+    id: int
+    socket: ClosingAwareConnection
+    remote_address: str
+    origin: str | None
+    connected_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    messages: int = 0
+
+    @classmethod
+    def accepted(cls, socket: ClosingAwareConnection) -> Connection:
+        """The record of a connection just accepted, with the next id of this process."""
+        origin = socket.request.headers.get("Origin") if socket.request else None
+        return cls(id=next(_connection_ids), socket=socket, remote_address=_address(socket), origin=origin)
+
+    @property
+    def session(self) -> str:
+        return f"ws-{self.id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.socket.protocol.state is State.OPEN
+
+    def info(self) -> ConnectionInfo:
+        return ConnectionInfo(self.id, self.remote_address, self.origin, self.connected_at, self.messages)

@@ -1,0 +1,66 @@
+"""What the panels need from a Lab, declared once: :class:`LabLike`.
+
+The panels are views over a :class:`~codette_lab.lab.Lab`, but they depend
+only on this protocol (the Lab's public face), never on its engine or server
+internals, so the Lab can change how it is built without the panels noticing,
+and a test or another host can drive them with anything that has these members.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from ..analysis_types import AnalysisResult
+    from ..audio_input import AudioRoots
+    from ..lab import ReceivedAudio
+    from ..rules import RuleSet
+    from ..server import ConnectionInfo
+    from ..server.events import EventLog
+
+
+class LabLike(Protocol):
+    """The members of a Lab that the Chat, Monitor, Analysis and Rules panels use."""
+
+    #: The server's events (the Monitor lists them; the Analysis panel follows DAW analyses).
+    events: EventLog
+
+    @property
+    def url(self) -> str:
+        """Where a DAW connects (the Chat panel connects there too)."""
+
+    @property
+    def running(self) -> bool: ...
+
+    @property
+    def rules(self) -> RuleSet:
+        """The live rule set the Rules panel's sliders edit."""
+
+    @property
+    def audio_roots(self) -> AudioRoots:
+        """The folders whose audio files the Analysis panel lists and may read."""
+
+    @property
+    def default_perspective(self) -> str | None: ...
+
+    def connections(self) -> list[ConnectionInfo]: ...
+
+    def perspectives(self) -> list[str]: ...
+
+    def analysis_types(self) -> list[str]: ...
+
+    def resolve_analysis_type(self, name: str) -> str:
+        """The registered name of an analysis type given by name or alias."""
+
+    def recent_audio(self) -> list[ReceivedAudio]:
+        """The last analyze requests DAWs sent with audio, newest first."""
+
+    def analyze(
+        self, y: Any, sr: float, *, kind: str = ..., track_type: str = ..., track_name: str | None = ...
+    ) -> AnalysisResult: ...
+
+    def add_definition_listener(self, callback: Callable[[str, str], None]) -> None:
+        """Call ``callback(kind, name)`` after a perspective or analysis type is defined or removed."""
+
+    def remove_definition_listener(self, callback: Callable[[str, str], None]) -> None: ...

@@ -1,0 +1,28 @@
+"""Test material for the corpus tests: the rendered test corpus (scripts/make_test_corpus.py), small and short."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+REPO = Path(__file__).resolve().parents[1]
+#: Small enough for the tests to stay quick: 3 files of 3 s per track type at 22.05 kHz.
+PER_TYPE, SECONDS, SAMPLE_RATE = 3, 3.0, 22050
+
+
+def corpus_script() -> ModuleType:
+    """scripts/make_test_corpus.py as a module."""
+    name = "make_test_corpus"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, REPO / "scripts" / f"{name}.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+def render_corpus(folder: Path, *, per_type: int = PER_TYPE) -> list[Path]:
+    return corpus_script().make_corpus(folder, per_type=per_type, seconds=SECONDS, sr=SAMPLE_RATE)
