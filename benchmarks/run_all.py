@@ -3,6 +3,11 @@
 Each script defines ``run() -> str``, returning one Markdown section (its
 own ``##`` heading, medians, percentiles and ratios against its reference,
 measured side by side in the same run). This file adds the machine they ran on.
+
+``python benchmarks/run_all.py corpus analysis`` runs only those scripts and
+replaces only their sections, keeping the others as they were: each section
+is written after a ``<!-- section: bench_x -->`` marker. (In a file written
+before the markers, a section is recognised by its heading up to the colon.)
 """
 
 from __future__ import annotations
@@ -10,13 +15,17 @@ from __future__ import annotations
 import importlib.util
 import os
 import platform
+import re
 import sys
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 OUTPUT = HERE.parent / "docs" / "benchmarks.md"
+MARKER = "<!-- section: {} -->"
+MARKER_PATTERN = re.compile(r"^<!-- section: (\S+) -->$")
+UPDATED_PREFIX = "Sections updated since: "
 
 
 def machine() -> str:
@@ -52,25 +61,83 @@ def load(path: Path):
     return module
 
 
+def _heading_key(section: str) -> str:
+    """A section's heading up to its colon (``## Analysis``), to find it in a file written without markers."""
+    return section.strip().splitlines()[0].split(":", 1)[0].strip()
+
+
+def _same_section(key: str, new: str, name: str | None, old: str) -> bool:
+    return key == name or (name is None and _heading_key(new) == _heading_key(old))
+
+
+def existing_sections(text: str) -> tuple[str, list[tuple[str | None, str]]]:
+    """(header, [(script name or None, section text)]) of a benchmarks file written earlier.
+
+    Sections start at their ``## `` heading; the marker line just before a heading names its script.
+    """
+    pieces = re.split(r"(?m)^(?=## )", text)
+    sections: list[tuple[str | None, str]] = []
+    header, name = _trailing_marker(pieces[0])
+    for piece in pieces[1:]:
+        body, following = _trailing_marker(piece)
+        sections.append((name, body.strip()))
+        name = following
+    return header, sections
+
+
+def _trailing_marker(piece: str) -> tuple[str, str | None]:
+    """``piece`` without a marker on its last line, and the script that marker names (or None)."""
+    lines = piece.rstrip().splitlines()
+    found = MARKER_PATTERN.match(lines[-1]) if lines else None
+    return ("\n".join(lines[:-1]), found.group(1)) if found else (piece, None)
+
+
+def merged(old_text: str, fresh: dict[str, str], stamp: str) -> str:
+    """``old_text`` with the sections of ``fresh`` (script name -> section) replaced or added in name order."""
+    header, sections = existing_sections(old_text)
+    result: list[tuple[str | None, str]] = []
+    for name, section in sections:
+        match = next((key for key, new in fresh.items() if _same_section(key, new, name, section)), None)
+        result.append((match, fresh[match]) if match else (name, section))
+    for name in sorted(set(fresh) - {name for name, _ in result}):
+        later = [i for i, (other, _) in enumerate(result) if other is not None and other > name]
+        result.insert(later[0] if later else len(result), (name, fresh[name]))
+    lines = header.strip().splitlines()
+    earlier = [line for line in lines if line.startswith(UPDATED_PREFIX)]
+    updated = set(fresh)
+    if earlier:  # "Sections updated since: a, b on <stamp>."
+        updated |= set(earlier[0][len(UPDATED_PREFIX) :].rsplit(" on ", 1)[0].split(", "))
+    header_lines = [line for line in lines if not line.startswith(UPDATED_PREFIX)]
+    header_lines += ["", f"{UPDATED_PREFIX}{', '.join(sorted(updated))} on {stamp}."]
+    return "\n".join(header_lines) + "\n\n" + "\n\n".join(_with_marker(name, text) for name, text in result) + "\n"
+
+
+def _with_marker(name: str | None, section: str) -> str:
+    return f"{MARKER.format(name)}\n{section}" if name else section
+
+
 def main(names: list[str]) -> int:
     scripts = sorted(HERE.glob("bench_*.py"))
     if names:
         scripts = [script for script in scripts if script.stem in names or script.stem[6:] in names]
-    sections = []
+    fresh = {}
     for script in scripts:
         print(f"running {script.name} ...", flush=True)
         section = load(script).run()
         print(section, flush=True)
-        sections.append(section.strip())
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    text = (
-        "# Benchmarks\n\n"
-        f"Written by `make bench` on {stamp}.\n\n"
-        f"Machine: {machine()}.\n\n"
-        "Every comparison below was measured side by side in the same run.\n\n"
-        + "\n\n".join(sections)
-        + "\n"
-    )
+        fresh[script.stem] = section.strip()
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    if names and OUTPUT.exists():
+        text = merged(OUTPUT.read_text(), fresh, stamp)
+    else:
+        text = (
+            "# Benchmarks\n\n"
+            f"Written by `make bench` on {stamp}.\n\n"
+            f"Machine: {machine()}.\n\n"
+            "Every comparison below was measured side by side in the same run.\n\n"
+            + "\n\n".join(_with_marker(name, section) for name, section in fresh.items())
+            + "\n"
+        )
     OUTPUT.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile("w", dir=OUTPUT.parent, delete=False, suffix=".tmp") as handle:
         handle.write(text)

@@ -3,24 +3,35 @@
 Layer 3: turns ``protocol.AudioData`` into a (channels, n) float32 array and
 a sample rate for :mod:`codette_lab.analysis`, or raises
 :class:`~codette_lab.errors.AudioError` whose text names the field and the
-problem (it is the wire error text).
+problem (it is the wire error text). Error texts name files as the client
+did and roots by their folder name, never by the server's absolute paths.
 
-Files are read only under the audio roots the user configured: paths that
-leave them, by ``..``, by being absolute elsewhere, or through a symlink that
-points out, are refused.
+Files are read only under the audio roots the user configured, and safely
+against a client (or anyone with write access to a root) swapping things
+under the server's feet: the path is walked one component at a time with
+``os.open(..., dir_fd=..., O_NOFOLLOW)``, so a link is never followed by the
+kernel; a link is followed by hand only while its target stays inside the
+root. The file is opened non-blocking (a FIFO cannot hang a worker), the
+opened descriptor must be a regular file, and the audio is read from that
+very descriptor, after its frame count was checked against a duration limit.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Iterable
+import dataclasses
+import errno
+import os
+import stat
+from collections.abc import Iterable, Mapping
 from os import PathLike
-from pathlib import Path
-from typing import TYPE_CHECKING
+from pathlib import Path, PurePosixPath
+from typing import IO, TYPE_CHECKING
 
 from .errors import AudioError
-from .protocol import AudioData
+from .protocol import AnalyzeRequest, AudioData, Request, parse_request
+from .protocol.quoting import quote_client_text
 from .resources import default_audio_root
 
 if TYPE_CHECKING:  # numpy is imported when audio is decoded, not when the server starts
@@ -31,54 +42,175 @@ MAX_SAMPLE_RATE = 384_000
 FLOAT32_BYTES = 4
 #: Formats soundfile (libsndfile) is asked to read, as named in errors.
 READABLE_FORMATS = "WAV, FLAC, OGG, AIFF"
+#: Longest audio file read, in seconds (checked from the header before any sample is read).
+DEFAULT_MAX_AUDIO_SECONDS = 600.0
+#: Longest path component and whole path a ``file_path`` may have, in UTF-8 bytes (Linux NAME_MAX, PATH_MAX).
+NAME_MAX = 255
+PATH_MAX = 4096
+#: Characters of a client's file path shown in an error text (longer ones are clipped).
+SHOWN_PATH_LIMIT = 256
+#: Links followed inside a root before giving up (the kernel's own limit for one path).
+MAX_LINKS = 40
+
+_DIRECTORY_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 
 
 def _invalid(field: str, problem: str) -> AudioError:
     return AudioError(f"Invalid field '{field}' in analyze: {problem}")
 
 
+class _Escapes(Exception):
+    """A link (or '..' inside one) leads out of the root being walked."""
+
+
 class AudioRoots:
-    """The folders whose files a request may name (resolved once, symlinks included).
+    """The folders whose files a request may name (resolved once), and the longest file read.
 
     ``None`` means :func:`~codette_lab.resources.default_audio_root` (the demo session's folder).
     """
 
-    def __init__(self, roots: Iterable[str | PathLike[str]] | None = None) -> None:
+    def __init__(
+        self, roots: Iterable[str | PathLike[str]] | None = None, *, max_seconds: float = DEFAULT_MAX_AUDIO_SECONDS
+    ) -> None:
         chosen = [default_audio_root()] if roots is None else [Path(root) for root in roots]
         self.roots: tuple[Path, ...] = tuple(root.expanduser().resolve() for root in chosen)
+        self._given = tuple(root.expanduser().absolute() for root in chosen)
+        self.max_seconds = float(max_seconds)
 
     def __repr__(self) -> str:
         return f"AudioRoots({[str(root) for root in self.roots]!r})"
 
     def describe(self) -> str:
-        return ", ".join(str(root) for root in self.roots) or "none configured"
+        """The roots by folder name, as error texts show them (a client never sees absolute paths)."""
+        return ", ".join(f"'{root.name or root}'" for root in self.roots) or "none configured"
 
-    def resolve(self, path: str | PathLike[str], *, field: str = "audio_data.file_path") -> Path:
-        """The real path of ``path`` if it lies under one of the roots, else AudioError.
-
-        Relative paths are taken relative to each root in turn (the first root
-        holding an allowed file wins). ``..`` components are refused outright, and the
-        check is made on the fully resolved path, so a symlink inside a root
-        that leads out of every root is refused too.
-        """
-        text = str(path)
+    def _candidates(self, text: str, field: str) -> list[tuple[Path, tuple[str, ...]]]:
+        """(root, components under it) for each root ``text`` may name; AudioError for an unusable path."""
+        shown = quote_client_text(text, SHOWN_PATH_LIMIT)
+        try:
+            encoded = text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise _invalid(field, "expected a file path, got text holding a lone surrogate") from None
         if not text.strip() or "\x00" in text:
-            raise _invalid(field, f"expected a file path, got {text!r}")
-        candidate = Path(text)
+            raise _invalid(field, f"expected a file path, got '{shown}'")
+        if len(encoded) > PATH_MAX:
+            raise _invalid(field, f"expected a path of at most {PATH_MAX} bytes, got {len(encoded)} bytes")
+        candidate = PurePosixPath(text)
+        longest = max((len(part.encode("utf-8")) for part in candidate.parts), default=0)
+        if longest > NAME_MAX:
+            raise _invalid(field, f"expected file and folder names of at most {NAME_MAX} bytes, got one of {longest}")
         if ".." in candidate.parts:
             raise _invalid(
-                field, f"'{text}' contains '..'; name a file inside the allowed audio roots ({self.describe()})"
+                field, f"'{shown}' contains '..'; name a file inside the allowed audio roots ({self.describe()})"
             )
-        options = [candidate] if candidate.is_absolute() else [root / candidate for root in self.roots]
-        present = [option for option in options if option.exists() or option.is_symlink()]
-        for option in present or options[:1]:
+        if not candidate.is_absolute():
+            return [(root, candidate.parts) for root in self.roots]
+        found = []
+        for root, given in zip(self.roots, self._given, strict=True):
+            for base in (root, given):
+                if candidate.is_relative_to(base):
+                    found.append((root, candidate.relative_to(base).parts))
+                    break
+        if not found:
+            raise _invalid(field, f"'{shown}' is outside the allowed audio roots ({self.describe()})")
+        return found
+
+    def open(self, path: str | PathLike[str], *, field: str = "audio_data.file_path") -> tuple[IO[bytes], str]:
+        """The file ``path`` names under a root, opened for reading, and its path relative to that root.
+
+        Relative paths are tried under each root in turn (the first root holding the name wins).
+        AudioError for a path leaving the roots (by '..', by being elsewhere, by a link leading
+        out), for something missing, and for anything that is not a regular file.
+        """
+        _, descriptor, inside = self._locate(os.fspath(path), field)
+        return os.fdopen(descriptor, "rb"), inside
+
+    def resolve(self, path: str | PathLike[str], *, field: str = "audio_data.file_path") -> Path:
+        """The path under its root of the regular file ``path`` names (see :meth:`open`)."""
+        root, descriptor, inside = self._locate(os.fspath(path), field)
+        os.close(descriptor)
+        return root / inside
+
+    def _locate(self, text: str, field: str) -> tuple[Path, int, str]:
+        shown = quote_client_text(text, SHOWN_PATH_LIMIT)
+        escaped = False
+        for root, parts in self._candidates(text, field):
             try:
-                resolved = option.resolve()
-            except (OSError, RuntimeError) as error:  # a symlink loop, an unreadable directory
-                raise _invalid(field, f"cannot resolve '{text}': {error}") from None
-            if any(resolved.is_relative_to(root) for root in self.roots):
-                return resolved
-        raise _invalid(field, f"'{text}' is outside the allowed audio roots ({self.describe()})")
+                descriptor, walked = _open_beneath(root, list(parts))
+            except _Escapes:  # an allowed file of that name in a later root may still answer
+                escaped = True
+                continue
+            except OSError as error:
+                if error.errno in (errno.ENOENT, errno.ENOTDIR):
+                    continue
+                problem = error.strerror or os.strerror(error.errno or 0)
+                raise _invalid(field, f"cannot open '{shown}': {problem.lower()}") from None
+            return root, descriptor, "/".join(walked)
+        if escaped:
+            raise _invalid(field, f"'{shown}' is outside the allowed audio roots ({self.describe()})")
+        raise _invalid(field, f"no audio file at '{shown}' in the audio roots ({self.describe()})")
+
+
+def _open_beneath(root: Path, parts: list[str]) -> tuple[int, list[str]]:
+    """A descriptor of the regular file at ``root/parts``, and the components finally walked.
+
+    Every component is opened relative to its parent's descriptor with O_NOFOLLOW; a link is read
+    and followed here only while it stays inside ``root`` (_Escapes otherwise). Raises OSError.
+    """
+    stack = [os.open(root, _DIRECTORY_FLAGS)]  # descriptors of root and each directory walked
+    walked: list[str] = []
+    pending = [part for part in parts if part not in ("", ".", "/")]
+    links = 0
+    try:
+        while pending:
+            name = pending.pop(0)
+            if name == "..":  # only from a link's target
+                if not walked:
+                    raise _Escapes
+                walked.pop()
+                os.close(stack.pop())
+                continue
+            last = not pending
+            try:
+                descriptor = os.open(name, _FILE_FLAGS if last else _DIRECTORY_FLAGS, dir_fd=stack[-1])
+            except OSError as error:
+                if error.errno not in (errno.ELOOP, errno.ENOTDIR, errno.EMLINK):
+                    raise
+                try:
+                    target = os.readlink(name, dir_fd=stack[-1])
+                except OSError:
+                    raise error from None
+                links += 1
+                if links > MAX_LINKS:
+                    raise OSError(errno.ELOOP, os.strerror(errno.ELOOP)) from None
+                pending = _link_parts(root, target, walked, stack) + pending
+                continue
+            if last:
+                if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+                    os.close(descriptor)
+                    raise OSError(errno.EINVAL, "not a regular file")
+                os.set_blocking(descriptor, True)
+                return descriptor, [*walked, name]
+            stack.append(descriptor)
+            walked.append(name)
+        raise OSError(errno.EISDIR, os.strerror(errno.EISDIR))
+    finally:
+        for descriptor in stack:
+            os.close(descriptor)
+
+
+def _link_parts(root: Path, target: str, walked: list[str], stack: list[int]) -> list[str]:
+    """The components still to walk for a link's ``target``; an absolute one restarts at ``root``."""
+    link = PurePosixPath(target)
+    if not link.is_absolute():
+        return list(link.parts)
+    if not link.is_relative_to(root):
+        raise _Escapes
+    while walked:  # back to the root's own descriptor
+        walked.pop()
+        os.close(stack.pop())
+    return list(link.relative_to(root).parts)
 
 
 def _check_sample_rate(sample_rate: float | None, *, field: str) -> int:
@@ -150,27 +282,37 @@ def decode_samples(
 def read_audio_file(
     path: str | PathLike[str], *, roots: AudioRoots | Iterable[str | PathLike[str]] | None, field: str = "audio_data"
 ) -> tuple[np.ndarray, int]:
-    """Read a file under ``roots`` with soundfile -> ((channels, n) float32, sample rate)."""
+    """Read a file under ``roots`` with soundfile -> ((channels, n) float32, sample rate).
+
+    The header is read first: a file longer than ``roots.max_seconds`` is refused before its samples are.
+    """
     import numpy as np
     import soundfile
 
     path_field = f"{field}.file_path"
     allowed = roots if isinstance(roots, AudioRoots) else AudioRoots(roots)
-    resolved = allowed.resolve(path, field=path_field)
-    if not resolved.is_file():
-        raise _invalid(path_field, f"no audio file at '{path}' (looked for {resolved})")
-    try:
-        data, rate = soundfile.read(resolved, dtype="float32", always_2d=True)
-    except (soundfile.SoundFileError, RuntimeError, OSError, ValueError, TypeError) as error:
-        raise _invalid(path_field, f"cannot read '{path}' as audio ({READABLE_FORMATS}): {error}") from None
+    handle, inside = allowed.open(path, field=path_field)
+    with handle:
+        try:
+            with soundfile.SoundFile(handle) as audio_file:
+                rate, frames = audio_file.samplerate, audio_file.frames
+                if frames > allowed.max_seconds * max(rate, 1):
+                    raise _invalid(
+                        path_field,
+                        f"'{inside}' lasts {frames / max(rate, 1):.0f} s; the server reads files of at most "
+                        f"{allowed.max_seconds:g} s (max_audio_seconds)",
+                    )
+                data = audio_file.read(dtype="float32", always_2d=True)
+        except (soundfile.SoundFileError, RuntimeError, OSError, ValueError, TypeError):
+            raise _invalid(path_field, f"cannot read '{inside}' as audio ({READABLE_FORMATS})") from None
     if not MIN_SAMPLE_RATE <= rate <= MAX_SAMPLE_RATE:
         raise _invalid(
             path_field,
-            f"'{path}' has a sample rate of {rate} Hz; expected {MIN_SAMPLE_RATE} to {MAX_SAMPLE_RATE} Hz",
+            f"'{inside}' has a sample rate of {rate} Hz; expected {MIN_SAMPLE_RATE} to {MAX_SAMPLE_RATE} Hz",
         )
     audio = np.ascontiguousarray(data.T)
     if audio.size == 0:
-        raise _invalid(path_field, f"'{path}' holds no samples")
+        raise _invalid(path_field, f"'{inside}' holds no samples")
     _check_samples(audio, field=path_field)
     return audio, int(rate)
 
@@ -182,3 +324,35 @@ def load_audio(audio: AudioData, *, roots: AudioRoots, field: str = "audio_data"
     if audio.file_path is not None:
         return read_audio_file(audio.file_path, roots=roots, field=field)
     return None
+
+
+#: Audio already decoded from a request's ``samples``, by the field it came in (``audio_data``, ...).
+DecodedAudio = Mapping[str, "tuple[np.ndarray, int]"]
+
+
+def parse_with_samples(frame: str | bytes) -> tuple[Request, DecodedAudio]:
+    """Parse a frame and decode the ``samples`` it carries: what the server does with large frames in
+    another process, so that neither the JSON scan nor the base64 decoding holds its event loop.
+
+    Returns the request with its ``samples`` text dropped (``samples=None``), and the decoded audio by
+    field; raises ProtocolError or AudioError (picklable: they cross back from the process) as inline
+    parsing would.
+    """
+    request = parse_request(frame)
+    if not isinstance(request, AnalyzeRequest):
+        return request, {}
+    decoded: dict[str, tuple[np.ndarray, int]] = {}
+
+    def decoded_from(audio: AudioData, field: str) -> AudioData:
+        if audio.samples is None:
+            return audio
+        decoded[field] = decode_samples(
+            audio.samples, channels=audio.channels or 1, sample_rate=audio.sample_rate, field=field
+        )
+        return dataclasses.replace(audio, samples=None)
+
+    other = request.other_track
+    if other is not None:
+        other = dataclasses.replace(other, audio=decoded_from(other.audio, "other_track.audio_data"))
+    audio = decoded_from(request.audio, "audio_data")
+    return dataclasses.replace(request, audio=audio, other_track=other), decoded

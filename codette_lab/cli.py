@@ -17,9 +17,15 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from . import __version__
+from .audio_input import DEFAULT_MAX_AUDIO_SECONDS
 from .corpus.command import add_corpus_command
-from .errors import CodetteError, ServerError
+from .errors import CodetteError, RecordingError, ServerError
+from .recording import Recorder
+from .recording.command import add_replay_command
+from .reload import RuleFileWatcher
 from .server import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_REQUEST_TIMEOUT, WEBSOCKET_PATH, serve
+from .server.access import TOKEN_ENVIRONMENT_VARIABLE
+from .server.limits import DEFAULT_MAX_MESSAGE_BYTES, MIB
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -27,6 +33,16 @@ if TYPE_CHECKING:
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 EXIT_OK, EXIT_SERVER_ERROR, EXIT_USAGE = 0, 1, 2
+
+
+def _positive_number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
+    return value
 
 
 def _positive_seconds(text: str) -> float:
@@ -52,7 +68,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--port", type=int, default=DEFAULT_PORT, help="TCP port (default: %(default)s; 0 picks a free one)"
     )
     run.add_argument(
-        "--rules", metavar="FILE", help="a rule file exported from a notebook (default: the built-in rules)"
+        "--rules",
+        metavar="FILE",
+        help="a rule file exported from a notebook (default: the built-in rules); reloaded when it changes "
+        "and on SIGHUP, connections kept",
+    )
+    run.add_argument("--record", metavar="DIR", help="record every request and reply as JSON Lines in DIR")
+    run.add_argument(
+        "--record-samples", action="store_true", help="keep audio sent as samples in the recording (default: a hash)"
     )
     run.add_argument(
         "--audio-root",
@@ -77,9 +100,30 @@ def build_parser() -> argparse.ArgumentParser:
         help="time limit for a function defined in a notebook (perspective or analysis type) to answer one "
         "request; built-in perspectives and analyses are never cut short (default: %(default)g s)",
     )
+    run.add_argument(
+        "--token",
+        default=None,
+        help=f"the token clients on other machines must send when --host is not loopback (default: "
+        f"${TOKEN_ENVIRONMENT_VARIABLE}, else one is generated and printed with the join URL)",
+    )
+    run.add_argument(
+        "--max-message-mb",
+        metavar="MB",
+        type=_positive_number,
+        default=DEFAULT_MAX_MESSAGE_BYTES / MIB,
+        help="largest frame accepted, in MiB (default: %(default)g, a 60 s stereo clip sent as samples)",
+    )
+    run.add_argument(
+        "--max-audio-seconds",
+        metavar="S",
+        type=_positive_number,
+        default=DEFAULT_MAX_AUDIO_SECONDS,
+        help="longest audio file an analyze request may name, checked before reading (default: %(default)g s)",
+    )
     run.add_argument("--log-level", default="INFO", type=str.upper, choices=LOG_LEVELS, help="default: %(default)s")
     run.set_defaults(run=_serve_command)
     add_corpus_command(commands)
+    add_replay_command(commands)
     return parser
 
 
@@ -117,7 +161,7 @@ def _build_engine(args: argparse.Namespace) -> Engine:
             named = text if str(args.rules) in text else f"cannot load rules from {args.rules}: {text}"
             raise _UsageError(named) from exc
     try:
-        return Engine(rules=rules, audio_roots=args.audio_root or None)
+        return Engine(rules=rules, audio_roots=args.audio_root or None, max_audio_seconds=args.max_audio_seconds)
     except CodetteError as exc:
         raise _UsageError(str(exc)) from exc
 
@@ -127,17 +171,34 @@ async def _serve_until_signalled(engine: Engine, args: argparse.Namespace) -> No
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    try:
+        recorder = Recorder(args.record, rules=engine.rules, keep_samples=args.record_samples) if args.record else None
+    except RecordingError as exc:
+        raise _UsageError(str(exc)) from exc
+    watcher = RuleFileWatcher(engine.rules, args.rules) if args.rules is not None else None
+    if watcher is not None:
+        watcher.start()
+        loop.add_signal_handler(signal.SIGHUP, watcher.request_reload)
     server = serve(
         engine,
         host=args.host,
         port=args.port,
         allowed_origins=args.allow_origin,
         request_timeout=args.request_timeout,
+        recorder=recorder,
+        token=args.token,
+        max_message_bytes=int(args.max_message_mb * MIB),
     )
     async with server:
         logging.getLogger("codette_lab.server").info("Health check at %s; Ctrl-C to stop", server.health_url)
+        if server.token is not None:
+            print(f"Students connect their DAW to: {server.join_url}", flush=True)
         await stop.wait()
         logging.getLogger("codette_lab.server").info("Stopping: closing connections")
+    if watcher is not None:
+        await watcher.stop()
+    if recorder is not None:
+        recorder.close()
 
 
 def _serve_command(args: argparse.Namespace) -> int:

@@ -16,19 +16,22 @@ since it decides where each step runs and how long it may take.
 from __future__ import annotations
 
 import logging
+import re
 import traceback
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from os import PathLike
-from typing import Any, NamedTuple
+from types import MappingProxyType
+from typing import Any, NamedTuple, cast
 
 from .analysis_types import answer_analyze, builtin_analysis_types
-from .audio_input import AudioRoots
+from .audio_input import DEFAULT_MAX_AUDIO_SECONDS, AudioRoots, DecodedAudio
 from .chat import ChatReply, answer_chat, builtin_perspectives
 from .errors import CodetteError, RequestTimeoutError, UserCodeError
 from .knowledge import KnowledgeBase
 from .memory import ConversationMemory
 from .protocol import AnalyzeRequest, ChatRequest, PingRequest, Request, StatusRequest, parse_request, replies
+from .protocol.quoting import printable
 from .registry import Entry
 from .rules import RuleSet
 
@@ -39,6 +42,13 @@ DEFAULT_MEMORY_LIMIT = 1000
 
 #: The session name used for calls made from Python rather than from a connection.
 NOTEBOOK_SESSION = "notebook"
+
+#: Chat messages longer than this (characters) are answered off the event loop: understanding
+#: one is linear in its length, but a long one would still hold every other connection up.
+INLINE_CHAT_LIMIT = 2000
+
+#: An absolute path in an exception's text (``/home/x/data/a.wav``); error replies show only its last part.
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.:/])/(?:[^\s'\"/:]+/)+([^\s'\"/:]*)")
 
 
 class Job(NamedTuple):
@@ -53,6 +63,8 @@ class Job(NamedTuple):
 
     request: Request
     entry: Entry | None = None
+    #: Audio already decoded from the request's ``samples`` (by field), which the request then no longer holds.
+    decoded: DecodedAudio = MappingProxyType({})
 
     @property
     def message_type(self) -> str:
@@ -67,7 +79,10 @@ class Job(NamedTuple):
     @property
     def needs_worker(self) -> bool:
         """True when answering may take long (audio, or code from a notebook): run it off the event loop."""
-        return isinstance(self.request, AnalyzeRequest) or self.runs_user_code
+        request = self.request
+        if isinstance(request, ChatRequest):
+            return self.runs_user_code or len(request.message) > INLINE_CHAT_LIMIT
+        return isinstance(request, AnalyzeRequest) or self.runs_user_code
 
     @property
     def label(self) -> str:
@@ -100,15 +115,19 @@ class Failure:
 
 
 def failure_of(exc: Exception) -> Failure:
-    """The one mapping from an exception raised while answering a frame to its ``error`` reply."""
+    """The one mapping from an exception raised while answering a frame to its ``error`` reply.
+
+    Its text is safe to send and to log: control characters escaped, length capped (client text in
+    it is clipped where it is quoted), and for our own bugs no absolute path of the server's files.
+    """
     if isinstance(exc, UserCodeError):
-        return Failure(str(exc), by_user_code=True, traceback=exc.traceback)
+        return Failure(printable(str(exc)), by_user_code=True, traceback=exc.traceback)
     if isinstance(exc, RequestTimeoutError):
-        return Failure(str(exc), traceback=exc.stack)
+        return Failure(printable(str(exc)), traceback=exc.stack)
     if isinstance(exc, CodetteError):
-        return Failure(str(exc))
-    text = f"Processing error: {type(exc).__name__}: {exc}"
-    return Failure(text, traceback="".join(traceback.format_exception(exc)), bug=True)
+        return Failure(printable(str(exc)))
+    text = _ABSOLUTE_PATH.sub(r"\1", f"Processing error: {type(exc).__name__}: {exc}")
+    return Failure(printable(text), traceback="".join(traceback.format_exception(exc)), bug=True)
 
 
 class Engine:
@@ -125,13 +144,14 @@ class Engine:
         rules: RuleSet | str | PathLike[str] | None = None,
         audio_roots: Iterable[str | PathLike[str]] | None = None,
         memory_limit: int = DEFAULT_MEMORY_LIMIT,
+        max_audio_seconds: float = DEFAULT_MAX_AUDIO_SECONDS,
     ) -> None:
         self.knowledge = KnowledgeBase.builtin()
         self.memory = ConversationMemory(limit=memory_limit)
         self.perspectives = builtin_perspectives()
         self.analysis_types = builtin_analysis_types()
         self.rules = rules if isinstance(rules, RuleSet) else RuleSet.load(rules) if rules else RuleSet.default()
-        self.audio_roots = AudioRoots(audio_roots)
+        self.audio_roots = AudioRoots(audio_roots, max_seconds=max_audio_seconds)
         self._hooks: tuple[RequestHook, ...] = ()
         #: The handler of each request type, by its wire name.
         self._handlers: dict[str, Callable[..., replies.Message]] = {
@@ -153,9 +173,10 @@ class Engine:
         """The job for one text frame; raises ProtocolError naming what is wrong with it."""
         return self.prepare(parse_request(frame))
 
-    def prepare(self, request: Request) -> Job:
-        """Bind ``request`` to the function that will answer it (see :class:`Job`)."""
-        return Job(request, self._entry_for(request))
+    def prepare(self, request: Request, decoded: DecodedAudio | None = None) -> Job:
+        """Bind ``request`` to the function that will answer it (see :class:`Job`), with any audio
+        already decoded from its samples (see :func:`~codette_lab.audio_input.parse_with_samples`)."""
+        return Job(request, self._entry_for(request), decoded or {})
 
     def answer(
         self, job: Job | Request, *, session: str = NOTEBOOK_SESSION, active_connections: int = 0
@@ -171,7 +192,7 @@ class Engine:
             except Exception:  # watching requests must never fail one
                 logger.exception("Request hook %r failed on a %s request", hook, job.message_type)
         handler = self._handlers[job.message_type]
-        return handler(job.request, job.entry, session=session, active_connections=active_connections)
+        return handler(job, session=session, active_connections=active_connections)
 
     def respond(
         self, frame: str | bytes, *, session: str = NOTEBOOK_SESSION, active_connections: int = 0
@@ -231,35 +252,39 @@ class Engine:
 
     # -- handlers, one per request type ---------------------------------------------
 
-    def _pong(self, request: PingRequest, entry: None, **_: Any) -> replies.Message:
+    def _pong(self, job: Job, **_: Any) -> replies.Message:
         return replies.pong()
 
-    def _status(self, request: StatusRequest, entry: None, *, active_connections: int, **_: Any) -> replies.Message:
+    def _status(self, job: Job, *, active_connections: int, **_: Any) -> replies.Message:
+        rules = self.rules.snapshot()  # one state: its source and identity agree
         return replies.status_response(
             codette_available=True,
             engine_type=self.engine_type,
             memory_size=len(self.memory),
             active_connections=active_connections,
+            rules={"source": rules.document.source, "identity": rules.identity},
         )
 
-    def _chat(self, request: ChatRequest, entry: Entry | None, *, session: str, **_: Any) -> replies.Message:
+    def _chat(self, job: Job, *, session: str, **_: Any) -> replies.Message:
         reply = answer_chat(
-            request,
+            cast(ChatRequest, job.request),
             session=session,
             perspectives=self.perspectives,
             knowledge=self.knowledge,
             memory=self.memory,
             rules=self.rules.snapshot(),
-            entry=entry,
+            entry=job.entry,
         )
         return reply.to_message()
 
-    def _analyze(self, request: AnalyzeRequest, entry: Entry | None, **_: Any) -> replies.Message:
+    def _analyze(self, job: Job, **_: Any) -> replies.Message:
+        request = cast(AnalyzeRequest, job.request)
         analysis = answer_analyze(
             request,
             analysis_types=self.analysis_types,
             rules=self.rules,
             audio_roots=self.audio_roots,
-            entry=entry,
+            entry=job.entry,
+            decoded=job.decoded,
         )
         return replies.analysis_response(track_id=request.track.track_id, analysis=analysis.to_wire())

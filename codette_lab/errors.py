@@ -64,7 +64,13 @@ class ServerError(CodetteError):
 
 
 class PortInUseError(ServerError):
-    """The port is held by another process (not by a server of this kernel)."""
+    """The port is held by another process (not by a server of this kernel).
+
+    Its text says what to do, so IPython shows that text alone, without a traceback.
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"{type(self).__name__}: {self}"]
 
 
 class DAWError(CodetteError):
@@ -77,3 +83,7 @@ class DAWConnectionError(DAWError):
 
 class KnowledgeError(CodetteError):
     """A knowledge-base document that does not have the expected shape; the text names the entry and field."""
+
+
+class RecordingError(CodetteError):
+    """A recording that cannot be written or read back (not JSON Lines, not a recording, no such file)."""

@@ -2,16 +2,26 @@
 
 The server thread records turns while a notebook reads them, so every access
 holds one lock. The store keeps at most ``limit`` turns over all sessions
-(oldest dropped first), which is what ``status_response.memory_size`` reports
-and why it cannot grow forever however long the server runs.
+(oldest dropped first), which is what ``status_response.memory_size`` reports,
+and at most ``byte_limit`` bytes of their texts: long messages cannot make it
+hold more than that, however many turns it counts or however long the server
+runs. A text longer than the protocol accepts for a chat message (possible
+only from a notebook) is kept cut to that length.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import sys
 import threading
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
+
+from .protocol.requests import MAX_CHAT_MESSAGE_CHARS
+
+#: How many bytes of message and response text the memory holds at most, over all its turns.
+DEFAULT_BYTE_LIMIT = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -35,20 +45,56 @@ class Turn:
     on_topic: bool = True
 
 
-class ConversationMemory:
-    """The last ``limit`` turns across all sessions; ``len()`` counts them."""
+def _clipped(text: str) -> str:
+    if len(text) <= MAX_CHAT_MESSAGE_CHARS:
+        return text
+    return f"{text[:MAX_CHAT_MESSAGE_CHARS]}... (cut from {len(text)} characters)"
 
-    def __init__(self, *, limit: int = 1000) -> None:
-        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-            raise ValueError(f"ConversationMemory limit must be a whole number >= 1, got {limit!r}")
-        self.limit = limit
-        self._turns: deque[Turn] = deque(maxlen=limit)
+
+def _size(turn: Turn) -> int:
+    """The bytes a turn's texts take (Python's own measure of the two strings)."""
+    return sys.getsizeof(turn.message) + sys.getsizeof(turn.response)
+
+
+def _whole_number(name: str, value: object, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"ConversationMemory {name} must be a whole number >= {minimum}, got {value!r}")
+    return value
+
+
+class ConversationMemory:
+    """The last turns across all sessions, at most ``limit`` of them and ``byte_limit`` bytes of text.
+
+    ``len()`` counts the turns, :attr:`size_bytes` their texts' bytes.
+    """
+
+    def __init__(self, *, limit: int = 1000, byte_limit: int = DEFAULT_BYTE_LIMIT) -> None:
+        self.limit = _whole_number("limit", limit, 1)
+        self.byte_limit = _whole_number("byte_limit", byte_limit, 1)
+        self._turns: deque[Turn] = deque()
+        self._bytes = 0
         self._lock = threading.Lock()
 
     def record(self, turn: Turn) -> None:
-        """Keep ``turn``; the oldest turn goes when the memory is full."""
+        """Keep ``turn`` (its texts cut to the chat message limit); the oldest turns go while either limit is passed.
+
+        The newest turn is always kept, so a follow-up can find it.
+        """
+        message, response = _clipped(turn.message), _clipped(turn.response)
+        if message is not turn.message or response is not turn.response:
+            turn = dataclasses.replace(turn, message=message, response=response)
+        size = _size(turn)
         with self._lock:
             self._turns.append(turn)
+            self._bytes += size
+            while len(self._turns) > 1 and (len(self._turns) > self.limit or self._bytes > self.byte_limit):
+                self._bytes -= _size(self._turns.popleft())
+
+    @property
+    def size_bytes(self) -> int:
+        """The bytes the remembered turns' messages and responses take."""
+        with self._lock:
+            return self._bytes
 
     def recent(self, session: str, n: int = 10) -> tuple[Turn, ...]:
         """The last ``n`` turns of ``session``, oldest first."""
@@ -74,8 +120,8 @@ class ConversationMemory:
             if session is None:
                 self._turns.clear()
             else:
-                kept = [turn for turn in self._turns if turn.session != session]
-                self._turns = deque(kept, maxlen=self.limit)
+                self._turns = deque(turn for turn in self._turns if turn.session != session)
+            self._bytes = sum(_size(turn) for turn in self._turns)
 
     def snapshot(self) -> tuple[Turn, ...]:
         """Every remembered turn, oldest first (a copy: safe to read while the server records)."""
@@ -90,4 +136,4 @@ class ConversationMemory:
         return iter(self.snapshot())
 
     def __repr__(self) -> str:
-        return f"ConversationMemory({len(self)} of {self.limit} turns)"
+        return f"ConversationMemory({len(self)} of {self.limit} turns, {self.size_bytes} of {self.byte_limit} bytes)"

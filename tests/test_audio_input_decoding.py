@@ -134,7 +134,8 @@ def test_paths_leaving_the_roots_are_refused(tmp_path: Path) -> None:
         with pytest.raises(AudioError) as caught:
             load_audio(AudioData(file_path=path), roots=roots)
         text = str(caught.value)
-        assert "'audio_data.file_path'" in text and path in text and str(root.resolve()) in text
+        assert "'audio_data.file_path'" in text and path in text and "'root'" in text  # the root by name only
+        assert str(root.resolve()) not in text.replace(path, "")  # no absolute path of the server's own
     assert load_audio(AudioData(file_path="inner_link.wav"), roots=roots)[1] == SR
     assert read_audio_file("sub/fine.wav", roots=[root])[1] == SR
     second = tmp_path / "second_root"

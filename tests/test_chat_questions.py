@@ -140,3 +140,69 @@ def test_answer_contains_the_expected_concepts(ask, question, concepts):
     assert not missing, f"{question!r} -> {reply.response!r} lacks {missing}"
     assert reply.confidence >= 0.5, f"{question!r} matched weakly ({reply.confidence}): {reply.topics}"
     assert reply.perspective == "mix_engineering"
+
+
+# -- answers lead with what was asked, with the numbers practice has ---------------------------------------------
+
+VOCAL = {"selected_track": {"name": "Lead Vox", "type": "vocal", "peak_level": -1.0, "rms_level": -14.0}}
+
+
+def ask_with(message: str, *, perspective: str | None = None, daw_context=None, rules=None):
+    request = ChatRequest(message=message, perspective=perspective, daw_context=daw_context or {})
+    return answer_chat(
+        request,
+        session="lead",
+        perspectives=builtin_perspectives(),
+        knowledge=KnowledgeBase.builtin(),
+        memory=ConversationMemory(limit=10),
+        rules=(rules or RuleSet.default()).snapshot(),
+    )
+
+
+def first_sentence_of_answer(response: str) -> str:
+    """The answer's first sentence after the entry's title ("Title: text")."""
+    return re.split(r"(?<=[.!?])\s+(?=[A-Z])", response.split(": ", 1)[1])[0]
+
+
+@pytest.mark.parametrize("perspective", ["audio_theory", "mix_engineering", "technical_troubleshooting"])
+def test_how_loud_for_spotify_gives_the_streaming_target_first(perspective):
+    reply = ask_with("How loud should I master for Spotify?", perspective=perspective)
+    assert "-14 LUFS" in first_sentence_of_answer(reply.response)
+    assert "-1 dBTP" in reply.response
+
+
+def test_the_spotify_numbers_are_the_rule_sets_loudness_targets():
+    rules = RuleSet.default()
+    rules.set(**{"loudness.streaming_lufs": -16.0, "loudness.streaming_true_peak_dbtp": -2.0})
+    reply = ask_with("How loud should I master for Spotify?", perspective="audio_theory", rules=rules)
+    assert "-16 LUFS" in reply.response and "-2 dBTP" in reply.response
+    assert "-14 LUFS" not in reply.response
+
+
+@pytest.mark.parametrize(
+    "perspective",
+    ["mix_engineering", "audio_theory", "creative_production", "technical_troubleshooting", "workflow_optimization"],
+)
+def test_why_a_mix_sounds_different_in_mono_names_phase_polarity_and_cancellation(perspective):
+    reply = ask_with("Why does my mix sound different in mono?", perspective=perspective)
+    assert reply.topics[0] == "mono-compatibility"
+    lead = reply.response.split("Also worth knowing", 1)[0].lower()
+    assert "phase" in lead and "polarity" in lead and "cancel" in lead
+
+
+@pytest.mark.parametrize("daw_context", [None, VOCAL], ids=["no session", "vocal selected"])
+def test_a_muddy_vocal_answer_opens_with_the_mud_cut_not_headroom(daw_context):
+    reply = ask_with("my vocal sounds muddy, what should I cut?", daw_context=daw_context)
+    opening = first_sentence_of_answer(reply.response)
+    assert re.search(r"[Cc]ut 2-3 dB of mud at 200-400 Hz", opening), opening
+    assert "headroom" not in reply.response.split(".")[0]
+    if daw_context:
+        assert "'Lead Vox'" in reply.response  # the track's figures follow the answer
+        assert reply.response.index("mud") < reply.response.index("headroom")
+
+
+def test_a_question_about_levels_leads_with_the_selected_tracks_figures():
+    reply = ask_with("Is my vocal peaking too hot?", daw_context=VOCAL)
+    assert reply.response.startswith("Selected track: 'Lead Vox'")
+    title = KnowledgeBase.builtin().get(reply.topics[0]).title
+    assert reply.response.index("It peaks at -1.0 dBFS") < reply.response.index(f"{title}: ")

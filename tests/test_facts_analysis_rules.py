@@ -25,7 +25,8 @@ from codette_lab.analysis.outputs import (
 from codette_lab.errors import RulesError
 from codette_lab.resources import demo_folder
 from codette_lab.rules import RuleSet
-from codette_lab.rules.vocabulary import DERIVED_METRICS, TRACK_STATE_METRICS
+from codette_lab.rules.evaluate import DERIVED_METRICS
+from codette_lab.rules.vocabulary import TRACK_STATE_METRICS
 
 
 def stem(name: str) -> tuple[np.ndarray, int]:

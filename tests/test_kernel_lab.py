@@ -49,6 +49,18 @@ class NotebookKernel:
             raise AssertionError(f"cell failed:\n{code}\n" + "\n".join(errors))
         return "".join(printed)
 
+    def run_failing(self, code: str, *, timeout: float = 60) -> list[str]:
+        """Execute a cell that must fail; return the traceback lines the front end would show."""
+        shown: list[str] = []
+
+        def on_output(message: dict) -> None:
+            if message["msg_type"] == "error":
+                shown.extend(message["content"]["traceback"])
+
+        reply = self.client.execute_interactive(textwrap.dedent(code), timeout=timeout, output_hook=on_output)
+        assert reply["content"]["status"] == "error", f"cell did not fail:\n{code}"
+        return shown
+
     def value(self, expression: str) -> object:
         """The JSON value of an expression evaluated in the kernel."""
         return json.loads(self.run(f"import json as _json; print(_json.dumps({expression}))"))
@@ -128,23 +140,51 @@ def test_pongs_keep_coming_while_a_cell_computes_in_pure_python(kernel: Notebook
     assert kernel.value("_n > 0") is True
 
 
-def test_rerunning_the_start_cell_replaces_the_server_and_the_daw_reconnects(
+def test_rerunning_the_start_cell_keeps_the_server_the_definitions_and_the_panel(
     kernel: NotebookKernel, lab_url: str
 ) -> None:
-    first = daw_client(lab_url)
-    assert first.ask({"type": "ping"})["type"] == "pong"
+    daw = daw_client(lab_url)
     port = urlsplit(lab_url).port
-    assert port is not None
+    kernel.run(
+        """
+        @lab.perspective("vocal_coach")
+        def vocal_coach(context):
+            return "sing it again"
 
-    assert kernel.run(start_cell(port)).strip() == lab_url
+        lab.rules["vocal.highpass_hz"] = 155
+        panel = lab.panel()
+        """
+    )
 
-    with pytest.raises(ConnectionClosed) as closed:
-        first.socket.recv(timeout=10)
-    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1001
-    again = daw_client(lab_url)
-    assert again.ask({"type": "ping"})["type"] == "pong"
-    assert kernel.value("lab.active_connections") == 1
-    again.close()
+    assert kernel.run(start_cell(port)).strip() == lab_url  # the start cell, run again
+
+    assert daw.ask({"type": "ping"})["type"] == "pong"  # the same connection, never closed
+    chat = {"type": "chat", "message": "What now?", "perspective": "vocal_coach"}
+    assert daw.ask(chat)["response"] == "sing it again"
+    assert kernel.value('lab.rules["vocal.highpass_hz"]') == 155
+    assert kernel.value("panel.lab is lab") is True
+    # the panel shown before the re-run still works: its Chat asks the live server, its Rules move it
+    answer = kernel.value('panel.chat.send("Any tip?", perspective="vocal_coach").result(timeout=30)["response"]')
+    assert answer == "sing it again"
+    kernel.run('panel.rules.set("vocal.highpass_hz", 90)')
+    assert kernel.value('lab.rules["vocal.highpass_hz"]') == 90
+    assert "<b>1</b> DAW" in kernel.value("(panel.monitor.refresh(), panel.monitor.summary.value)[1]")
+    kernel.run("panel.close(); lab.remove_perspective('vocal_coach'); lab.rules.reset()")
+    daw.close()
+
+
+def test_reset_returns_to_the_builtins_with_the_daw_still_connected(kernel: NotebookKernel, daw: WsClient) -> None:
+    kernel.run(
+        """
+        lab.perspective("mix_engineering", lambda context: "class answer")
+        lab.rules["general.headroom_peak_dbfs"] = -12
+        """
+    )
+    chat = {"type": "chat", "message": "How do I compress a vocal?"}
+    assert daw.ask(chat)["response"] == "class answer"
+    kernel.run("lab.reset()")
+    assert daw.ask(chat)["response"] != "class answer"
+    assert kernel.value("lab.rules.changed()") == {}
 
 
 def test_a_perspective_defined_later_answers_the_connected_daws_next_chat(
@@ -239,9 +279,9 @@ def test_the_monitor_panel_refreshes_itself_on_the_kernels_main_thread(kernel: N
     daw = daw_client(lab_url)
     assert daw.ask({"type": "ping"})["type"] == "pong"
     for _ in range(50):  # each cell returns control to the kernel's loop, where the refresh is queued
-        if "<b>1</b> connection(s)" in kernel.value("panel.monitor.summary.value"):
+        if "<b>1</b> DAW(s) connected" in kernel.value("panel.monitor.summary.value"):
             break
-    assert "<b>1</b> connection(s)" in kernel.value("panel.monitor.summary.value")
+    assert "<b>1</b> DAW(s) connected" in kernel.value("panel.monitor.summary.value")
     assert kernel.value("sorted(refreshed_on)") == ["MainThread"]
     daw.close()
     kernel.run("panel.close()")
@@ -263,3 +303,36 @@ def test_kernel_shutdown_frees_the_port(tmp_path: Path) -> None:
         again.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         again.bind(("127.0.0.1", port))
         again.listen()
+
+
+def test_another_kernels_port_gives_one_short_message_and_a_new_port_keeps_definitions(
+    tmp_path: Path, lab_url: str
+) -> None:
+    taken = urlsplit(lab_url).port
+    other = NotebookKernel(tmp_path)
+    try:
+        shown = other.run_failing(start_cell(taken))
+        assert len(shown) == 1 and shown[0].startswith(f"PortInUseError: Port {taken} ")
+        assert "Shut that kernel down" in shown[0]
+
+        first_port, second_port = free_tcp_port(), free_tcp_port()
+        url = other.run(start_cell(first_port)).strip()
+        other.run(
+            """
+            lab.perspective("coach", lambda context: "kept across ports")
+            panel = lab.panel()
+            """
+        )
+        daw = daw_client(url)
+        moved = other.run(start_cell(second_port)).strip()
+        assert moved == url.replace(str(first_port), str(second_port))
+        with pytest.raises(ConnectionClosed) as closed:
+            daw.socket.recv(timeout=10)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1012
+        assert daw_client(moved).ask({"type": "chat", "message": "?", "perspective": "coach"})["response"] == (
+            "kept across ports"
+        )
+        reply = other.value('panel.chat.send("?", perspective="coach").result(timeout=30)["response"]')
+        assert reply == "kept across ports"  # the panel follows the Lab to its new port
+    finally:
+        other.shutdown()

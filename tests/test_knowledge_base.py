@@ -9,7 +9,9 @@ import pytest
 
 from codette_lab.chat import BUILTIN_PERSPECTIVES
 from codette_lab.errors import KnowledgeError
-from codette_lab.knowledge import KnowledgeBase, Query, stem
+from codette_lab.knowledge import KnowledgeBase, Query, fill_figures, stem
+from codette_lab.knowledge.figures import figure_names
+from codette_lab.rules import RuleSet
 
 REQUIRED_TOPICS = {
     "gain_staging", "eq", "compression", "reverb", "delay", "stereo", "low_end", "vocals", "drums", "bass",
@@ -46,7 +48,19 @@ def test_the_base_is_large_and_every_entry_speaks_from_every_perspective(base):
      "60000 / BPM", "pre-delay", "-18 dBFS", "mono"],
 )  # fmt: skip
 def test_the_concrete_numbers_of_mixing_practice_are_in_the_base(base, figure):
-    assert any(figure in text for entry in base for text in entry.facets.values())
+    values = RuleSet.default().snapshot().values
+    assert any(figure in fill_figures(text, values.get) for entry in base for text in entry.facets.values())
+
+
+def test_figures_borrowed_from_the_rule_set_name_its_parameters_and_are_not_copied(base):
+    values = RuleSet.default().snapshot().values
+    named = {name for entry in base for text in entry.facets.values() for name in figure_names(text)}
+    assert {"loudness.streaming_lufs", "loudness.streaming_true_peak_dbtp", "loudness.broadcast_lufs"} <= named
+    assert named <= set(values), named - set(values)
+    loudness = base.get("loudness-targets")
+    assert all("-14 LUFS" not in text and "-23 LUFS" not in text for text in loudness.facets.values())
+    tuned = {**values, "loudness.streaming_lufs": -16.0}
+    assert "about -16 LUFS integrated" in fill_figures(loudness.facet("mix_engineering"), tuned.get)
 
 
 @pytest.mark.parametrize(
@@ -232,3 +246,17 @@ def test_unknown_sections_are_refused_by_name():
     document = builtin_document()
     document["levels"] = {"target_peak_dbfs": -6.0}
     assert "field 'levels': is not a known field" in refusal(document)
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("Master to {streaming} LUFS.", "has a brace that is not a {group.parameter}"),
+        ("Master to {loudness.streaming_lufs:q} LUFS.", "formats {loudness.streaming_lufs} with 'q', not a number format"),
+        ("Use a {curly brace.", "has a brace that is not a {group.parameter}"),
+    ],
+)
+def test_figures_in_entry_texts_are_checked_at_load(text, problem):
+    document = builtin_document()
+    document["entries"][5]["facets"]["audio_theory"] = text
+    assert f"field 'entries[5].facets.audio_theory': {problem}" in refusal(document)

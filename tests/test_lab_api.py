@@ -10,6 +10,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from websockets.exceptions import ConnectionClosed
 
 from codette_lab import Lab
 from codette_lab.engine import Engine
@@ -41,35 +42,68 @@ def test_start_serves_and_stop_frees_the_port(free_port: int, ws_client) -> None
         again.bind(("127.0.0.1", free_port))
 
 
-def test_a_new_lab_on_the_same_port_replaces_the_old_one(free_port: int, ws_client) -> None:
+def test_a_new_lab_while_one_runs_is_that_lab_with_everything_kept(free_port: int, ws_client) -> None:
     first = Lab(port=free_port).start()
-    second = Lab(port=free_port).start()
     try:
-        assert not first.running and second.running
-        second.perspective("only_in_second", lambda context: "second")
-        reply = ws_client(second.url).ask({"type": "chat", "message": "hi", "perspective": "only_in_second"})
-        assert reply["response"] == "second"
+        first.perspective("only_in_first", lambda context: "first")
+        first.rules["vocal.highpass_hz"] = 120
+        daw = ws_client(first.url)
+        second = Lab(port=free_port)
+        assert second is first and second.start() is first and first.running
+        assert second.rules["vocal.highpass_hz"] == 120
+        reply = daw.ask({"type": "chat", "message": "hi", "perspective": "only_in_first"})  # same connection
+        assert reply["response"] == "first"
+        assert first.active_connections == 1
     finally:
-        second.stop()
-
-
-def test_a_lab_on_localhost_is_replaced_by_a_lab_on_127_0_0_1(free_port: int, ws_client) -> None:
-    first = Lab(port=free_port, host="localhost", warm_up=False).start()
-    second = Lab(port=free_port, warm_up=False).start()
-    try:
-        assert not first.running and second.running
-        assert ws_client(second.url).ask({"type": "ping"})["type"] == "pong"
-    finally:
-        second.stop()
         first.stop()
 
 
-def test_a_port_held_elsewhere_gives_a_clear_error(free_port: int) -> None:
+def test_changed_arguments_apply_to_the_running_lab_and_a_restart_says_1012(
+    free_port: int, ws_client, tmp_path: Path
+) -> None:
+    first = Lab(port=free_port, host="localhost", warm_up=False).start()
+    try:
+        first.perspective("kept", lambda context: "still here")
+        daw = ws_client(first.url)
+        same = Lab(port=free_port, host="localhost", warm_up=False, audio_roots=[tmp_path])
+        assert same is first and same.audio_roots.roots == (tmp_path.resolve(),)
+        assert daw.ask({"type": "ping"})["type"] == "pong"  # roots are swapped without a restart
+
+        moved = Lab(port=free_port, warm_up=False, audio_roots=[tmp_path])  # another host: a restart
+        assert moved is first and moved.url == f"ws://127.0.0.1:{free_port}/ws"
+        with pytest.raises(ConnectionClosed) as closed:
+            daw.socket.recv(timeout=10)
+        assert closed.value.rcvd is not None
+        assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (1012, "service restart")
+        reply = ws_client(moved.url).ask({"type": "chat", "message": "hi", "perspective": "kept"})
+        assert reply["response"] == "still here"
+    finally:
+        first.stop()
+
+
+def test_reset_goes_back_to_the_builtins_and_stop_ends_the_lab(free_port: int, ws_client) -> None:
+    lab = Lab(port=free_port, warm_up=False).start()
+    daw = ws_client(lab.url)
+    lab.perspective("mix_engineering", lambda context: "class rules")
+    lab.analysis_type("extra", lambda request: {"insights": "x"})
+    lab.rules["vocal.highpass_hz"] = 150
+    lab.reset()
+    assert "extra" not in lab.analysis_types() and lab.rules.changed() == {}
+    assert daw.ask({"type": "chat", "message": "How do I compress a vocal?"})["response"] != "class rules"
+    lab.perspective("gone_after_stop", lambda context: "x")
+    lab.stop()
+    fresh = Lab(port=free_port, warm_up=False)
+    assert fresh is not lab and "gone_after_stop" not in fresh.perspectives()
+
+
+def test_a_port_held_elsewhere_gives_one_short_message(free_port: int) -> None:
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", free_port))
         holder.listen()
-        with pytest.raises(PortInUseError, match=str(free_port)):
+        with pytest.raises(PortInUseError, match=rf"Port {free_port} .* Lab\(port={free_port + 1}\)") as raised:
             Lab(port=free_port).start()
+    assert raised.value.__cause__ is None and raised.value.__suppress_context__  # no chained traceback
+    assert raised.value._render_traceback_() == [f"PortInUseError: {raised.value}"]  # what IPython shows
 
 
 def test_perspective_forms_and_live_replacement(lab: Lab, ws_client) -> None:
@@ -229,4 +263,5 @@ def test_recent_daw_audio_is_bounded_by_count_and_by_total_bytes() -> None:
 
 def test_repr_says_where_it_serves(lab: Lab) -> None:
     assert lab.url in repr(lab)
-    assert "stopped" in repr(Lab(port=1))
+    lab.stop()
+    assert "stopped" in repr(lab)

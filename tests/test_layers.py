@@ -35,6 +35,8 @@ LAYERS = {
     "analysis_types": 3,
     "engine": 3,
     "server": 4,
+    "recording": 4,
+    "reload": 4,
     "lab": 5,
     "widgets": 5,
     "daw": 5,

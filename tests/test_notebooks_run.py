@@ -1,6 +1,6 @@
 """Every lesson notebook runs top to bottom in a real kernel, its server started and a DAW connected.
 
-Each notebook reads its port from ``CODETTE_PORT`` (05 also ``CODETTE_SERVE_PORT``
+Each notebook reads its port from ``CODETTE_PORT`` (05 and 07 also ``CODETTE_SERVE_PORT``
 for the standalone server it starts), so runs never collide with each other
 or with a server someone left on 8000.
 """
@@ -29,6 +29,8 @@ def test_the_lessons_are_all_there() -> None:
         "03_new_analysis_type.ipynb",
         "04_mixing_class.ipynb",
         "05_export_and_serve.ipynb",
+        "06_corpus.ipynb",
+        "07_record_replay.ipynb",
     ]
 
 

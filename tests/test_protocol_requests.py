@@ -14,6 +14,7 @@ from codette_lab.protocol import (
     StatusRequest,
     parse_request,
 )
+from codette_lab.protocol.requests import MAX_NESTING
 
 
 def refusal(frame: str | bytes) -> str:
@@ -94,12 +95,31 @@ def test_binary_frames_are_read_as_utf8_text():
         '{"type": "ping",}',
         "{'type': 'ping'}",
         b"\xff\xfe\x00",
-        "[" * 100_000,
         '{"type": "ping"}'.encode("utf-16"),
     ],
 )
 def test_invalid_json_gets_the_documents_text(frame):
     assert refusal(frame) == "Invalid JSON format"
+
+
+def _nested(depth: int) -> str:
+    """A chat frame whose daw_context holds arrays nesting the whole frame ``depth`` levels deep."""
+    return '{"type": "chat", "message": "m", "daw_context": {"x": ' + "[" * (depth - 2) + "]" * (depth - 2) + "}}"
+
+
+@pytest.mark.parametrize("frame", ["[" * 100_000, "[" * 100_000 + "]" * 100_000, _nested(100_000), _nested(101)])
+def test_frames_nested_too_deeply_are_refused_naming_the_limit(frame):
+    assert refusal(frame) == f"Invalid message: arrays and objects nested deeper than {MAX_NESTING} levels"
+    assert refusal(frame.encode()) == refusal(frame)
+
+
+def test_a_frame_nested_up_to_the_limit_is_read():
+    request = parse_request(_nested(MAX_NESTING))
+    assert isinstance(request, ChatRequest)
+    depth, value = 3, request.daw_context["x"]  # the frame is level 1, daw_context 2
+    while value:
+        depth, value = depth + 1, value[0]
+    assert depth == MAX_NESTING
 
 
 @pytest.mark.parametrize(

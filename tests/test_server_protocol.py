@@ -9,6 +9,7 @@ import re
 import pytest
 
 from codette_lab.engine import Engine
+from codette_lab.rules import RuleSet
 
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
@@ -53,6 +54,7 @@ def test_ping_and_status(ws_client):
         "engine_type": "codette_lab.engine.Engine",
         "memory_size": status["memory_size"],
         "active_connections": 1,
+        "rules": {"source": "the built-in default_rules.json", "identity": RuleSet.default().snapshot().identity},
     }
     assert isinstance(status["memory_size"], int) and status["memory_size"] >= 0
 
@@ -97,6 +99,13 @@ ERROR_FRAMES = [
     (
         '{"type": "analyze", "track_data": {}, "audio_data": {"peak_level": "loud"}}',
         "Invalid field 'audio_data.peak_level' in analyze: expected a number, got string",
+    ),
+    *(
+        (
+            '{"type": "chat", "message": "m", "daw_context": {"x": ' + "[" * depth + "]" * depth + "}}",
+            "Invalid message: arrays and objects nested deeper than 100 levels",
+        )
+        for depth in (100_000, 99)
     ),
 ]
 
@@ -149,13 +158,17 @@ EXPECTED_REPLY = {
 
 
 def test_200_pipelined_mixed_requests_come_back_complete_and_in_order(ws_client):
+    """Every request is answered; pongs may come early (answered at once), every other reply in order."""
     client = ws_client()
     frames = _pipelined_frames(200)
     for _, frame in frames:
         client.send(frame)
-    replies = [client.recv() for _ in frames]
-    assert [reply["type"] for reply in replies] == [EXPECTED_REPLY[kind] for kind, _ in frames]
-    for index, ((kind, _), reply) in enumerate(zip(frames, replies, strict=True)):
+    received = [client.recv() for _ in frames]
+    assert sum(reply["type"] == "pong" for reply in received) == sum(kind == "ping" for kind, _ in frames)
+    replies = [reply for reply in received if reply["type"] != "pong"]
+    others = [(index, (kind, frame)) for index, (kind, frame) in enumerate(frames) if kind != "ping"]
+    assert [reply["type"] for reply in replies] == [EXPECTED_REPLY[kind] for _, (kind, _) in others]
+    for (index, (kind, _)), reply in zip(others, replies, strict=True):
         if kind == "analyze":
             assert reply["trackId"] == index
         elif kind == "invalid":

@@ -95,7 +95,7 @@ def test_several_daws_analyse_at_once_and_get_the_same_measures(long_track, ws_c
 
 
 def test_large_frames_are_parsed_off_the_loop_with_the_same_answers(server, ws_client):
-    from codette_lab.server.core import INLINE_PARSE_LIMIT
+    from codette_lab.server.limits import INLINE_PARSE_LIMIT
 
     client = ws_client()
     padding = "x" * (INLINE_PARSE_LIMIT + 10)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -33,19 +34,59 @@ def test_the_panel_has_four_tabs(panel) -> None:
     assert panel.children == (panel.chat, panel.monitor, panel.analysis, panel.rules)
 
 
+def wait_for(condition, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
 def test_chat_goes_through_the_server_and_fills_the_transcript(lab: Lab, panel) -> None:
     panel.chat.message.value = "How should I EQ the lead vocal?"
     panel.chat.send_button.click()
-    ((perspective, question, reply),) = panel.chat.exchanges
-    assert (perspective, question, reply["type"]) == (
+    wait_for(lambda: panel.chat.exchanges and not panel.chat.activity.busy)
+    ((perspective, question, context, reply),) = [
+        (e.perspective, e.question, e.context, e.reply) for e in panel.chat.exchanges
+    ]
+    assert (perspective, question, context, reply["type"]) == (
         "mix_engineering",
         "How should I EQ the lead vocal?",
+        "the demo session",
         "chat_response",
     )
     assert "How should I EQ the lead vocal?" in panel.chat.transcript.value
     assert panel.chat.message.value == ""
     assert [event.message_type for event in lab.events.of_kind("message")] == ["chat"]
     assert lab.active_connections == 1  # the panel's own DAW connection
+    panel.monitor.refresh()
+    assert "<b>0</b> DAW(s) connected (and this notebook's Chat tab)" in panel.monitor.summary.value
+
+
+def test_chat_enter_sends_empty_sends_nothing_and_the_context_is_chosen(lab: Lab, panel) -> None:
+    assert panel.chat.send("   ").result(timeout=5) is None
+    assert panel.chat.exchanges == [] and "Type a question first" in panel.chat.status.value
+
+    student = lab.simulate_daw(name="Studio B")
+    student.select("Bass")
+    student.chat("Is the bass too loud?")
+    panel.chat.refresh_contexts()
+    labels = [label for label, _ in panel.chat.context.options]
+    assert labels[:2] == ["none", "the demo session"] and "Studio B (Bass): its last context" in labels
+    panel.chat.context.value = next(value for label, value in panel.chat.context.options if "Studio B" in label)
+    assert "selected Bass" in panel.chat.context_shown.value
+
+    @lab.perspective("echo_context")
+    def echo_context(context):
+        track = context.daw_context.selected_track
+        return f"selected: {track.name if track else None}"
+
+    panel.chat.perspective.value = "echo_context"
+    panel.chat.message.value = "What is selected?"
+    panel.chat.message._handle_custom_msg({"event": "submit"}, [])  # what Enter in the box sends
+    wait_for(lambda: panel.chat.exchanges and not panel.chat.activity.busy)
+    assert panel.chat.exchanges[-1].reply["response"] == "selected: Bass"
+    panel.chat.context.value = "none"
+    assert panel.chat.send("And now?").result(timeout=30)["response"] == "selected: None"
 
 
 def test_chat_dropdown_follows_perspectives_defined_in_cells(lab: Lab, panel) -> None:
@@ -57,7 +98,7 @@ def test_chat_dropdown_follows_perspectives_defined_in_cells(lab: Lab, panel) ->
 
     assert "teacher" in panel.chat.perspective.options
     panel.chat.perspective.value = "teacher"
-    reply = panel.chat.send("Is my kick too loud?")
+    reply = panel.chat.send("Is my kick too loud?").result(timeout=30)
     assert reply["response"] == "Teacher heard: Is my kick too loud?"
     lab.remove_perspective("teacher")
     assert "teacher" not in panel.chat.perspective.options
@@ -79,11 +120,13 @@ def test_monitor_shows_connections_log_and_user_tracebacks(lab: Lab, panel) -> N
     assert daw.chat("help", perspective="broken")["type"] == "error"
     assert daw.chat("help", perspective="raising")["type"] == "error"
     panel.monitor.refresh_button.click()
-    assert "<b>1</b> connection(s)" in panel.monitor.summary.value
-    assert "#" in panel.monitor.connection_list.value and "messages" in panel.monitor.connection_list.value
+    assert "<b>1</b> DAW(s) connected" in panel.monitor.summary.value
+    assert "monitored" in panel.monitor.connection_list.value and "messages" in panel.monitor.connection_list.value
     log_lines = panel.monitor.message_log.value.splitlines()
-    assert any(" message ping" in line for line in log_lines)
-    assert any(" reply pong" in line for line in log_lines)
+    assert any("monitored (Lead Vocal) message ping" in line for line in log_lines)  # named by URL and context
+    assert any("monitored (Lead Vocal) reply pong" in line for line in log_lines)
+    assert " connect " in log_lines[-1] and " user_error " in log_lines[0]  # newest first
+    assert any("message chat \u201chelp\u201d [broken]" in line for line in log_lines)
     errors = panel.monitor.errors.value
     assert "raising_view" in errors and "LookupError" in errors and "Traceback" in errors
     assert "confidence of 7" in errors
@@ -94,25 +137,56 @@ def test_monitor_shows_connections_log_and_user_tracebacks(lab: Lab, panel) -> N
 def test_analysis_run_draws_figures_and_lists_suggestions(panel) -> None:
     panel.analysis.choose("vocal.flac", analysis_type="spectrum")
     assert panel.analysis.track_type.value == "vocal"
-    analysis = panel.analysis.run()
+    analysis = panel.analysis.run().result(timeout=120)
     assert analysis is not None and analysis.analysis_type == "spectrum"
-    assert sorted(panel.analysis.figures) == ["loudness", "spectrum", "waveform"]
+    assert sorted(panel.analysis.figures) == ["spectrum"]  # the figures fit the analysis type
     spectrum_axes = panel.analysis.figures["spectrum"].axes[0]
-    assert {text.get_text() for text in spectrum_axes.texts} >= {"sub bass", "low mids", "air"}
-    loudness_labels = [line.get_label() for line in panel.analysis.figures["loudness"].axes[0].lines]
-    assert loudness_labels[:2] == ["momentary (400 ms)", "short-term (3 s)"]
+    assert {text.get_text() for text in spectrum_axes.texts} >= {"sub bass", "low mids", "air", "high-pass 80"}
+    assert {label.get_text() for label in spectrum_axes.get_xticklabels()} >= {"100", "1k", "10k"}
+    assert spectrum_axes.get_ylabel() == "level (dBFS)"
     images = [output["data"]["image/png"] for output in panel.analysis.plots.outputs]
-    assert len(images) == 3 and all(base64.b64decode(image)[:4] == b"\x89PNG" for image in images)
+    assert len(images) == 1 and base64.b64decode(images[0])[:4] == b"\x89PNG"
     for suggestion in analysis.suggestions:
         assert suggestion.replace("'", "&#x27;") in panel.analysis.report.value
+    assert "spectral_centroid_hz" in panel.analysis.report.value  # the metrics table
+
+    versions = [label for label, _ in panel.analysis.listen.choice.options]
+    assert versions[0] == "as it is" and "with the high-pass at 80 Hz" in versions
+    panel.analysis.listen.choice.value = dict(panel.analysis.listen.choice.options)["with the high-pass at 80 Hz"]
+    assert panel.analysis.listen.player.value[:4] == b"RIFF"
+
+    panel.analysis.analysis_type.value = "loudness"
+    panel.analysis.run().result(timeout=120)
+    loudness_labels = [line.get_label() for line in panel.analysis.figures["loudness"].axes[0].lines]
+    assert loudness_labels[:2] == ["momentary (400 ms)", "short-term (3 s)"]
+    assert "target -14 LUFS" in loudness_labels
+    assert any("true-peak ceiling -1 dBTP" in line.get_label() for line in panel.analysis.figures["loudness"].axes[1].lines)
+    for kind, expected in (("stereo", ["stereo"]), ("transients", ["transients", "waveform"])):
+        panel.analysis.analysis_type.value = kind
+        panel.analysis.run().result(timeout=120)
+        assert sorted(panel.analysis.figures) == expected
+
+
+def test_a_notebook_analysis_type_brings_its_own_figure(lab: Lab, panel) -> None:
+    from matplotlib.figure import Figure
+
+    def draw(samples, sample_rate, analysis):
+        figure = Figure()
+        figure.add_subplot().set_title(f"peaks of {analysis.analysis_type}")
+        return figure
+
+    lab.analysis_type("peaks", lambda request: {"metrics": {"n": 1}}, figure=draw)
+    panel.analysis.choose("keys.flac", analysis_type="peaks")
+    panel.analysis.run().result(timeout=120)
+    assert panel.analysis.figures["peaks"].axes[0].get_title() == "peaks of peaks"
 
 
 def test_a_slider_changes_the_rules_and_the_next_analysis(lab: Lab, panel) -> None:
     panel.analysis.choose("vocal.flac", analysis_type="spectrum", track_type="vocal")
-    before = panel.analysis.run()
+    before = panel.analysis.run().result(timeout=120)
     panel.rules.set("vocal.highpass_hz", 150)
     assert lab.rules["vocal.highpass_hz"] == 150
-    after = panel.analysis.run()
+    after = panel.analysis.run().result(timeout=120)
     assert after.suggestions != before.suggestions
     assert any("150" in text for text in after.suggestions)
 
@@ -146,7 +220,39 @@ def test_export_writes_a_file_the_standalone_server_can_load(lab: Lab, panel, tm
 
     panel.rules.path.value = str(tmp_path)  # a folder: cannot be replaced by a file
     panel.rules.export_button.click()
-    assert "Export failed" in panel.rules.status.value
+    assert f"Export to {tmp_path} failed" in panel.rules.status.value  # the file the user chose, not a temp name
+
+
+def test_rules_rows_read_well_mark_changes_reset_one_and_load(lab: Lab, panel, tmp_path: Path) -> None:
+    row = panel.rules.rows["vocal.comp_attack_ms"]
+    assert "comp attack (ms)" in row.label.value and "ms (ms)" not in row.label.value
+    assert "Vocal compressor attack" in row.description.value  # visible, not only in a tooltip
+    assert row.marker.value == "" and row.reset_button.disabled
+    panel.rules.set("vocal.comp_attack_ms", 25)
+    assert "changed" in row.marker.value and not row.reset_button.disabled
+    assert "vocal.comp_attack_ms" in panel.rules.changes.value and "&rarr; <b>25</b>" in panel.rules.changes.value
+    row.reset_button.click()
+    assert lab.rules.changed() == {} and row.marker.value == ""
+
+    tuned = RuleSet.default()
+    tuned["bass.mud_cut_hz"] = 230
+    tuned.export(tmp_path / "class.json")
+    panel.rules.path.value = str(tmp_path / "class.json")
+    panel.rules.load_button.click()
+    assert lab.rules["bass.mud_cut_hz"] == 230 and panel.rules.sliders["bass.mud_cut_hz"].value == 230
+    panel.rules.path.value = str(tmp_path / "missing.json")
+    panel.rules.load_button.click()
+    assert str(tmp_path / "missing.json") in panel.rules.status.value
+
+
+def test_after_a_rule_change_the_last_analysis_shows_before_and_after(lab: Lab, panel) -> None:
+    panel.analysis.choose("vocal.flac", analysis_type="spectrum", track_type="vocal")
+    before = panel.analysis.run().result(timeout=120)
+    panel.rules.set("vocal.highpass_hz", 150)
+    wait_for(lambda: "After" in panel.rules.comparison.view.value, timeout=120)
+    view = panel.rules.comparison.view.value
+    assert "Before" in view and before.suggestions[0].replace("'", "&#x27;") in view
+    assert "150" in view.split("After")[1]
 
 
 def test_analysis_can_plot_the_audio_a_daw_just_sent(lab: Lab, panel) -> None:
@@ -157,7 +263,7 @@ def test_analysis_can_plot_the_audio_a_daw_just_sent(lab: Lab, panel) -> None:
     first = panel.analysis.source.options[0][1]
     assert first.recent is not None and first.track_name == "Bass"
     panel.analysis.source.value = first
-    analysis = panel.analysis.run()
+    analysis = panel.analysis.run().result(timeout=120)
     assert analysis.metrics["duration_s"] == pytest.approx(4.0, abs=0.01)
 
 
@@ -167,7 +273,7 @@ def test_a_broken_analysis_type_shows_its_error_and_traceback_in_the_panel(lab: 
         return {"quality_score": "excellent"}
 
     panel.analysis.choose("drums.flac", analysis_type="wonky")
-    assert panel.analysis.run() is None
+    assert panel.analysis.run().result(timeout=60) is None
     assert "wonky" in panel.analysis.report.value and "quality_score" in panel.analysis.report.value
     assert panel.analysis.plots.outputs == ()
 
@@ -175,7 +281,7 @@ def test_a_broken_analysis_type_shows_its_error_and_traceback_in_the_panel(lab: 
     def wonky_again(request):
         raise ValueError("no idea what a " + request.track.track_type + " is")
 
-    assert panel.analysis.run() is None
+    assert panel.analysis.run().result(timeout=60) is None
     report = panel.analysis.report.value
     assert "wonky_again" in report and "ValueError" in report and "Traceback" in report
 
@@ -195,9 +301,9 @@ def test_monitor_follows_server_events_on_the_thread_that_built_it(lab: Lab) -> 
         refreshed_on: list[threading.Thread] = []
         monitor.summary.observe(lambda _: refreshed_on.append(threading.current_thread()), names="value")
         daw = await asyncio.to_thread(lab.simulate_daw, name="late joiner")
-        saw_connect = await until(monitor, "<b>1</b> connection(s)")
+        saw_connect = await until(monitor, "<b>1</b> DAW(s) connected")
         await asyncio.to_thread(daw.close)
-        saw_disconnect = await until(monitor, "<b>0</b> connection(s)")
+        saw_disconnect = await until(monitor, "<b>0</b> DAW(s) connected")
         monitor.close()
         return saw_connect, saw_disconnect, refreshed_on
 
@@ -216,7 +322,7 @@ def test_a_send_click_off_the_main_thread_updates_the_chat_on_the_main_thread(la
             widget.observe(lambda _: changed_on.append(threading.current_thread()), names="value")
         chat.message.value = "How do I tame a boomy bass?"
         changed_on.clear()
-        reply = await asyncio.to_thread(chat.send)  # what send_button.click() runs on a subshell thread
+        reply = await asyncio.to_thread(lambda: chat.send().result(timeout=30))  # a click on a subshell thread
         for _ in range(250):
             if chat.exchanges:
                 break
@@ -238,7 +344,54 @@ def test_the_message_box_keeps_what_was_typed_while_the_answer_was_on_its_way(la
         return "answered"
 
     panel.chat.message.value = "first question"
-    reply = panel.chat.send(perspective="slow_reader")
+    reply = panel.chat.send(perspective="slow_reader").result(timeout=30)
     assert reply["response"] == "answered"
     assert panel.chat.message.value == "a second question, typed meanwhile"
-    assert [question for _, question, _ in panel.chat.exchanges] == ["first question"]
+    assert [exchange.question for exchange in panel.chat.exchanges] == ["first question"]
+
+
+def test_a_slow_analysis_shows_it_is_busy_clears_the_old_result_and_keeps_the_time_limit(lab: Lab, panel) -> None:
+    release = threading.Event()
+
+    @lab.analysis_type("slow_peak")
+    def slow_peak(request):
+        release.wait(10)
+        return {"insights": "peak measured", "metrics": {"peak_linear": float(abs(request.samples).max())}}
+
+    panel.analysis.choose("bass.flac", analysis_type="spectrum")
+    assert panel.analysis.run().result(timeout=120) is not None and panel.analysis.plots.outputs
+    panel.analysis.analysis_type.value = "slow_peak"
+    running = panel.analysis.run()
+    wait_for(lambda: "Analyzing bass" in panel.analysis.activity.label.value)
+    assert panel.analysis.run_button.disabled and panel.analysis.result is None
+    assert panel.analysis.plots.outputs == () and panel.analysis.report.value == ""  # the old result is gone
+    release.set()
+    analysis = running.result(timeout=60)
+    assert analysis.metrics["peak_linear"] > 0 and not panel.analysis.run_button.disabled
+    assert "peak_linear" in panel.analysis.report.value  # a notebook type's metrics are in the table
+    assert panel.analysis.activity.label.value == ""
+
+    stuck = threading.Event()
+    lab.analysis_type("stuck", lambda request: stuck.wait(30))
+    Lab(port=lab.port, request_timeout=1.0)  # the start cell again, with a shorter time limit
+    assert lab.time_limit("stuck") == 1.0 and lab.time_limit("spectrum") is None
+    panel.analysis.analysis_type.value = "stuck"
+    started = time.monotonic()
+    assert panel.analysis.run().result(timeout=30) is None
+    assert time.monotonic() - started < 10
+    assert "did not answer within 1 s" in panel.analysis.report.value
+    stuck.set()
+
+
+def test_masking_compares_with_a_second_source_and_the_report_is_saved(panel, tmp_path: Path) -> None:
+    labels = [label for label, _ in panel.analysis.source.options]
+    assert len(labels) == len(set(labels))  # no source listed twice
+    assert panel.analysis.other.layout.display == "none"
+    panel.analysis.choose("bass.flac", analysis_type="masking", track_type="bass", against="drums.flac")
+    assert panel.analysis.other.layout.display == ""
+    analysis = panel.analysis.run().result(timeout=120)
+    assert analysis is not None and "masking_overlap" in analysis.metrics
+    saved = panel.analysis.save(tmp_path / "report.html")
+    page = saved.read_text()
+    assert "masking_overlap" in page and page.count("data:image/png;base64,") == len(panel.analysis.figures)
+

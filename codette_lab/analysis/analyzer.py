@@ -3,11 +3,13 @@
 One call computes what several metrics share once: the mono mix and its STFT
 (spectral, transients), the K-weighted block series (all loudness figures).
 On a machine with more than one core, a long signal's filter-based meters
-(K-weighted loudness, oversampled true peak) run in a helper thread while the
-calling thread does the STFT-based ones: numpy and scipy release the GIL in
-their loops, so the two halves (about equal in cost) run side by side.
-:func:`single_threaded` turns that off where the caller already uses every
-core (a corpus spread over a cluster's workers).
+(K-weighting and oversampling, one part per channel) are queued for a helper
+thread while the calling thread does the STFT-based ones; numpy and scipy
+release the GIL in their loops, so both run side by side. When the calling
+thread is done it takes back the parts the helper has not started, so the
+work balances itself whatever the signal. :func:`single_threaded` turns this
+off where the caller already uses every core (a corpus spread over a
+cluster's workers).
 """
 
 from __future__ import annotations
@@ -18,24 +20,25 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from contextvars import ContextVar
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any
 
 import numpy as np
 
 from ..errors import AnalysisInputError
 from .bands import ALL_KINDS
+from .burial import BurialAnalyzer
+from .envelope import EnvelopeAnalyzer
 from .levels import measure_levels
 from .loudness import LoudnessMeter
 from .masking import overlap_metrics
-from .signal import as_channels, check_finite, check_sample_rate, mono_mix
+from .programme import measure_programme
+from .signal import as_channels, check_finite, check_sample_rate, db, mono_mix
 from .spectral import Spectrogram, SpectrumAnalyzer
 from .stereo import measure_stereo
 from .transients import TransientAnalyzer
 from .true_peak import TruePeakMeter
 
-#: Kinds measured in the helper thread (filters over the samples; no STFT).
-HELPER_KINDS = frozenset({"loudness", "true_peak"})
 #: Signals shorter than this (seconds) are measured in the calling thread alone: handing over costs more.
 PARALLEL_MIN_S = 5.0
 
@@ -82,6 +85,9 @@ class _Signal:
         return self.analyzer.spectrum.spectrogram(self.mono)
 
 
+Parts = tuple[list[Callable[[], Any]], Callable[[list[Any]], dict[str, Any]]]
+
+
 class Analyzer:
     """Filters, windows and filter banks for one sample rate, reused by every measurement.
 
@@ -95,6 +101,8 @@ class Analyzer:
         self.true_peak = TruePeakMeter()
         self.spectrum = SpectrumAnalyzer(self.sample_rate)
         self.transients = TransientAnalyzer(self.sample_rate, n_fft=self.spectrum.n_fft)
+        self.envelope = EnvelopeAnalyzer(self.sample_rate, self.spectrum.freqs)
+        self.burial = BurialAnalyzer(self.spectrum.freqs)
         self._kinds: dict[str, Callable[[_Signal], dict[str, Any]]] = {
             "levels": lambda s: measure_levels(s.x, sr=self.sample_rate),
             "true_peak": lambda s: self.true_peak.measure(s.x),
@@ -102,7 +110,27 @@ class Analyzer:
             "spectral": lambda s: self.spectrum.measure(s.spectrogram),
             "stereo": lambda s: measure_stereo(s.x),
             "transients": lambda s: self.transients.measure(s.mono, s.spectrogram),
+            "envelope": lambda s: self.envelope.measure(s.spectrogram),
+            "programme": lambda s: measure_programme(s.spectrogram),
         }
+        #: Kinds that can be cut into independent parts (one per channel) for the helper thread.
+        self._parts: dict[str, Callable[[_Signal], Parts]] = {
+            "loudness": self._loudness_parts,
+            "true_peak": self._true_peak_parts,
+        }
+
+    def _loudness_parts(self, signal: _Signal) -> Parts:
+        meter, x = self.loudness, signal.x
+        boundaries = meter.boundaries(x.shape[1])
+        parts: list[Callable[[], Any]] = [
+            partial(meter.channel_energy, channel, boundaries) for channel in meter.counted_channels(x)
+        ]
+        return parts, lambda energies: meter.measure_series(meter.series(energies, len(x), boundaries))
+
+    def _true_peak_parts(self, signal: _Signal) -> Parts:
+        meter = self.true_peak
+        parts: list[Callable[[], Any]] = [partial(meter.oversampled_peak, channel) for channel in signal.x]
+        return parts, lambda peaks: {"true_peak_dbtp": db(max(peaks))}
 
     def measure(self, y: np.ndarray, *, kinds: Iterable[str] = ALL_KINDS) -> dict[str, Any]:
         """The metrics of ``kinds`` for ``y`` ((n,) mono or (channels, n), float in -1..1).
@@ -113,32 +141,63 @@ class Analyzer:
         chosen = _kind_list(kinds)
         handlers = {kind: self._handler(kind) for kind in chosen}
         signal = _Signal(self, y, name="y")
-        helper_kinds = [kind for kind in chosen if kind in HELPER_KINDS]
-        pool = _helper_pool() if _parallel.get() and len(helper_kinds) < len(chosen) else None
-        results: dict[str, dict[str, Any]] = {}
-        if pool is not None and helper_kinds and signal.x.shape[1] >= PARALLEL_MIN_S * self.sample_rate:
-            aside = pool.submit(lambda: {kind: handlers[kind](signal) for kind in helper_kinds})
-            try:
-                results.update((kind, handlers[kind](signal)) for kind in chosen if kind not in HELPER_KINDS)
-            finally:
-                wait([aside])  # never leave the helper working on a signal the caller has given up
-            results.update(aside.result())
+        split = [kind for kind in chosen if kind in self._parts]
+        long_enough = signal.x.shape[1] >= PARALLEL_MIN_S * self.sample_rate
+        pool = _helper_pool() if _parallel.get() and split and long_enough else None
+        if pool is None:
+            results = {kind: handlers[kind](signal) for kind in chosen}
         else:
-            results.update((kind, handlers[kind](signal)) for kind in chosen)
+            results = self._measure_with_helper(signal, chosen, split, handlers, pool)
         metrics: dict[str, Any] = {}
         for kind in chosen:
             metrics.update(results[kind])
         return metrics
 
+    def _measure_with_helper(
+        self,
+        signal: _Signal,
+        chosen: list[str],
+        split: list[str],
+        handlers: dict[str, Callable[[_Signal], dict[str, Any]]],
+        pool: ThreadPoolExecutor,
+    ) -> dict[str, dict[str, Any]]:
+        """Queue the parts of ``split`` kinds for the helper, measure the rest here, then take back and run
+        here every part the helper has not started; the results are those of a one-thread measurement."""
+        jobs = {kind: self._parts[kind](signal) for kind in split}
+        queued = {kind: [pool.submit(part) for part in parts] for kind, (parts, _) in jobs.items()}
+        try:
+            results = {kind: handlers[kind](signal) for kind in chosen if kind not in jobs}
+            taken_back = {
+                (kind, index): part()
+                for kind, (parts, _) in jobs.items()
+                for index, part in enumerate(parts)
+                if queued[kind][index].cancel()
+            }
+            for kind, (parts, combine) in jobs.items():
+                values = [
+                    taken_back[(kind, index)] if (kind, index) in taken_back else queued[kind][index].result()
+                    for index in range(len(parts))
+                ]
+                results[kind] = combine(values)
+        finally:  # on an error, never leave the helper working on a signal the caller has given up
+            futures = [future for futures in queued.values() for future in futures]
+            for future in futures:
+                future.cancel()
+            wait(futures)
+        return results
+
     def measure_masking(self, y: np.ndarray, other: np.ndarray) -> dict[str, Any]:
-        """masking_overlap (0..1), masking_band_overlap {band: 0..1}, masked_band (name or None).
+        """masking_overlap (0..1), masking_band_overlap {band: 0..1}, masked_band (name or None), and which
+        track buries the other where (``buried_*``, ``burying_*``: see :mod:`.burial`).
 
         Both signals are compared over the length they share.
         """
         first, second = _Signal(self, y, name="y"), _Signal(self, other, name="other")
-        return overlap_metrics(
+        metrics = overlap_metrics(
             self.spectrum.band_power(first.spectrogram), self.spectrum.band_power(second.spectrogram)
         )
+        metrics.update(self.burial.measure(first.spectrogram, second.spectrogram))
+        return metrics
 
     def spectrum_curve(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return self.spectrum.curve(_Signal(self, y, name="y").spectrogram)

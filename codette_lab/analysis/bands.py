@@ -21,4 +21,4 @@ BANDS = MappingProxyType(
 AUDIBLE_RANGE = (20.0, 20000.0)
 
 #: What :func:`codette_lab.analysis.measure` can measure, in the order it reports them.
-ALL_KINDS = ("levels", "true_peak", "loudness", "spectral", "stereo", "transients")
+ALL_KINDS = ("levels", "true_peak", "loudness", "spectral", "stereo", "transients", "envelope", "programme")

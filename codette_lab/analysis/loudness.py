@@ -116,27 +116,48 @@ class LoudnessMeter:
         self.sos = k_weighting_sos(sr).astype(np.float32)
         self._hop = HOP_S * sr
 
-    def blocks(self, x: np.ndarray) -> BlockSeries:
-        """K-weight every channel once and sum the weighted power over 100 ms hops."""
+    def boundaries(self, length: int) -> np.ndarray:
+        """Sample indices of the 100 ms hop boundaries of a signal of ``length`` samples (from 0)."""
+        hops = int(length / self._hop + 1e-9)
+        return np.floor(np.arange(hops + 1) * self._hop + 1e-6).astype(np.int64)
+
+    def channel_energy(self, channel: np.ndarray, boundaries: np.ndarray) -> np.ndarray:
+        """One channel K-weighted and its power summed over each hop (a part :meth:`series` adds up)."""
         from scipy.signal import sosfilt
 
-        channels, length = x.shape
-        hops = int(length / self._hop + 1e-9)
-        boundaries = np.floor(np.arange(hops + 1) * self._hop + 1e-6).astype(np.int64)
-        energy = np.zeros(hops)
-        if hops:
-            end = int(boundaries[-1])
-            for weight, channel in zip(channel_weights(channels), x, strict=True):
-                if weight == 0.0:
-                    continue
-                filtered = sosfilt(self.sos, channel[:end])
-                energy += weight * _segment_energy(filtered, boundaries)
+        if len(boundaries) < 2:
+            return np.zeros(0)
+        return _segment_energy(sosfilt(self.sos, channel[: int(boundaries[-1])]), boundaries)
+
+    def series(self, energies: list[np.ndarray], channels: int, boundaries: np.ndarray) -> BlockSeries:
+        """The block series from the :meth:`channel_energy` of each weighted channel, in channel order."""
+        energy = np.zeros(len(boundaries) - 1)
+        for weight, channel_energy in zip(self.weighted(channels), energies, strict=True):
+            energy += weight * channel_energy
         cumulative = np.concatenate(([0.0], np.cumsum(energy)))
         return BlockSeries(cumulative=cumulative, counts=boundaries.astype(np.float64))
 
+    @staticmethod
+    def weighted(channels: int) -> list[float]:
+        """The BS.1770 weights of the channels that count (the LFE's weight 0 drops it)."""
+        return [float(weight) for weight in channel_weights(channels) if weight != 0.0]
+
+    def counted_channels(self, x: np.ndarray) -> list[np.ndarray]:
+        """The channels of ``x`` that carry a non-zero weight, in order."""
+        return [channel for weight, channel in zip(channel_weights(len(x)), x, strict=True) if weight != 0.0]
+
+    def blocks(self, x: np.ndarray) -> BlockSeries:
+        """K-weight every channel once and sum the weighted power over 100 ms hops."""
+        boundaries = self.boundaries(x.shape[1])
+        energies = [self.channel_energy(channel, boundaries) for channel in self.counted_channels(x)]
+        return self.series(energies, len(x), boundaries)
+
     def measure(self, x: np.ndarray) -> dict[str, Any]:
         """integrated_lufs, momentary_lufs_max, short_term_lufs_max, loudness_range_lu (None where undefined)."""
-        series = self.blocks(x)
+        return self.measure_series(self.blocks(x))
+
+    def measure_series(self, series: BlockSeries) -> dict[str, Any]:
+        """The figures of :meth:`measure` from a block series already built."""
         momentary = series.window_power(MOMENTARY_HOPS)
         short_term = series.window_power(SHORT_TERM_HOPS)
         return {

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from . import levels, loudness, masking, spectral, stereo, transients, true_peak
+from . import burial, envelope, levels, loudness, masking, programme, spectral, stereo, transients, true_peak
 
 #: What ``measure(y, sr=..., kinds=[kind])`` outputs for each measurement kind (``bands.ALL_KINDS``).
 KIND_OUTPUTS: Mapping[str, tuple[str, ...]] = MappingProxyType(
@@ -23,11 +23,15 @@ KIND_OUTPUTS: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "spectral": spectral.OUTPUTS + spectral.PER_BAND_OUTPUTS,
         "stereo": stereo.OUTPUTS,
         "transients": transients.OUTPUTS,
+        "envelope": envelope.OUTPUTS,
+        "programme": programme.OUTPUTS,
     }
 )
 
 #: What ``measure_masking`` outputs.
-MASKING_OUTPUTS: tuple[str, ...] = masking.OUTPUTS + masking.PER_BAND_OUTPUTS + masking.BAND_NAME_OUTPUTS
+MASKING_OUTPUTS: tuple[str, ...] = (
+    masking.OUTPUTS + masking.PER_BAND_OUTPUTS + masking.BAND_NAME_OUTPUTS + burial.OUTPUTS
+)
 
 #: Metrics whose value is a {band name: number} dict (a rule names one band as ``metric.band``).
 PER_BAND_METRICS: tuple[str, ...] = spectral.PER_BAND_OUTPUTS + masking.PER_BAND_OUTPUTS

@@ -109,24 +109,31 @@ class TransientAnalyzer:
         # ends the frame, so the attack peak is searched from the frame centre on.
         centres = (frames * hop + self.n_fft // 2) // block
         search, rise, body = to_blocks(PEAK_SEARCH_S), to_blocks(RISE_SEARCH_S), to_blocks(BODY_S)
-        crests, attacks = [], []
-        for centre in centres:
-            start, stop = max(0, centre - search // 2), min(usable, centre + search)
-            if stop <= start:
-                continue
-            peak_at = start + int(np.argmax(level_env[start:stop]))
-            peak_power = float(power_env[peak_at])
-            if peak_power <= 0:
-                continue
-            peak = level_env[peak_at]
-            crests.append(10.0 * np.log10(peak_power / float(power_env[peak_at : peak_at + body].mean())))
-            before = level_env[max(0, peak_at - rise) : peak_at + 1]
-            floor = before.min()
-            low, high = floor + RISE_FROM * (peak - floor), floor + RISE_TO * (peak - floor)
-            below_low = np.flatnonzero(before <= low)
-            rise_start = below_low[-1] if len(below_low) else 0
-            reached = np.flatnonzero(before[rise_start:] >= high)
-            attacks.append((reached[0] if len(reached) else len(before) - 1 - rise_start) * seconds_per_block)
-        if not crests:
+        starts = np.maximum(0, centres - search // 2)
+        stops = np.minimum(usable, centres + search)
+        starts, stops = starts[stops > starts], stops[stops > starts]
+        # All onsets at once, each a row: its search window, then the body after and the rise before its peak.
+        search_at = starts[:, None] + np.arange(search + search // 2)
+        in_search = search_at < stops[:, None]
+        peak_at = starts + np.argmax(np.where(in_search, level_env[np.minimum(search_at, usable - 1)], -np.inf), axis=1)
+        peak_at = peak_at[power_env[peak_at] > 0]
+        if not len(peak_at):
             return None, None
+        peak_power, peak = power_env[peak_at], level_env[peak_at]
+        body_at = peak_at[:, None] + np.arange(body)
+        in_body = body_at < usable
+        body_power = np.where(in_body, power_env[np.minimum(body_at, usable - 1)], 0.0).sum(axis=1)
+        crests = 10.0 * np.log10(peak_power / (body_power / in_body.sum(axis=1)))
+        width = rise + 1
+        before_at = peak_at[:, None] - rise + np.arange(width)
+        in_before = before_at >= 0
+        before = level_env[np.maximum(before_at, 0)]
+        floor = np.where(in_before, before, np.inf).min(axis=1)
+        low, high = floor + RISE_FROM * (peak - floor), floor + RISE_TO * (peak - floor)
+        # the rise starts at the last block at or under 10 % (the floor itself is one) and ends at the first
+        # block from there at or over 90 % (the peak itself is one)
+        rise_start = width - 1 - np.argmax((in_before & (before <= low[:, None]))[:, ::-1], axis=1)
+        reached = in_before & (before >= high[:, None]) & (np.arange(width) >= rise_start[:, None])
+        rise_blocks = np.where(reached.any(axis=1), np.argmax(reached, axis=1) - rise_start, width - 1 - rise_start)
+        attacks = rise_blocks * seconds_per_block
         return float(np.median(crests)), float(np.median(attacks) * 1000.0)

@@ -22,13 +22,13 @@ from .model import NOT_RATED_SCORE, AnalysisResult, TrackRequest, advice_detail
 
 #: What each built-in analysis type measures when audio is sent.
 MEASURED_KINDS: dict[str, tuple[str, ...]] = {
-    "spectrum": ("levels", "spectral"),
-    "dynamics": ("levels", "loudness", "transients"),
-    "loudness": ("levels", "true_peak", "loudness"),
-    "stereo": ("levels", "stereo"),
-    "transients": ("levels", "transients"),
-    "masking": ("levels", "spectral"),
-    "quality": ("levels", "true_peak", "loudness", "spectral", "stereo", "transients"),
+    "spectrum": ("levels", "spectral", "envelope", "programme"),
+    "dynamics": ("levels", "loudness", "transients", "programme"),
+    "loudness": ("levels", "true_peak", "loudness", "programme"),
+    "stereo": ("levels", "stereo", "programme"),
+    "transients": ("levels", "transients", "programme"),
+    "masking": ("levels", "spectral", "programme"),
+    "quality": ("levels", "true_peak", "loudness", "spectral", "stereo", "transients", "envelope", "programme"),
 }
 
 #: Built-in types that measure masking against ``other_track`` when both tracks carry audio ...

@@ -23,11 +23,34 @@ from .model import NOT_RATED_SCORE, AnalysisResult, TrackRequest
 
 #: Fields of a user analysis function's dict result.
 USER_RESULT_KEYS = ("insights", "suggestions", "quality_score", "metrics")
+#: How deeply a result's dicts and lists may nest (the reply is JSON a DAW has to read).
+MAX_NESTING = 32
+
+
+def _check_tree(entry: Entry, value: Any, what: str) -> None:
+    """UserCodeError when ``value`` contains itself or nests deeper than MAX_NESTING: such a result
+    could only fail later, deep in the encoder, as a RecursionError that names nobody."""
+    stack: list[tuple[Any, str, tuple[int, ...]]] = [(value, "", ())]
+    while stack:
+        item, path, outer = stack.pop()
+        if isinstance(item, Mapping):
+            children = [(child, f"{path}[{key!r}]") for key, child in item.items()]
+        elif isinstance(item, (list, tuple)):
+            children = [(child, f"{path}[{index}]") for index, child in enumerate(item)]
+        else:
+            continue
+        if id(item) in outer:
+            raise malformed(entry, f"{what} that contains itself (at {path or 'its top'}); expected a tree of plain values")
+        if len(outer) >= MAX_NESTING:
+            raise malformed(entry, f"{what} nested deeper than {MAX_NESTING} levels (at {path or 'its top'})")
+        inner = (*outer, id(item))
+        stack.extend((child, child_path, inner) for child, child_path in children)
 
 
 def _clean_metrics(entry: Entry, metrics: Any) -> dict[str, Any]:
     if not isinstance(metrics, Mapping):
         raise malformed(entry, f"'metrics' as {type(metrics).__name__} (expected a dict of name -> number)")
+    _check_tree(entry, metrics, "'metrics'")
     cleaned = finite(metrics)
     for name, value in cleaned.items():
         if not (value is None or isinstance(value, (bool, int, float, str, dict, list))):
@@ -75,6 +98,8 @@ def _coerce_analysis(entry: Entry, result: AnalysisResult, request: TrackRequest
     strays = [type(problem).__name__ for problem in result.problems if not isinstance(problem, Finding)]
     if strays:
         raise malformed(entry, f"an AnalysisResult whose problems hold {strays[0]} (expected Finding objects)")
+    _check_tree(entry, result.extras, "'extras'")
+    _check_tree(entry, result.details, "'details'")
     return dataclasses.replace(
         result,
         analysis_type=result.analysis_type or request.analysis_type,
@@ -87,6 +112,8 @@ def _coerce_analysis(entry: Entry, result: AnalysisResult, request: TrackRequest
 
 def coerce_result(entry: Entry, result: Any, request: TrackRequest) -> AnalysisResult:
     """An analysis function's return value as an AnalysisResult, or UserCodeError saying what was wrong with it."""
+    if isinstance(result, Mapping):
+        _check_tree(entry, result, "a dict")
     if isinstance(result, AnalysisResult):
         return _coerce_analysis(entry, result, request)
     if isinstance(result, Mapping):

@@ -22,7 +22,7 @@ from .model import AnalysisResult, Levels, TrackRequest, rule_snapshot
 if TYPE_CHECKING:
     import numpy as np
 
-    from ..audio_input import AudioRoots
+    from ..audio_input import AudioRoots, DecodedAudio
 
 #: Where a request names its loudness target.
 TARGET_FIELD = "loudness_target"
@@ -50,11 +50,12 @@ def _track_request(
     rules: RuleSnapshot,
     roots: AudioRoots,
     target: LoudnessTarget,
+    decoded: DecodedAudio,
     field: str = "audio_data",
     other: TrackRequest | None = None,
 ) -> TrackRequest:
     match = resolve_track_type(track.track_type, track_name=track.track_name)
-    loaded = _load_audio(audio, roots, field) if audio.has_audio else None
+    loaded = decoded.get(field) or (_load_audio(audio, roots, field) if audio.has_audio else None)
     samples, sample_rate = loaded if loaded is not None else (None, None)
     return TrackRequest(
         track=dataclasses.replace(track, track_type=match.canonical),
@@ -70,9 +71,19 @@ def _track_request(
 
 
 def build_track_request(
-    request: AnalyzeRequest, *, analysis_type: str, rules: RuleSnapshot, audio_roots: AudioRoots
+    request: AnalyzeRequest,
+    *,
+    analysis_type: str,
+    rules: RuleSnapshot,
+    audio_roots: AudioRoots,
+    decoded: DecodedAudio | None = None,
 ) -> TrackRequest:
-    """The :class:`TrackRequest` for an ``analyze`` request: audio decoded, type canonical, target resolved."""
+    """The :class:`TrackRequest` for an ``analyze`` request: audio decoded, type canonical, target resolved.
+
+    ``decoded`` holds audio already decoded from the request's samples, by field (the server decodes
+    large frames in another process, see :func:`~codette_lab.audio_input.parse_with_samples`).
+    """
+    decoded = decoded or {}
     target = _target_of(request.track, rules, "track_data.")
     other = None
     if request.other_track is not None:
@@ -83,6 +94,7 @@ def build_track_request(
             rules=rules,
             roots=audio_roots,
             target=target,
+            decoded=decoded,
             field="other_track.audio_data",
         )
     return _track_request(
@@ -92,6 +104,7 @@ def build_track_request(
         rules=rules,
         roots=audio_roots,
         target=target,
+        decoded=decoded,
         other=other,
     )
 
@@ -103,11 +116,12 @@ def answer_analyze(
     rules: RuleSet | RuleSnapshot,
     audio_roots: AudioRoots,
     entry: Entry | None = None,
+    decoded: DecodedAudio | None = None,
 ) -> AnalysisResult:
-    """Answer one ``analyze`` request: resolve the type (unless ``entry`` is given), build the TrackRequest,
-    call it, check its result."""
+    """Answer one ``analyze`` request: resolve the type (unless ``entry`` is given), build the TrackRequest
+    (with ``decoded`` audio, see :func:`build_track_request`), call it, check its result."""
     entry = entry or analysis_types.resolve(request.analysis_type)
     track_request = build_track_request(
-        request, analysis_type=entry.name, rules=rule_snapshot(rules), audio_roots=audio_roots
+        request, analysis_type=entry.name, rules=rule_snapshot(rules), audio_roots=audio_roots, decoded=decoded
     )
     return coerce_result(entry, call_entry(entry, track_request), track_request)

@@ -1,4 +1,11 @@
-"""Composing a built-in answer: facts about the tracks concerned, the best entry's text, one related idea."""
+"""Composing a built-in answer: the best entry's text, facts about the tracks concerned, one related idea.
+
+An answer leads with what was asked: the entry's text first, then what the
+selected track's levels say, unless the question is about levels (the
+knowledge base's ``levels`` cue words: "too loud", "headroom", ...), when the
+track's figures are the answer and come first. Figures the text borrows from
+the rule set (loudness targets) are filled from the request's rule snapshot.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from ..knowledge import KnowledgeEntry, Ranking
+from ..knowledge import KnowledgeEntry, Ranking, fill_figures
 from ..memory import Turn
 from ..rules import RuleSnapshot
 from .daw import DawContext
@@ -67,16 +74,24 @@ def compose_answer(context: ChatContext, *, perspective: str) -> ChatReply:
     if understanding.previous is not None and understanding.previous.entries:
         previous_title = knowledge.get(understanding.previous.entries[0]).title
         parts.append(texts["follow_up"].format(previous=previous_title))
-    parts.extend(_track_lines(understanding, context.daw_context, texts, context.rules))
-    parts.append(texts["answer"].format(title=lead.title, text=lead.facet(perspective)))
+    track_lines = _track_lines(understanding, context.daw_context, texts, context.rules)
+    answer = texts["answer"].format(title=lead.title, text=told(lead, perspective, context.rules))
+    about_levels = knowledge.has_cue("levels", context.message)
+    parts.extend([*track_lines, answer] if about_levels else [answer, *track_lines])
     if related is not None:
-        parts.append(texts["related"].format(title=related.title, text=_first_sentence(related.facet(perspective))))
+        text = _first_sentence(told(related, perspective, context.rules))
+        parts.append(texts["related"].format(title=related.title, text=text))
     return ChatReply(
         response=" ".join(parts),
         perspective=context.perspective,
         confidence=ranking.confidence,
         topics=tuple(entry.id for entry in (lead, related) if entry is not None),
     )
+
+
+def told(entry: KnowledgeEntry, perspective: str, rules: RuleSnapshot) -> str:
+    """An entry's text for ``perspective``, with the figures it borrows from the rule set filled from ``rules``."""
+    return fill_figures(entry.facet(perspective), rules.values.get)
 
 
 def _choose_entries(ranking: Ranking, previous: Turn | None) -> tuple[KnowledgeEntry, KnowledgeEntry | None]:

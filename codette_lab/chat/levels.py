@@ -13,6 +13,7 @@ the notebook changes both.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -30,6 +31,22 @@ PEAK_TARGET = "type.headroom_peak_dbfs"
 
 #: The rule parameter below which a peak sits low when the DAW reports no RMS to judge by.
 QUIET_PEAK = "type.quiet_peak_dbfs"
+
+#: How many level verdicts are remembered. A conversation sends the same session with every question
+#: (and a stopped transport reports the same peaks), while a rule snapshot never changes, so one verdict
+#: per (snapshot, track type, peak, RMS) is worked out once.
+VERDICT_CACHE_SIZE = 256
+
+
+@functools.lru_cache(maxsize=VERDICT_CACHE_SIZE)
+def _verdict(rules: RuleSnapshot, track_type: str, peak: float | None, rms: float | None) -> tuple[Finding, ...]:
+    """The findings of :data:`LEVEL_ANALYSIS_TYPE`'s rules for these levels, without their texts (chat words them)."""
+    reported = (("peak_dbfs", peak), ("rms_dbfs", rms))
+    metrics = {name: value for name, value in reported if value is not None}
+    if not metrics:
+        return ()
+    findings = rules.evaluate(metrics, track_type=track_type, analysis_type=LEVEL_ANALYSIS_TYPE, render_texts=False)
+    return tuple(findings)
 
 
 def _render(template: str, values: Mapping[str, float], finding: Finding | None = None) -> str:
@@ -56,21 +73,20 @@ def _peak_notes(
     *,
     quiet_below: float | None,
 ) -> list[str]:
-    """The peak sentence: the peak rules that fired, else quiet (peak only, below ``quiet_below``) or healthy."""
+    """The peak sentence: the peak rules that fired, else quiet (peak only, below ``quiet_below``), else healthy
+    when no rule fired at all (the plain figures when a dynamics rule did)."""
     if track.peak_db is None:
         return []
     words = texts["peak_rules"]
     found = [finding for finding in findings if finding.rule_id in words]
+    if found and track.peak_db >= FULL_SCALE_DBFS:
+        return [_render(texts["full_scale"], _finding_values(values, found[0]), found[0])]
     if found:
-        over_full_scale = track.peak_db >= FULL_SCALE_DBFS
-        return [
-            _render(texts["full_scale"] if over_full_scale else words[f.rule_id], _finding_values(values, f), f)
-            for f in found
-        ]
+        return [_render(words[f.rule_id], _finding_values(values, f), f) for f in found]
     target = values.get("target")
     if track.rms_db is None and quiet_below is not None and target is not None and track.peak_db < quiet_below:
         return [_render(texts["quiet"], {**values, "raise_by": target - track.peak_db})]
-    return [_render(texts["healthy"], values)]
+    return [_render(texts["peak"] if findings else texts["healthy"], values)]
 
 
 def _dynamics_notes(
@@ -88,15 +104,23 @@ def _dynamics_notes(
     return []
 
 
+def _problems(track: TrackView, rules: RuleSnapshot, rule_ids: set[str]) -> list[str]:
+    """The rules' own problem texts for findings chat has no words for (rare: judged again, texts filled)."""
+    reported = (("peak_dbfs", track.peak_db), ("rms_dbfs", track.rms_db))
+    findings = rules.evaluate(
+        {name: value for name, value in reported if value is not None},
+        track_type=track.track_type,
+        analysis_type=LEVEL_ANALYSIS_TYPE,
+        track_name=track.name,
+    )
+    return [finding.problem for finding in findings if finding.rule_id in rule_ids]
+
+
 def level_notes(track: TrackView, rules: RuleSnapshot, texts: Mapping[str, Any]) -> list[str]:
     """Sentences about a track's levels, fader and state, judged by ``rules`` and worded by ``texts`` (``levels``)."""
-    reported = (("peak_dbfs", track.peak_db), ("rms_dbfs", track.rms_db))
-    metrics = {name: value for name, value in reported if value is not None}
-    findings = (
-        rules.evaluate(metrics, track_type=track.track_type, analysis_type=LEVEL_ANALYSIS_TYPE, track_name=track.name)
-        if metrics
-        else []
-    )
+    findings = list(_verdict(rules, track.track_type, track.peak_db, track.rms_db))
+    peak_words, dynamics_words = texts["peak_rules"], texts["dynamics_rules"]
+    unworded = {f.rule_id for f in findings if f.rule_id not in peak_words and f.rule_id not in dynamics_words}
     lookup = rules.lookup_for(track.track_type)
     known = {
         "peak": track.peak_db,
@@ -107,11 +131,10 @@ def level_notes(track: TrackView, rules: RuleSnapshot, texts: Mapping[str, Any])
         "target": lookup(PEAK_TARGET),
     }
     values = {name: value for name, value in known.items() if value is not None}
-    peak_words, dynamics_words = texts["peak_rules"], texts["dynamics_rules"]
     notes = [
         *_peak_notes(track, findings, texts, values, quiet_below=lookup(QUIET_PEAK)),
         *_dynamics_notes(track, findings, texts, values),
-        *(f.problem for f in findings if f.rule_id not in peak_words and f.rule_id not in dynamics_words),
+        *(_problems(track, rules, unworded) if unworded else ()),
     ]
     if track.volume_db is not None:
         notes.append(_render(texts["fader"], values))

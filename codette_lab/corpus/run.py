@@ -95,8 +95,12 @@ def analyze(
     With ``out`` (a folder, e.g. ``results.parquet``) rows are written there as
     they arrive; a later call with the same ``out`` skips every file analysed
     without error whose path, size and modification time are unchanged (all
-    are analysed again with ``rerun=True``). A file that cannot be read or
-    analysed gets its ``error`` text and the run goes on.
+    are analysed again with ``rerun=True``, the thing to do after changing
+    ``kinds``, ``track_type`` or ``rules``). Rows go to disk in parts of at
+    most ``part_rows`` rows (sooner when rows come slowly), and on an
+    interruption (KeyboardInterrupt) the rows already received are written
+    before it propagates. A file that cannot be read or analysed gets its
+    ``error`` text and the run goes on.
     """
     import pandas as pd
 
@@ -160,8 +164,8 @@ def _collect(
             waiting.append(row)
             bar.update(1)
             if store is not None and (len(waiting) >= part_rows or time.monotonic() - oldest >= FLUSH_SECONDS):
-                store.append(waiting)
-                waiting = []
+                batch, waiting = waiting, []  # taken first: an interruption mid-write never writes it twice
+                store.append(batch)
     finally:
         if store is not None:
             store.append(waiting)

@@ -48,7 +48,8 @@ class StudentResult:
     """What one simulated student asked, analyzed and got back.
 
     ``asked`` are its questions and ``analyzed`` its ``"Track: type"``
-    analyses; ``errors`` holds the texts of failures and error replies.
+    analyses; ``errors`` holds the texts of failures and error replies;
+    ``daw`` is its DAW, still connected, when the class was asked to stay.
     """
 
     name: str
@@ -57,6 +58,7 @@ class StudentResult:
     replies: list[Message] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     elapsed_s: float = 0.0
+    daw: SimulatedDAW | None = None
 
     @property
     def ok(self) -> bool:
@@ -84,8 +86,11 @@ def _student(
     send: str,
     timeout: float,
     deadline: float,
+    stay: bool,
 ) -> StudentResult:
-    """One student: connect, ask ``questions`` questions about a random track, analyze ``analyses`` stems."""
+    """One student: connect, ask ``questions`` questions about a random track, analyze ``analyses`` stems.
+
+    With ``stay`` the DAW is left connected (in ``result.daw``), else closed."""
     started = time.monotonic()
     picks = rng.choice(len(question_bank), size=min(questions, len(question_bank)), replace=False)
     result = StudentResult(name, asked=[question_bank[index] for index in picks])
@@ -95,19 +100,24 @@ def _student(
         kind = analysis_types[int(rng.integers(len(analysis_types)))]
         result.analyzed.append(f"{track.track_name}: {kind}")
         steps.append(_analyze(track, kind, send))
+    daw = SimulatedDAW(url, session=session, name=name, timeout=timeout, reconnect_attempts=0)
     try:
-        with SimulatedDAW(url, session=session, name=name, timeout=timeout, reconnect_attempts=0) as daw:
-            daw.select(session.tracks[int(rng.integers(len(session.tracks)))])
-            for step in steps:
-                if time.monotonic() > deadline:
-                    result.errors.append(f"{name}: stopped at the class's time limit")
-                    break
-                reply = step(daw)
-                result.replies.append(reply)
-                if reply.get("type") == "error":
-                    result.errors.append(f"{name}: server error: {reply.get('message')}")
+        daw.connect()
+        daw.select(session.tracks[int(rng.integers(len(session.tracks)))])
+        for step in steps:
+            if time.monotonic() > deadline:
+                result.errors.append(f"{name}: stopped at the class's time limit")
+                break
+            reply = step(daw)
+            result.replies.append(reply)
+            if reply.get("type") == "error":
+                result.errors.append(f"{name}: server error: {reply.get('message')}")
     except CodetteError as exc:
         result.errors.append(str(exc))
+    if stay and daw.connected:
+        result.daw = daw
+    else:
+        daw.close()
     result.elapsed_s = time.monotonic() - started
     return result
 
@@ -125,13 +135,15 @@ def simulate_class(
     session: Session | str | PathLike[str] | None = None,
     timeout: float = DEFAULT_REPLY_TIMEOUT,
     time_limit: float = 60.0,
+    stay_connected: bool = False,
 ) -> list[StudentResult]:
     """Several student DAWs on one server at once, each in its own thread; returns one result per student.
 
     Each student connects, selects a track, asks ``questions`` questions
     drawn from ``question_bank`` and runs ``analyses`` analyses of random
     stems (types from ``analysis_types``, audio sent as ``send``), then
-    disconnects. Draws are seeded (``seed``), so a class is repeatable. No
+    disconnects, unless ``stay_connected`` (each result's ``daw`` is then
+    its open DAW, to close when the lesson is over). Draws are seeded (``seed``), so a class is repeatable. No
     student starts a request after ``time_limit`` seconds, and each request
     waits at most ``timeout`` seconds: the call always returns. Failures end
     up in each result's ``errors``, they are not raised.
@@ -152,6 +164,7 @@ def simulate_class(
         send=send,
         timeout=timeout,
         deadline=time.monotonic() + time_limit,
+        stay=stay_connected,
     )
     with ThreadPoolExecutor(max_workers=students, thread_name_prefix="codette-student") as pool:
         futures = [

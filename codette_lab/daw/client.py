@@ -29,6 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from os import PathLike
 from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from websockets.protocol import State
@@ -137,7 +138,7 @@ class SimulatedDAW:
             self._drop_connection()
             try:
                 connection = connect(
-                    self.url,
+                    named_url(self.url, self.name),
                     open_timeout=self.timeout,
                     close_timeout=self.timeout,
                     ping_interval=PING_INTERVAL_S,
@@ -302,6 +303,14 @@ class SimulatedDAW:
 
     def _record(self, direction: str, message: Any) -> None:
         self._transcript.append(TranscriptEntry(direction, message, utc_timestamp()))
+
+
+def named_url(url: str, name: str) -> str:
+    """``url`` with ``?name=<name>`` added, so the server's Monitor can name this DAW (kept if it names one)."""
+    query = parse_qs(urlsplit(url).query)
+    if "name" in query or "client" in query:
+        return url
+    return f"{url}{'&' if '?' in url else '?'}{urlencode({'name': name})}"
 
 
 def _parsed(text: str | bytes) -> Any:

@@ -118,7 +118,8 @@ class KnowledgeBase:
 
     def __init__(self, document: Any) -> None:
         """A base from a decoded document; texts it leaves out are the built-in base's. KnowledgeError if malformed."""
-        self._use(read_document(document, default_texts=_builtin_base().texts))
+        builtin = _builtin_base()
+        self._use(read_document(document, default_texts=builtin.texts, default_teaching=builtin.teaching))
 
     def _use(self, document: Document) -> None:
         self.vocabulary = document.vocabulary
@@ -127,6 +128,7 @@ class KnowledgeBase:
         self.topics: Mapping[str, str] = document.topics
         self.texts: Mapping[str, Any] = document.texts
         self.calibration = document.calibration
+        self.teaching = document.teaching
         self._cues = {name: _cue_pattern(at_start, phrases) for name, (at_start, phrases) in document.cues.items()}
         self._by_id = {entry.id: entry for entry in self.entries}
         self._index = self._build_index()

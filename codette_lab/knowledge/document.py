@@ -12,18 +12,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from string import Formatter
 from typing import Any
 
 from ..errors import KnowledgeError
 from ..protocol.fields import Reader
 from ..tracktypes import INSTRUMENT_TABLE, INSTRUMENTS, TRACK_TYPES, spoken_aliases
+from .figures import figure_problem
+from .teaching import Teaching, read_teaching
+from .templates import check_template
 from .vocabulary import Vocabulary
 
 FORMAT = "codette-knowledge/1"
 
 #: The top-level fields a document may have.
-SECTIONS = ("format", "about", "perspectives", "topics", "calibration", "cues", "texts", "vocabulary", "entries")
+SECTIONS = (
+    "format", "about", "perspectives", "topics", "calibration", "cues", "texts", "teaching", "vocabulary", "entries",
+)  # fmt: skip
 
 _PEAK = frozenset({"peak", "headroom", "target"})
 _FINDING = frozenset({"value", "threshold", "over", "under"})
@@ -143,25 +147,7 @@ class Document:
     texts: Mapping[str, Any]
     calibration: Calibration
     cues: Mapping[str, tuple[bool, tuple[str, ...]]]
-
-
-def check_template(reader: Reader, key: str, allowed: frozenset[str]) -> str:
-    """The text at ``reader[key]``, refused unless every placeholder is one of ``allowed`` and it renders."""
-    text = reader.text(key)
-    try:
-        names = [name for _, name, _, _ in Formatter().parse(text) if name is not None]
-    except ValueError as exc:
-        raise reader.problem(key, f"is not a valid template ({exc}): {text!r}") from None
-    for name in names:
-        if name not in allowed:
-            expected = ", ".join(f"{{{field}}}" for field in sorted(allowed)) or "no placeholders"
-            raise reader.problem(key, f"names the unknown placeholder {{{name}}} (expected {expected})")
-    samples = {name: "x" if name in _WORD_FIELDS else 1.5 for name in allowed}
-    try:
-        text.format(**samples)
-    except (ValueError, TypeError, KeyError, IndexError) as exc:
-        raise reader.problem(key, f"is not a valid template ({exc}): {text!r}") from None
-    return text
+    teaching: Teaching
 
 
 def _texts(root: Reader, defaults: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -175,7 +161,7 @@ def _texts(root: Reader, defaults: Mapping[str, Any] | None) -> dict[str, Any]:
         if defaults is not None and not texts.has(key):
             result[key] = defaults[key]
         else:
-            result[key] = check_template(texts, key, allowed)
+            result[key] = check_template(texts, key, allowed, words=_WORD_FIELDS)
     levels = texts.object("levels", None) if default_levels is not None else texts.object("levels")
     result["levels"] = _levels(levels) if levels is not None else default_levels
     _refuse_unknown(texts, (*TEXT_FIELDS, "levels"))
@@ -183,12 +169,24 @@ def _texts(root: Reader, defaults: Mapping[str, Any] | None) -> dict[str, Any]:
 
 
 def _levels(levels: Reader) -> dict[str, Any]:
-    result: dict[str, Any] = {key: check_template(levels, key, allowed) for key, allowed in LEVEL_FIELDS.items()}
+    result: dict[str, Any] = {
+        key: check_template(levels, key, allowed, words=_WORD_FIELDS) for key, allowed in LEVEL_FIELDS.items()
+    }
     for group in RULE_TEXT_GROUPS:
         words = levels.object(group)
-        result[group] = {rule_id: check_template(words, rule_id, RULE_TEXT_FIELDS) for rule_id, _ in words.items()}
+        result[group] = {
+            rule_id: check_template(words, rule_id, RULE_TEXT_FIELDS, words=_WORD_FIELDS)
+            for rule_id, _ in words.items()
+        }
     _refuse_unknown(levels, (*LEVEL_FIELDS, *RULE_TEXT_GROUPS))
     return result
+
+
+def _teaching(root: Reader, default: Teaching | None) -> Teaching:
+    """The document's ``teaching`` section, or ``default`` when it has none (and may leave it out)."""
+    if default is None or root.has("teaching"):
+        return read_teaching(root.object("teaching"))
+    return default
 
 
 def _refuse_unknown(reader: Reader, known: tuple[str, ...]) -> None:
@@ -257,8 +255,11 @@ def _entry(raw: Reader, index: int, known: _Known) -> KnowledgeEntry:
     texts = {name: text.text(None, non_empty=True) for name, text in facets.items()}
     if not texts:
         raise facets.problem(None, "has no texts (expected one non-empty text per perspective)")
-    for name in texts:
+    for name, text in texts.items():
         _one_of(facets, name, name, known.perspectives, "a perspective of the document")
+        problem = figure_problem(text)
+        if problem is not None:
+            raise facets.problem(name, problem)
     topic = entry.text("topic", non_empty=True)
     _one_of(entry, "topic", topic, known.topics, "a topic of the document")
     instruments = entry.strings("instruments", required=False)
@@ -282,10 +283,13 @@ def _cue_phrases(cue: Reader) -> tuple[str, ...]:
     return phrases
 
 
-def read_document(document: Any, *, default_texts: Mapping[str, Any] | None) -> Document:
+def read_document(
+    document: Any, *, default_texts: Mapping[str, Any] | None, default_teaching: Teaching | None = None
+) -> Document:
     """The checked parts of a decoded knowledge-base document; KnowledgeError names what is wrong and where.
 
-    ``default_texts`` are the texts a document may leave out (None: it must have them all, as the built-in must).
+    ``default_texts`` are the texts a document may leave out (None: it must have them all, as the built-in must);
+    ``default_teaching`` the ``teaching`` section it may leave out (None: it must have one).
     """
     root = Reader(document, _KnowledgeTexts())
     if not isinstance(document, dict):
@@ -319,6 +323,7 @@ def read_document(document: Any, *, default_texts: Mapping[str, Any] | None) -> 
         else {name: {"description": spec.text("description", non_empty=True)} for name, spec in perspectives.items()},
         topics=topics,
         texts=_texts(root, default_texts),
+        teaching=_teaching(root, default_teaching),
         calibration=_calibration(root),
         cues={}
         if cues is None

@@ -35,6 +35,9 @@ _SUFFIXES = (
     ("s", "", 3),
 )
 
+#: The last letters a word must end with for :func:`stem` to change it (a suffix's, or the dropped "e").
+_STEMMED_ENDINGS = frozenset({suffix[-1] for suffix, _, _ in _SUFFIXES} | {"e"})
+
 
 def stem(word: str) -> str:
     """A light suffix stripper: vocals->vocal, panning->pan, compression->compress, gates/gating->gat.
@@ -42,7 +45,7 @@ def stem(word: str) -> str:
     Not linguistics: the same function runs over the base and the question, so
     it only has to map a word's common forms onto one key.
     """
-    if len(word) <= 3 or word.isdigit():
+    if len(word) <= 3 or word[-1] not in _STEMMED_ENDINGS or word.isdigit():
         return word
     for suffix, replacement, keep in _SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= keep:
@@ -136,34 +139,40 @@ class Vocabulary:
             text = self.phrase_pattern.sub(lambda match: self.phrases[match.group(0)], text)
         return [word for word in _WORD.findall(text) if word not in self.stopwords]
 
-    def term(self, word: str) -> str:
-        """The index key of one word: synonyms resolved, then stemmed."""
+    def term(self, word: str, stemmed: str | None = None) -> str:
+        """The index key of one word: synonyms resolved, then stemmed (``stemmed``: ``stem(word)`` if known)."""
         canonical = self.synonyms.get(word)
         if canonical is None:
-            stemmed = stem(word)
+            stemmed = stem(word) if stemmed is None else stemmed
             canonical = self.synonyms.get(stemmed, stemmed)
         return stem(canonical)
 
-    def instrument(self, word: str) -> str | None:
+    def instrument(self, word: str, stemmed: str | None = None) -> str | None:
         """The instrument a word names (``vox`` -> ``vocal``, ``toms`` -> ``toms``), or None."""
-        return self.instrument_aliases.get(word) or self.instrument_aliases.get(stem(word))
+        aliases = self.instrument_aliases
+        return aliases.get(word) or aliases.get(stem(word) if stemmed is None else stemmed)
 
     def family(self, instrument: str) -> str | None:
         """The broader instrument an instrument belongs to (``kick`` -> ``drums``); None for a track type itself."""
         return self.instrument_families.get(instrument)
 
     def parse(self, text: str) -> ParsedText:
-        terms: list[str] = []
-        instruments: list[str] = []
+        """The text's terms and instruments, each once, in order of first mention.
+
+        Linear in the length of the text (dicts keep the order and answer "seen already?" at once), so a
+        message of many distinct words costs what its words cost.
+        """
+        terms: dict[str, None] = {}
+        instruments: dict[str, None] = {}
         for word in self.words(text):
-            instrument = self.instrument(word)
+            stemmed = stem(word)
+            instrument = self.instrument(word, stemmed)
             if instrument is not None:
-                if instrument not in instruments:
-                    instruments.append(instrument)
-                continue
-            term = self.term(word)
-            if not word.isdigit() and term not in self.stopwords and term not in terms:
-                terms.append(term)
+                instruments[instrument] = None
+            elif not word.isdigit():
+                term = self.term(word, stemmed)
+                if term not in self.stopwords:
+                    terms[term] = None
         return ParsedText(terms=tuple(terms), instruments=tuple(instruments))
 
     def instrument_term(self, instrument: str) -> str:

@@ -11,17 +11,17 @@ thread-safe hand-offs.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import threading
+from collections.abc import Iterable
 from os import PathLike
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
-from ..analysis_types import AnalysisResult, analyze, answer_analyze
+from websockets.frames import CloseCode
+
 from ..audio_input import AudioRoots
-from ..chat import ChatReply
 from ..engine import Engine
-from ..errors import ServerError
-from ..protocol import AnalyzeRequest, AudioData, TrackData
+from ..errors import PortInUseError, RecordingError, ServerError
+from ..recording import Recorder, RecordingSource, replay
 from ..rules import RuleSet
 from ..server import (
     DEFAULT_HOST,
@@ -32,26 +32,64 @@ from ..server import (
     websocket_url,
 )
 from ..server.events import DEFAULT_EVENT_LIMIT, EventLog
-from .definitions import DefinitionListener, Definitions, UserFunction
+from .clients import Clients
+from .definitions import Definitions, NotebookDefinitions
+from .direct import DirectCalls
 from .recent_audio import ReceivedAudio, RecentAudio
+from .settings import LabSettings
 from .warm_up import warm_up_in_background
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from ..daw import SimulatedDAW, StudentResult
     from ..widgets import LabPanel
 
 
-class Lab:
+#: The Lab this process serves from: set by :meth:`Lab.start`, cleared by :meth:`Lab.stop`.
+_current: Lab | None = None
+_current_lock = threading.Lock()
+
+
+def port_in_use_text(host: str, port: int) -> str:
+    """What a notebook user reads when the port is taken: which port, the likely holder, what to do."""
+    return (
+        f"Port {port} on {host} is already in use by another process, perhaps the Lab of another notebook "
+        f"(closing a notebook's tab leaves its kernel running). Shut that kernel down (Kernel > Shut Down "
+        f"Kernel in that notebook, or JupyterLab's Running panel), or start this Lab on another port: "
+        f"Lab(port={port + 1}), or Lab(port=0) for any free one."
+    )
+
+
+def _running_lab() -> Lab | None:
+    with _current_lock:
+        current = _current
+    return current if current is not None and current.running else None
+
+
+class Lab(DirectCalls, NotebookDefinitions):
     """The Codette server in a notebook: start it, then change how it answers while DAWs stay connected.
 
-    ``rules`` is a :class:`RuleSet`, a path to an exported rule file, or None
-    for the built-in rules; ``audio_roots`` are the folders an ``analyze``
-    request may read files from (default: the demo session's folder);
-    ``request_timeout`` is the per-request time limit (seconds) for functions
-    defined in the notebook (perspectives, analysis types); built-in analyses
-    are never cut short. ``allowed_origins`` widens the WebSocket Origin check
-    beyond localhost pages.
+    ``rules`` is a :class:`RuleSet` (copied), a path to an exported rule file,
+    or None for the built-in rules; ``audio_roots`` are the folders an
+    ``analyze`` request may read files from (default: the demo session's
+    folder); ``request_timeout`` is the per-request time limit (seconds) for
+    functions defined in the notebook, which the panels' actions are held to
+    as well; built-in analyses sent by DAWs are never cut short.
+    ``allowed_origins`` widens the WebSocket Origin check beyond localhost pages.
+
+    A kernel runs one Lab. While it runs, ``Lab(...)`` hands back that same
+    Lab, so re-running the start cell keeps every definition, rule change,
+    recent audio, connected DAW and panel on screen; arguments that changed
+    are applied (see :meth:`_apply`). :meth:`reset` goes back to the built-ins
+    on purpose; after :meth:`stop`, the next ``Lab(...)`` starts afresh.
     """
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Self:
+        running = _running_lab()
+        if isinstance(running, cls):
+            return running
+        return super().__new__(cls)
 
     def __init__(
         self,
@@ -64,46 +102,107 @@ class Lab:
         allowed_origins: Iterable[str] = (),
         event_limit: int = DEFAULT_EVENT_LIMIT,
         warm_up: bool = True,
+        token: str | None = None,
     ) -> None:
-        self.engine = Engine(rules=rules, audio_roots=audio_roots)
-        self.host = host
-        self.request_timeout = request_timeout
-        self.allowed_origins = tuple(allowed_origins)
+        settings = LabSettings.of(
+            port=port,
+            host=host,
+            rules=rules,
+            audio_roots=audio_roots,
+            request_timeout=request_timeout,
+            allowed_origins=allowed_origins,
+            event_limit=event_limit,
+            warm_up=warm_up,
+            token=token,
+        )
+        if "_settings" in self.__dict__:  # the running Lab, handed back by __new__
+            self._apply(settings)
+            return
+        self._settings = settings
+        self.engine = Engine(rules=settings.starting_rules(), audio_roots=settings.audio_roots)
         self.events = EventLog(limit=event_limit)
         #: The last DAW analyze requests with audio (a hook on the engine), for the Analysis panel.
         self.recent = RecentAudio()
         self.engine.add_request_hook(self.recent)
-        self._port = port
-        self._warm_up_on_start = warm_up
+        #: The open connections by name, with each DAW's last ``daw_context`` (for the Monitor and Chat tabs).
+        self.clients = Clients()
+        self.engine.add_request_hook(self.clients)
         self._server: BackgroundServer | None = None
         self._daws: list[SimulatedDAW] = []
         self._definitions = Definitions()
+        #: Writes down every request and reply once :meth:`record` was called.
+        self.recorder: Recorder | None = None
+
+    def _apply(self, settings: LabSettings) -> None:
+        """Take the arguments of a re-run start cell: only those that changed are applied.
+
+        Audio roots and rules are swapped in place (panels and DAWs keep
+        going); a changed port, host, time limit or origin list restarts the
+        running server (DAWs get close code 1012 and reconnect to ``lab.url``).
+        """
+        old, self._settings = self._settings, settings
+        if settings.audio_roots != old.audio_roots:
+            self.engine.audio_roots = AudioRoots(settings.audio_roots)
+        if settings.rules != old.rules:
+            self.engine.rules.replace(settings.starting_rules())
+        if settings.event_limit != old.event_limit:
+            self.events.resize(settings.event_limit)
+        if settings.server_options() != old.server_options() and self.running:
+            self._restart(same_port=settings.port == old.port)
+
+    @property
+    def host(self) -> str:
+        return self._settings.host
+
+    @property
+    def request_timeout(self) -> float:
+        """Seconds a notebook function may take per request (and a panel action, built-in or not)."""
+        return self._settings.request_timeout
+
+    @property
+    def allowed_origins(self) -> tuple[str, ...]:
+        return self._settings.allowed_origins
 
     # -- the server ---------------------------------------------------------------
 
     def start(self) -> Lab:
-        """Start serving ``ws://host:port/ws``; returns as soon as the port listens.
+        """Start serving ``ws://host:port/ws``; returns as soon as the port listens (at once if it does).
 
-        Re-running the cell (or a new Lab on the same port, whatever host
-        either names) replaces the server this kernel already runs there;
-        connected DAWs reconnect to the new one. A port held by another
-        process raises PortInUseError.
+        A port held by another process (another notebook's kernel, a
+        standalone server) raises PortInUseError saying what to do.
         """
-        if self._server is not None and self._server.running:
-            return self
-        server = BackgroundServer(
-            self.engine,
-            host=self.host,
-            port=self._port,
-            request_timeout=self.request_timeout,
-            allowed_origins=self.allowed_origins,
-        )
-        server.add_listener(self.events.append)
-        server.start()
-        self._server = server
-        if self._warm_up_on_start:
+        global _current
+        if not self.running:
+            self._server = self._start_server()
+        with _current_lock:
+            _current = self
+        if self._settings.warm_up:
             self.warm_up()
         return self
+
+    def _start_server(self, port: int | None = None) -> BackgroundServer:
+        """A server with the current settings, listening (on ``port`` instead of the settings' when given)."""
+        options = {**self._settings.server_options(), **({"port": port} if port is not None else {})}
+        server = BackgroundServer(self.engine, **options, recorder=self.recorder)
+        server.add_listener(self.clients.on_event)  # first: the Monitor's refresh reads the names
+        server.add_listener(self.events.append)
+        try:
+            server.start()
+        except PortInUseError:
+            raise PortInUseError(port_in_use_text(server.host, server.requested_port)) from None
+        return server
+
+    def _restart(self, *, same_port: bool) -> None:
+        """Serve again with the current settings; connected DAWs are told 1012 (service restart).
+
+        With the port argument unchanged the port served stays (also one the system chose for port 0).
+        """
+        port = self.port if same_port else None
+        if self._server is not None:
+            self._server.stop(code=CloseCode.SERVICE_RESTART, reason="service restart")
+        self._server = self._start_server(port)
+        for daw in self._daws:  # they reconnect on their next request
+            daw.url = self.url
 
     def warm_up(self, *, wait: bool = False, timeout: float | None = None) -> None:
         """Load the audio analysis stack on a background thread, once per process (see :mod:`.warm_up`).
@@ -115,12 +214,60 @@ class Lab:
             thread.join(timeout)
 
     def stop(self) -> None:
-        """Close the simulated DAWs and every connection (1001) and free the port."""
+        """Close the simulated DAWs and every connection (1001) and free the port.
+
+        The Lab is then done: the next ``Lab(...)`` in this kernel starts from the built-ins.
+        """
+        global _current
         for daw in self._daws:
             daw.close()
         self._daws.clear()
         if self._server is not None:
             self._server.stop()
+        if self.recorder is not None:
+            self.recorder.close()
+        with _current_lock:
+            if _current is self:
+                _current = None
+
+    def record(self, directory: str | PathLike[str], *, keep_samples: bool = False) -> Recorder:
+        """Record every request and reply as JSON Lines in ``directory`` (see :mod:`codette_lab.recording`).
+
+        A running server restarts to begin recording (DAWs reconnect on their next request).
+        """
+        self.recorder = Recorder(directory, rules=self.engine.rules, keep_samples=keep_samples)
+        if self.running:
+            self._restart(same_port=True)
+        return self.recorder
+
+    def replay(
+        self,
+        recording: RecordingSource | None = None,
+        rules: RuleSet | str | PathLike[str] | None = None,
+        *,
+        against: RuleSet | str | PathLike[str] | None = None,
+    ) -> pd.DataFrame:
+        """Answer a recording (default: this Lab's) again with ``rules`` (default: this Lab's, as tuned now).
+
+        One row per request: findings and suggestions that appeared or disappeared, and the score's move,
+        against the recorded replies or ``against`` other rules (see :func:`codette_lab.recording.replay`).
+        """
+        if recording is None:
+            if self.recorder is None:
+                raise RecordingError("lab.replay(): nothing recorded: call lab.record(DIR) first, or name a recording")
+            recording = self.recorder.files
+        return replay(recording, self.rules if rules is None else rules, against=against, engine=self.engine).to_frame()
+
+    def reset(self) -> None:
+        """Back to the built-ins on purpose: notebook perspectives and analysis types removed, rules as at start.
+
+        The conversation memory and the recent DAW audio are forgotten too;
+        the server keeps serving and connected DAWs stay connected.
+        """
+        self._definitions.reset(self.engine.perspectives, self.engine.analysis_types)
+        self.engine.rules.replace(self._settings.starting_rules())
+        self.engine.memory.clear()
+        self.recent.clear()
 
     @property
     def running(self) -> bool:
@@ -129,12 +276,17 @@ class Lab:
     @property
     def port(self) -> int:
         """The port served (the one asked for, or the one the system chose for port 0)."""
-        return self._server.port if self._server is not None else self._port
+        return self._server.port if self._server is not None else self._settings.port
 
     @property
     def url(self) -> str:
-        """``ws://host:port/ws``, where a DAW connects."""
-        return self._server.url if self._server is not None else websocket_url(self.host, self._port)
+        """``ws://host:port/ws``, where a DAW on this machine connects (others: :attr:`join_url`)."""
+        return self._server.url if self._server is not None else websocket_url(self.host, self._settings.port)
+
+    @property
+    def join_url(self) -> str:
+        """What students type into their DAW: with the server's token when it listens off loopback."""
+        return self._server.join_url if self._server is not None else self.url
 
     @property
     def server(self) -> BackgroundServer:
@@ -165,133 +317,11 @@ class Lab:
         """The folders whose audio files ``analyze`` requests (and :meth:`analyze_file`) may read."""
         return self.engine.audio_roots
 
-    def perspective(
-        self,
-        name: str | UserFunction,
-        function: UserFunction | None = None,
-        *,
-        description: str = "",
-        aliases: Iterable[str] = (),
-    ) -> Any:
-        """Define (or redefine) a chat perspective; usable as ``@lab.perspective("name")``.
-
-        The function receives a ChatContext (``.message``, ``.perspective``,
-        ``.daw_context``, ``.memory``, ...) and returns a string, a dict with
-        ``response`` and ``confidence``, or a ChatReply. The next chat naming
-        it, from any connected DAW, is answered by it.
-        """
-        return self._definitions.define(
-            self.engine.perspectives, name, function, description=description, aliases=aliases
-        )
-
-    def analysis_type(
-        self,
-        name: str | UserFunction,
-        function: UserFunction | None = None,
-        *,
-        description: str = "",
-        aliases: Iterable[str] = (),
-    ) -> Any:
-        """Define (or redefine) an analysis type; usable as ``@lab.analysis_type("name")``.
-
-        The function receives a TrackRequest (``.track``, ``.levels``,
-        ``.samples`` and ``.sample_rate`` when audio was sent, ``.measure(...)``)
-        and returns an AnalysisResult or a dict with any of ``insights``,
-        ``suggestions``, ``quality_score``, ``metrics``.
-        """
-        return self._definitions.define(
-            self.engine.analysis_types, name, function, description=description, aliases=aliases
-        )
-
-    def remove_perspective(self, name: str) -> None:
-        """Remove a notebook perspective; one that replaced a built-in gives the built-in back."""
-        self._definitions.remove(self.engine.perspectives, name)
-
-    def remove_analysis_type(self, name: str) -> None:
-        """Remove a notebook analysis type; one that replaced a built-in gives the built-in back."""
-        self._definitions.remove(self.engine.analysis_types, name)
-
-    def perspectives(self) -> list[str]:
-        return self.engine.perspectives.names()
-
-    @property
-    def default_perspective(self) -> str | None:
-        """The perspective that answers a chat naming none."""
-        return self.engine.perspectives.default
-
-    def analysis_types(self) -> list[str]:
-        return self.engine.analysis_types.names()
-
-    def resolve_analysis_type(self, name: str) -> str:
-        """The registered name of an analysis type given by name or alias (RequestError lists the names)."""
-        return self.engine.analysis_types.resolve(name).name
-
-    def add_definition_listener(self, callback: DefinitionListener) -> None:
-        """Call ``callback(kind, name)`` after a perspective or analysis type is defined or removed."""
-        self._definitions.add_listener(callback)
-
-    def remove_definition_listener(self, callback: DefinitionListener) -> None:
-        self._definitions.remove_listener(callback)
-
-    # -- asking the engine directly (no socket) -------------------------------------
-
-    def chat(
-        self,
-        message: str,
-        *,
-        perspective: str | None = None,
-        daw_context: Mapping[str, Any] | None = None,
-    ) -> ChatReply:
-        """The answer a DAW would get to this chat, computed in this cell."""
-        return self.engine.chat(message, perspective=perspective, daw_context=daw_context)
-
-    def analyze(
-        self,
-        y: Any,
-        sr: float,
-        *,
-        kind: str = "quality",
-        track_type: str = "audio",
-        track_name: str | None = None,
-        **options: Any,
-    ) -> AnalysisResult:
-        """Analyze an array ((n,) mono or (channels, n)) with this Lab's rules and analysis types.
-
-        The same as :func:`codette_lab.analyze`, but notebook-defined types and
-        tuned rules apply; ``options`` (``target``, ``other``, ...) are passed on.
-        """
-        return analyze(
-            y,
-            sr,
-            kind=kind,
-            track_type=track_type,
-            track_name=track_name,
-            rules=self.engine.rules,
-            analysis_types=self.engine.analysis_types,
-            **options,
-        )
-
-    def analyze_file(
-        self,
-        path: str | PathLike[str],
-        *,
-        kind: str = "quality",
-        track_type: str | None = None,
-        track_name: str | None = None,
-    ) -> AnalysisResult:
-        """Analyze an audio file under the audio roots, exactly as a DAW's ``file_path`` request would be."""
-        name = track_name or Path(path).stem
-        request = AnalyzeRequest(
-            track=TrackData(track_id=name, track_name=name, track_type=track_type),
-            audio=AudioData(file_path=str(Path(path).resolve())),
-            analysis_type=kind,
-        )
-        return answer_analyze(
-            request,
-            analysis_types=self.engine.analysis_types,
-            rules=self.engine.rules,
-            audio_roots=self.engine.audio_roots,
-        )
+    def time_limit(self, analysis_type: str) -> float | None:
+        """Seconds a DAW's request of this analysis type may take: the request timeout for a notebook
+        function, None (no limit) for a built-in. The Analysis panel holds its runs to the same."""
+        entry = self.engine.analysis_types.resolve(analysis_type)
+        return None if entry.builtin else self.request_timeout
 
     def recent_audio(self) -> list[ReceivedAudio]:
         """The last analyze requests DAWs sent with audio, newest first (see :class:`RecentAudio`)."""
@@ -309,10 +339,15 @@ class Lab:
         return daw
 
     def simulate_class(self, *, students: int = 4, **options: Any) -> list[StudentResult]:
-        """Several student DAWs on this Lab at once (see :func:`codette_lab.daw.simulate_class`)."""
+        """Several student DAWs on this Lab at once (see :func:`codette_lab.daw.simulate_class`).
+
+        The students stay connected (the Monitor lists them by name) until :meth:`stop`.
+        """
         from ..daw import simulate_class
 
-        return simulate_class(self.url, students=students, **options)
+        results = simulate_class(self.url, students=students, stay_connected=True, **options)
+        self._daws.extend(result.daw for result in results if result.daw is not None)
+        return results
 
     def panel(self) -> LabPanel:
         """The ipywidgets UI: Chat, Monitor, Analysis and Rules tabs over this Lab."""

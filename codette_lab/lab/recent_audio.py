@@ -3,19 +3,25 @@
 A :class:`RecentAudio` is a request hook of the Lab's engine
 (``engine.add_request_hook``): it sees every request before it is answered and
 keeps those that came from a DAW connection with samples or a file path, so a
-teacher can plot exactly what a student's DAW just sent. Both bounds hold at
-all times: at most ``limit`` requests, holding at most ``max_bytes`` of sample
-text in all (oldest dropped first); a request whose samples alone exceed
-``max_bytes`` is not kept.
+teacher can plot exactly what a student's DAW just sent. Samples come either
+as the request's base64 text or, for a large frame the server decoded while
+parsing it, as the job's decoded arrays. Both bounds hold at all times: at
+most ``limit`` requests, holding at most ``max_bytes`` of samples in all
+(oldest dropped first); a request whose samples alone exceed ``max_bytes``
+is not kept.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import Any
 
+from ..audio_input import AudioRoots
 from ..engine import NOTEBOOK_SESSION, Job
 from ..protocol import AnalyzeRequest
 
@@ -29,22 +35,39 @@ RECENT_AUDIO_LIMIT = 5
 #: since without its samples the panel would have nothing to plot.
 RECENT_AUDIO_BYTES = 64 * 1024 * 1024
 
+#: The key of a job's decoded samples of the track itself (the request's field, as the server names it).
+AUDIO_FIELD = "audio_data"
+
 
 @dataclass(frozen=True)
 class ReceivedAudio:
-    """An ``analyze`` request a DAW sent with audio (samples or a file path), and when it came."""
+    """An ``analyze`` request a DAW sent with audio (samples or a file path), and when it came.
+
+    ``decoded`` holds the samples the server already decoded, by field
+    (``"audio_data"``, ``"other_track.audio_data"``: ``(array, sample_rate)``).
+    """
 
     request: AnalyzeRequest
     session: str
+    decoded: Mapping[str, tuple[Any, int]] = field(default_factory=lambda: MappingProxyType({}))
     received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
     def sample_bytes(self) -> int:
-        """The size of the base64 sample text this request holds (its own and its ``other_track``'s)."""
+        """The size of the samples this request holds (its own and its ``other_track``'s; text or arrays)."""
         audios = [self.request.audio]
         if self.request.other_track is not None:
             audios.append(self.request.other_track.audio)
-        return sum(len(audio.samples or "") for audio in audios)
+        text = sum(len(audio.samples or "") for audio in audios)
+        return text + sum(int(array.nbytes) for array, _ in self.decoded.values())
+
+    def audio(self, roots: AudioRoots) -> tuple[Any, int] | None:
+        """The track's samples and rate: decoded by the server, or read from its file under ``roots``."""
+        if AUDIO_FIELD in self.decoded:
+            return self.decoded[AUDIO_FIELD]
+        from ..audio_input import load_audio
+
+        return load_audio(self.request.audio, roots=roots)
 
     @property
     def label(self) -> str:
@@ -68,8 +91,10 @@ class RecentAudio:
     def __call__(self, job: Job, session: str) -> None:
         """The hook: keep ``job``'s request when a DAW (not a notebook call) sent it with audio."""
         request = job.request
-        if isinstance(request, AnalyzeRequest) and request.audio.has_audio and session != NOTEBOOK_SESSION:
-            self.keep(ReceivedAudio(request, session))
+        if not isinstance(request, AnalyzeRequest) or session == NOTEBOOK_SESSION:
+            return
+        if request.audio.has_audio or AUDIO_FIELD in job.decoded:
+            self.keep(ReceivedAudio(request, session, job.decoded))
 
     def keep(self, item: ReceivedAudio) -> None:
         """Keep ``item`` within both bounds (called on server worker threads, possibly several at once)."""
@@ -81,6 +106,10 @@ class RecentAudio:
             while sum(recent.sample_bytes for recent in kept) > self.max_bytes:
                 kept.pop(0)
             self._kept = tuple(kept)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._kept = ()
 
     def items(self) -> list[ReceivedAudio]:
         """The requests kept, newest first."""

@@ -32,6 +32,7 @@ a JSON ``null`` like a missing field; otherwise ``null`` is a wrong kind.
 
 from __future__ import annotations
 
+import difflib
 import math
 from collections.abc import Iterable, Iterator
 from typing import Any, Protocol, TypeVar
@@ -72,6 +73,18 @@ def join(path: str, key: str | int) -> str:
     return f"{path}.{key}" if path else key
 
 
+def closest(name: str, known: Iterable[str]) -> str | None:
+    """The known name most like ``name`` (difflib), or None when none is close: for "did you mean" hints."""
+    matches = difflib.get_close_matches(name, list(known), n=1)
+    return matches[0] if matches else None
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """``"; did you mean 'x'?"`` for the closest known name, or nothing when none is close."""
+    match = closest(name, known)
+    return f"; did you mean '{match}'?" if match is not None else ""
+
+
 def _range_text(kind: str, minimum: float | None, maximum: float | None, exclusive: bool) -> str:
     if minimum is not None and maximum is not None:
         return f"{kind} between {minimum:g} and {maximum:g}"
@@ -83,18 +96,29 @@ def _range_text(kind: str, minimum: float | None, maximum: float | None, exclusi
 class Reader:
     """One JSON value (usually an object) at ``path``, read through typed getters.
 
-    Every protocol message is read through readers, so the happy path is kept
-    cheap: a nested reader remembers its parent and key and builds its path
-    text only when an error (or a caller) asks for it.
+    Every protocol message is read through readers, so the usual case is kept
+    cheap: each getter looks its field up inline, an absent field is recognised
+    by one identity test (``_absent`` is the marker ``dict.get`` returns for a
+    missing key: ``None`` itself when null counts as absent), and a nested
+    reader builds its path text only when an error (or a caller) asks for it.
     """
 
-    __slots__ = ("_key", "_parent", "_path", "data", "errors", "null_is_absent")
+    __slots__ = ("_absent", "_key", "_parent", "_path", "data", "errors")
+    _parent: Reader  # set on children only (their ``_path`` is None until asked for)
+    _key: str | int
 
-    def __init__(self, data: Any, errors: ErrorTexts, path: str = "", *, null_is_absent: bool = False) -> None:
+    # null_is_absent may be passed by position: a keyword argument makes constructing a reader (once per
+    # protocol message) measurably slower.
+    def __init__(self, data: Any, errors: ErrorTexts, path: str = "", null_is_absent: bool = False) -> None:
         self.data = data
         self.errors = errors
-        self.null_is_absent = null_is_absent
+        self._absent: Any = None if null_is_absent else _ABSENT
         self._path: str | None = path  # a top-level reader knows its path; a child's is built from its parent's
+
+    @property
+    def null_is_absent(self) -> bool:
+        """Whether a JSON ``null`` counts as a missing field (the wire protocol's rule)."""
+        return self._absent is None
 
     # -- paths and errors ---------------------------------------------------------------------
 
@@ -103,7 +127,6 @@ class Reader:
         """Where this value sits: ``entries[12].facets`` (empty for the top level)."""
         path = self._path
         if path is None:
-            assert self._parent is not None
             path = self._path = join(self._parent.path, self._key)
         return path
 
@@ -116,7 +139,7 @@ class Reader:
         reader: Reader = _new_reader(Reader)
         reader.data = value
         reader.errors = self.errors
-        reader.null_is_absent = self.null_is_absent
+        reader._absent = self._absent
         reader._path = None
         reader._parent = self
         reader._key = key
@@ -131,6 +154,9 @@ class Reader:
         return self.errors.problem(self.at(key), text)
 
     # -- raw access ---------------------------------------------------------------------------
+    # Each getter starts with the same inline lookup (a method call per field would cost more than the
+    # rest of reading it):
+    #     value = data.get(key, self._absent) if type(data) is dict and key is not None else self._lookup(key)
 
     def _mapping(self) -> dict[str, Any]:
         if not isinstance(self.data, dict):
@@ -138,30 +164,32 @@ class Reader:
         return self.data
 
     def _lookup(self, key: str | None) -> Any:
-        """The value at ``key`` (None: this value itself), or ``_ABSENT``. Every protocol field passes here."""
+        """The lookup's other cases: this value itself (key None), a dict subclass, or not an object at all."""
         if key is None:
             return self.data
-        try:
-            value = self.data.get(key, _ABSENT)
-        except AttributeError:  # not an object: JSON arrays, strings, numbers have no members
-            raise self.errors.invalid(self.path, "an object", self.data) from None
-        return _ABSENT if value is None and self.null_is_absent else value
+        return self._mapping().get(key, self._absent)
 
     def has(self, key: str) -> bool:
         """Whether ``key`` is present (a ``null`` counts as absent when ``null_is_absent``)."""
-        return self._lookup(key) is not _ABSENT
+        return self._lookup(key) is not self._absent
 
     def get(self, key: str | None, default: Any = _REQUIRED) -> Any:
         """The raw value of ``key`` (None: this value itself), unchecked; ``default`` when absent."""
-        value = self._lookup(key)
-        return self._absent(key, default, "a value") if value is _ABSENT else value
+        data = self.data
+        value = data.get(key, self._absent) if type(data) is dict and key is not None else self._lookup(key)
+        if value is self._absent:
+            if default is _REQUIRED:
+                raise self.errors.missing(self.at(key), "a value")
+            return default
+        return value
 
     def only(self, known: Iterable[str], *, what: str = "field") -> None:
         """Refuse a member of this object not among ``known``: a misspelt optional field is an error, not ignored."""
         allowed = tuple(known)
         for key in self._mapping():
             if key not in allowed:
-                raise self.errors.problem(self.at(key), f"unknown {what} (expected one of {', '.join(allowed)})")
+                hint = did_you_mean(key, allowed)
+                raise self.errors.problem(self.at(key), f"unknown {what} (expected one of {', '.join(allowed)}{hint})")
 
     def items(self) -> Iterator[tuple[str, Reader]]:
         """Each member of this object with a reader for its value, in file order."""
@@ -171,13 +199,15 @@ class Reader:
 
     def text(self, key: str | None, default: _T = _REQUIRED, *, non_empty: bool = False) -> str | _T:
         """A string (``non_empty``: with something besides whitespace)."""
-        value = self._lookup(key)
-        if isinstance(value, str) and (not non_empty or value.strip()):
-            return value
-        expected = "a non-empty string" if non_empty else "a string"
-        if value is _ABSENT:
-            return self._absent(key, default, expected)
-        raise self.errors.invalid(self.at(key), expected, value)
+        data = self.data
+        value = data.get(key, self._absent) if type(data) is dict and key is not None else self._lookup(key)
+        if value is self._absent:
+            if default is _REQUIRED:
+                raise self.errors.missing(self.at(key), "a non-empty string" if non_empty else "a string")
+            return default
+        if not isinstance(value, str) or (non_empty and not value.strip()):
+            raise self.errors.invalid(self.at(key), "a non-empty string" if non_empty else "a string", value)
+        return value
 
     def number(
         self,
@@ -189,28 +219,32 @@ class Reader:
         exclusive: bool = False,
     ) -> float | _T:
         """A finite number as float, within ``minimum``..``maximum`` (``exclusive``: strictly above minimum)."""
-        value = self._lookup(key)
-        kind = type(value)
-        if kind is not float and kind is not int:
-            if value is _ABSENT:
-                return self._absent(key, default, "a number")
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise self.errors.invalid(self.at(key), "a number", value)
+        data = self.data
+        value = data.get(key, self._absent) if type(data) is dict else self._lookup(key)
+        if value is self._absent:
+            if default is _REQUIRED:
+                raise self.errors.missing(self.at(key), "a number")
+            return default
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.errors.invalid(self.at(key), "a number", value)
         if not _isfinite(value):
             raise self.errors.invalid(self.at(key), "a finite number", value)
         if (minimum is not None and (value <= minimum if exclusive else value < minimum)) or (
             maximum is not None and value > maximum
         ):
-            raise self._out_of_range(key, "a number", value, minimum, maximum, exclusive)
+            raise self._out_of_range(key, "a number", value, (minimum, maximum, exclusive))
         return float(value)
 
     def integer(
         self, key: str, default: _T = _REQUIRED, *, minimum: int | None = None, maximum: int | None = None
     ) -> int | _T:
         """A whole number (``3`` or ``3.0``) as int, within ``minimum``..``maximum``."""
-        value = self._lookup(key)
-        if value is _ABSENT:
-            return self._absent(key, default, "a whole number")
+        data = self.data
+        value = data.get(key, self._absent) if type(data) is dict else self._lookup(key)
+        if value is self._absent:
+            if default is _REQUIRED:
+                raise self.errors.missing(self.at(key), "a whole number")
+            return default
         if (
             isinstance(value, bool)
             or not isinstance(value, (int, float))
@@ -219,32 +253,40 @@ class Reader:
         ):
             raise self.errors.invalid(self.at(key), "a whole number", value)
         if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
-            raise self._out_of_range(key, "a whole number", value, minimum, maximum, False)
+            raise self._out_of_range(key, "a whole number", value, (minimum, maximum, False))
         return int(value)
 
     def flag(self, key: str | None, default: _T = _REQUIRED) -> bool | _T:
         """``true`` or ``false``."""
-        value = self._lookup(key)
-        if value is True or value is False:
-            return value
-        if value is _ABSENT:
-            return self._absent(key, default, "true or false")
-        raise self.errors.invalid(self.at(key), "true or false", value)
+        data = self.data
+        value = data.get(key, self._absent) if type(data) is dict and key is not None else self._lookup(key)
+        if value is self._absent:
+            if default is _REQUIRED:
+                raise self.errors.missing(self.at(key), "true or false")
+            return default
+        if value is not True and value is not False:
+            raise self.errors.invalid(self.at(key), "true or false", value)
+        return value
 
     def object(self, key: str, default: _T = _REQUIRED) -> Reader | _T:
         """A reader for the JSON object at ``key``."""
-        value = self._lookup(key)
-        if isinstance(value, dict):
-            return self.child(key, value)
-        if value is _ABSENT:
-            return self._absent(key, default, "an object")
-        raise self.errors.invalid(self.at(key), "an object", value)
+        data = self.data
+        value = data.get(key, self._absent) if type(data) is dict else self._lookup(key)
+        if value is self._absent:
+            if default is _REQUIRED:
+                raise self.errors.missing(self.at(key), "an object")
+            return default
+        if not isinstance(value, dict):
+            raise self.errors.invalid(self.at(key), "an object", value)
+        return self.child(key, value)
 
     def array(self, key: str, *, required: bool = True) -> list[Reader]:
         """A reader for each item of the array at ``key`` (``[]`` when absent and not ``required``)."""
         value = self._lookup(key)
-        if value is _ABSENT:
-            return self._absent(key, _REQUIRED if required else [], "an array")
+        if value is self._absent:
+            if required:
+                raise self.errors.missing(self.at(key), "an array")
+            return []
         if not isinstance(value, list):
             raise self.errors.invalid(self.at(key), "an array", value)
         items = self.child(key, value)
@@ -268,12 +310,8 @@ class Reader:
 
     # -- helpers ------------------------------------------------------------------------------
 
-    def _absent(self, key: str | None, default: Any, expected: str) -> Any:
-        if default is _REQUIRED:
-            raise self.errors.missing(self.at(key), expected)
-        return default
-
     def _out_of_range(
-        self, key: str, kind: str, value: float, minimum: float | None, maximum: float | None, exclusive: bool
+        self, key: str, kind: str, value: float, bounds: tuple[float | None, float | None, bool]
     ) -> Exception:
-        return self.errors.out_of_range(self.at(key), _range_text(kind, minimum, maximum, exclusive), value)
+        """The caller's out-of-range error; ``bounds`` is (minimum, maximum, exclusive)."""
+        return self.errors.out_of_range(self.at(key), _range_text(kind, *bounds), value)

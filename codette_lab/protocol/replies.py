@@ -53,8 +53,9 @@ def chat_response(*, response: str, perspective: str, confidence: float, **extra
 
 
 def status_response(
-    *, codette_available: bool, engine_type: str, memory_size: int, active_connections: int
+    *, codette_available: bool, engine_type: str, memory_size: int, active_connections: int, **extra: Any
 ) -> Message:
+    """``extra`` fields (e.g. ``rules``) follow the document's ones."""
     return {
         "type": "status_response",
         "status": "ok",
@@ -62,6 +63,7 @@ def status_response(
         "engine_type": engine_type,
         "memory_size": memory_size,
         "active_connections": active_connections,
+        **extra,
         "timestamp": utc_timestamp(),
     }
 

@@ -22,8 +22,17 @@ from ..errors import ProtocolError
 from . import texts
 from .fields import Reader
 
+#: The deepest nesting of arrays and objects a frame may have (the message object itself is level 1):
+#: far more than any message needs, and far below what would exhaust Python's recursion limit
+#: wherever a message is handled later (logged, recorded, answered).
+MAX_NESTING = 100
+
 #: Used when an ``analyze`` request names no ``analysis_type``.
 DEFAULT_ANALYSIS_TYPE = "spectrum"
+
+#: The longest chat ``message`` accepted, in characters: a question, not a document. A longer one is
+#: refused with an error naming this limit, so no message can hold the server up while it is understood.
+MAX_CHAT_MESSAGE_CHARS = 10_000
 
 
 @dataclass(frozen=True)
@@ -160,36 +169,26 @@ def _audio_data(fields: Reader | None) -> AudioData:
         file_path=fields.text("file_path", None, non_empty=True),
     )
     if audio.samples is not None and audio.file_path is not None:
-        raise fields.problem(
-            "samples", f"give either '{fields.at('samples')}' or '{fields.at('file_path')}', not both"
-        )
+        raise fields.problem("samples", f"give either '{fields.at('samples')}' or '{fields.at('file_path')}', not both")
     if audio.samples is not None and audio.sample_rate is None:
         raise fields.errors.missing(fields.at("sample_rate"), "a number > 0 when 'samples' is sent")
     return audio
 
 
-# Requests without fields are immutable and all alike: one instance each serves every message.
-_PING = PingRequest()
-_STATUS = StatusRequest()
-
-
-def _parse_ping(_: Reader) -> PingRequest:
-    return _PING
-
-
-def _parse_status(_: Reader) -> StatusRequest:
-    return _STATUS
-
-
 def _parse_chat(fields: Reader) -> ChatRequest:
     message = fields.text("message", non_empty=True)
+    if len(message) > MAX_CHAT_MESSAGE_CHARS:
+        raise fields.problem("message", f"expected at most {MAX_CHAT_MESSAGE_CHARS} characters, got {len(message)}")
     perspective = fields.text("perspective", None)
     context = fields.object("daw_context", None)
     if context is not None:
+        # only the kinds are checked (no reader is made for the selected track: every chat passes here)
         tracks = context.get("tracks", None)
         if tracks is not None and not isinstance(tracks, list):
             raise context.fail("tracks", "an array of track objects", tracks)
-        context.object("selected_track", None)
+        selected = context.get("selected_track", None)
+        if selected is not None and not isinstance(selected, dict):
+            raise context.fail("selected_track", "an object", selected)
     return ChatRequest(
         message=message,
         perspective=perspective if perspective and perspective.strip() else None,
@@ -215,22 +214,18 @@ def _parse_analyze(fields: Reader) -> AnalyzeRequest:
     )
 
 
-# Each request class names its wire type once (``TYPE``); the parser table is keyed by it.
-_PARSERS: dict[str, Callable[[Reader], Request]] = {
-    cls.TYPE: parser
-    for cls, parser in (
-        (PingRequest, _parse_ping),
-        (StatusRequest, _parse_status),
-        (ChatRequest, _parse_chat),
-        (AnalyzeRequest, _parse_analyze),
-    )
+# Each request class names its wire type once (``TYPE``); both tables are keyed by it.
+# Requests without fields are immutable and all alike: one instance each answers every such message
+# (ping is the keepalive: nothing is read for it).
+_FIELDLESS: dict[str, Request] = {request.TYPE: request for request in (PingRequest(), StatusRequest())}
+# The others: a parser each, with its type's error texts made once (every message passes here).
+_PARSERS: dict[str, tuple[Callable[[Reader], Request], _WireTexts]] = {
+    cls.TYPE: (parser, _WireTexts(cls.TYPE))
+    for cls, parser in ((ChatRequest, _parse_chat), (AnalyzeRequest, _parse_analyze))
 }
 
 #: The message types a client may send, in the protocol document's order.
-REQUEST_TYPES = tuple(_PARSERS)
-
-# One error-text maker per message type, made once: every message passes here.
-_WIRE_TEXTS = {message_type: _WireTexts(message_type) for message_type in _PARSERS}
+REQUEST_TYPES = (*_FIELDLESS, *_PARSERS)
 
 
 def _has_non_finite(value: Any) -> bool:
@@ -270,6 +265,59 @@ def _first_non_finite(value: Any) -> tuple[str, float] | None:
     return None
 
 
+def _first_lone_surrogate(value: Any) -> str | None:
+    """The path of the first string (or key) holding a lone surrogate, which no reply or log could encode."""
+    stack: list[tuple[str, Any]] = [("", value)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, str):
+            if not item.isascii():
+                try:
+                    item.encode("utf-8")
+                except UnicodeEncodeError:
+                    return path or "(the message)"
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                stack.append((f"{path}.{key}" if path else key, key))  # the key itself, then its value
+                stack.append((f"{path}.{key}" if path else key, child))
+        elif isinstance(item, list):
+            stack.extend((f"{path}[{index}]", child) for index, child in enumerate(item))
+    return None
+
+
+def _may_nest_deeply(text: str | bytes) -> bool:
+    """Whether a frame has enough brackets to be nested deeper than MAX_NESTING (a C-speed pre-check)."""
+    if isinstance(text, str):
+        return text.count("[") + text.count("{") > MAX_NESTING
+    raw = bytes(text)
+    return raw.count(b"[") + raw.count(b"{") > MAX_NESTING
+
+
+def _nested_deeper_than(value: Any, limit: int) -> bool:
+    """Whether decoded JSON nests arrays and objects deeper than ``limit`` (an explicit stack: no recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        kind = type(item)
+        if kind is dict:
+            children = item.values()
+        elif kind is list:
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def _may_hold_surrogates(text: str | bytes) -> bool:
+    """Whether a frame has a ``\\uD8..``-style escape: the only way JSON text can carry a lone surrogate."""
+    if isinstance(text, str):
+        return "\\ud" in text or "\\uD" in text
+    return b"\\ud" in text or b"\\uD" in text
+
+
 # json.loads wraps the C scanner in checks that cost more than scanning a small frame;
 # every message passes here, so the scanner is called directly (whitespace, then one value,
 # then nothing but whitespace: the same grammar json.loads accepts).
@@ -281,7 +329,7 @@ _skip_whitespace = cast(Callable[[str, int], "re.Match[str]"], re.compile(r"[ \t
 def decode_json(text: str | bytes) -> Any:
     """JSON text to Python values, raising ProtocolError("Invalid JSON format") on anything else.
 
-    Bytes (binary frames) must be UTF-8; nesting too deep for the decoder is refused the same way.
+    Bytes (binary frames) must be UTF-8; nesting too deep for the decoder is refused naming MAX_NESTING.
     """
     try:
         if isinstance(text, (bytes, bytearray, memoryview)):
@@ -291,8 +339,10 @@ def decode_json(text: str | bytes) -> Any:
             raise ValueError("extra data after the JSON value")
         return value
     # StopIteration: no value where one should start; ValueError covers JSONDecodeError and UnicodeDecodeError
-    except (StopIteration, ValueError, TypeError, RecursionError):
+    except (StopIteration, ValueError, TypeError):
         raise ProtocolError(texts.INVALID_JSON) from None
+    except RecursionError:  # the C decoder refuses nesting near the recursion limit this way
+        raise ProtocolError(texts.too_deeply_nested(MAX_NESTING)) from None
 
 
 def parse_request(text: str | bytes) -> Request:
@@ -300,14 +350,22 @@ def parse_request(text: str | bytes) -> Request:
     data = decode_json(text)
     if not isinstance(data, dict):
         raise ProtocolError(texts.not_an_object(data))
+    if _may_nest_deeply(text) and _nested_deeper_than(data, MAX_NESTING):
+        raise ProtocolError(texts.too_deeply_nested(MAX_NESTING))
     if _has_non_finite(data) and (found := _first_non_finite(data)) is not None:
         raise ProtocolError(texts.non_finite(*found))
+    if _may_hold_surrogates(text) and (where := _first_lone_surrogate(data)) is not None:
+        raise ProtocolError(texts.lone_surrogate(where))
     if "type" not in data or data["type"] is None:
         raise ProtocolError(texts.missing_type())
     message_type = data["type"]
     if not isinstance(message_type, str):
         raise ProtocolError(f"Invalid field 'type': expected a string, got {texts.kind_of(message_type)}")
-    parser = _PARSERS.get(message_type)
-    if parser is None:
+    fieldless = _FIELDLESS.get(message_type)
+    if fieldless is not None:
+        return fieldless
+    parsing = _PARSERS.get(message_type)
+    if parsing is None:
         raise ProtocolError(texts.unknown_message_type(message_type))
-    return parser(Reader(data, _WIRE_TEXTS[message_type], null_is_absent=True))
+    parser, wire_texts = parsing
+    return parser(Reader(data, wire_texts, "", True))  # null is absent on the wire

@@ -9,11 +9,13 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
+from .quoting import quote_client_text
+
 INVALID_JSON = "Invalid JSON format"
 
 
 def unknown_message_type(message_type: str) -> str:
-    return f"Unknown message type: {message_type}"
+    return f"Unknown message type: {quote_client_text(message_type)}"
 
 
 def kind_of(value: object) -> str:
@@ -35,6 +37,10 @@ def kind_of(value: object) -> str:
 
 def not_an_object(value: object) -> str:
     return f"Invalid message: expected a JSON object with a 'type' field, got {kind_of(value)}"
+
+
+def too_deeply_nested(limit: int) -> str:
+    return f"Invalid message: arrays and objects nested deeper than {limit} levels"
 
 
 def missing_type() -> str:
@@ -62,6 +68,10 @@ def non_finite(path: str, value: float) -> str:
     return f"Invalid value at '{path}': expected a finite number, got {shown}"
 
 
+def lone_surrogate(path: str) -> str:
+    return f"Invalid value at '{quote_client_text(path)}': expected Unicode text, got a string holding a lone surrogate"
+
+
 def unknown_choice(what: str, value: str, available: Iterable[str]) -> str:
     """For perspectives and analysis types: ``Unknown perspective: 'x' (available: a, b)``."""
-    return f"Unknown {what}: '{value}' (available: {', '.join(sorted(available))})"
+    return f"Unknown {what}: '{quote_client_text(value)}' (available: {', '.join(sorted(available))})"

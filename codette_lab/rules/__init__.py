@@ -5,8 +5,20 @@ Every number and suggestion text of the heuristics lives in a rule file
 """
 
 from ..errors import RulesError
+from .diff import ParameterChange, RulesDiff
 from .model import SEVERITIES, Finding, LoudnessTarget, Parameter
 from .ruleset import RuleSet
 from .snapshot import Coverage, RuleSnapshot
 
-__all__ = ["SEVERITIES", "Coverage", "Finding", "LoudnessTarget", "Parameter", "RuleSet", "RuleSnapshot", "RulesError"]
+__all__ = [
+    "SEVERITIES",
+    "Coverage",
+    "Finding",
+    "LoudnessTarget",
+    "Parameter",
+    "ParameterChange",
+    "RuleSet",
+    "RuleSnapshot",
+    "RulesDiff",
+    "RulesError",
+]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from .model import OPERATORS, SEVERITIES, Condition, Finding, LoudnessTarget, Rule
@@ -54,22 +54,35 @@ def number(value: Any) -> float | None:
     return None
 
 
-# -- derived metrics: one function per family, each adding names to the flat metrics ----------------------
+# -- derived metrics: one derivation per family, each declaring the names it adds to the flat metrics ---------
 
 
-def _dc_offset(flat: Mapping[str, Any], snapshot: Any, situation: Situation) -> dict[str, Any]:
-    dc = number(flat.get("dc_offset"))
-    return {"dc_offset_abs": abs(dc) if dc is not None else None}
+@dataclass(frozen=True)
+class Derivation:
+    """Metrics computed from the others: the names it adds (``outputs``, the one list of them) and how.
+
+    ``compute(flat, snapshot, situation)`` returns one value per output, in order.
+    """
+
+    outputs: tuple[str, ...]
+    compute: Callable[[Mapping[str, Any], Any, Situation], tuple[Any, ...]]
 
 
-def _crest(flat: Mapping[str, Any], snapshot: Any, situation: Situation) -> dict[str, Any]:
+def _crest(flat: Mapping[str, Any], snapshot: Any, situation: Situation) -> tuple[Any, ...]:
+    """The measured crest factor, else peak minus RMS (levels-only requests)."""
     if number(flat.get("crest_factor_db")) is not None:
-        return {}
+        return (flat["crest_factor_db"],)
     peak, rms = number(flat.get("peak_dbfs")), number(flat.get("rms_dbfs"))
-    return {"crest_factor_db": peak - rms if peak is not None and rms is not None else None}
+    return (peak - rms if peak is not None and rms is not None else None,)
 
 
-def _loudness(flat: Mapping[str, Any], snapshot: Any, situation: Situation) -> dict[str, Any]:
+def _dc_offset(flat: Mapping[str, Any], snapshot: Any, situation: Situation) -> tuple[Any, ...]:
+    dc = number(flat.get("dc_offset"))
+    return (abs(dc) if dc is not None else None,)
+
+
+def _loudness(flat: Mapping[str, Any], snapshot: Any, situation: Situation) -> tuple[Any, ...]:
+    """Loudness as measured, else estimated from RMS; where it came from; how far from the target."""
     measured, rms = number(flat.get("integrated_lufs")), number(flat.get("rms_dbfs"))
     if measured is not None:
         loudness, source = measured, snapshot.words("loudness_measured")
@@ -77,79 +90,122 @@ def _loudness(flat: Mapping[str, Any], snapshot: Any, situation: Situation) -> d
         loudness = rms + snapshot.values[snapshot.document.rms_to_lufs_parameter]
         source = snapshot.words("loudness_estimated")
     else:
-        return {"loudness_lufs": None, "loudness_source": None}
+        return None, None, None, None
     target = situation.target.lufs
-    return {
-        "loudness_lufs": loudness,
-        "loudness_source": source,
-        "loudness_above_target_lu": loudness - target,
-        "loudness_below_target_lu": target - loudness,
-    }
+    return loudness, source, loudness - target, target - loudness
 
 
-def _ceiling(flat: Mapping[str, Any], snapshot: Any, situation: Situation) -> dict[str, Any]:
+def _ceiling(flat: Mapping[str, Any], snapshot: Any, situation: Situation) -> tuple[Any, ...]:
     ceiling = situation.target.true_peak_dbtp
     peak, true_peak = number(flat.get("peak_dbfs")), number(flat.get("true_peak_dbtp"))
-    return {
-        "peak_over_ceiling_db": peak - ceiling if peak is not None else None,
-        "true_peak_over_ceiling_db": true_peak - ceiling if true_peak is not None else None,
-    }
+    return (
+        peak - ceiling if peak is not None else None,
+        true_peak - ceiling if true_peak is not None else None,
+    )
 
 
-DERIVATIONS: tuple[Callable[[Mapping[str, Any], Any, Situation], dict[str, Any]], ...] = (
-    _crest,
-    _dc_offset,
-    _loudness,
-    _ceiling,
+DERIVATIONS: tuple[Derivation, ...] = (
+    Derivation(("crest_factor_db",), _crest),
+    Derivation(("dc_offset_abs",), _dc_offset),
+    Derivation(
+        ("loudness_lufs", "loudness_source", "loudness_above_target_lu", "loudness_below_target_lu"), _loudness
+    ),
+    Derivation(("peak_over_ceiling_db", "true_peak_over_ceiling_db"), _ceiling),
 )
+
+#: Every name the derivations add (rules may judge them, templates may name them).
+DERIVED_METRICS: tuple[str, ...] = tuple(name for derivation in DERIVATIONS for name in derivation.outputs)
 
 
 def derive(flat: Mapping[str, Any], snapshot: Any, situation: Situation) -> dict[str, Any]:
     """The flat metrics plus every derived one."""
     result = dict(flat)
     for derivation in DERIVATIONS:
-        result.update(derivation(result, snapshot, situation))
+        result.update(zip(derivation.outputs, derivation.compute(result, snapshot, situation), strict=True))
     return result
 
 
 # -- the words around the numbers ----------------------------------------------------------------------------
 
 
-def _masking_context(flat: Mapping[str, Any], snapshot: Any, situation: Situation, track: str) -> dict[str, Any]:
-    other = situation.other_track_name or snapshot.words("unnamed_other_track")
+@dataclass(frozen=True)
+class SituationValues:
+    """What every template may name about the request (its fields are the one list of these names).
+
+    The ``band...`` values are those of the masking analysis's ``masked_band`` (None without one).
+    """
+
+    track: str
+    track_type: str
+    analysis_type: str
+    target_name: str
+    target_label: str
+    target_lufs: float
+    target_true_peak_dbtp: float
+    other_track: str
+    other_track_type: str | None
+    cut_track: str
+    keep_track: str
+    band: str | None = None
+    band_label: str | None = None
+    band_low_hz: float | None = None
+    band_high_hz: float | None = None
+    band_centre_hz: float | None = None
+
+
+@dataclass(frozen=True)
+class FindingValues:
+    """What a rule's problem and suggestion may name about its own finding (fields: the one list of names)."""
+
+    value: float
+    threshold: float
+    over: float
+    under: float
+    metric: str
+
+
+#: The names of :class:`SituationValues` and :class:`FindingValues`, for the rule-file checks.
+SITUATION_VALUES: tuple[str, ...] = tuple(item.name for item in fields(SituationValues))
+FINDING_VALUES: tuple[str, ...] = tuple(item.name for item in fields(FindingValues))
+
+
+def _band_values(flat: Mapping[str, Any], snapshot: Any) -> dict[str, Any]:
     band = snapshot.document.bands.get(flat.get("masked_band") or "")
-    context: dict[str, Any] = {"other_track": other, "other_track_type": situation.other_track_type}
-    if band is not None:
-        context.update(
-            band=band.name,
-            band_label=band.label,
-            band_low_hz=band.low_hz,
-            band_high_hz=band.high_hz,
-            band_centre_hz=band.centre_hz,
-        )
-    priority = snapshot.document.masking_priority
-    rank = {track_type: index for index, track_type in enumerate(priority)}
-    mine = rank.get(situation.track_type, len(priority))
-    theirs = rank.get(situation.other_track_type or "", len(priority))
-    cut_mine = mine > theirs
-    context.update(cut_track=track if cut_mine else other, keep_track=other if cut_mine else track)
-    return context
+    if band is None:
+        return {}
+    return {
+        "band": band.name,
+        "band_label": band.label,
+        "band_low_hz": band.low_hz,
+        "band_high_hz": band.high_hz,
+        "band_centre_hz": band.centre_hz,
+    }
 
 
 def context_for(flat: Mapping[str, Any], snapshot: Any, situation: Situation) -> dict[str, Any]:
-    """Values templates can name besides metrics and parameters."""
+    """Values templates can name besides metrics and parameters (see :class:`SituationValues`)."""
     track = situation.track_name or snapshot.words("unnamed_track")
+    other = situation.other_track_name or snapshot.words("unnamed_other_track")
+    priority = snapshot.document.masking_priority
+    rank = {track_type: index for index, track_type in enumerate(priority)}
+    last = len(priority)
+    cut_mine = rank.get(situation.track_type, last) > rank.get(situation.other_track_type or "", last)
     target = situation.target
-    return {
-        "track": track,
-        "track_type": situation.track_type,
-        "analysis_type": situation.analysis_type,
-        "target_name": target.name,
-        "target_label": target.label,
-        "target_lufs": target.lufs,
-        "target_true_peak_dbtp": target.true_peak_dbtp,
-        **_masking_context(flat, snapshot, situation, track),
-    }
+    values = SituationValues(
+        track=track,
+        track_type=situation.track_type,
+        analysis_type=situation.analysis_type,
+        target_name=target.name,
+        target_label=target.label,
+        target_lufs=target.lufs,
+        target_true_peak_dbtp=target.true_peak_dbtp,
+        other_track=other,
+        other_track_type=situation.other_track_type,
+        cut_track=track if cut_mine else other,
+        keep_track=other if cut_mine else track,
+        **_band_values(flat, snapshot),
+    )
+    return dict(vars(values))
 
 
 def render(template: Template, lookup: Callable[[str], Any]) -> str:
@@ -185,10 +241,16 @@ def _fires(rule: Rule, flat: Mapping[str, Any], snapshot: Any, track_type: str) 
     return value, threshold
 
 
-def evaluate(snapshot: Any, metrics: Mapping[str, Any], situation: Situation) -> list[Finding]:
-    """The findings of every rule that applies to the situation and fires, most serious first."""
+def evaluate(
+    snapshot: Any, metrics: Mapping[str, Any], situation: Situation, *, render_texts: bool = True
+) -> list[Finding]:
+    """The findings of every rule that applies to the situation and fires, most serious first.
+
+    ``render_texts=False`` leaves each finding's ``problem`` and ``suggestion`` empty: for a caller that
+    words the findings itself (chat) is spared filling the templates.
+    """
     flat = derive(flatten(metrics), snapshot, situation)
-    context = context_for(flat, snapshot, situation)
+    context = context_for(flat, snapshot, situation) if render_texts else {}
     track_type = situation.track_type
     fired: list[tuple[Rule, float, float]] = []
     for rule in snapshot.document.rules:
@@ -202,15 +264,16 @@ def evaluate(snapshot: Any, metrics: Mapping[str, Any], situation: Situation) ->
     for rule, value, threshold in fired:
         if fired_ids.intersection(rule.suppressed_by):
             continue
-        own = {
-            "value": value,
-            "threshold": threshold,
-            "over": value - threshold,
-            "under": threshold - value,
-            "metric": rule.condition.metric,
-        }
-        lookup = lookup_in(own, context, flat)
-        combined = _chain(lookup, parameters)
+        own = vars(
+            FindingValues(
+                value=value,
+                threshold=threshold,
+                over=value - threshold,
+                under=threshold - value,
+                metric=rule.condition.metric,
+            )
+        )
+        combined = _chain(lookup_in(own, context, flat), parameters)
         findings.append(
             Finding(
                 rule_id=rule.id,
@@ -218,8 +281,8 @@ def evaluate(snapshot: Any, metrics: Mapping[str, Any], situation: Situation) ->
                 value=value,
                 threshold=threshold,
                 severity=rule.severity,
-                problem=render(rule.problem, combined),
-                suggestion=render(rule.suggestion, combined),
+                problem=render(rule.problem, combined) if render_texts else "",
+                suggestion=render(rule.suggestion, combined) if render_texts else "",
                 penalty=rule.penalty,
             )
         )

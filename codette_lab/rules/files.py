@@ -1,9 +1,10 @@
 """Rule files on disk: reading one (or the built-in one) into a document, writing one atomically.
 
 Reading turns every failure into a RulesError naming the file (missing,
-unreadable, not JSON, or invalid, the last via :mod:`.schema`); writing
-replaces the target in one rename, so a server reading the file never
-sees half of it.
+unreadable, not a regular file, too large, not JSON, nested too deeply, or
+invalid, the last via :mod:`.schema`) and never blocks: a FIFO or a device
+is refused at once instead of hanging start-up. Writing replaces the target
+in one rename, so a server reading the file never sees half of it.
 """
 
 from __future__ import annotations
@@ -25,30 +26,87 @@ from .schema import parse_document
 
 DEFAULT_RULES_FILE = "default_rules.json"
 
+#: The largest rule file read, in bytes (the built-in one is about 60 kB).
+MAX_RULES_FILE_BYTES = 4 * 1024 * 1024
+
 
 @functools.lru_cache(maxsize=1)
 def read_default() -> tuple[Document, Mapping[str, float]]:
     """The built-in rules shipped in the package (``default_rules.json``), read and validated once."""
     text = resources.files(__package__).joinpath(DEFAULT_RULES_FILE).read_text(encoding="utf-8")
-    return parse_document(json.loads(text), source=f"the built-in {DEFAULT_RULES_FILE}")
+    return parse_document(json.loads(text), source=f"the built-in {DEFAULT_RULES_FILE}", known_parameters=None)
+
+
+def parse(data: Any, *, source: str) -> tuple[Document, dict[str, float]]:
+    """Rule file data (already decoded) validated against the built-in parameters; RulesError naming ``source``."""
+    return parse_document(data, source=source, known_parameters=read_default()[0].parameters)
 
 
 def read(path: str | PathLike[str]) -> tuple[Document, dict[str, float]]:
     """A rule file's document and parameter values; RulesError naming the file and the bad field."""
     file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise RulesError(f"Cannot read rules file {file}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RulesError(f"Cannot read rules file {file}: {exc}") from None
+    text = _read_text(file)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise RulesError(
             f"Rules file {file} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
         ) from None
-    return parse_document(data, source=str(file))
+    except RecursionError:
+        raise RulesError(
+            f"Rules file {file} is not usable JSON: arrays and objects nested too deeply for the decoder "
+            "(a rule file needs a few levels)"
+        ) from None
+    return parse(data, source=str(file))
+
+
+def _read_text(file: Path) -> str:
+    """The file's text, read from one descriptor opened without blocking and checked to be a regular file."""
+    try:
+        handle = os.open(file, os.O_RDONLY | os.O_NONBLOCK)
+    except FileNotFoundError:
+        raise RulesError(f"Cannot read rules file {file}: no such file") from None
+    except OSError as exc:
+        raise RulesError(f"Cannot read rules file {file}: {exc.strerror or exc}") from None
+    try:
+        status = os.fstat(handle)
+        if not stat.S_ISREG(status.st_mode):
+            raise RulesError(f"Cannot read rules file {file}: expected a regular file, got {_kind(status.st_mode)}")
+        if status.st_size > MAX_RULES_FILE_BYTES:
+            raise _too_large(file, status.st_size)
+        chunks = []
+        size = 0
+        while chunk := os.read(handle, 1 << 20):
+            size += len(chunk)
+            if size > MAX_RULES_FILE_BYTES:  # grew while being read
+                raise _too_large(file, size)
+            chunks.append(chunk)
+    except OSError as exc:
+        raise RulesError(f"Cannot read rules file {file}: {exc.strerror or exc}") from None
+    finally:
+        os.close(handle)
+    try:
+        return b"".join(chunks).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RulesError(f"Cannot read rules file {file}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+
+
+def _too_large(file: Path, size: int) -> RulesError:
+    return RulesError(
+        f"Cannot read rules file {file}: expected at most {MAX_RULES_FILE_BYTES} bytes, got {size} or more"
+    )
+
+
+def _kind(mode: int) -> str:
+    """What a non-regular file is, in words."""
+    kinds = (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    )
+    return next((name for test, name in kinds if test(mode)), "a special file")
 
 
 def write(path: str | PathLike[str], data: Mapping[str, Any]) -> Path:
@@ -72,7 +130,7 @@ def write(path: str | PathLike[str], data: Mapping[str, Any]) -> Path:
         os.replace(temporary, target)
     except OSError as exc:
         temporary.unlink(missing_ok=True)
-        raise RulesError(f"Cannot write rules file {target}: {exc}") from None
+        raise RulesError(f"Cannot write rules file {target}: {exc.strerror or exc}") from None  # not the temp name
     return target
 
 

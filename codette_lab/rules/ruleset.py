@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from . import files
+from .diff import RulesDiff, compare
 from .model import LoudnessTarget, Parameter
-from .schema import parse_document
 from .snapshot import RuleSnapshot
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ class RuleSet:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, source: str = "a rules dict") -> RuleSet:
         """A rule set from the data :meth:`to_dict` returns."""
-        document, values = parse_document(data, source=source)
+        document, values = files.parse(data, source=source)
         return cls(RuleSnapshot(document, values))
 
     def copy(self) -> RuleSet:
@@ -67,7 +67,7 @@ class RuleSet:
         return {"data": self.to_dict(), "source": self._snapshot.document.source}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        document, values = parse_document(state["data"], source=state["source"])
+        document, values = files.parse(state["data"], source=state["source"])
         self.__init__(RuleSnapshot(document, values))  # type: ignore[misc]
 
     # -- reading ----------------------------------------------------------------------------------------
@@ -113,6 +113,16 @@ class RuleSet:
     def changed(self) -> dict[str, float]:
         """Parameters whose value differs from their default."""
         return {p.name: p.value for p in self.parameters() if p.value != p.default}
+
+    def diff(self, other: RuleSet | str | PathLike[str] | None = None) -> RulesDiff:
+        """The parameters whose values differ from the built-in defaults (or from ``other``: a rule set or a
+        rule file), one row each (name, before, after, unit, description); shown as a table.
+        """
+        if other is None:
+            other = RuleSet.default()
+        elif not isinstance(other, RuleSet):
+            other = RuleSet.load(other)
+        return compare(other.snapshot(), self._snapshot)
 
     def to_dict(self) -> dict[str, Any]:
         return self._snapshot.to_dict()

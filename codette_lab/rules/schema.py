@@ -21,15 +21,13 @@ loads can always be evaluated.
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from ..analysis.bands import BANDS
-from ..analysis.outputs import METRIC_NAMES, PER_BAND_METRICS
 from ..errors import RulesError
-from ..protocol.fields import Reader
+from ..protocol.fields import Reader, did_you_mean
 from ..protocol.texts import kind_of
 from ..tracktypes import TRACK_TYPES
 from .model import (
@@ -45,25 +43,20 @@ from .model import (
     Rule,
     TargetSpec,
 )
-from .templates import Template, parse_template
+from .names import Names
+from .templates import Template
 from .vocabulary import (
     ADVICE_CATEGORIES,
     CONDITION_FIELDS,
-    CONTEXT_NAMES,
-    DERIVED_METRICS,
     FORMAT,
     PARAMETER_FIELDS,
     RULE_FIELDS,
     SECTIONS,
     TEXT_NAMES,
-    TRACK_STATE_METRICS,
     VERSION,
 )
 
 _PARAMETER_NAME = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
-_IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$")
-TYPE_PREFIX = "type."
-GENERAL_PREFIX = "general."
 
 
 def _shown(value: Any) -> str:
@@ -74,12 +67,23 @@ def _shown(value: Any) -> str:
 
 
 class _RuleFileTexts:
-    """Error texts naming the rule file and the field, as :class:`~..protocol.fields.ErrorTexts`."""
+    """Error texts naming the rule file and the field, as :class:`~..protocol.fields.ErrorTexts`.
 
-    def __init__(self, source: str) -> None:
+    Inside a parameter the texts name the parameter first (``parameter 'general.headroom_peak_dbfs'
+    (parameters[0].value)``): the user knows a parameter by its name, not by its place in the list.
+    """
+
+    def __init__(self, source: str, parameter: str | None = None) -> None:
         self.source = source
+        self.parameter = parameter
+
+    def about(self, parameter: str) -> _RuleFileTexts:
+        """The same texts, naming ``parameter``."""
+        return _RuleFileTexts(self.source, parameter)
 
     def _at(self, path: str) -> str:
+        if self.parameter is not None:
+            return f"Invalid rules in {self.source}: parameter '{self.parameter}' ({path})"
         return f"Invalid rules in {self.source}: field '{path or '(top level)'}'"
 
     def missing(self, path: str, expected: str) -> RulesError:
@@ -89,84 +93,26 @@ class _RuleFileTexts:
         return RulesError(f"{self._at(path)}: expected {expected}, got {_shown(value)}")
 
     def out_of_range(self, path: str, expected: str, value: object) -> RulesError:
-        shown = float(value) if isinstance(value, (int, float)) else value
-        return RulesError(f"{self._at(path)}: expected {expected}, got {_shown(shown)}")
+        return RulesError(f"{self._at(path)}: expected {expected}, got {_shown(value)}")
 
     def problem(self, path: str, text: str) -> RulesError:
         return RulesError(f"{self._at(path)}: {text}")
 
 
-class _Names:
-    """What a template or threshold may refer to, given the parameters and bands of this file."""
-
-    def __init__(self, parameters: Mapping[str, Parameter], bands: Iterable[str]) -> None:
-        self.parameters = parameters
-        per_band = {f"{metric}.{band}" for metric in PER_BAND_METRICS for band in bands}
-        self.values = {
-            *METRIC_NAMES, *TRACK_STATE_METRICS, *PER_BAND_METRICS, *DERIVED_METRICS, *CONTEXT_NAMES, *per_band
-        }
-
-    def parameter_for(self, name: str, track_type: str) -> str | None:
-        """The parameter ``name`` means for ``track_type`` (``type.x`` -> ``vocal.x`` or ``general.x``)."""
-        if not name.startswith(TYPE_PREFIX):
-            return name if name in self.parameters else None
-        suffix = name[len(TYPE_PREFIX):]
-        for candidate in (f"{track_type}.{suffix}", f"{GENERAL_PREFIX}{suffix}"):
-            if candidate in self.parameters:
-                return candidate
-        return None
-
-    def check_template(
-        self, reader: Reader, key: str, track_types: Iterable[str], extra: Iterable[str] = ()
-    ) -> Template:
-        """The template at ``reader[key]``, every placeholder known for every one of ``track_types``."""
-        return self.check_text(reader.child(key, reader.text(key)), track_types, extra)
-
-    def check_text(self, reader: Reader, track_types: Iterable[str], extra: Iterable[str] = ()) -> Template:
-        """The template that ``reader`` holds, every placeholder known for every one of ``track_types``."""
-        text = reader.data
-        if not isinstance(text, str):
-            raise reader.fail(None, "a text template", text)
-        template = parse_template(text, field=reader.path, fail=lambda _, expected: reader.fail(None, expected, text))
-        allowed = self.values | set(extra)
-        for name in template.names:
-            if name in allowed:
-                continue
-            missing = [track_type for track_type in track_types if self.parameter_for(name, track_type) is None]
-            if not missing:
-                continue
-            if name.startswith(TYPE_PREFIX):
-                suffix = name[len(TYPE_PREFIX):]
-                detail = f"no {missing[0]}.{suffix} or {GENERAL_PREFIX}{suffix} parameter for track type {missing[0]}"
-            else:
-                detail = "expected a parameter, a metric or one of value, threshold, track, ..."
-            raise reader.problem(None, f"unknown placeholder {{{name}}} ({detail})")
-        return template
-
-    def check_threshold(self, reader: Reader, key: str, track_types: Iterable[str]) -> str | float:
-        value = reader.get(key)
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-            return float(value)
-        if not isinstance(value, str):
-            raise reader.fail(key, "a parameter name or a number", value)
-        for track_type in track_types:
-            if self.parameter_for(value, track_type) is None:
-                raise reader.problem(key, f"unknown parameter '{value}' for track type {track_type}")
-        return value
-
-
-def _parameter(reader: Reader) -> Parameter:
-    reader.only(PARAMETER_FIELDS)
-    name = reader.text("name")
+def _parameter(item: Reader, texts: _RuleFileTexts) -> tuple[Parameter, Reader]:
+    """The parameter and a reader of it whose errors name it."""
+    name = item.text("name")
     if not _PARAMETER_NAME.match(name):
-        raise reader.fail("name", "a name like 'vocal.highpass_hz' (group.name, lower case)", name)
+        raise item.fail("name", "a name like 'vocal.highpass_hz' (group.name, lower case)", name)
+    reader = Reader(item.data, texts.about(name), item.path)
+    reader.only(PARAMETER_FIELDS)
     minimum, maximum = reader.number("min"), reader.number("max")
     if minimum > maximum:
         raise reader.problem("min", f"min {minimum:g} is above max {maximum:g}")
     default = reader.number("default", minimum=minimum, maximum=maximum)
     value = reader.number("value", default, minimum=minimum, maximum=maximum)
     step = reader.number("step", minimum=0, exclusive=True)
-    return Parameter(
+    parameter = Parameter(
         name=name,
         value=value,
         default=default,
@@ -177,16 +123,20 @@ def _parameter(reader: Reader) -> Parameter:
         group=reader.text("group", name.split(".")[0]),
         description=reader.text("description", ""),
     )
+    return parameter, reader
 
 
-def _parameters(root: Reader) -> dict[str, Parameter]:
+def _parameters(root: Reader, texts: _RuleFileTexts) -> tuple[dict[str, Parameter], list[Reader]]:
+    """Every parameter by name, and a reader of each (in file order) whose errors name the parameter."""
     parameters: dict[str, Parameter] = {}
+    readers = []
     for item in root.array("parameters"):
-        parameter = _parameter(item)
+        parameter, reader = _parameter(item, texts)
         if parameter.name in parameters:
-            raise item.problem("name", f"duplicate parameter '{parameter.name}'")
+            raise reader.problem("name", f"duplicate parameter '{parameter.name}'")
         parameters[parameter.name] = parameter
-    return parameters
+        readers.append(reader)
+    return parameters, readers
 
 
 def _bands(root: Reader) -> dict[str, Band]:
@@ -214,24 +164,21 @@ def _applicable_types(track_types: tuple[str, ...], not_track_types: tuple[str, 
     return [track_type for track_type in chosen if track_type not in not_track_types]
 
 
-def _condition(reader: Reader, names: _Names, track_types: list[str]) -> Condition:
-    metric = reader.text("metric")
-    if not _IDENTIFIER.match(metric):
-        raise reader.fail("metric", "a metric name like 'peak_dbfs' or 'band_energy_db.sub_bass'", metric)
+def _condition(reader: Reader, names: Names, track_types: list[str]) -> Condition:
     return Condition(
-        metric=metric,
+        metric=names.check_metric(reader, "metric"),
         op=reader.choice("op", OPERATORS),
         threshold=names.check_threshold(reader, "threshold", track_types),
     )
 
 
-def _when(reader: Reader, names: _Names, track_types: list[str]) -> Condition:
+def _when(reader: Reader, names: Names, track_types: list[str]) -> Condition:
     """One of a rule's extra ``when`` conditions."""
     reader.only(CONDITION_FIELDS)
     return _condition(reader, names, track_types)
 
 
-def _rule(reader: Reader, names: _Names) -> Rule:
+def _rule(reader: Reader, names: Names) -> Rule:
     reader.only(RULE_FIELDS)
     track_choices = (ANY, *TRACK_TYPES)
     track_types = reader.strings("track_types", choices=track_choices)
@@ -261,7 +208,7 @@ def _rule(reader: Reader, names: _Names) -> Rule:
     )
 
 
-def _rules(root: Reader, names: _Names) -> tuple[Rule, ...]:
+def _rules(root: Reader, names: Names) -> tuple[Rule, ...]:
     rules: list[Rule] = []
     seen: set[str] = set()
     items = root.array("rules")
@@ -278,14 +225,7 @@ def _rules(root: Reader, names: _Names) -> tuple[Rule, ...]:
     return tuple(rules)
 
 
-def _parameter_name(reader: Reader, key: str, names: _Names) -> str:
-    name = reader.text(key)
-    if name not in names.parameters:
-        raise reader.problem(key, f"unknown parameter '{name}'")
-    return name
-
-
-def _targets(root: Reader, names: _Names) -> tuple[dict[str, TargetSpec], str, str, str]:
+def _targets(root: Reader, names: Names) -> tuple[dict[str, TargetSpec], str, str, str]:
     section = root.object("loudness_targets")
     section.only(("default", "custom_true_peak", "rms_to_lufs", "targets"))
     targets = {}
@@ -294,17 +234,17 @@ def _targets(root: Reader, names: _Names) -> tuple[dict[str, TargetSpec], str, s
         targets[name] = TargetSpec(
             name=name,
             label=item.text("label"),
-            lufs_parameter=_parameter_name(item, "lufs", names),
-            true_peak_parameter=_parameter_name(item, "true_peak_dbtp", names),
+            lufs_parameter=names.check_parameter(item, "lufs"),
+            true_peak_parameter=names.check_parameter(item, "true_peak_dbtp"),
         )
     if not targets:
         raise section.problem("targets", "at least one loudness target is needed")
     default = section.choice("default", targets)
-    custom = _parameter_name(section, "custom_true_peak", names)
-    return targets, default, custom, _parameter_name(section, "rms_to_lufs", names)
+    custom = names.check_parameter(section, "custom_true_peak")
+    return targets, default, custom, names.check_parameter(section, "rms_to_lufs")
 
 
-def _advice_item(item: Reader, names: _Names, track_type: str, rule_ids: set[str]) -> Advice:
+def _advice_item(item: Reader, names: Names, track_type: str, rule_ids: set[str]) -> Advice:
     """A text template, or ``{"text": template, "unless": [rule ids]}``."""
     if not isinstance(item.data, dict):
         return Advice(template=names.check_text(item, [track_type]))
@@ -313,7 +253,7 @@ def _advice_item(item: Reader, names: _Names, track_type: str, rule_ids: set[str
     return Advice(template=names.check_template(item, "text", [track_type]), unless=frozenset(unless))
 
 
-def _advice(root: Reader, names: _Names, rules: tuple[Rule, ...]) -> dict[str, dict[str, tuple[Advice, ...]]]:
+def _advice(root: Reader, names: Names, rules: tuple[Rule, ...]) -> dict[str, dict[str, tuple[Advice, ...]]]:
     section = root.object("advice")
     section.only(TRACK_TYPES, what="track type")
     rule_ids = {rule.id for rule in rules}
@@ -330,7 +270,7 @@ def _advice(root: Reader, names: _Names, rules: tuple[Rule, ...]) -> dict[str, d
     return advice
 
 
-def _analysis_types(root: Reader, names: _Names, metric_labels: Mapping[str, Template]) -> dict[str, AnalysisTypeTexts]:
+def _analysis_types(root: Reader, names: Names, metric_labels: Mapping[str, Template]) -> dict[str, AnalysisTypeTexts]:
     result = {}
     for name, item in root.object("analysis_types").items():
         item.only(("opening", "advice", "summary"))
@@ -344,24 +284,31 @@ def _analysis_types(root: Reader, names: _Names, metric_labels: Mapping[str, Tem
     return result
 
 
-def _metric_labels(root: Reader, names: _Names) -> dict[str, Template]:
+def _metric_labels(root: Reader, names: Names) -> dict[str, Template]:
     labels = {}
     for metric, item in root.object("metric_labels").items():
         if metric not in names.values:
-            raise item.problem(None, "unknown metric")
+            raise item.problem(None, f"unknown metric{did_you_mean(metric, names.values)}")
         labels[metric] = names.check_text(item, TRACK_TYPES)
     return labels
 
 
-def _texts(root: Reader, names: _Names) -> dict[str, Template]:
+def _texts(root: Reader, names: Names) -> dict[str, Template]:
     section = root.object("texts")
     section.only(TEXT_NAMES, what="text")
     return {name: names.check_template(section, name, TRACK_TYPES) for name in TEXT_NAMES}
 
 
-def parse_document(data: Any, *, source: str) -> tuple[Document, dict[str, float]]:
-    """Validate one rule file's data; returns the document and the parameter values it sets."""
-    root = Reader(data, _RuleFileTexts(source))
+def parse_document(
+    data: Any, *, source: str, known_parameters: Collection[str] | None
+) -> tuple[Document, dict[str, float]]:
+    """Validate one rule file's data; returns the document and the parameter values it sets.
+
+    ``known_parameters`` are the built-in parameters: a declared parameter outside them that nothing in the
+    file refers to is refused. None when reading the built-in file itself (its parameters are the known ones).
+    """
+    texts = _RuleFileTexts(source)
+    root = Reader(data, texts)
     if not isinstance(data, dict):
         raise root.fail(None, "a JSON object", data)
     if root.get("format", None) != FORMAT:
@@ -370,9 +317,9 @@ def parse_document(data: Any, *, source: str) -> tuple[Document, dict[str, float
     if version != VERSION:
         raise root.fail("version", str(VERSION), version)
     root.only(SECTIONS, what="section")
-    parameters = _parameters(root)
+    parameters, parameter_readers = _parameters(root, texts)
     bands = _bands(root)
-    names = _Names(parameters, bands)
+    names = Names(parameters, bands)
     targets, default_target, custom, rms_to_lufs = _targets(root, names)
     metric_labels = _metric_labels(root, names)
     priority = root.strings("masking_priority", choices=TRACK_TYPES)
@@ -393,9 +340,11 @@ def parse_document(data: Any, *, source: str) -> tuple[Document, dict[str, float
         masking_priority=priority,
         raw={key: value for key, value in data.items() if key != "parameters"},
     )
+    if known_parameters is not None:
+        names.check_all_used(parameter_readers, known_parameters)
     return document, {name: parameter.value for name, parameter in parameters.items()}
 
 
 def resolver(document: Document) -> Callable[[str, str], str | None]:
     """``resolve(name, track_type)``: the parameter a threshold or placeholder means for a track type."""
-    return _Names(document.parameters, document.bands).parameter_for
+    return Names(document.parameters, document.bands).parameter_for

@@ -8,6 +8,8 @@ every change, so a request judged against one snapshot stays consistent.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import math
 from collections.abc import Callable, Iterable, Mapping
@@ -149,10 +151,12 @@ class RuleSnapshot:
         target: str | float | LoudnessTarget | None = None,
         other_track_name: str | None = None,
         other_track_type: str | None = None,
+        render_texts: bool = True,
     ) -> list[Finding]:
         """The findings of the rules that apply to this track type and analysis type, most serious first.
 
-        ``track_type`` may be any alias (``"vox"``); ``target`` a target name, a LUFS number or None.
+        ``track_type`` may be any alias (``"vox"``); ``target`` a target name, a LUFS number or None;
+        ``render_texts=False`` leaves the findings' problem and suggestion texts empty.
         """
         situation = evaluation.Situation(
             track_type=canonical_track_type(track_type),
@@ -162,7 +166,7 @@ class RuleSnapshot:
             other_track_name=other_track_name,
             other_track_type=canonical_track_type(other_track_type) if other_track_type else None,
         )
-        return evaluation.evaluate(self, metrics, situation)
+        return evaluation.evaluate(self, metrics, situation, render_texts=render_texts)
 
     def score(self, findings: list[Finding]) -> float:
         """A quality score in [0, 1] that follows from the findings' penalties."""
@@ -265,6 +269,16 @@ class RuleSnapshot:
         return evaluation.render(texts.opening, _with_parameters(values, self.lookup_for(track_type)))
 
     # -- data ---------------------------------------------------------------------------------------------
+
+    @functools.cached_property
+    def identity(self) -> str:
+        """A short stable hash of this state (document and values, not where it was read from).
+
+        Equal rules have equal identities wherever they were loaded, so a recording or a status reply can
+        say which rules answered.
+        """
+        text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
     def to_dict(self) -> dict[str, Any]:
         """The rule file for this state: the document as read, with the current parameter values."""

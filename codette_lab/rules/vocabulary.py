@@ -1,10 +1,14 @@
 """What a rule file may name: its sections and fields, the metrics, texts and values its templates use.
 
-The measured metric names themselves come from the meters (``analysis.outputs``);
-this module lists only what the rules layer adds on top of them.
+The measured metric names come from the meters (``analysis.outputs``), the
+derived metrics and the values of a finding and its situation from
+``evaluate`` (which computes them); this module adds what the callers of the
+rules supply and puts the names together.
 """
 
 from __future__ import annotations
+
+from .evaluate import DERIVED_METRICS, FINDING_VALUES, SITUATION_VALUES
 
 FORMAT = "codette-lab-rules"
 VERSION = 1
@@ -13,20 +17,15 @@ VERSION = 1
 #: which the analysis types add to every request's metrics.
 TRACK_STATE_METRICS: tuple[str, ...] = ("channels", "muted", "soloed")
 
-#: Metrics computed from the others when a rule set evaluates (see ``evaluate.derive``).
-DERIVED_METRICS: tuple[str, ...] = (
-    "dc_offset_abs", "loudness_lufs", "loudness_above_target_lu", "loudness_below_target_lu",
-    "peak_over_ceiling_db", "true_peak_over_ceiling_db",
-)
+#: Values the analysis types pass to the rule file's ``texts`` (``RuleSnapshot.text``): the summary of
+#: what was measured, the findings counted and listed, an unknown track type and the known ones.
+TEXT_VALUES: tuple[str, ...] = ("summary", "count", "problems", "rule_count", "given", "known", "channels_text")
 
-#: Values a template may name besides metrics and parameters.
-CONTEXT_NAMES: tuple[str, ...] = (
-    "value", "threshold", "over", "under", "metric", "track", "track_type", "analysis_type",
-    "target_name", "target_label", "target_lufs", "target_true_peak_dbtp", "loudness_source",
-    "other_track", "other_track_type", "cut_track", "keep_track",
-    "band", "band_label", "band_low_hz", "band_high_hz", "band_centre_hz",
-    "summary", "count", "problems", "rule_count", "given", "known", "channels_text",
-)
+#: Metrics a rule may judge besides the measured ones: the track's state and the derived metrics.
+UNMEASURED_METRICS: tuple[str, ...] = (*TRACK_STATE_METRICS, *DERIVED_METRICS)
+
+#: Values a template may name besides metrics and parameters: of the finding, of the request, of the text.
+CONTEXT_NAMES: tuple[str, ...] = (*FINDING_VALUES, *SITUATION_VALUES, *TEXT_VALUES)
 
 #: Texts every rule file provides (how insights are put together).
 TEXT_NAMES: tuple[str, ...] = (

@@ -25,6 +25,8 @@ import threading
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from websockets.frames import CloseCode
+
 from ..errors import ServerError
 from .address import health_url, websocket_url
 from .core import DEFAULT_HOST, DEFAULT_PORT, CodetteServer, serve
@@ -68,6 +70,7 @@ class BackgroundServer:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._stop_requested: asyncio.Event | None = None
+        self._close_with: tuple[int, str] = (CloseCode.GOING_AWAY, "")
 
     # -- start and stop ----------------------------------------------------------------
 
@@ -106,8 +109,9 @@ class BackgroundServer:
             _registry[self.port] = self
         return self
 
-    def stop(self, timeout: float = 5.0) -> None:
-        """Close every connection (code 1001), free the port and end the thread. Idempotent."""
+    def stop(self, timeout: float = 5.0, *, code: int = CloseCode.GOING_AWAY, reason: str = "") -> None:
+        """Close every connection (with ``code``, 1001 by default), free the port and end the thread. Idempotent."""
+        self._close_with = (code, reason)
         thread, loop, stop_requested = self._thread, self._loop, self._stop_requested
         if thread is not None and loop is not None and stop_requested is not None and thread.is_alive():
             with contextlib.suppress(RuntimeError):  # RuntimeError: the loop already closed
@@ -146,7 +150,7 @@ class BackgroundServer:
         try:
             await self._stop_requested.wait()
         finally:
-            server.close()
+            server.close(*self._close_with)
             await server.wait_closed()
 
     def __enter__(self) -> BackgroundServer:
@@ -168,6 +172,16 @@ class BackgroundServer:
     @property
     def url(self) -> str:
         return websocket_url(self.host, self.port)
+
+    @property
+    def join_url(self) -> str:
+        """What students type into their DAW: the URL with the token off loopback (see :mod:`.access`)."""
+        return self._server.join_url if self._server is not None else self.url
+
+    @property
+    def token(self) -> str | None:
+        """The token clients off this machine must send (None on loopback, or before the first start)."""
+        return self._server.token if self._server is not None else None
 
     @property
     def health_url(self) -> str:

@@ -10,12 +10,18 @@ from datetime import UTC, datetime
 from websockets.asyncio.server import ServerConnection
 from websockets.protocol import State
 
+from ..protocol.quoting import quote_client_text
 from .events import ConnectionInfo
 
 #: Connection ids are unique in the process, so a replaced server never reuses a session name.
 _connection_ids = itertools.count(1)
 
 _CLOSING_STATES = (State.CLOSING, State.CLOSED)
+
+
+def session_name(connection_id: int) -> str:
+    """The engine session of a connection (its conversation memory, the request hooks' ``session``)."""
+    return f"ws-{connection_id}"
 
 
 class ClosingAwareConnection(ServerConnection):
@@ -41,6 +47,12 @@ class ClosingAwareConnection(ServerConnection):
             self.on_close_begins()
 
 
+def remote_host(socket: ServerConnection) -> str:
+    """The peer's IP address (``127.0.0.1``, ``::1``), or ``""`` when the transport does not say."""
+    address = socket.remote_address
+    return str(address[0]) if isinstance(address, tuple) and address else ""
+
+
 def _address(socket: ServerConnection) -> str:
     address = socket.remote_address
     if isinstance(address, tuple) and len(address) >= 2:
@@ -63,12 +75,13 @@ class Connection:
     @classmethod
     def accepted(cls, socket: ClosingAwareConnection) -> Connection:
         """The record of a connection just accepted, with the next id of this process."""
-        origin = socket.request.headers.get("Origin") if socket.request else None
+        origin = socket.request.headers.get("Origin") if socket.request else None  # one at most (see http.py)
+        origin = quote_client_text(origin) if origin is not None else None
         return cls(id=next(_connection_ids), socket=socket, remote_address=_address(socket), origin=origin)
 
     @property
     def session(self) -> str:
-        return f"ws-{self.id}"
+        return session_name(self.id)
 
     @property
     def is_open(self) -> bool:

@@ -2,16 +2,19 @@
 
 ``serve(engine)`` gives a :class:`CodetteServer`, used as
 ``async with serve(...) as server:`` (then ``await server.serve_forever()``)
-on any asyncio loop. Per connection, requests are answered strictly in the
-order they came. Cheap requests (ping, status, built-in chat) are answered
-inline on the event loop; jobs the engine marks ``needs_worker`` (analysis,
-notebook functions) run in thread pools, so one connection's long analysis
-never holds up the others. Functions defined in a notebook are held to a
-per-request time limit; built-in analyses are not (see :mod:`.workers`).
-A request that runs past the limit gets an ``error`` reply and the
-connection carries on.
+on any asyncio loop. Each connection is an :class:`~.exchange.Exchange`:
+pings are answered at once, other requests strictly in the order they came.
+Cheap requests (status, short built-in chats) are answered inline on the
+event loop; jobs the engine marks ``needs_worker`` (analysis, long chats,
+notebook functions) run in thread pools, and large frames are parsed in
+worker processes, so no connection holds up the others. Functions defined in
+a notebook are held to a per-request time limit; built-in analyses are not
+(see :mod:`.workers`). A request that runs past the limit gets an ``error``
+reply and the connection carries on.
 
-What each frame is answered with is the engine's pipeline
+Who may connect is decided before any frame (:mod:`.http`, :mod:`.access`:
+a token off loopback); how much the server holds at once is bounded
+(:mod:`.limits`). What each frame is answered with is the engine's pipeline
 (:meth:`Engine.receive`, :meth:`Engine.answer`, :func:`failure_of`); this
 module decides only where each step runs, and tells the listeners.
 """
@@ -27,16 +30,30 @@ from typing import TYPE_CHECKING, Any, cast
 
 from websockets.asyncio.server import Server, ServerConnection
 from websockets.asyncio.server import serve as websockets_serve
-from websockets.exceptions import ConnectionClosed
 from websockets.frames import CloseCode
+from websockets.protocol import State
 
-from ..engine import Failure, failure_of
+from ..engine import Failure
 from ..errors import ServerError
 from ..protocol import encode, replies
+from .access import AccessPolicy
 from .address import health_url, websocket_url
 from .connections import ClosingAwareConnection, Connection
-from .events import ConnectionInfo, Listener, Listeners, ServerEvent
+from .events import ConnectionInfo, Listener, Listeners, ServerEvent, client_name, describe_reply, describe_request
+from .exchange import Exchange, TrafficRecorder
 from .http import http_routes
+from .limits import (
+    CLOSE_TIMEOUT,
+    DEFAULT_MAX_AUDIO_BYTES,
+    DEFAULT_MAX_MESSAGE_BYTES,
+    DEFAULT_MAX_QUEUED_ANALYSES,
+    DEFAULT_REPLY_TIMEOUT,
+    RECEIVE_QUEUE,
+    Budget,
+    Limits,
+    return_large_blocks_at_once,
+    trim_heap,
+)
 from .origins import OriginPolicy
 from .ports import bind_error
 from .workers import WorkerPools
@@ -54,12 +71,6 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 #: Seconds a function defined in a notebook may take to answer one request (built-in analyses have no limit).
 DEFAULT_REQUEST_TIMEOUT = 5.0
-#: Largest frame accepted: room for minutes of stereo float32 audio sent as base64.
-DEFAULT_MAX_MESSAGE_BYTES = 256 * 2**20
-
-#: Frames longer than this (audio sent as samples) are parsed in a worker, not on the event loop:
-#: decoding tens of megabytes of JSON would hold up every other connection's pings.
-INLINE_PARSE_LIMIT = 256 * 2**10
 
 
 class CodetteServer:
@@ -74,25 +85,34 @@ class CodetteServer:
         allowed_origins: Iterable[str],
         request_timeout: float,
         workers: int | None,
-        max_message_bytes: int,
+        limits: Limits,
+        token: str | None,
+        recorder: TrafficRecorder | None,
         ping_interval: float | None,
         ping_timeout: float | None,
     ) -> None:
         if request_timeout <= 0:
             raise ServerError(f"request_timeout must be a number of seconds > 0, got {request_timeout!r}")
+        if limits.reply_timeout <= 0:
+            raise ServerError(f"reply_timeout must be a number of seconds > 0, got {limits.reply_timeout!r}")
         self.engine = engine
         self.host = host
         self.request_timeout = float(request_timeout)
         self.origin_policy = OriginPolicy(allowed_origins)
+        self.access = AccessPolicy(host, token)
+        self.limits = limits
+        self.budget = Budget(limits)
+        self.workers = WorkerPools(workers or os.cpu_count() or 1, request_timeout=self.request_timeout)
+        self.closing = False
+        #: Told of every connection, frame and reply (``serve(recorder=...)``), or None.
+        self.recorder = recorder
         self._requested_port = port
         self._bound_port = 0
-        self._workers = WorkerPools(workers or os.cpu_count() or 1, request_timeout=self.request_timeout)
         self._listeners = Listeners()
         self._connections: dict[int, Connection] = {}
-        self._closing = False
-        self._max_message_bytes = max_message_bytes
         self._keepalive = (ping_interval, ping_timeout)
         self._websockets: Server | None = None
+        self._trimming = False
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -101,13 +121,16 @@ class CodetteServer:
         if self._websockets is not None:
             raise ServerError(f"This server was already started (on {self.url})")
         ping_interval, ping_timeout = self._keepalive
+        return_large_blocks_at_once()
         self._websockets = websockets_serve(
             self._serve_connection,
             self.host,
             self._requested_port,
-            process_request=http_routes(self.origin_policy, codette_available=lambda: True),
+            process_request=http_routes(self.origin_policy, self.access, codette_available=lambda: True),
             compression=None,  # frames are small and local: deflate would only cost time
-            max_size=self._max_message_bytes,
+            max_size=self.limits.max_message_bytes,
+            max_queue=RECEIVE_QUEUE,
+            close_timeout=CLOSE_TIMEOUT,
             ping_interval=ping_interval,
             ping_timeout=ping_timeout,
             server_header=None,
@@ -119,23 +142,37 @@ class CodetteServer:
         except OSError as exc:
             raise bind_error(exc, self.host, self._requested_port) from exc
         self._bound_port = self._websockets.sockets[0].getsockname()[1]
-        self._workers.start()
+        self.workers.start()
         logger.info("Codette server listening on %s", self.url)
+        if not self.access.loopback_only:
+            origin = "generated" if self.access.generated else "given"
+            logger.warning("Reachable from the network, with a %s token. Students join at %s", origin, self.join_url)
         return self
 
-    def close(self) -> None:
-        """Stop listening and close every connection with code 1001 (going away). Idempotent."""
-        self._closing = True
+    def close(self, code: int = CloseCode.GOING_AWAY, reason: str = "") -> None:
+        """Stop listening and close every connection with ``code`` (1001, going away). Idempotent.
+
+        A client that does not answer the closing handshake within CLOSE_TIMEOUT is dropped.
+        """
+        self.closing = True
         if self._websockets is not None:
-            self._websockets.close()
-        self._workers.cancel_pending()  # requests still running are not waited for
+            self._websockets.close(code=code, reason=reason)
+            asyncio.get_running_loop().call_later(CLOSE_TIMEOUT, self._abort_unclosed)
+        self.workers.cancel_pending()  # requests still running are not waited for
+
+    def _abort_unclosed(self) -> None:
+        if self._websockets is None:
+            return
+        for socket in self._websockets.connections:
+            if socket.protocol.state is not State.CLOSED:
+                socket.transport.abort()
 
     async def wait_closed(self) -> None:
         """Wait until the port is free and every connection handler has finished."""
         if self._websockets is None:
             return
         await self._websockets.wait_closed()
-        if self._workers.shutdown():
+        if await self.workers.shutdown():
             logger.info("Codette server on %s stopped", self.url)
 
     async def serve_forever(self) -> None:
@@ -173,6 +210,16 @@ class CodetteServer:
         return websocket_url(self.host, self.port)
 
     @property
+    def join_url(self) -> str:
+        """The URL a student types into the DAW: with the token off loopback (``ws://<address>:<port>/ws?token=...``)."""
+        return self.access.join_url(self.port)
+
+    @property
+    def token(self) -> str | None:
+        """The token clients off this machine must send; None on loopback."""
+        return self.access.token
+
+    @property
     def health_url(self) -> str:
         return health_url(self.host, self.port)
 
@@ -205,20 +252,17 @@ class CodetteServer:
             socket.on_close_begins = lambda: self._forget(connection.id)
         logger.info("WebSocket connected: %s (total: %s)", connection.id, self.active_connections)
         origin = f" (origin {connection.origin})" if connection.origin else ""
-        self._emit("connect", connection, detail=f"from {connection.remote_address}{origin}")
+        name = client_name(socket.request.path) if socket.request else None
+        self._emit("connect", connection, detail=f"from {connection.remote_address}{origin}", summary=name or "")
+        if self.recorder is not None:
+            self.recorder.connected(connection)
         try:
-            await socket.send(encode(replies.welcome(codette_available=True)))
-            async for frame in socket:
-                reply = await self._answer(connection, frame)
-                if reply is None:  # the server is closing: its request was dropped
-                    await socket.close(CloseCode.GOING_AWAY)
-                    return
-                await socket.send(reply)
-        except ConnectionClosed:
-            pass
+            await Exchange(self, connection).run()
         finally:
             self._forget(connection.id)
             code = socket.close_code
+            if self.recorder is not None:
+                self.recorder.disconnected(connection, code)
             logger.info("WebSocket disconnected: %s", connection.id)
             self._emit("disconnect", connection, detail=f"close code {code}" if code is not None else "")
             logger.info("WebSocket cleanup: %s (remaining: %s)", connection.id, self.active_connections)
@@ -227,41 +271,25 @@ class CodetteServer:
         if connection_id in self._connections:
             self._connections = {key: value for key, value in self._connections.items() if key != connection_id}
 
-    async def _answer(self, connection: Connection, frame: str | bytes) -> str | None:
-        """The reply frame to one frame; None when the server is closing. Never raises otherwise.
+    # -- what an Exchange reports and asks for ------------------------------------------
 
-        The engine's pipeline decides the reply (:meth:`Engine.receive`, :meth:`Engine.answer`,
-        :func:`failure_of`); this decides where each step runs and reports it to the listeners.
-        """
-        connection.messages += 1
-        started = time.perf_counter()
-        job: Job | None = None
-        try:
-            if len(frame) <= INLINE_PARSE_LIMIT:
-                job = self.engine.receive(frame)
-            else:
-                job = await self._workers.call(self.engine.receive, frame)
-            logger.info("WebSocket %s received: %s", connection.id, job.message_type)
-            if self._listeners:
-                self._emit("message", connection, message_type=job.message_type)
-            if job.needs_worker:
-                reply = await self._in_worker(connection, job)
-            else:
-                reply = self.engine.answer(job, session=connection.session, active_connections=len(self._connections))
-            text = encode(reply)
-        except asyncio.CancelledError:
-            if self._closing:
-                return None
-            raise
-        except Exception as exc:  # every failure, our own bugs included, is an error reply
-            return self._failed(connection, job, failure_of(exc))
+    def count_connections(self) -> int:
+        """Connections open now, as a status reply reports them (exact on the loop thread, O(1))."""
+        return len(self._connections)
+
+    def note_message(self, connection: Connection, job: Job) -> None:
+        logger.info("WebSocket %s received: %s", connection.id, job.message_type)
         if self._listeners:
-            elapsed = (time.perf_counter() - started) * 1000
-            self._emit("reply", connection, message_type=reply.get("type"), detail=f"{elapsed:.1f} ms")
-        return text
+            self._emit("message", connection, message_type=job.message_type, summary=describe_request(job.request))
 
-    def _failed(self, connection: Connection, job: Job | None, failure: Failure) -> str:
-        """Log and report one failure; returns its ``error`` reply frame."""
+    def note_reply(self, connection: Connection, reply: replies.Message, received: float) -> None:
+        if self._listeners:
+            elapsed = (time.perf_counter() - received) * 1000
+            summary = describe_reply(reply)
+            self._emit("reply", connection, message_type=reply.get("type"), detail=f"{elapsed:.1f} ms", summary=summary)
+
+    def failed(self, connection: Connection, job: Job | None, failure: Failure) -> str:
+        """Log and report one failure; returns its ``error`` reply frame (its text is already safe to show)."""
         message_type = job.message_type if job is not None else None
         if failure.bug:
             logger.error(
@@ -276,12 +304,27 @@ class CodetteServer:
         self._emit(kind, connection, message_type=message_type, detail=failure.text, traceback=failure.traceback)
         return encode(failure.reply())
 
-    async def _in_worker(self, connection: Connection, job: Job) -> replies.Message:
+    async def in_worker(self, connection: Connection, job: Job) -> replies.Message:
         """Answer ``job`` in a worker thread (see :class:`WorkerPools`), counting connections now."""
         active = len(self._connections)
-        return await self._workers.run(
+        return await self.workers.run(
             job, lambda: self.engine.answer(job, session=connection.session, active_connections=active)
         )
+
+    def release(self, *, audio_bytes: int, analysis: bool) -> None:
+        """Give back one request's share of the budget; once no audio is held, return the freed heap."""
+        self.budget.release(audio_bytes=audio_bytes, analysis=analysis)
+        if audio_bytes and self.budget.audio_bytes == 0 and not self._trimming and not self.closing:
+            self._trimming = True
+            asyncio.get_running_loop().create_task(self._trim())
+
+    async def _trim(self) -> None:
+        try:
+            await self.workers.call(trim_heap)
+        except (asyncio.CancelledError, RuntimeError):  # the server closed meanwhile
+            pass
+        finally:
+            self._trimming = False
 
 
 def serve(
@@ -290,9 +333,14 @@ def serve(
     host: str = DEFAULT_HOST,
     port: int = DEFAULT_PORT,
     allowed_origins: Iterable[str] = (),
+    token: str | None = None,
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
     workers: int | None = None,
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+    max_audio_bytes: int = DEFAULT_MAX_AUDIO_BYTES,
+    max_queued_analyses: int = DEFAULT_MAX_QUEUED_ANALYSES,
+    reply_timeout: float = DEFAULT_REPLY_TIMEOUT,
+    recorder: TrafficRecorder | None = None,
     ping_interval: float | None = 20.0,
     ping_timeout: float | None = 20.0,
 ) -> CodetteServer:
@@ -300,14 +348,25 @@ def serve(
 
     Use ``async with serve(...) as server:`` or ``server = await serve(...)``.
     ``port=0`` picks a free port (read it from ``server.port``); ``allowed_origins``
-    adds web origins (or ``"*"``) beyond localhost pages; ``workers`` sizes the
-    pool for long requests (default: one per CPU); ``ping_interval`` and
-    ``ping_timeout`` are websockets' keepalive settings.
+    adds web origins (or ``"*"``) beyond localhost pages; ``token`` is what clients
+    off this machine must send when ``host`` is not loopback (default: the
+    ``CODETTE_TOKEN`` environment variable, else one generated: read
+    ``server.join_url``); ``workers`` sizes the pools for long requests (default:
+    one per CPU); the ``max_*`` and ``reply_timeout`` bounds are explained in
+    :mod:`codette_lab.server.limits`; ``ping_interval`` and ``ping_timeout`` are
+    websockets' keepalive settings; ``recorder`` is told of all traffic (see
+    :class:`codette_lab.recording.Recorder`).
     """
     if engine is None:
         from ..engine import Engine
 
         engine = Engine()
+    limits = Limits(
+        max_message_bytes=max_message_bytes,
+        max_audio_bytes=max_audio_bytes,
+        max_queued_analyses=max_queued_analyses,
+        reply_timeout=reply_timeout,
+    )
     return CodetteServer(
         engine,
         host=host,
@@ -315,7 +374,9 @@ def serve(
         allowed_origins=allowed_origins,
         request_timeout=request_timeout,
         workers=workers,
-        max_message_bytes=max_message_bytes,
+        limits=limits,
+        token=token,
+        recorder=recorder,
         ping_interval=ping_interval,
         ping_timeout=ping_timeout,
     )

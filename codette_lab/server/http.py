@@ -1,10 +1,13 @@
 """The plain-HTTP side of the server, decided before any WebSocket handshake.
 
-A request carrying a refused Origin gets 403 whatever its path; otherwise
-``GET /health`` answers JSON (as the original server did), ``/ws`` goes on to
-the WebSocket handshake, and every other path is 404.
-This is websockets' ``process_request`` hook: returning a response ends the
-exchange, returning None lets the handshake go on.
+In this order: a request with several ``Origin`` headers, or one the origin
+policy refuses, gets 403; a request the access policy refuses (a ``Host``
+that is not a loopback name on a loopback server, a missing or wrong token
+off loopback) gets 400, 401 or 403; then ``GET /health`` answers JSON (as the
+original server did), ``/ws`` goes on to the WebSocket handshake, and every
+other path is 404. This is websockets' ``process_request`` hook: returning a
+response ends the exchange before any WebSocket frame, returning None lets
+the handshake go on.
 """
 
 from __future__ import annotations
@@ -14,10 +17,14 @@ from collections.abc import Callable
 from http import HTTPStatus
 
 from websockets.asyncio.server import ServerConnection
+from websockets.datastructures import MultipleValuesError
 from websockets.http11 import Request, Response
 
 from ..protocol import encode, replies
+from ..protocol.quoting import quote_client_text
+from .access import AccessPolicy
 from .address import HEALTH_PATH, WEBSOCKET_PATH
+from .connections import remote_host
 from .origins import OriginPolicy
 
 logger = logging.getLogger("codette_lab.server")
@@ -39,22 +46,37 @@ def _json_response(connection: ServerConnection, body: str, *, origin: str | Non
     return response
 
 
-def http_routes(policy: OriginPolicy, *, codette_available: Callable[[], bool]) -> ProcessRequest:
-    """The ``process_request`` hook for a server with this Origin policy."""
+def http_routes(policy: OriginPolicy, access: AccessPolicy, *, codette_available: Callable[[], bool]) -> ProcessRequest:
+    """The ``process_request`` hook for a server with these Origin and access policies."""
 
     def process_request(connection: ServerConnection, request: Request) -> Response | None:
         path = _path(request)
-        origin = request.headers.get("Origin")
+        shown_path = quote_client_text(path)
+        try:
+            origin = request.headers.get("Origin")
+        except MultipleValuesError:
+            logger.info("Refused a request with several Origin headers (path %s)", shown_path)
+            return connection.respond(HTTPStatus.FORBIDDEN, "Expected at most one Origin header, got several\n")
         if origin is not None and not policy.allows(origin):
-            logger.info("Refused a connection from origin %r (path %s)", origin, path)
-            return connection.respond(HTTPStatus.FORBIDDEN, policy.refusal(origin))
+            logger.info("Refused a connection from origin '%s' (path %s)", quote_client_text(origin), shown_path)
+            return connection.respond(HTTPStatus.FORBIDDEN, policy.refusal(quote_client_text(origin)))
+        peer = remote_host(connection)
+        refused = access.refusal(peer, request)
+        if refused is not None:
+            status, body = refused
+            logger.info("Refused a request from %s (path %s): %s", peer, shown_path, body.strip())
+            response = connection.respond(status, body)
+            if status is HTTPStatus.UNAUTHORIZED:
+                response.headers["WWW-Authenticate"] = 'Bearer realm="codette"'
+            return response
         if path == WEBSOCKET_PATH:
             return None
         if path == HEALTH_PATH:
             body = encode(replies.health(codette_available=codette_available()))
             return _json_response(connection, body, origin=origin)
         return connection.respond(
-            HTTPStatus.NOT_FOUND, f"Not found: {path} (WebSocket at {WEBSOCKET_PATH}, health at {HEALTH_PATH})\n"
+            HTTPStatus.NOT_FOUND,
+            f"Not found: {shown_path} (WebSocket at {WEBSOCKET_PATH}, health at {HEALTH_PATH})\n",
         )
 
     return process_request

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from ..analysis_types import AnalysisResult
     from ..audio_input import AudioRoots
     from ..lab import ReceivedAudio
+    from ..lab.clients import Clients
     from ..rules import RuleSet
     from ..server import ConnectionInfo
     from ..server.events import EventLog
@@ -25,6 +26,9 @@ class LabLike(Protocol):
 
     #: The server's events (the Monitor lists them; the Analysis panel follows DAW analyses).
     events: EventLog
+
+    #: The open connections by name, with each DAW's last ``daw_context`` (Monitor names, Chat contexts).
+    clients: Clients
 
     @property
     def url(self) -> str:
@@ -57,8 +61,21 @@ class LabLike(Protocol):
         """The last analyze requests DAWs sent with audio, newest first."""
 
     def analyze(
-        self, y: Any, sr: float, *, kind: str = ..., track_type: str = ..., track_name: str | None = ...
+        self,
+        y: Any,
+        sr: float,
+        *,
+        kind: str = ...,
+        track_type: str = ...,
+        track_name: str | None = ...,
+        **options: Any,
     ) -> AnalysisResult: ...
+
+    def figure_function(self, analysis_type: str) -> Callable[..., Any] | None:
+        """The figure a notebook analysis type was defined with (None: the tab draws its own)."""
+
+    def time_limit(self, analysis_type: str) -> float | None:
+        """Seconds a DAW's request of this analysis type may take (None: no limit, a built-in)."""
 
     def add_definition_listener(self, callback: Callable[[str, str], None]) -> None:
         """Call ``callback(kind, name)`` after a perspective or analysis type is defined or removed."""

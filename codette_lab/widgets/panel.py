@@ -25,7 +25,7 @@ class LabPanel(widgets.Tab):
         self.chat = ChatPanel(lab, main=main)
         self.monitor = MonitorPanel(lab, main=main)
         self.analysis = AnalysisPanel(lab, main=main)
-        self.rules = RulesPanel(lab, main=main)
+        self.rules = RulesPanel(lab, main=main, last_analysis=lambda: self.analysis.outcome)
         super().__init__(
             children=[self.chat, self.monitor, self.analysis, self.rules],
             titles=("Chat", "Monitor", "Analysis", "Rules"),

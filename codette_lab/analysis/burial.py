@@ -1,0 +1,86 @@
+"""Level-aware masking: how much of one track's energy the other covers, where, and by how much.
+
+Two tracks mask each other where they share a band at the same moment, but only the quieter one loses:
+a kick under an 808 playing on every beat is buried, the 808 is not. Both spectrograms are summed into
+1/3-octave bands per frame, weighted by the ear's sensitivity (A-weighting, so the covered energy that counts
+is the energy one hears); a cell (frame, band) of this track is covered when the other track is at least
+COVER_MARGIN_DB louder there. ``buried_share`` is the share of this track's energy in covered cells,
+``buried_hz`` the centre of the band holding most of that covered energy, ``buried_by_db`` how far (median,
+energy-weighted) the other track stands above it in that band: what a cut or a side-chain duck on the other
+track has to take away. The ``burying_*`` metrics are the same with the tracks swapped (this track buries
+the other).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .spectral import Spectrogram
+
+#: The metrics :meth:`BurialAnalyzer.measure` outputs (gathered in :mod:`.outputs`).
+OUTPUTS = ("buried_share", "buried_hz", "buried_by_db", "burying_share", "burying_hz", "burying_by_db")
+
+#: 1/3-octave bands (centre frequencies, Hz) the tracks are compared in.
+BAND_CENTRES_HZ = tuple(1000.0 * 2.0 ** (index / 3.0) for index in range(-16, 13))  # 25 Hz .. 16 kHz
+#: A cell counts as covered when the other track is this much louder in it.
+COVER_MARGIN_DB = 6.0
+#: Level differences above this are reported as this (a cut deeper than that is a mute).
+MAX_LEVEL_GAP_DB = 30.0
+
+
+def a_weighting(freqs: np.ndarray) -> np.ndarray:
+    """The A-weighting (IEC 61672) as a power gain at ``freqs`` (1.0 at 1 kHz)."""
+    f2 = np.square(freqs)
+    amplitude = 12194.0**2 * f2**2 / (
+        (f2 + 20.6**2) * np.sqrt((f2 + 107.7**2) * (f2 + 737.9**2)) * (f2 + 12194.0**2)
+    )
+    return np.square(amplitude) * 10.0 ** (2.0 / 10.0)
+
+
+class BurialAnalyzer:
+    """The 1/3-octave band matrix of one sample rate and STFT size."""
+
+    def __init__(self, freqs: np.ndarray) -> None:
+        centres = np.array(BAND_CENTRES_HZ)
+        edges_low, edges_high = centres * 2.0 ** (-1 / 6), centres * 2.0 ** (1 / 6)
+        matrix = (freqs[:, None] >= edges_low[None, :]) & (freqs[:, None] < edges_high[None, :])
+        used = matrix.any(axis=0)
+        self.centres = centres[used]
+        self.matrix = (matrix[:, used] * a_weighting(self.centres)[None, :]).astype(np.float32)
+
+    def measure(self, first: Spectrogram, second: Spectrogram) -> dict[str, Any]:
+        frames = min(len(first.power), len(second.power))
+        a = (first.power[:frames] @ self.matrix).astype(np.float64)
+        b = (second.power[:frames] @ self.matrix).astype(np.float64)
+        buried = self._covered(a, b)
+        burying = self._covered(b, a)
+        return {
+            "buried_share": buried[0],
+            "buried_hz": buried[1],
+            "buried_by_db": buried[2],
+            "burying_share": burying[0],
+            "burying_hz": burying[1],
+            "burying_by_db": burying[2],
+        }
+
+    def _covered(self, own: np.ndarray, other: np.ndarray) -> tuple[float | None, float | None, float | None]:
+        """(share of ``own``'s energy the other covers, centre of the most covered band, level gap there)."""
+        total = own.sum()
+        if total <= 0:
+            return None, None, None
+        covered = other > own * 10.0 ** (COVER_MARGIN_DB / 10.0)
+        covered_energy = np.where(covered, own, 0.0)
+        share = float(covered_energy.sum() / total)
+        by_band = covered_energy.sum(axis=0)
+        if by_band.max() <= 0:
+            return share, None, None
+        band = int(np.argmax(by_band))
+        rows = covered[:, band]
+        with np.errstate(divide="ignore"):
+            gaps = 10.0 * np.log10(other[rows, band] / own[rows, band])
+        order = np.argsort(gaps)
+        weights = np.cumsum(own[rows, band][order])
+        gap = float(gaps[order][np.searchsorted(weights, weights[-1] / 2)])
+        return share, float(self.centres[band]), min(gap, MAX_LEVEL_GAP_DB)

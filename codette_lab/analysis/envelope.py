@@ -1,0 +1,185 @@
+"""The track's own spectral envelope: build-ups and resonances measured against it, the top end, sibilance.
+
+A build-up is judged where a mixing engineer hears it, against the track's own spectrum rather than fixed
+band shares: the long-term spectrum is smoothed on a 1/12-octave grid (a Gaussian of 1/6 octave, so the
+partials of a note merge), and at each frequency the level is compared with the straight line (in dB over
+log-frequency) between the levels an octave or more below and above. A bell boost stands out of that
+line by most of its gain wherever it sits, half in one fixed band or not; a natural slope does not. The
+largest excess in the low mids (mud, boxiness) and in the upper mids (harshness) is reported with its
+centre frequency and bandwidth (as a Q), which is where and how narrow the cut goes.
+
+The top end is the share of energy above 5 kHz and the frequency where the spectrum falls off a cliff
+(a low-pass filter, a dull microphone). Sibilance is frame by frame: how loud the frames dominated by the
+5-11 kHz band (the S sounds) are against the track's loud frames, and where their energy is centred (the
+frequency a de-esser listens to).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .signal import db
+from .spectral import Spectrogram
+
+#: The metrics :meth:`EnvelopeAnalyzer.measure` outputs (gathered in :mod:`.outputs`).
+OUTPUTS = (
+    "mud_excess_db",
+    "mud_hz",
+    "mud_q",
+    "harsh_excess_db",
+    "harsh_hz",
+    "harsh_q",
+    "top_end_db",
+    "top_end_hz",
+    "sibilance_db",
+    "sibilance_hz",
+)
+
+#: Grid of the smoothed spectrum: 1/12-octave steps from GRID_LOW_HZ to the lower of 18 kHz and 0.45 x rate.
+GRID_STEPS_PER_OCTAVE = 12
+GRID_LOW_HZ = 20.0
+GRID_HIGH_HZ = 18000.0
+#: Width (standard deviation, octaves) of the Gaussian that smooths the power spectrum.
+SMOOTHING_OCTAVES = 1.0 / 6.0
+#: The line the excess is measured from joins the levels this many octaves below and above.
+ENVELOPE_SPAN_OCTAVES = 1.0
+#: A side this far (dB) under the centre is an edge of the spectrum, not the shoulder of a build-up.
+EDGE_DB = 12.0
+#: Where build-ups are searched (Hz), and over how wide a window (octaves) the excess is averaged first: in
+#: the low mids a chord's few partials stand apart on a log scale, and a build-up is broad (a single
+#: partial standing out is a note, not mud); in the upper mids the partials are dense.
+REGIONS = {"mud": (120.0, 600.0, 0.0), "harsh": (1800.0, 5500.0, 0.0)}
+#: The bandwidth of a build-up is where its excess stays within this many dB of its peak.
+BANDWIDTH_DROP_DB = 3.0
+#: Top end: energy at or above this frequency against the energy from TOP_END_REFERENCE_HZ up to it.
+TOP_END_SPLIT_HZ = 5000.0
+TOP_END_REFERENCE_HZ = 100.0
+#: The top end's share when there is no energy at all above the split (a floor rather than minus infinity).
+NOTHING_ABOVE_DB = -120.0
+#: The top end "stops" where the smoothed spectrum first falls faster than this (dB per octave) above
+#: TOP_END_SEARCH_HZ: a steep low-pass, not a natural roll-off.
+CLIFF_DB_PER_OCTAVE = -24.0
+TOP_END_SEARCH_HZ = 1500.0
+#: Sibilant frames: at least this share of their energy in SIBILANT_BAND.
+SIBILANT_BAND = (5000.0, 11000.0)
+SIBILANT_SHARE = 0.5
+#: The frequencies a sibilant frame's centre is measured over (Hz).
+SIBILANT_CENTRE_RANGE = (4000.0, 12000.0)
+#: Sibilance compares the loud S frames with the loud frames of the whole track (this percentile of each).
+LOUD_PERCENTILE = 90.0
+#: Fewer sibilant frames than this are not a pattern.
+MIN_SIBILANT_FRAMES = 3
+
+
+class EnvelopeAnalyzer:
+    """The smoothing matrix and band masks of one sample rate and STFT size."""
+
+    def __init__(self, sr: float, freqs: np.ndarray) -> None:
+        self.freqs = freqs
+        top = min(GRID_HIGH_HZ, 0.45 * sr)
+        count = int(np.floor(np.log2(top / GRID_LOW_HZ) * GRID_STEPS_PER_OCTAVE)) + 1
+        self.grid = GRID_LOW_HZ * 2.0 ** (np.arange(count) / GRID_STEPS_PER_OCTAVE)
+        octaves = np.log2(np.maximum(freqs, 1e-9)[:, None] / self.grid[None, :])
+        weights = np.exp(-0.5 * (octaves / SMOOTHING_OCTAVES) ** 2)
+        weights[freqs <= 0] = 0.0
+        weights[weights < 1e-4] = 0.0
+        #: (bins, grid) averaging matrix of the smoothing.
+        self.smoothing = weights / np.maximum(weights.sum(axis=0, keepdims=True), 1e-12)
+        self.sibilant = (freqs >= SIBILANT_BAND[0]) & (freqs < SIBILANT_BAND[1])
+        self.sibilant_centre = (freqs >= SIBILANT_CENTRE_RANGE[0]) & (freqs < SIBILANT_CENTRE_RANGE[1])
+        self.top = (freqs >= TOP_END_SPLIT_HZ) & (freqs < top)
+        self.body = (freqs >= TOP_END_REFERENCE_HZ) & (freqs < TOP_END_SPLIT_HZ)
+
+    def smoothed_db(self, mean_power: np.ndarray) -> np.ndarray:
+        """The long-term spectrum on the grid, in dB (floored far below anything audible)."""
+        return 10.0 * np.log10(np.maximum(mean_power @ self.smoothing, 1e-20))
+
+    def excess_db(self, level: np.ndarray, average_octaves: float = 0.0) -> np.ndarray:
+        """How far each grid point stands above the line between the levels an octave either side, averaged
+        over ``average_octaves`` around it (NaN where the grid does not reach that far)."""
+        excess = np.full(len(level), np.nan)
+        span = int(round(ENVELOPE_SPAN_OCTAVES * GRID_STEPS_PER_OCTAVE))
+        if len(level) <= 2 * span:
+            return excess
+        centre, below, above = level[span:-span], level[: -2 * span], level[2 * span :]
+        # An edge (nothing under a note's fundamental, a synthesis or filter limit) is not a shoulder: the
+        # envelope continues flat from the side that has sound.
+        below_edge, above_edge = below < centre - EDGE_DB, above < centre - EDGE_DB
+        below = np.where(below_edge & ~above_edge, above, below)
+        above = np.where(above_edge & ~below_edge, below, above)
+        line = np.where(below_edge & above_edge, np.maximum(below, above), 0.5 * (below + above))
+        excess[span:-span] = centre - line
+        half = int(round(average_octaves * GRID_STEPS_PER_OCTAVE / 2))
+        if half:
+            kernel = np.ones(2 * half + 1) / (2 * half + 1)
+            averaged = np.convolve(np.nan_to_num(excess[span:-span]), kernel, mode="same")
+            excess[span:-span] = averaged
+            excess[span : span + half] = excess[len(excess) - span - half : len(excess) - span] = np.nan
+        return excess
+
+    def measure(self, spec: Spectrogram) -> dict[str, Any]:
+        """Build-ups (excess dB, centre Hz, Q) in the low and upper mids, top end, sibilance; None for silence."""
+        active = spec.active
+        if not active.any():
+            return dict.fromkeys(OUTPUTS)
+        power = spec.power if active.all() else spec.power[active]
+        mean_power = power.mean(axis=0, dtype=np.float64)
+        level = self.smoothed_db(mean_power)
+        result: dict[str, Any] = {}
+        for name, (low, high, average) in REGIONS.items():
+            build_up = self._build_up(self.excess_db(level, average), low, high)
+            result.update(zip((f"{name}_excess_db", f"{name}_hz", f"{name}_q"), build_up, strict=True))
+        result.update(self._top_end(mean_power, level))
+        result.update(self._sibilance(power))
+        return result
+
+    def _build_up(self, excess: np.ndarray, low: float, high: float) -> tuple[float | None, ...]:
+        inside = np.flatnonzero((self.grid >= low) & (self.grid <= high) & np.isfinite(excess))
+        if not len(inside):
+            return None, None, None
+        peak = int(inside[np.argmax(excess[inside])])
+        centre = float(self.grid[peak])
+        if 0 < peak < len(excess) - 1 and np.isfinite(excess[peak - 1]) and np.isfinite(excess[peak + 1]):
+            left, mid, right = excess[peak - 1], excess[peak], excess[peak + 1]
+            bend = left - 2 * mid + right
+            if bend < 0:  # parabolic interpolation between grid points (at most half a step either way)
+                shift = min(0.5, max(-0.5, 0.5 * (left - right) / bend))
+                centre *= 2.0 ** (shift / GRID_STEPS_PER_OCTAVE)
+        floor = excess[peak] - BANDWIDTH_DROP_DB
+        lo = peak
+        while lo > 0 and np.isfinite(excess[lo - 1]) and excess[lo - 1] >= floor:
+            lo -= 1
+        hi = peak
+        while hi < len(excess) - 1 and np.isfinite(excess[hi + 1]) and excess[hi + 1] >= floor:
+            hi += 1
+        octaves = max(1, hi - lo + 1) / GRID_STEPS_PER_OCTAVE
+        q = 2.0 ** (octaves / 2) / (2.0**octaves - 1.0)
+        return float(excess[peak]), centre, float(q)
+
+    def _top_end(self, mean_power: np.ndarray, level: np.ndarray) -> dict[str, Any]:
+        if not self.top.any():  # the rate leaves no top end to measure
+            return {"top_end_db": None, "top_end_hz": None}
+        top, body = float(mean_power[self.top].sum()), float(mean_power[self.body].sum())
+        share = (db(top / body, power=True) or NOTHING_ABOVE_DB) if body > 0 else None
+        octave = GRID_STEPS_PER_OCTAVE
+        half = octave // 2
+        slope = np.full(len(level), np.inf)
+        slope[half:-half] = level[2 * half :] - level[: -2 * half]  # dB per octave, centred
+        steep = np.flatnonzero((self.grid >= TOP_END_SEARCH_HZ) & (slope < CLIFF_DB_PER_OCTAVE))
+        cliff = float(self.grid[steep[0]]) if len(steep) else None
+        return {"top_end_db": share, "top_end_hz": cliff}
+
+    def _sibilance(self, power: np.ndarray) -> dict[str, Any]:
+        energy = power.sum(axis=1, dtype=np.float64)
+        sibilant_energy = power[:, self.sibilant].sum(axis=1, dtype=np.float64)
+        frames = sibilant_energy >= SIBILANT_SHARE * np.maximum(energy, 1e-30)
+        frames &= energy > 0
+        if frames.sum() < MIN_SIBILANT_FRAMES:
+            return {"sibilance_db": None, "sibilance_hz": None}
+        loud_s = np.percentile(sibilant_energy[frames], LOUD_PERCENTILE)
+        loud = np.percentile(energy, LOUD_PERCENTILE)
+        spectrum = power[frames][:, self.sibilant_centre].sum(axis=0, dtype=np.float64)
+        centre = float(spectrum @ self.freqs[self.sibilant_centre] / spectrum.sum())
+        return {"sibilance_db": db(loud_s / loud, power=True), "sibilance_hz": centre}

@@ -1,0 +1,267 @@
+"""Writing a recording: every frame a server receives and every reply it sends, as JSON Lines.
+
+A :class:`Recorder` is handed to the server (``serve(engine, recorder=...)``,
+``BackgroundServer(..., recorder=...)``, ``codette-lab serve --record DIR``,
+``Lab(record=DIR)``). One recorder writes one recording: the files
+``codette-<start time>-<pid>.<part>.jsonl`` in its folder, a new part begun
+whenever one passes ``max_bytes``. Each part opens with a ``recording`` line
+(format, version, part number, the rules in force); then one line per event:
+
+- ``connect`` / ``disconnect``: the connection's id and session name (``ws-3``),
+  its address and Origin / its close code;
+- ``request``: the frame as received (``message``; a frame that is not JSON
+  is kept as text in ``frame``), written *before* it is answered;
+- ``reply``: the reply as sent (``message``). Replies on a connection come
+  in request order, except pongs, which may overtake a long request.
+
+Every line carries ``time`` (UTC, milliseconds), ``kind``, ``connection``,
+``session`` and ``rules``: the identity of the rule set in force
+(:attr:`~codette_lab.rules.RuleSnapshot.identity`). Each line is flushed as
+it is written, so a kernel that dies loses nothing already answered. Audio
+sent as ``samples`` is kept as a ``samples_omitted`` record (SHA-256 of the
+base64 text, bytes, channels, duration) unless ``keep_samples`` is true; a
+``file_path`` is kept as given.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import os
+import re
+import threading
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from os import PathLike
+from pathlib import Path
+from typing import Any, Protocol
+
+from ..errors import RecordingError
+from ..protocol.timestamps import utc_timestamp
+from ..rules import RuleSet
+from ..server.limits import INLINE_PARSE_LIMIT
+
+logger = logging.getLogger("codette_lab.recording")
+
+#: The ``format`` and ``version`` of the ``recording`` line that opens each part.
+FORMAT = "codette-lab-recording"
+VERSION = 1
+#: A part is closed, and the next one begun, once it holds this many bytes.
+DEFAULT_MAX_BYTES = 64 * 2**20
+#: The key that stands for audio samples not kept (in ``audio_data``).
+SAMPLES_OMITTED = "samples_omitted"
+#: Bytes per sample of the protocol's ``samples`` (float32).
+SAMPLE_BYTES = 4
+#: Where a ``samples`` text begins in a frame.
+_SAMPLES_VALUE = re.compile(rb'"samples"\s*:\s*"')
+
+
+class RecordedConnection(Protocol):
+    """What the recorder reads of a server connection."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def session(self) -> str: ...
+    @property
+    def remote_address(self) -> str: ...
+    @property
+    def origin(self) -> str | None: ...
+
+
+class Recorder:
+    """Records a server's traffic as JSON Lines in ``directory`` (created if needed); see the module text.
+
+    ``rules`` is the rule set whose identity each line names (the engine's);
+    ``keep_samples=True`` keeps audio sent as samples in full; ``max_bytes``
+    is the size at which a part is closed and the next begun.
+    """
+
+    def __init__(
+        self,
+        directory: str | PathLike[str],
+        *,
+        rules: RuleSet | None = None,
+        keep_samples: bool = False,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+    ) -> None:
+        if max_bytes <= 0:
+            raise RecordingError(f"Recorder max_bytes: expected a number of bytes > 0, got {max_bytes!r}")
+        self.directory = Path(directory)
+        self.rules = rules
+        self.keep_samples = keep_samples
+        self.max_bytes = max_bytes
+        self.stem = f"codette-{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}-{os.getpid()}"
+        #: Every part written so far, in order.
+        self.files: list[Path] = []
+        self._file: Any = None
+        self._size = 0
+        self._lock = threading.Lock()
+        try:  # a folder that cannot be written to fails here, not in the server
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self._open_part()
+        except OSError as exc:
+            raise RecordingError(f"Cannot record into {self.directory}: {exc}") from None
+
+    # -- what the server calls ----------------------------------------------------------------
+
+    def connected(self, connection: RecordedConnection) -> None:
+        self._write("connect", connection, {"remote_address": connection.remote_address, "origin": connection.origin})
+
+    async def received(self, connection: RecordedConnection, frame: str | bytes) -> None:
+        """Record a frame before it is answered; a long one (audio) is hashed off the event loop."""
+        if len(frame) <= INLINE_PARSE_LIMIT:
+            self._write("request", connection, self._request_fields(frame))
+        else:
+            fields = await asyncio.to_thread(self._request_fields, frame)
+            self._write("request", connection, fields)
+
+    def replied(self, connection: RecordedConnection, reply: str) -> None:
+        """Record a reply frame about to be sent (kept as it is: it is already JSON)."""
+        self._write("reply", connection, {}, message_text=reply)
+
+    def disconnected(self, connection: RecordedConnection, close_code: int | None) -> None:
+        self._write("disconnect", connection, {"close_code": close_code})
+
+    def close(self) -> None:
+        """Close the current part; a later line begins a new one. Idempotent."""
+        with self._lock:
+            if self._file is not None:
+                self._file.close()
+                self._file = None
+
+    def __repr__(self) -> str:
+        return f"<Recorder {self.directory / self.stem}.*.jsonl, {len(self.files)} part(s)>"
+
+    # -- lines ------------------------------------------------------------------------------------
+
+    def _request_fields(self, frame: str | bytes) -> dict[str, Any]:
+        data = frame.encode("utf-8", errors="replace") if isinstance(frame, str) else frame
+        if not self.keep_samples and len(data) > INLINE_PARSE_LIMIT:
+            data = _cut_samples(data)
+        try:
+            message = json.loads(data)
+        except ValueError:
+            return {"frame": data.decode("utf-8", errors="replace")}
+        return {"message": message if self.keep_samples else without_samples(message)}
+
+    def _rules_identity(self) -> str | None:
+        return self.rules.snapshot().identity if self.rules is not None else None
+
+    def _write(
+        self, kind: str, connection: RecordedConnection, fields: Mapping[str, Any], *, message_text: str = ""
+    ) -> None:
+        head = {
+            "time": utc_timestamp(),
+            "kind": kind,
+            "connection": connection.id,
+            "session": connection.session,
+            "rules": self._rules_identity(),
+            **fields,
+        }
+        line = json.dumps(head)
+        if message_text:
+            line = f'{line[:-1]}, "message": {message_text}}}'
+        self._append(line + "\n")
+
+    def _append(self, line: str) -> None:
+        """Write one line and flush it, opening a new part first when needed. Never raises."""
+        with self._lock:
+            try:
+                if self._file is None:
+                    self._open_part()
+                self._file.write(line)
+                self._file.flush()
+                self._size += len(line)
+                if self._size >= self.max_bytes:
+                    self._file.close()
+                    self._file = None
+            except OSError as exc:  # recording must never stop the server answering
+                logger.error("Recording into %s failed: %s", self.directory, exc)
+                self._file = None
+
+    def _open_part(self) -> None:
+        path = self.directory / f"{self.stem}.{len(self.files) + 1:03d}.jsonl"
+        self._file = path.open("a", encoding="utf-8")
+        self.files.append(path)
+        self._size = 0
+        snapshot = self.rules.snapshot() if self.rules is not None else None
+        header = {
+            "time": utc_timestamp(),
+            "kind": "recording",
+            "format": FORMAT,
+            "version": VERSION,
+            "part": len(self.files),
+            "keep_samples": self.keep_samples,
+            "rules": snapshot.identity if snapshot is not None else None,
+            "rules_source": snapshot.document.source if snapshot is not None else None,
+        }
+        line = json.dumps(header) + "\n"
+        self._file.write(line)
+        self._size += len(line)
+        logger.info("Recording to %s", path)
+
+
+def without_samples(message: Any) -> Any:
+    """``message`` with each ``audio_data.samples`` (also ``other_track``'s) replaced by a ``samples_omitted``
+    record: the SHA-256 of the base64 text, the decoded bytes, channels and duration."""
+    if not isinstance(message, dict):
+        return message
+    result = dict(message)
+    audio = result.get("audio_data")
+    if isinstance(audio, dict) and "samples" in audio:
+        samples = audio["samples"]
+        cut = samples.get(SAMPLES_OMITTED) if isinstance(samples, dict) and len(samples) == 1 else None
+        if isinstance(samples, str):
+            encoded = samples.encode("utf-8", errors="replace")
+            cut = {"sha256": hashlib.sha256(encoded).hexdigest(), "bytes": _decoded_size(encoded)}
+        if isinstance(cut, dict):
+            result["audio_data"] = _omitted(audio, cut)
+    other = result.get("other_track")
+    if isinstance(other, dict):
+        result["other_track"] = without_samples(other)
+    return result
+
+
+def _decoded_size(encoded: bytes | memoryview) -> int:
+    """Bytes the base64 text decodes to."""
+    text = bytes(encoded[-2:])
+    return len(encoded) * 3 // 4 - (len(text) - len(text.rstrip(b"=")))
+
+
+def _omitted(audio: Mapping[str, Any], cut: Mapping[str, Any]) -> dict[str, Any]:
+    """``audio`` without its samples, with their hash, size, channels and duration instead."""
+    size = cut.get("bytes", 0)
+    channels = audio.get("channels", 1)
+    channels = channels if isinstance(channels, int) and not isinstance(channels, bool) and channels > 0 else 1
+    rate = audio.get("sample_rate")
+    duration = None
+    if isinstance(rate, (int, float)) and not isinstance(rate, bool) and rate > 0:
+        duration = round(size / SAMPLE_BYTES / channels / rate, 6)
+    record = {"sha256": cut.get("sha256"), "bytes": size, "channels": channels, "duration_s": duration}
+    return {**{key: value for key, value in audio.items() if key != "samples"}, SAMPLES_OMITTED: record}
+
+
+def _cut_samples(frame: bytes) -> bytes:
+    """The frame with each base64 ``samples`` text replaced by ``{"samples_omitted": {sha256, bytes}}``.
+
+    Done on the bytes, without parsing them: a long frame is almost all
+    samples, and parsing tens of megabytes would hold the interpreter (and so
+    the server's event loop) for a tenth of a second; finding and hashing
+    them does not (hashlib releases it). A value with escapes is left for the
+    parser and :func:`without_samples`.
+    """
+    pieces: list[bytes] = []
+    position = 0
+    while (match := _SAMPLES_VALUE.search(frame, position)) is not None:
+        start = match.end()
+        end = frame.find(b'"', start)
+        if end == -1 or frame.find(b"\\", start, end) != -1:
+            break
+        value = memoryview(frame)[start:end]
+        cut = {SAMPLES_OMITTED: {"sha256": hashlib.sha256(value).hexdigest(), "bytes": _decoded_size(value)}}
+        pieces += [frame[position : match.start()], b'"samples": ', json.dumps(cut).encode("ascii")]
+        position = end + 1
+    return b"".join([*pieces, frame[position:]]) if pieces else frame

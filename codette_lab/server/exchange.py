@@ -1,0 +1,202 @@
+"""One connection's exchange: frames read as they come, pings answered at once, the rest in order.
+
+A reader task takes frames off the socket (as bytes: websockets need not
+decode megabytes of text on the event loop). A ``ping`` is answered right
+away, even while an analysis of the same connection is still running: a pong
+carries no reference, and the protocol's keepalive expects it within seconds.
+Every other request is queued, and a second task answers the queue strictly
+in order, so replies other than pongs keep the order their requests came in.
+
+Each step is bounded (see :mod:`.limits`): the queue is short, large frames
+are held two at a time per connection and within a shared byte budget, worker
+requests within a shared count (beyond either the reply is a "Server busy"
+``error``), and a reply that a client leaves unread for longer than the reply
+timeout closes it (1008). When the exchange ends, everything it held is dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from websockets.asyncio.server import ServerConnection
+from websockets.exceptions import ConnectionClosed
+from websockets.frames import CloseCode
+
+from ..engine import Failure, failure_of
+from ..protocol import PingRequest, encode, replies
+from .limits import CLOSE_TIMEOUT, INLINE_PARSE_LIMIT, LARGE_FRAMES_PER_CONNECTION, READ_AHEAD
+
+if TYPE_CHECKING:
+    from ..engine import Job
+    from .connections import Connection
+    from .core import CodetteServer
+
+logger = logging.getLogger("codette_lab.server")
+
+_PONG = encode(replies.pong())
+
+
+class TrafficRecorder(Protocol):
+    """What the server tells a recorder (:class:`codette_lab.recording.Recorder`) of one connection's traffic."""
+
+    def connected(self, connection: Connection) -> None: ...
+    async def received(self, connection: Connection, frame: bytes) -> None: ...
+    def replied(self, connection: Connection, reply: str) -> None: ...
+    def disconnected(self, connection: Connection, close_code: int | None) -> None: ...
+
+
+@dataclass
+class Pending:
+    """One queued request: its frame (large, not parsed yet), its job, or why it already failed."""
+
+    frame: bytes | None
+    job: Job | None
+    failure: Failure | None
+    received: float
+    audio_bytes: int = 0
+    analysis: bool = False
+
+
+class Exchange:
+    """Runs one connection for ``server`` (see the module's docstring)."""
+
+    def __init__(self, server: CodetteServer, connection: Connection) -> None:
+        self.server = server
+        self.connection = connection
+        self.socket = connection.socket
+        self._queue: asyncio.Queue[Pending] = asyncio.Queue(READ_AHEAD)
+        self._large_frames = asyncio.Semaphore(LARGE_FRAMES_PER_CONNECTION)
+
+    async def run(self) -> None:
+        """Welcome the client, then read and answer until the connection closes (or either side stops)."""
+        try:
+            await self.socket.send(encode(replies.welcome(codette_available=True)))
+        except ConnectionClosed:
+            return
+        tasks = {asyncio.create_task(self._read()), asyncio.create_task(self._answer_in_order())}
+        try:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in tasks:
+                task.cancel()
+            for outcome in await asyncio.gather(*tasks, return_exceptions=True):
+                if isinstance(outcome, Exception) and not isinstance(outcome, ConnectionClosed):
+                    logger.error("WebSocket %s failed", self.connection.id, exc_info=outcome)
+            while not self._queue.empty():  # give back what the requests never answered held
+                self._release(self._queue.get_nowait())
+
+    # -- reading --------------------------------------------------------------------------
+
+    async def _read(self) -> None:
+        while True:
+            pending = await self._next()
+            if pending is not None:
+                await self._queue.put(pending)
+            await asyncio.sleep(0)  # one frame at a time, then every other connection gets its turn
+
+    async def _next(self) -> Pending | None:
+        """The next frame as a queued request; None when it was a ping, answered here and now."""
+        frame = await self.socket.recv(decode=False)
+        self.connection.messages += 1
+        received = time.perf_counter()
+        if self.server.recorder is not None:
+            await self.server.recorder.received(self.connection, frame)
+        if len(frame) > INLINE_PARSE_LIMIT:
+            await self._large_frames.acquire()
+            pending = Pending(frame, None, None, received, audio_bytes=len(frame), analysis=True)
+            return self._admitted(pending)
+        try:
+            job = self.server.engine.receive(frame)
+        except Exception as exc:  # an invalid message: its error reply keeps its place in the order
+            return Pending(None, None, failure_of(exc), received)
+        if isinstance(job.request, PingRequest):
+            self.server.note_message(self.connection, job)
+            await self._send(_PONG)
+            self.server.note_reply(self.connection, replies.pong(), received)
+            return None
+        return self._admitted(Pending(None, job, None, received, analysis=job.needs_worker))
+
+    def _admitted(self, pending: Pending) -> Pending:
+        """``pending`` with its share of the shared budget, or turned into a "Server busy" failure."""
+        busy = self.server.budget.admit(audio_bytes=pending.audio_bytes, analysis=pending.analysis)
+        if busy is None:
+            return pending
+        self._release(pending, budget=False)
+        return Pending(None, pending.job, Failure(busy), pending.received)
+
+    def _release(self, pending: Pending, *, budget: bool = True) -> None:
+        if pending.audio_bytes:
+            self._large_frames.release()
+        if budget:
+            self.server.release(audio_bytes=pending.audio_bytes, analysis=pending.analysis)
+        pending.frame = pending.job = None
+
+    # -- answering ------------------------------------------------------------------------
+
+    async def _answer_in_order(self) -> None:
+        while True:
+            pending = await self._queue.get()
+            try:
+                text = await self._answer(pending)
+            finally:
+                self._release(pending)
+            if text is None:  # the server is closing: the request was dropped
+                await self.socket.close(CloseCode.GOING_AWAY)
+                return
+            await self._send(text)
+            del pending, text
+            await asyncio.sleep(0)
+
+    async def _answer(self, pending: Pending) -> str | None:
+        """The reply frame to one queued request; None when the server is closing. Never raises otherwise."""
+        server, job = self.server, pending.job
+        if pending.failure is not None:
+            return server.failed(self.connection, job, pending.failure)
+        try:
+            if job is None:
+                assert pending.frame is not None
+                frame, pending.frame = pending.frame, None
+                request, decoded = await server.workers.parse(frame)
+                del frame
+                job = server.engine.prepare(request, decoded)
+            server.note_message(self.connection, job)
+            if job.needs_worker:
+                reply = await server.in_worker(self.connection, job)
+            else:
+                reply = server.engine.answer(
+                    job, session=self.connection.session, active_connections=server.count_connections()
+                )
+            text = encode(reply)
+        except asyncio.CancelledError:
+            if server.closing:
+                return None
+            raise
+        except Exception as exc:  # every failure, our own bugs included, is an error reply
+            return server.failed(self.connection, job, failure_of(exc))
+        server.note_reply(self.connection, reply, pending.received)
+        return text
+
+    async def _send(self, text: str) -> None:
+        """Send one reply; a client that leaves it unread past the reply timeout is closed (1008)."""
+        timeout = self.server.limits.reply_timeout
+        if self.server.recorder is not None:
+            self.server.recorder.replied(self.connection, text)
+        try:
+            await asyncio.wait_for(self.socket.send(text), timeout)
+        except TimeoutError:
+            logger.warning("WebSocket %s left its replies unread for %g s: closing it", self.connection.id, timeout)
+            await close_or_abort(self.socket, CloseCode.POLICY_VIOLATION, f"replies unread for {timeout:g} s")
+            raise ConnectionClosed(None, None) from None
+
+
+async def close_or_abort(socket: ServerConnection, code: int, reason: str = "") -> None:
+    """Close ``socket`` with ``code``; if the client does not complete the handshake within
+    CLOSE_TIMEOUT (it stopped reading), drop the TCP connection instead."""
+    try:
+        await asyncio.wait_for(socket.close(code, reason), CLOSE_TIMEOUT)
+    except TimeoutError:
+        socket.transport.abort()

@@ -1,0 +1,113 @@
+"""How much one server holds at once, and what happens beyond: every memory bound of the server.
+
+A classroom server is shared by thirty DAWs and reachable by anything on the
+network, so each resource a client can make it hold is capped: the size of
+one frame, the frames read ahead per connection, the audio held across all
+connections, the analyses queued, and how long a reply may wait for a client
+that stopped reading. Beyond a shared cap the request gets an ``error`` reply
+saying the server is busy; a client that leaves replies unread is closed.
+:class:`Budget` keeps the shared counts (on the event loop thread only).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import logging
+from dataclasses import dataclass
+
+logger = logging.getLogger("codette_lab.server")
+
+MIB = 2**20
+#: The longest clip a frame must carry: 60 s of stereo float32 at 48 kHz, as base64, with room for the JSON.
+LONGEST_CLIP_BYTES = 60 * 48_000 * 2 * 4 * 4 // 3 + MIB
+#: Largest frame accepted (``--max-message-mb``); larger ones close the connection with code 1009.
+DEFAULT_MAX_MESSAGE_BYTES = -(-LONGEST_CLIP_BYTES // MIB) * MIB
+#: Bytes of large frames (audio) held at once across all connections, from arrival until answered.
+DEFAULT_MAX_AUDIO_BYTES = 512 * MIB
+#: Requests that need a worker (analyses, notebook functions), queued or running, across all connections.
+DEFAULT_MAX_QUEUED_ANALYSES = 64
+#: Seconds a reply may wait for a client that stopped reading before that client is closed (code 1008).
+DEFAULT_REPLY_TIMEOUT = 30.0
+#: Seconds a closing handshake may take before the connection is simply dropped.
+CLOSE_TIMEOUT = 1.0
+#: Frames longer than this (audio sent as samples) are parsed in a parsing process, not on the event
+#: loop: decoding tens of megabytes of JSON would hold up every other connection's pings.
+INLINE_PARSE_LIMIT = 256 * 2**10
+#: Frames websockets buffers per connection before it stops reading the socket.
+RECEIVE_QUEUE = 1
+#: Requests read ahead per connection, waiting behind the one being answered.
+READ_AHEAD = 8
+#: Large frames per connection held at once (the one being answered and one read ahead).
+LARGE_FRAMES_PER_CONNECTION = 2
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The caps of one server (see the module's constants for each default)."""
+
+    max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
+    max_audio_bytes: int = DEFAULT_MAX_AUDIO_BYTES
+    max_queued_analyses: int = DEFAULT_MAX_QUEUED_ANALYSES
+    reply_timeout: float = DEFAULT_REPLY_TIMEOUT
+
+
+class Budget:
+    """The shared counts the caps apply to: large-frame bytes held and worker requests queued."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.audio_bytes = 0
+        self.analyses = 0
+
+    def admit(self, *, audio_bytes: int, analysis: bool) -> str | None:
+        """Reserve room for one request; None when admitted, else the ``error`` text saying why not."""
+        limits = self.limits
+        if analysis and self.analyses >= limits.max_queued_analyses:
+            return (
+                f"Server busy: {self.analyses} analyses are already queued (limit {limits.max_queued_analyses}); "
+                "send this request again in a moment"
+            )
+        if audio_bytes and self.audio_bytes + audio_bytes > limits.max_audio_bytes:
+            return (
+                f"Server busy: {self.audio_bytes / MIB:.0f} MB of audio are being analyzed "
+                f"(limit {limits.max_audio_bytes / MIB:.0f} MB); send this request again in a moment"
+            )
+        self.audio_bytes += audio_bytes
+        self.analyses += analysis
+        return None
+
+    def release(self, *, audio_bytes: int, analysis: bool) -> None:
+        self.audio_bytes -= audio_bytes
+        self.analyses -= analysis
+
+
+def _libc() -> ctypes.CDLL | None:
+    name = ctypes.util.find_library("c")
+    try:
+        library = ctypes.CDLL(name) if name else None
+    except OSError:
+        return None
+    return library if library is not None and hasattr(library, "malloc_trim") else None
+
+
+_LIBC = _libc()
+#: glibc's mallopt parameter for the size from which allocations get their own pages.
+_M_MMAP_THRESHOLD = -3
+
+
+def return_large_blocks_at_once() -> None:
+    """Make glibc give large buffers (frames, decoded audio) back to the system as soon as they are freed.
+
+    By default glibc raises its mmap threshold after large frees, so the next tens of megabytes come
+    from the heap and stay in the process after they are freed. Fixing it at 1 MiB keeps every
+    frame-sized buffer in pages of its own. Elsewhere than glibc this does nothing.
+    """
+    if _LIBC is not None:
+        _LIBC.mallopt(_M_MMAP_THRESHOLD, MIB)
+
+
+def trim_heap() -> None:
+    """Give the heap's free pages back to the system (glibc; run it off the event loop, it may take ms)."""
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)

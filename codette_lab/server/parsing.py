@@ -1,0 +1,121 @@
+"""Large frames parsed in child processes, so that the event loop never holds the interpreter for them.
+
+Scanning the JSON of a 28 MB frame and decoding its base64 samples holds the
+interpreter lock for tens of milliseconds; in a thread of the server's process
+that would stall the event loop, and every connection's pings, for as long.
+So each large frame goes to a child process (``python -m
+codette_lab.server.parse_child``), which answers with the parsed request and the
+decoded audio (:func:`~codette_lab.audio_input.parse_with_samples`). The
+exchange is length-prefixed pickles over the child's stdin and stdout; the
+children are started at the first large frame, run one frame at a time, and
+end when their stdin closes (the server stopped, or its process died). They
+are plain subprocesses, not ``multiprocessing`` ones, so they never re-run
+the script or notebook that started the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import pickle
+import struct
+import sys
+from typing import TYPE_CHECKING, Any
+
+from ..errors import ServerError
+
+if TYPE_CHECKING:
+    from ..audio_input import DecodedAudio
+    from ..protocol import Request
+
+#: Child processes parsing large frames (each holds a copy of numpy: about 40 MB).
+PARSE_PROCESSES = 2
+#: The module a child runs (``python -m``): it imports only what parsing needs.
+CHILD_MODULE = "codette_lab.server.parse_child"
+#: Each message on the pipes is preceded by its length.
+LENGTH = struct.Struct("!Q")
+
+
+class _Child:
+    """One parsing process and its two pipes."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+
+    async def parse(self, frame: bytes) -> Any:
+        stdin, stdout = self.process.stdin, self.process.stdout
+        assert stdin is not None and stdout is not None
+        stdin.write(LENGTH.pack(len(frame)))
+        stdin.write(frame)
+        await stdin.drain()
+        (size,) = LENGTH.unpack(await stdout.readexactly(LENGTH.size))
+        return await stdout.readexactly(size)
+
+    def stop(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        if self.process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.process.kill()
+
+    async def wait(self) -> None:
+        """Wait until the process ended (after :meth:`stop`), so its pipes close on this loop."""
+        with contextlib.suppress(ProcessLookupError):
+            await self.process.wait()
+
+
+class ParserProcesses:
+    """Up to ``size`` parsing processes of one server, each parsing one frame at a time."""
+
+    def __init__(self, size: int = PARSE_PROCESSES) -> None:
+        self.size = size
+        self._idle: asyncio.Queue[_Child] | None = None
+        self._children: list[_Child] = []
+
+    async def parse(self, frame: bytes) -> tuple[Request, DecodedAudio]:
+        """``frame`` parsed and its samples decoded in a child; raises what parsing raises
+        (ProtocolError, AudioError), or ServerError when the child died."""
+        idle = self._idle = self._idle or asyncio.Queue()
+        if idle.empty() and len(self._children) < self.size:
+            await self._spawn()
+        child = await idle.get()
+        try:
+            payload = await child.parse(frame)
+        except (asyncio.IncompleteReadError, ConnectionError, BrokenPipeError):
+            self._forget(child)
+            raise ServerError("A frame-parsing process of the server ended; send the request again") from None
+        except BaseException:  # cancelled mid-exchange: the pipe state is unknown, so the child goes
+            self._forget(child)
+            raise
+        idle.put_nowait(child)
+        failed, result = pickle.loads(payload)
+        if failed:
+            raise result
+        return result
+
+    async def _spawn(self) -> None:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            CHILD_MODULE,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            limit=2**20,
+        )
+        child = _Child(process)
+        self._children.append(child)
+        assert self._idle is not None
+        self._idle.put_nowait(child)
+
+    def _forget(self, child: _Child) -> None:
+        child.stop()
+        self._children = [other for other in self._children if other is not child]
+        asyncio.get_running_loop().create_task(child.wait())
+
+    async def stop(self) -> None:
+        """End every child (frames being parsed are dropped) and wait for them to exit."""
+        children, self._children, self._idle = self._children, [], None
+        for child in children:
+            child.stop()
+        for child in children:
+            await child.wait()

@@ -1,0 +1,178 @@
+"""Bounded and never stalled: pings at once, large frames off the loop, caps, unread replies, stop.
+
+Real servers, real sockets. A "frozen" client completes the handshake, then
+reads nothing: its socket's receive buffer is made small and its websockets
+client stops reading after one queued message, so the server's writes back up
+as they would for a DAW whose machine went to sleep.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import ClientConnection, connect
+
+from codette_lab.engine import Engine
+from codette_lab.server import BackgroundServer
+
+RATE = 44100
+LEVELS_ONLY = {
+    "type": "analyze",
+    "track_data": {"track_id": "t1", "track_name": "Bass", "track_type": "bass"},
+    "audio_data": {"peak_level": -3.0, "rms_level": -15.0, "duration": 60.0, "sample_rate": 44100},
+    "analysis_type": "dynamics",
+}
+
+
+def samples_frame(seconds: float, *, track_id: str = "clip", analysis_type: str = "loudness") -> str:
+    rng = np.random.default_rng(3)
+    x = (rng.standard_normal((int(seconds * RATE), 2)) * 0.1).astype("<f4")
+    audio = {"samples": base64.b64encode(x.tobytes()).decode(), "sample_rate": RATE, "channels": 2}
+    return json.dumps(
+        {
+            "type": "analyze",
+            "analysis_type": analysis_type,
+            "track_data": {"track_id": track_id, "track_type": "master"},
+            "audio_data": audio,
+        }
+    )
+
+
+@contextlib.contextmanager
+def frozen_client(url: str) -> Iterator[ClientConnection]:
+    """A connected client that reads nothing after the welcome (small receive buffer, one queued message)."""
+    host, port = url.split("//", 1)[1].split("/", 1)[0].rsplit(":", 1)
+    raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    raw.connect((host, int(port)))
+    with connect(url, sock=raw, max_queue=1, open_timeout=10, close_timeout=0.1) as client:
+        yield client
+
+
+def flood(client: ClientConnection, count: int) -> None:
+    """Send ``count`` status requests without reading (stops quietly once the server drops the client)."""
+    try:
+        for _ in range(count):
+            client.send('{"type": "status", "padding": "' + "x" * 2000 + '"}')
+    except Exception:  # the server closed or aborted the connection: that is what is tested
+        pass
+
+
+def test_a_ping_is_answered_while_the_same_connections_analysis_runs(ws_client):
+    engine = Engine()
+    started = threading.Event()
+
+    def slow(request):
+        started.set()
+        time.sleep(1.5)
+        return {"insights": "slow", "quality_score": 0.5}
+
+    engine.analysis_types.register("slow", slow)
+    with BackgroundServer(engine, port=0, request_timeout=10) as server:
+        client = ws_client(server.url)
+        client.send({**LEVELS_ONLY, "analysis_type": "slow"})
+        client.send({"type": "status"})
+        assert started.wait(5)
+        asked = time.perf_counter()
+        client.send({"type": "ping"})
+        first = client.recv()
+        assert first["type"] == "pong" and time.perf_counter() - asked < 0.5  # not behind the analysis
+        assert [client.recv()["type"] for _ in range(2)] == ["analysis_response", "status_response"]  # in order
+
+
+def test_large_samples_frames_are_parsed_in_a_child_process_with_the_same_answer(ws_client, server):
+    client = ws_client()
+    large = samples_frame(10)  # about 4.7 MB: parsed and decoded in a child process
+    small = samples_frame(0.5)
+    assert len(large) > 256 * 2**10 > len(small)
+    reply = client.ask(large)
+    assert reply["type"] == "analysis_response" and reply["analysis"]["measured_from"] == "audio"
+    assert reply["analysis"]["metrics"]["duration_s"] == pytest.approx(10, abs=0.01)
+    broken = json.loads(large)
+    broken["audio_data"]["samples"] = broken["audio_data"]["samples"][:-3] + "!!!"
+    error = client.ask(json.dumps(broken))
+    assert error["type"] == "error" and "'audio_data.samples'" in error["message"] and "base64" in error["message"]
+    assert client.ask(json.dumps({"type": "chat", "message": "x" * 300_000}))["type"] in ("chat_response", "error")
+    assert client.ask({"type": "ping"})["type"] == "pong"
+
+
+def test_audio_in_flight_and_queued_analyses_are_capped_with_a_busy_error(ws_client):
+    engine = Engine()
+    release = threading.Event()
+    engine.analysis_types.register("held", lambda request: release.wait(20) and {"insights": "done"})
+    with BackgroundServer(
+        engine, port=0, request_timeout=30, max_queued_analyses=2, max_audio_bytes=6 * 2**20
+    ) as server:
+        try:
+            first, second, third = ws_client(server.url), ws_client(server.url), ws_client(server.url)
+            first.send({**LEVELS_ONLY, "analysis_type": "held"})
+            second.send({**LEVELS_ONLY, "analysis_type": "held"})
+            time.sleep(0.3)
+            busy = third.ask({**LEVELS_ONLY, "analysis_type": "held"})
+            assert busy["type"] == "error" and busy["message"].startswith("Server busy: 2 analyses are already queued")
+            assert third.ask({"type": "ping"})["type"] == "pong"  # the connection carries on
+            release.set()
+            assert first.recv()["type"] == second.recv()["type"] == "analysis_response"
+            frame = samples_frame(8)  # 3.8 MB: one fits in the 6 MB budget, two do not
+            first.send(frame)
+            too_much = second.ask(frame)
+            assert too_much["type"] == "error" and "MB of audio are being analyzed" in too_much["message"]
+            assert first.recv()["type"] == "analysis_response"
+            assert second.ask(frame)["type"] == "analysis_response"  # room again once the first was answered
+        finally:
+            release.set()
+
+
+def test_a_client_that_leaves_replies_unread_is_closed_and_the_others_carry_on(ws_client, caplog):
+    caplog.set_level("WARNING", logger="codette_lab.server")
+    with BackgroundServer(Engine(), port=0, reply_timeout=0.5) as server, frozen_client(server.url) as frozen:
+        sender = threading.Thread(target=flood, args=(frozen, 20_000), daemon=True)
+        sender.start()
+        deadline = time.monotonic() + 20
+        while "left its replies unread" not in caplog.text and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert "left its replies unread for 0.5 s" in caplog.text
+        while server.active_connections and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert server.active_connections == 0
+        assert ws_client(server.url).ask({"type": "ping"})["type"] == "pong"
+
+
+def test_stop_and_restart_never_hang_on_a_client_that_stopped_reading():
+    engine = Engine()
+    server = BackgroundServer(engine, port=0).start()
+    port = server.port
+    with frozen_client(server.url) as frozen:
+        threading.Thread(target=flood, args=(frozen, 20_000), daemon=True).start()
+        time.sleep(1.0)  # its replies back up in the server
+        started = time.perf_counter()
+        server.stop(timeout=5)
+        assert time.perf_counter() - started < 4
+        again = BackgroundServer(engine, port=port).start()  # a re-run start cell gets the same port at once
+        try:
+            with connect(again.url, open_timeout=5) as client:
+                assert json.loads(client.recv())["type"] == "connection"
+        finally:
+            again.stop()
+
+
+def test_the_frame_limit_fits_a_minute_of_stereo_and_refuses_more(ws_client):
+    from codette_lab.server.limits import DEFAULT_MAX_MESSAGE_BYTES
+
+    assert DEFAULT_MAX_MESSAGE_BYTES >= len(samples_frame(60)) > 28 * 10**6
+    with BackgroundServer(Engine(), port=0, max_message_bytes=2**20) as server:
+        client = ws_client(server.url)
+        client.send(samples_frame(3))  # 1.4 MB
+        with pytest.raises(ConnectionClosed):
+            client.recv()
+        assert client.close_code == 1009
+        assert ws_client(server.url).ask({"type": "ping"})["type"] == "pong"
