@@ -72,6 +72,7 @@ class ConversationMemory:
         self.limit = _whole_number("limit", limit, 1)
         self.byte_limit = _whole_number("byte_limit", byte_limit, 1)
         self._turns: deque[Turn] = deque()
+        self._sizes: deque[int] = deque()  # each turn's _size, kept so that dropping one costs nothing to measure
         self._bytes = 0
         self._lock = threading.Lock()
 
@@ -85,10 +86,13 @@ class ConversationMemory:
             turn = dataclasses.replace(turn, message=message, response=response)
         size = _size(turn)
         with self._lock:
-            self._turns.append(turn)
+            turns, sizes = self._turns, self._sizes
+            turns.append(turn)
+            sizes.append(size)
             self._bytes += size
-            while len(self._turns) > 1 and (len(self._turns) > self.limit or self._bytes > self.byte_limit):
-                self._bytes -= _size(self._turns.popleft())
+            while len(turns) > self.limit or (self._bytes > self.byte_limit and len(turns) > 1):
+                turns.popleft()
+                self._bytes -= sizes.popleft()
 
     @property
     def size_bytes(self) -> int:
@@ -121,7 +125,8 @@ class ConversationMemory:
                 self._turns.clear()
             else:
                 self._turns = deque(turn for turn in self._turns if turn.session != session)
-            self._bytes = sum(_size(turn) for turn in self._turns)
+            self._sizes = deque(map(_size, self._turns))
+            self._bytes = sum(self._sizes)
 
     def snapshot(self) -> tuple[Turn, ...]:
         """Every remembered turn, oldest first (a copy: safe to read while the server records)."""

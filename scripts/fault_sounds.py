@@ -225,6 +225,7 @@ def eight_o_eight(sr: int, n: int, *, beat_s: float, ducked_by: np.ndarray | Non
         stop = min(n, at + len(t))
         y[at:stop] += note[: stop - at]
     if ducked_by is not None:
-        follower = filtered(np.abs(ducked_by), sr, "lowpass", 20.0, 1)
+        follower = filtered(np.abs(ducked_by), sr, "lowpass", 30.0, 1)
+        follower = np.roll(follower, -int(0.01 * sr))  # a look-ahead side-chain: the duck is down at the hit
         y = y * 10 ** (-20 * np.clip(follower / follower.max() * 3, 0, 1) / 20)
     return y

@@ -223,7 +223,7 @@ def _intersample(case: Case, y: np.ndarray) -> np.ndarray:
 
 
 def _squash(case: Case, y: np.ndarray) -> np.ndarray:
-    out = _at_peak(np.tanh(12 * y / _peak(y)), -8.0)
+    out = _at_peak(np.tanh(30 * y / _peak(y)), -8.0)
     crest = 20 * np.log10(_peak(out) / np.sqrt(np.mean(out**2)))
     _check(crest < 6, case, f"crest factor under 6 dB (got {crest:.1f})")
     return out

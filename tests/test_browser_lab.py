@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -136,9 +137,44 @@ def test_comms_over_subshells_is_pinned(jupyterlab: JupyterLabServer) -> None:
     assert "commsOverSubshells" not in settings.get("settings", {})  # no user setting overrides the pin
 
 
-def test_quickstart_runs_in_jupyterlab_and_the_chat_tab_answers(jupyterlab: JupyterLabServer, tmp_path: Path) -> None:
+#: What the kernel runs for the browser test's later steps (the notebook's ``lab``, ``daw`` and ``panel``).
+SLOW_TYPE = """
+import time
+
+@lab.analysis_type("slow_peak")
+def slow_peak(request):
+    time.sleep(3)
+    return {"insights": "measured slowly", "metrics": {"peak_linear": float(abs(request.samples).max())}}
+
+panel.analysis.choose("bass.flac", analysis_type="slow_peak")
+"""
+
+#: Elements inside the panel that scroll sideways (their content is wider than they are).
+SIDEWAYS = """(root) => [root, ...root.querySelectorAll('*')]
+    .filter((el) => el.offsetParent !== null && el.scrollWidth > el.clientWidth + 1
+        && ['auto', 'scroll'].includes(getComputedStyle(el).overflowX))
+    .map((el) => el.className || el.tagName)"""
+
+RUN_IN_KERNEL = """async (code) => {
+    const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+    const reply = await kernel.requestExecute({ code }).done;
+    return reply.content.status;
+}"""
+
+RERUN_START_CELL = """async () => {
+    const notebook = window.jupyterapp.shell.currentWidget;
+    const index = notebook.content.widgets.findIndex((cell) => cell.model.sharedModel.source.includes('lab = Lab('));
+    notebook.content.activeCellIndex = index;
+    await window.jupyterapp.commands.execute('notebook:run-cell');
+    return index;
+}"""
+
+
+def test_quickstart_in_jupyterlab_and_a_panel_that_keeps_working(jupyterlab: JupyterLabServer, tmp_path: Path) -> None:
     from playwright.sync_api import expect, sync_playwright
 
+    shots = Path(os.environ.get("CODETTE_SCREENSHOTS", tmp_path))
+    shots.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS, headless=True)
         try:
@@ -160,17 +196,54 @@ def test_quickstart_runs_in_jupyterlab_and_the_chat_tab_answers(jupyterlab: Jupy
             expect(panel.get_by_role("tab", name="Monitor")).to_be_visible()
             expect(panel.get_by_role("tab", name="Rules")).to_be_visible()
 
-            panel.locator(".codette-chat-message textarea").fill(QUESTION)
-            panel.locator(".codette-chat-send").click()
-            transcript = panel.locator(".codette-chat-transcript")
-            expect(transcript).to_contain_text(QUESTION, timeout=120_000)
-            expect(transcript).to_contain_text("confidence")
-            answer = transcript.inner_text()
-            assert "compress" in answer.lower() and "Error" not in answer
+            def ask(question: str) -> str:
+                panel.get_by_role("tab", name="Chat").click()
+                panel.locator(".codette-chat-message input").fill(question)
+                panel.locator(".codette-chat-message input").press("Enter")  # Enter sends
+                transcript = panel.locator(".codette-chat-transcript")
+                expect(transcript).to_contain_text(question, timeout=120_000)
+                expect(transcript).to_contain_text("confidence")
+                return transcript.inner_text()
 
-            panel.scroll_into_view_if_needed()
-            shot = tmp_path / "quickstart_panel.png"
-            panel.screenshot(path=str(shot))
-            assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+            answer = ask(QUESTION)
+            assert "compress" in answer.lower() and "Error" not in answer
+            expect(page.locator(".jp-Notebook .jp-Cell").last).to_be_visible()  # Run All reached the end
+
+            # The start cell again: the panel displayed before it keeps working on the same server.
+            page.evaluate(RERUN_START_CELL)
+            page.wait_for_function(
+                "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'"
+            )
+            assert page.evaluate(RUN_IN_KERNEL, "assert lab.running and 'vocal_coach' in lab.perspectives()") == "ok"
+            again = ask("What about the kick drum?")
+            assert "What about the kick drum?" in again and "Unknown perspective" not in again
+
+            # A DAW's message shows in the Monitor with what it asked, under the DAW's name.
+            assert page.evaluate(RUN_IN_KERNEL, 'daw.chat("Does the kick need more low end?")') == "ok"
+            panel.get_by_role("tab", name="Monitor").click()
+            log = panel.locator(".codette-monitor-log textarea")
+            expect(log).to_have_value(re.compile("studio DAW.*Does the kick need more low end"), timeout=30_000)
+            expect(panel).to_contain_text("DAW(s) connected")
+            panel.screenshot(path=str(shots / "monitor.png"))
+
+            # A slow notebook analysis: busy while it runs, then its own metrics in the table.
+            assert page.evaluate(RUN_IN_KERNEL, SLOW_TYPE) == "ok"
+            panel.get_by_role("tab", name="Analysis").click()
+            run = panel.locator(".codette-analysis-run")
+            run.click()
+            expect(panel.locator(".codette-busy-label .fa-spinner")).to_be_visible(timeout=10_000)
+            expect(run).to_be_disabled()
+            panel.screenshot(path=str(shots / "analysis_busy.png"))
+            expect(panel.locator(".codette-metrics")).to_contain_text("peak_linear", timeout=60_000)
+            expect(run).to_be_enabled()
+            panel.screenshot(path=str(shots / "analysis.png"))
+
+            assert page.evaluate(RUN_IN_KERNEL, "panel.rules.groups.selected_index = 2") == "ok"  # rows shown
+            for tab in ("Chat", "Monitor", "Analysis", "Rules"):
+                panel.get_by_role("tab", name=tab).click()
+                page.wait_for_timeout(300)
+                assert panel.evaluate(SIDEWAYS) == [], f"the {tab} tab scrolls sideways"
+                panel.screenshot(path=str(shots / f"tab_{tab.lower()}.png"))
+            assert (shots / "tab_rules.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         finally:
             browser.close()

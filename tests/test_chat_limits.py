@@ -58,6 +58,10 @@ def test_a_500_kb_chat_is_refused_at_once_naming_the_limit():
     assert len(engine.memory) == 0
 
 
+def test_the_protocol_document_states_the_limit(repo_root):
+    assert f"at most {MAX_CHAT_MESSAGE_CHARS} characters" in (repo_root / "docs" / "protocol.md").read_text()
+
+
 def test_a_message_at_the_limit_is_answered_and_one_character_more_is_refused():
     engine = Engine()
     question = "How should I compress vocals? "

@@ -25,7 +25,7 @@ from codette_lab.analysis.outputs import (
 from codette_lab.errors import RulesError
 from codette_lab.resources import demo_folder
 from codette_lab.rules import RuleSet
-from codette_lab.rules.evaluate import DERIVED_METRICS
+from codette_lab.rules.evaluate import DERIVED_METRICS, FINDING_VALUES, SITUATION_VALUES
 from codette_lab.rules.vocabulary import TRACK_STATE_METRICS
 
 
@@ -98,6 +98,37 @@ def test_every_metric_the_default_rules_judge_is_measured_derived_or_track_state
     document = RuleSet.default().snapshot().document
     judged = {condition.metric for rule in document.rules for condition in (rule.condition, *rule.when)}
     assert judged <= known, judged - known
+
+
+def test_every_value_evaluation_declares_is_accepted_by_rule_files_and_filled_in():
+    """Evaluation declares the derived metrics and the finding's and request's values; the rule-file checks read
+    those declarations. A template naming each one loads and, on a masking request, renders no "n/a"."""
+    names = [*DERIVED_METRICS, *FINDING_VALUES, *SITUATION_VALUES]
+    data = RuleSet.default().to_dict()
+    data["rules"].append(
+        {
+            "id": "probe",
+            "analysis_types": ["*"],
+            "track_types": ["*"],
+            "metric": "peak_dbfs",
+            "op": ">",
+            "threshold": -100,
+            "severity": "info",
+            "penalty": 0,
+            "problem": " ".join(f"{name}={{{name}}}" for name in names),
+            "suggestion": "-",
+        }
+    )
+    snapshot = RuleSet.from_dict(data).snapshot()
+    metrics = {"peak_dbfs": -1.0, "rms_dbfs": -12.0, "true_peak_dbtp": -0.5, "dc_offset": -0.01, "masked_band": "bass"}
+    situation = {"track_type": "vocal", "analysis_type": "masking", "track_name": "Lead"}
+    other = {"other_track_name": "Bass", "other_track_type": "bass"}
+    findings = snapshot.evaluate(metrics, **situation, **other)
+    probe = next(finding for finding in findings if finding.rule_id == "probe")
+    assert "n/a" not in probe.problem, probe.problem
+    assert "band_label=bass band_low_hz=60" in probe.problem and "cut_track=Bass keep_track=Lead" in probe.problem
+    target = snapshot.loudness_target()
+    assert set(snapshot.situation(**situation, **other, target=target)) == set(SITUATION_VALUES)
 
 
 def test_stereo_balance_can_be_judged_by_a_rule_and_fires_on_a_hard_panned_stem():

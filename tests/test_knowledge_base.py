@@ -7,7 +7,7 @@ from importlib import resources
 
 import pytest
 
-from codette_lab.chat import BUILTIN_PERSPECTIVES
+from codette_lab.chat import FACET_PERSPECTIVES
 from codette_lab.errors import KnowledgeError
 from codette_lab.knowledge import KnowledgeBase, Query, fill_figures, stem
 from codette_lab.knowledge.figures import figure_names
@@ -33,10 +33,10 @@ def test_builtin_is_loaded_once_from_package_data(base):
 def test_the_base_is_large_and_every_entry_speaks_from_every_perspective(base):
     assert len(base) >= 60
     assert {entry.topic for entry in base} >= REQUIRED_TOPICS
-    assert set(base.perspectives) == set(BUILTIN_PERSPECTIVES)
+    assert set(base.perspectives) == set(FACET_PERSPECTIVES)
     for entry in base:
-        assert set(entry.facets) == set(BUILTIN_PERSPECTIVES), entry.id
-        assert len(set(entry.facets.values())) == len(BUILTIN_PERSPECTIVES), entry.id
+        assert set(entry.facets) == set(FACET_PERSPECTIVES), entry.id
+        assert len(set(entry.facets.values())) == len(FACET_PERSPECTIVES), entry.id
         assert entry.keywords and entry.title and entry.topic in base.topics
         for instrument in entry.instruments:
             assert base.instrument_of(instrument) == instrument, (entry.id, instrument)
@@ -252,7 +252,10 @@ def test_unknown_sections_are_refused_by_name():
     ("text", "problem"),
     [
         ("Master to {streaming} LUFS.", "has a brace that is not a {group.parameter}"),
-        ("Master to {loudness.streaming_lufs:q} LUFS.", "formats {loudness.streaming_lufs} with 'q', not a number format"),
+        (
+            "Master to {loudness.streaming_lufs:q} LUFS.",
+            "formats {loudness.streaming_lufs} with 'q', not a number format",
+        ),
         ("Use a {curly brace.", "has a brace that is not a {group.parameter}"),
     ],
 )

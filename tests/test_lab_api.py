@@ -265,3 +265,43 @@ def test_repr_says_where_it_serves(lab: Lab) -> None:
     assert lab.url in repr(lab)
     lab.stop()
     assert "stopped" in repr(lab)
+
+
+def test_a_simulated_class_stays_connected_and_is_named(free_port: int) -> None:
+    lab = Lab(port=free_port, warm_up=False).start()
+    try:
+        results = lab.simulate_class(students=3, questions=1, analyses=0, seed=4)
+        assert all(result.ok for result in results)
+        assert lab.active_connections == 3
+        assert sorted(client.name.split(" (")[0] for client in lab.clients.all()) == [
+            "student_1",
+            "student_2",
+            "student_3",
+        ]
+    finally:
+        lab.stop()
+    assert all(not result.daw.connected for result in results if result.daw is not None)
+
+
+def test_events_say_what_was_asked_and_answered_and_keep_errors_apart(lab: Lab, ws_client) -> None:
+    client = ws_client(lab.url + "?name=Room%207")
+    client.ask({"type": "chat", "message": "Why is my mix\nmuddy?" + "x" * 400})
+    client.ask(
+        {
+            "type": "analyze",
+            "track_data": {"track_id": "t1", "track_name": "Bass", "track_type": "bass"},
+            "audio_data": {"peak_level": -3.0, "rms_level": -15.0, "duration": 10.0, "sample_rate": 48000},
+            "analysis_type": "dynamics",
+        }
+    )
+    client.ask({"type": "chat", "message": "x", "perspective": "nobody"})
+    connect, *_ = lab.events.of_kind("connect")
+    assert connect.summary == "Room 7"
+    chat, analyze, _ = (event.summary for event in lab.events.of_kind("message"))
+    assert chat.startswith("\u201cWhy is my mix\\nmuddy?xxx") and chat.endswith("\u2026") and len(chat) <= 160
+    assert analyze == "dynamics of Bass (bass, levels)"
+    reply = lab.events.of_kind("reply")[1].summary
+    assert reply.startswith("dynamics: quality ") and "suggestion(s)" in reply
+    for _ in range(lab.events.limit):  # routine traffic cannot push the error out
+        lab.events.append(ServerEvent("message", message_type="ping"))
+    assert [event.detail for event in lab.events.errors()][-1].startswith("Unknown perspective")

@@ -57,11 +57,13 @@ def _frame(value: Any) -> str:
     return json.dumps(value, ensure_ascii=True)  # \\ud800-style escapes for lone surrogates, NaN as NaN
 
 
+#: A module-scoped server (or engine) serves every example: that is what the fixture check warns about.
+FIXTURE_CHECKS = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
 frames = messages.map(_frame) | values.map(_frame) | st.text(max_size=200) | st.binary(max_size=200)
 
 
 @given(frames)
-@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_the_protocol_layer_returns_a_request_or_a_protocol_error(frame: str | bytes) -> None:
     try:
         request = parse_request(frame)
@@ -79,9 +81,7 @@ def engine() -> Engine:
 
 
 @given(frame=frames)
-@settings(
-    max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=150, deadline=None, suppress_health_check=FIXTURE_CHECKS)
 def test_the_engine_answers_every_frame_with_an_encodable_reply(engine: Engine, frame: str | bytes) -> None:
     reply = engine.respond(frame)
     assert reply["type"] in REPLY_TYPES
@@ -124,9 +124,7 @@ def live():
 
 
 @given(frame=frames)
-@settings(
-    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=150, deadline=None, suppress_health_check=FIXTURE_CHECKS)
 def test_the_live_server_answers_validly_or_closes_with_a_documented_code(live: _Client, frame: str | bytes) -> None:
     answer = live.ask(frame)
     if isinstance(answer, int):
@@ -135,3 +133,26 @@ def test_the_live_server_answers_validly_or_closes_with_a_documented_code(live: 
         assert answer["type"] in REPLY_TYPES and "timestamp" in answer
     pong = live.ask('{"type": "ping"}')  # and the connection (or the next one) carries on
     assert isinstance(pong, dict) and pong["type"] == "pong"
+
+
+@pytest.mark.parametrize(
+    ("frame", "field"),
+    [
+        ('{"type": "chat", "message": "a\\ud800b"}', "message"),
+        ('{"type": "chat", "message": "x", "perspective": "\\udfff"}', "perspective"),
+        (
+            '{"type": "chat", "message": "x", "daw_context": {"tracks": [{"name": "\\ud83d"}]}}',
+            "daw_context.tracks[0].name",
+        ),
+        ('{"type": "analyze", "track_data": {"track_name": "\\udc00"}}', "track_data.track_name"),
+        ('{"type": "analyze", "track_data": {}, "audio_data": {"file_path": "a\\udc80.wav"}}', "audio_data.file_path"),
+        ('{"type": "\\ud800"}', "type"),
+    ],
+)
+def test_a_lone_surrogate_in_any_string_gets_an_error_naming_its_field(frame: str, field: str) -> None:
+    with pytest.raises(ProtocolError) as caught:
+        parse_request(frame)
+    assert str(caught.value) == (
+        f"Invalid value at '{field}': expected Unicode text, got a string holding a lone surrogate"
+    )
+    assert parse_request('{"type": "chat", "message": "ok \\ud83d\\ude00"}').message == "ok \U0001f600"  # a valid pair

@@ -57,7 +57,7 @@ def recorded(tmp_path: Path):
 
 def test_each_request_and_reply_is_on_disk_before_the_next_request(recorded, ws_client):
     engine, recorder, server = recorded
-    client = ws_client(server.url)
+    client = ws_client(f"{server.url}?name=Studio%20A")
     pong = client.ask({"type": "ping"})
     written = lines(recorder)  # the connection is still open: nothing has been closed or flushed at exit
     assert [line["kind"] for line in written] == ["recording", "connect", "request", "reply"]
@@ -70,6 +70,7 @@ def test_each_request_and_reply_is_on_disk_before_the_next_request(recorded, ws_
     assert request["session"] == f"ws-{connect['connection']}"
     assert reply["message"] == pong
     assert {line["rules"] for line in written} == {engine.rules.snapshot().identity}
+    assert [line["name"] for line in written[1:]] == ["Studio A"] * 3
 
     error = client.ask("{not json")
     request, reply = lines(recorder)[-2:]

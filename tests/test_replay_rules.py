@@ -151,4 +151,5 @@ def test_a_lab_records_and_replays_its_own_class(tmp_path):
     assert frame.attrs["differs"] is True
     changed = frame[frame.status == "changed"]
     assert list(changed.label) == ["Hot Vox: dynamics"]
+    assert {"student_1", "student_2"} <= set(frame.name)  # the simulated DAWs name themselves in their URL
     assert changed.iloc[0].findings_removed == ("clipping_risk",)

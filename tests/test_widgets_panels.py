@@ -160,7 +160,8 @@ def test_analysis_run_draws_figures_and_lists_suggestions(panel) -> None:
     loudness_labels = [line.get_label() for line in panel.analysis.figures["loudness"].axes[0].lines]
     assert loudness_labels[:2] == ["momentary (400 ms)", "short-term (3 s)"]
     assert "target -14 LUFS" in loudness_labels
-    assert any("true-peak ceiling -1 dBTP" in line.get_label() for line in panel.analysis.figures["loudness"].axes[1].lines)
+    peak_lines = panel.analysis.figures["loudness"].axes[1].lines
+    assert any("true-peak ceiling -1 dBTP" in line.get_label() for line in peak_lines)
     for kind, expected in (("stereo", ["stereo"]), ("transients", ["transients", "waveform"])):
         panel.analysis.analysis_type.value = kind
         panel.analysis.run().result(timeout=120)
@@ -179,6 +180,7 @@ def test_a_notebook_analysis_type_brings_its_own_figure(lab: Lab, panel) -> None
     panel.analysis.choose("keys.flac", analysis_type="peaks")
     panel.analysis.run().result(timeout=120)
     assert panel.analysis.figures["peaks"].axes[0].get_title() == "peaks of peaks"
+    assert "not scored" in panel.analysis.report.value and "0.50" not in panel.analysis.report.value
 
 
 def test_a_slider_changes_the_rules_and_the_next_analysis(lab: Lab, panel) -> None:
@@ -230,7 +232,7 @@ def test_rules_rows_read_well_mark_changes_reset_one_and_load(lab: Lab, panel, t
     assert row.marker.value == "" and row.reset_button.disabled
     panel.rules.set("vocal.comp_attack_ms", 25)
     assert "changed" in row.marker.value and not row.reset_button.disabled
-    assert "vocal.comp_attack_ms" in panel.rules.changes.value and "&rarr; <b>25</b>" in panel.rules.changes.value
+    assert "vocal.comp_attack_ms" in panel.rules.changes.value and "<td>25</td>" in panel.rules.changes.value
     row.reset_button.click()
     assert lab.rules.changed() == {} and row.marker.value == ""
 
@@ -395,3 +397,22 @@ def test_masking_compares_with_a_second_source_and_the_report_is_saved(panel, tm
     page = saved.read_text()
     assert "masking_overlap" in page and page.count("data:image/png;base64,") == len(panel.analysis.figures)
 
+
+def test_the_monitor_lists_refused_connections_filters_and_saves_the_log(lab: Lab, panel, tmp_path: Path) -> None:
+    from websockets.exceptions import InvalidStatus
+    from websockets.sync.client import connect
+
+    with pytest.raises(InvalidStatus):
+        connect(lab.url, origin="http://evil.example", open_timeout=10)
+    first, second = lab.simulate_daw(name="Studio A"), lab.simulate_daw(name="Studio B")
+    first.ping()
+    second.chat("Is the snare too loud?")
+    panel.monitor.refresh()
+    refused = panel.monitor.refused.value
+    assert "403" in refused and "evil.example" in refused
+    panel.monitor.filter.value = next(value for label, value in panel.monitor.filter.options if "Studio B" in label)
+    lines = panel.monitor.message_log.value.splitlines()
+    assert lines and all("Studio B" in line for line in lines)
+    assert any("Is the snare too loud?" in line for line in lines)
+    saved = panel.monitor.save(tmp_path / "class.log").read_text()
+    assert "Studio A" in saved and "Studio B" in saved and saved.index("Studio A") < saved.index("Is the snare")

@@ -161,30 +161,33 @@ class Analyzer:
         handlers: dict[str, Callable[[_Signal], dict[str, Any]]],
         pool: ThreadPoolExecutor,
     ) -> dict[str, dict[str, Any]]:
-        """Queue the parts of ``split`` kinds for the helper, measure the rest here, then take back and run
-        here every part the helper has not started; the results are those of a one-thread measurement."""
-        jobs = {kind: self._parts[kind](signal) for kind in split}
-        queued = {kind: [pool.submit(part) for part in parts] for kind, (parts, _) in jobs.items()}
+        """Share the work with the helper thread; the results are those of a one-thread measurement.
+
+        Every job (one per channel of a split kind, one per other kind) is queued for the helper: the
+        filter parts first, then the other kinds from the last to the first. This thread takes the same
+        jobs in the opposite order, running each one the helper has not started yet (``cancel()``
+        succeeds), so the two meet wherever the work divides evenly.
+        """
+        parts = {kind: self._parts[kind](signal) for kind in split}
+        jobs: list[tuple[str, Callable[[], Any]]] = [(kind, part) for kind in split for part in parts[kind][0]]
+        jobs += [(kind, partial(handlers[kind], signal)) for kind in reversed(chosen) if kind not in parts]
+        queued = [pool.submit(job) for _, job in jobs]
+        done: dict[int, Any] = {}
         try:
-            results = {kind: handlers[kind](signal) for kind in chosen if kind not in jobs}
-            taken_back = {
-                (kind, index): part()
-                for kind, (parts, _) in jobs.items()
-                for index, part in enumerate(parts)
-                if queued[kind][index].cancel()
-            }
-            for kind, (parts, combine) in jobs.items():
-                values = [
-                    taken_back[(kind, index)] if (kind, index) in taken_back else queued[kind][index].result()
-                    for index in range(len(parts))
-                ]
-                results[kind] = combine(values)
+            for index in reversed(range(len(jobs))):
+                if queued[index].cancel():  # the helper has not started it: run it here
+                    done[index] = jobs[index][1]()
+            for index, future in enumerate(queued):
+                if index not in done:
+                    done[index] = future.result()
         finally:  # on an error, never leave the helper working on a signal the caller has given up
-            futures = [future for futures in queued.values() for future in futures]
-            for future in futures:
+            for future in queued:
                 future.cancel()
-            wait(futures)
-        return results
+            wait(queued)
+        values: dict[str, list[Any]] = {}
+        for index, (kind, _) in enumerate(jobs):
+            values.setdefault(kind, []).append(done[index])
+        return {kind: parts[kind][1](values[kind]) if kind in parts else values[kind][0] for kind in chosen}
 
     def measure_masking(self, y: np.ndarray, other: np.ndarray) -> dict[str, Any]:
         """masking_overlap (0..1), masking_band_overlap {band: 0..1}, masked_band (name or None), and which

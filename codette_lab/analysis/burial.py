@@ -2,12 +2,11 @@
 
 Two tracks mask each other where they share a band at the same moment, but only the quieter one loses:
 a kick under an 808 playing on every beat is buried, the 808 is not. Both spectrograms are summed into
-1/3-octave bands per frame, weighted by the ear's sensitivity (A-weighting, so the covered energy that counts
-is the energy one hears); a cell (frame, band) of this track is covered when the other track is at least
-COVER_MARGIN_DB louder there. ``buried_share`` is the share of this track's energy in covered cells,
-``buried_hz`` the centre of the band holding most of that covered energy, ``buried_by_db`` how far (median,
-energy-weighted) the other track stands above it in that band: what a cut or a side-chain duck on the other
-track has to take away. The ``burying_*`` metrics are the same with the tracks swapped (this track buries
+1/3-octave bands per frame; a cell (frame, band) of this track is covered when the other track is at least
+COVER_MARGIN_DB louder there. Among the track's main bands (each holding at least MAIN_BAND_SHARE of its
+energy), ``buried_share`` is the largest share of a band's energy that sits in covered cells, ``buried_hz``
+that band's centre, and ``buried_by_db`` how far (median, energy-weighted) the other track stands above it
+there: what a cut or a side-chain duck on the other track has to take away. The ``burying_*`` metrics are the same with the tracks swapped (this track buries
 the other).
 """
 
@@ -26,17 +25,13 @@ OUTPUTS = ("buried_share", "buried_hz", "buried_by_db", "burying_share", "buryin
 BAND_CENTRES_HZ = tuple(1000.0 * 2.0 ** (index / 3.0) for index in range(-16, 13))  # 25 Hz .. 16 kHz
 #: A cell counts as covered when the other track is this much louder in it.
 COVER_MARGIN_DB = 6.0
+#: A track sounds in a band while it is within this many dB of its loudest moment there (its tail under
+#: that is not what a listener misses).
+SOUNDING_RANGE_DB = 12.0
+#: A main band of a track holds at least this share of its energy.
+MAIN_BAND_SHARE = 0.1
 #: Level differences above this are reported as this (a cut deeper than that is a mute).
 MAX_LEVEL_GAP_DB = 30.0
-
-
-def a_weighting(freqs: np.ndarray) -> np.ndarray:
-    """The A-weighting (IEC 61672) as a power gain at ``freqs`` (1.0 at 1 kHz)."""
-    f2 = np.square(freqs)
-    amplitude = 12194.0**2 * f2**2 / (
-        (f2 + 20.6**2) * np.sqrt((f2 + 107.7**2) * (f2 + 737.9**2)) * (f2 + 12194.0**2)
-    )
-    return np.square(amplitude) * 10.0 ** (2.0 / 10.0)
 
 
 class BurialAnalyzer:
@@ -48,7 +43,7 @@ class BurialAnalyzer:
         matrix = (freqs[:, None] >= edges_low[None, :]) & (freqs[:, None] < edges_high[None, :])
         used = matrix.any(axis=0)
         self.centres = centres[used]
-        self.matrix = (matrix[:, used] * a_weighting(self.centres)[None, :]).astype(np.float32)
+        self.matrix = matrix[:, used].astype(np.float32)
 
     def measure(self, first: Spectrogram, second: Spectrogram) -> dict[str, Any]:
         frames = min(len(first.power), len(second.power))
@@ -66,21 +61,22 @@ class BurialAnalyzer:
         }
 
     def _covered(self, own: np.ndarray, other: np.ndarray) -> tuple[float | None, float | None, float | None]:
-        """(share of ``own``'s energy the other covers, centre of the most covered band, level gap there)."""
-        total = own.sum()
+        """(the largest covered share of one of ``own``'s main bands, that band's centre, the level gap there)."""
+        energy = own.sum(axis=0)
+        total = energy.sum()
         if total <= 0:
             return None, None, None
-        covered = other > own * 10.0 ** (COVER_MARGIN_DB / 10.0)
-        covered_energy = np.where(covered, own, 0.0)
-        share = float(covered_energy.sum() / total)
-        by_band = covered_energy.sum(axis=0)
-        if by_band.max() <= 0:
-            return share, None, None
-        band = int(np.argmax(by_band))
+        sounding = own >= own.max(axis=0, keepdims=True) * 10.0 ** (-SOUNDING_RANGE_DB / 10.0)
+        covered = sounding & (other > own * 10.0 ** (COVER_MARGIN_DB / 10.0))
+        shares = np.where(covered, own, 0.0).sum(axis=0) / np.maximum(energy, 1e-30)
+        shares[energy < MAIN_BAND_SHARE * total] = 0.0
+        band = int(np.argmax(shares))
+        if shares[band] <= 0:
+            return 0.0, None, None
         rows = covered[:, band]
         with np.errstate(divide="ignore"):
             gaps = 10.0 * np.log10(other[rows, band] / own[rows, band])
         order = np.argsort(gaps)
         weights = np.cumsum(own[rows, band][order])
         gap = float(gaps[order][np.searchsorted(weights, weights[-1] / 2)])
-        return share, float(self.centres[band]), min(gap, MAX_LEVEL_GAP_DB)
+        return float(shares[band]), float(self.centres[band]), min(gap, MAX_LEVEL_GAP_DB)

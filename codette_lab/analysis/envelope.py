@@ -9,7 +9,7 @@ largest excess in the low mids (mud, boxiness) and in the upper mids (harshness)
 centre frequency and bandwidth (as a Q), which is where and how narrow the cut goes.
 
 The top end is the share of energy above 5 kHz and the frequency where the spectrum falls off a cliff
-(a low-pass filter, a dull microphone). Sibilance is frame by frame: how loud the frames dominated by the
+(a low-pass filter, a dull microphone) or, without one, where it sinks 40 dB under its loudest part. Sibilance is frame by frame: how loud the frames dominated by the
 5-11 kHz band (the S sounds) are against the track's loud frames, and where their energy is centred (the
 frequency a de-esser listens to).
 """
@@ -62,6 +62,8 @@ NOTHING_ABOVE_DB = -120.0
 #: TOP_END_SEARCH_HZ: a steep low-pass, not a natural roll-off.
 CLIFF_DB_PER_OCTAVE = -24.0
 TOP_END_SEARCH_HZ = 1500.0
+#: Without a cliff, the top end ends where the smoothed spectrum is this far under its loudest part.
+TOP_END_RANGE_DB = 40.0
 #: Sibilant frames: at least this share of their energy in SIBILANT_BAND.
 SIBILANT_BAND = (5000.0, 11000.0)
 SIBILANT_SHARE = 0.5
@@ -168,8 +170,11 @@ class EnvelopeAnalyzer:
         slope = np.full(len(level), np.inf)
         slope[half:-half] = level[2 * half :] - level[: -2 * half]  # dB per octave, centred
         steep = np.flatnonzero((self.grid >= TOP_END_SEARCH_HZ) & (slope < CLIFF_DB_PER_OCTAVE))
-        cliff = float(self.grid[steep[0]]) if len(steep) else None
-        return {"top_end_db": share, "top_end_hz": cliff}
+        if len(steep):
+            edge = float(self.grid[steep[0]])
+        else:  # a gentle roll-off: where the spectrum sinks TOP_END_RANGE_DB under its loudest part
+            edge = float(self.grid[np.flatnonzero(level >= level.max() - TOP_END_RANGE_DB)[-1]])
+        return {"top_end_db": share, "top_end_hz": edge}
 
     def _sibilance(self, power: np.ndarray) -> dict[str, Any]:
         energy = power.sum(axis=1, dtype=np.float64)

@@ -39,10 +39,11 @@ def _check_tree(entry: Entry, value: Any, what: str) -> None:
             children = [(child, f"{path}[{index}]") for index, child in enumerate(item)]
         else:
             continue
+        where = path or "its top"
         if id(item) in outer:
-            raise malformed(entry, f"{what} that contains itself (at {path or 'its top'}); expected a tree of plain values")
+            raise malformed(entry, f"{what} that contains itself (at {where}); expected a tree of plain values")
         if len(outer) >= MAX_NESTING:
-            raise malformed(entry, f"{what} nested deeper than {MAX_NESTING} levels (at {path or 'its top'})")
+            raise malformed(entry, f"{what} nested deeper than {MAX_NESTING} levels (at {where})")
         inner = (*outer, id(item))
         stack.extend((child, child_path, inner) for child, child_path in children)
 
@@ -88,6 +89,7 @@ def _coerce_dict(entry: Entry, result: Mapping[str, Any], request: TrackRequest)
         suggestions=_coerce_suggestions(entry, result.get("suggestions", [])),
         quality_score=_coerce_score(entry, result["quality_score"]) if "quality_score" in result else NOT_RATED_SCORE,
         metrics=_clean_metrics(entry, result.get("metrics", {})),
+        scored="quality_score" in result,
     )
 
 

@@ -189,6 +189,9 @@ class AnalysisResult:
     details: list[dict[str, Any]] = field(default_factory=list)
     #: Extra fields appended to the wire object (``measured_from``, ``loudness_target``, ...).
     extras: dict[str, Any] = field(default_factory=dict)
+    #: False when a notebook function gave no ``quality_score`` (the wire then carries NOT_RATED_SCORE;
+    #: the Analysis tab says "not scored"). Not sent to DAWs.
+    scored: bool = True
 
     def to_wire(self) -> dict[str, Any]:
         """The document's four fields first, then metrics, problems, suggestion details and extras; no NaN."""

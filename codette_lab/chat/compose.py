@@ -31,7 +31,7 @@ RELATED_SHARE = 0.75
 FRESH_SHARE = 0.5
 
 
-def _first_sentence(text: str) -> str:
+def first_sentence(text: str) -> str:
     """Up to the first full stop that is followed by a capital letter (so "e.g." and "1.5 s" don't end it)."""
     match = re.match(r"(.+?[.!?])(?=\s+[A-Z]|$)", text, flags=re.DOTALL)
     return match.group(1) if match else text
@@ -69,17 +69,17 @@ def compose_answer(context: ChatContext, *, perspective: str) -> ChatReply:
             perspective=context.perspective,
             confidence=ranking.confidence,
         )
-    lead, related = _choose_entries(ranking, understanding.previous)
+    lead, related = choose_entries(ranking, understanding.previous)
     parts: list[str] = []
     if understanding.previous is not None and understanding.previous.entries:
         previous_title = knowledge.get(understanding.previous.entries[0]).title
         parts.append(texts["follow_up"].format(previous=previous_title))
     track_lines = _track_lines(understanding, context.daw_context, texts, context.rules)
     answer = texts["answer"].format(title=lead.title, text=told(lead, perspective, context.rules))
-    about_levels = knowledge.has_cue("levels", context.message)
+    about_levels = bool(track_lines) and knowledge.has_cue("levels", context.message)
     parts.extend([*track_lines, answer] if about_levels else [answer, *track_lines])
     if related is not None:
-        text = _first_sentence(told(related, perspective, context.rules))
+        text = first_sentence(told(related, perspective, context.rules))
         parts.append(texts["related"].format(title=related.title, text=text))
     return ChatReply(
         response=" ".join(parts),
@@ -94,7 +94,7 @@ def told(entry: KnowledgeEntry, perspective: str, rules: RuleSnapshot) -> str:
     return fill_figures(entry.facet(perspective), rules.values.get)
 
 
-def _choose_entries(ranking: Ranking, previous: Turn | None) -> tuple[KnowledgeEntry, KnowledgeEntry | None]:
+def choose_entries(ranking: Ranking, previous: Turn | None) -> tuple[KnowledgeEntry, KnowledgeEntry | None]:
     """The entry to answer from and an optional related one.
 
     A follow-up ("what about the attack?") whose best match is the entry just

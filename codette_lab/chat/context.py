@@ -8,9 +8,8 @@ from functools import cached_property
 from ..knowledge import KnowledgeBase, Ranking
 from ..memory import Turn
 from ..rules import RuleSnapshot
-from .compose import compose_answer
 from .daw import DawContext
-from .perspectives import BUILTIN_PERSPECTIVES
+from .perspectives import BUILTIN_PERSPECTIVES, builtin_answer
 from .reply import ChatReply
 from .understanding import Understanding, understand
 
@@ -51,4 +50,4 @@ class ChatContext:
     def builtin_answer(self, perspective: str | None = None) -> ChatReply:
         """The answer a built-in perspective gives (default: ``mix_engineering``, or this one if built in)."""
         name = perspective or (self.perspective if self.perspective in BUILTIN_PERSPECTIVES else "mix_engineering")
-        return compose_answer(self, perspective=name)
+        return builtin_answer(self, name)

@@ -38,11 +38,20 @@ QUIET_PEAK = "type.quiet_peak_dbfs"
 VERDICT_CACHE_SIZE = 256
 
 
+def _levels(peak: float | None, rms: float | None) -> dict[str, float]:
+    reported = (("peak_dbfs", peak), ("rms_dbfs", rms))
+    return {name: value for name, value in reported if value is not None}
+
+
+def reported_metrics(track: TrackView) -> dict[str, float]:
+    """The metrics a DAW reports for a track (peak and RMS, by the analysis's names), those it has."""
+    return _levels(track.peak_db, track.rms_db)
+
+
 @functools.lru_cache(maxsize=VERDICT_CACHE_SIZE)
 def _verdict(rules: RuleSnapshot, track_type: str, peak: float | None, rms: float | None) -> tuple[Finding, ...]:
     """The findings of :data:`LEVEL_ANALYSIS_TYPE`'s rules for these levels, without their texts (chat words them)."""
-    reported = (("peak_dbfs", peak), ("rms_dbfs", rms))
-    metrics = {name: value for name, value in reported if value is not None}
+    metrics = _levels(peak, rms)
     if not metrics:
         return ()
     findings = rules.evaluate(metrics, track_type=track_type, analysis_type=LEVEL_ANALYSIS_TYPE, render_texts=False)
@@ -106,9 +115,8 @@ def _dynamics_notes(
 
 def _problems(track: TrackView, rules: RuleSnapshot, rule_ids: set[str]) -> list[str]:
     """The rules' own problem texts for findings chat has no words for (rare: judged again, texts filled)."""
-    reported = (("peak_dbfs", track.peak_db), ("rms_dbfs", track.rms_db))
     findings = rules.evaluate(
-        {name: value for name, value in reported if value is not None},
+        reported_metrics(track),
         track_type=track.track_type,
         analysis_type=LEVEL_ANALYSIS_TYPE,
         track_name=track.name,

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import RulesError
 from ..rules.model import ANY
 from ..tracktypes import TRACK_TYPES
-from .task import INFO_COLUMNS, KEY_COLUMNS, LIST_COLUMNS, SCORE_PREFIX, flatten
+from .task import flatten
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -149,17 +149,17 @@ def fit_rules(
 
 
 def compared_metrics(table: pd.DataFrame) -> list[str]:
-    """The numeric measurement columns of a corpus table (no identity, score, finding or list columns)."""
+    """The numeric measurement columns of a corpus table: what the analysis measured of the sound (not the
+    DAW's state such as ``muted``, nor the file's length and rate), bands as ``band_energy_db.<band>``."""
     from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
-    skipped = {*KEY_COLUMNS, *INFO_COLUMNS, *LIST_COLUMNS, *NOT_COMPARED}
+    from ..analysis.outputs import KIND_OUTPUTS
+
+    measured = {name for names in KIND_OUTPUTS.values() for name in names} - set(NOT_COMPARED)
     return [
         column
         for column in table.columns
-        if column not in skipped
-        and not column.startswith((SCORE_PREFIX, "finding."))
-        and is_numeric_dtype(table[column])
-        and not is_bool_dtype(table[column])
+        if column.split(".", 1)[0] in measured and is_numeric_dtype(table[column]) and not is_bool_dtype(table[column])
     ]
 
 

@@ -131,6 +131,8 @@ class KnowledgeBase:
         self.teaching = document.teaching
         self._cues = {name: _cue_pattern(at_start, phrases) for name, (at_start, phrases) in document.cues.items()}
         self._by_id = {entry.id: entry for entry in self.entries}
+        self._instruments = [frozenset(entry.instruments) for entry in self.entries]
+        self._families = [frozenset(map(self.vocabulary.family, entry.instruments)) for entry in self.entries]
         self._index = self._build_index()
 
     # -- loading -----------------------------------------------------------------
@@ -202,9 +204,10 @@ class KnowledgeBase:
                 scores[position] += weight * score
                 matched[position] += weight
         ranked = []
+        families = {self.vocabulary.family(instrument) for instrument in query.instruments}
         for position, score in scores.items():
             entry = self.entries[position]
-            factor = INSTRUMENT_FACTORS[self._instrument_fit(entry, query.instruments)]
+            factor = INSTRUMENT_FACTORS[self._instrument_fit(position, query.instruments, families)]
             coverage = matched[position] / total_weight if total_weight else 0.0
             ranked.append((score * factor, coverage, entry.id, entry))
         ranked.sort(key=lambda item: (-item[0], -item[1], item[2]))
@@ -215,16 +218,16 @@ class KnowledgeBase:
             hits=hits, confidence=confidence, on_topic=confidence >= self.calibration.on_topic, recognised=recognised
         )
 
-    def _instrument_fit(self, entry: KnowledgeEntry, instruments: tuple[str, ...]) -> str:
-        if not entry.instruments:
+    def _instrument_fit(self, position: int, instruments: tuple[str, ...], families: set[str | None]) -> str:
+        """How the entry at ``position`` fits the asked ``instruments`` (whose families are ``families``)."""
+        own = self._instruments[position]
+        if not own:
             return "general"
         if not instruments:
             return "unasked"
-        if any(instrument in entry.instruments for instrument in instruments):
+        if any(instrument in own for instrument in instruments):
             return "exact"
-        families = {self.vocabulary.family(instrument) for instrument in instruments}
-        members = {self.vocabulary.family(instrument) for instrument in entry.instruments}
-        if families & set(entry.instruments) or (families - {None}) & members:
+        if families & own or (families - {None}) & self._families[position]:
             return "family"
         return "other"
 

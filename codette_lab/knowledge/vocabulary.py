@@ -147,10 +147,9 @@ class Vocabulary:
             canonical = self.synonyms.get(stemmed, stemmed)
         return stem(canonical)
 
-    def instrument(self, word: str, stemmed: str | None = None) -> str | None:
+    def instrument(self, word: str) -> str | None:
         """The instrument a word names (``vox`` -> ``vocal``, ``toms`` -> ``toms``), or None."""
-        aliases = self.instrument_aliases
-        return aliases.get(word) or aliases.get(stem(word) if stemmed is None else stemmed)
+        return self.instrument_aliases.get(word) or self.instrument_aliases.get(stem(word))
 
     def family(self, instrument: str) -> str | None:
         """The broader instrument an instrument belongs to (``kick`` -> ``drums``); None for a track type itself."""
@@ -164,9 +163,12 @@ class Vocabulary:
         """
         terms: dict[str, None] = {}
         instruments: dict[str, None] = {}
+        aliases = self.instrument_aliases
         for word in self.words(text):
-            stemmed = stem(word)
-            instrument = self.instrument(word, stemmed)
+            instrument, stemmed = aliases.get(word), None
+            if instrument is None:
+                stemmed = stem(word)
+                instrument = aliases.get(stemmed)
             if instrument is not None:
                 instruments[instrument] = None
             elif not word.isdigit():

@@ -1,10 +1,14 @@
 """The notebook side of codette_lab: a :class:`Lab` serves the engine from a kernel and reshapes it live.
 
-:mod:`.facade` holds the Lab itself, :mod:`.definitions` the notebook functions it
-puts into the engine's registries, :mod:`.recent_audio` the memory of the
-audio DAWs just sent (a request hook on the engine, for the Analysis panel)
-and :mod:`.warm_up` the one-time background load of the analysis stack.
-The Lab's event log is the server's :class:`~codette_lab.server.events.EventLog`.
+:mod:`.facade` holds the Lab itself (one per kernel: re-running the start
+cell hands it back, :mod:`.settings` says what a changed argument needs),
+:mod:`.definitions` the notebook functions it puts into the engine's
+registries, :mod:`.direct` the calls that ask the engine without a socket,
+:mod:`.recent_audio` the memory of the audio DAWs just sent and
+:mod:`.clients` the names of the connections (both request hooks on the
+engine, for the panels) and :mod:`.warm_up` the one-time background load of
+the analysis stack. The Lab's event log is the server's
+:class:`~codette_lab.server.events.EventLog`.
 """
 
 from .facade import Lab

@@ -137,8 +137,8 @@ class Lab(DirectCalls, NotebookDefinitions):
         """Take the arguments of a re-run start cell: only those that changed are applied.
 
         Audio roots and rules are swapped in place (panels and DAWs keep
-        going); a changed port, host, time limit or origin list restarts the
-        running server (DAWs get close code 1012 and reconnect to ``lab.url``).
+        going); a changed port, host, time limit, origin list or token restarts
+        the running server (DAWs get close code 1012 and reconnect to ``lab.url``).
         """
         old, self._settings = self._settings, settings
         if settings.audio_roots != old.audio_roots:
@@ -235,6 +235,8 @@ class Lab(DirectCalls, NotebookDefinitions):
 
         A running server restarts to begin recording (DAWs reconnect on their next request).
         """
+        if self.recorder is not None:
+            self.recorder.close()
         self.recorder = Recorder(directory, rules=self.engine.rules, keep_samples=keep_samples)
         if self.running:
             self._restart(same_port=True)

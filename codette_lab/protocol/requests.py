@@ -228,20 +228,24 @@ _PARSERS: dict[str, tuple[Callable[[Reader], Request], _WireTexts]] = {
 REQUEST_TYPES = (*_FIELDLESS, *_PARSERS)
 
 
-def _has_non_finite(value: Any) -> bool:
-    """Whether decoded JSON holds a NaN or infinity anywhere: the cheap check every message gets."""
+def _survey(value: Any) -> tuple[bool, int]:
+    """The cheap pass every message gets over its decoded JSON: whether it holds a NaN or infinity
+    anywhere, and how many arrays and objects it has (a bound on how deeply it can nest)."""
     stack = [value]
+    containers = 0
     while stack:
         item = stack.pop()
         kind = type(item)
         if kind is float:
             if not math.isfinite(item):
-                return True
+                return True, containers
         elif kind is dict:
+            containers += 1
             stack.extend(item.values())
         elif kind is list:
+            containers += 1
             stack.extend(item)
-    return False
+    return False, containers
 
 
 def _first_non_finite(value: Any) -> tuple[str, float] | None:
@@ -283,14 +287,6 @@ def _first_lone_surrogate(value: Any) -> str | None:
         elif isinstance(item, list):
             stack.extend((f"{path}[{index}]", child) for index, child in enumerate(item))
     return None
-
-
-def _may_nest_deeply(text: str | bytes) -> bool:
-    """Whether a frame has enough brackets to be nested deeper than MAX_NESTING (a C-speed pre-check)."""
-    if isinstance(text, str):
-        return text.count("[") + text.count("{") > MAX_NESTING
-    raw = bytes(text)
-    return raw.count(b"[") + raw.count(b"{") > MAX_NESTING
 
 
 def _nested_deeper_than(value: Any, limit: int) -> bool:
@@ -350,12 +346,13 @@ def parse_request(text: str | bytes) -> Request:
     data = decode_json(text)
     if not isinstance(data, dict):
         raise ProtocolError(texts.not_an_object(data))
-    if _may_nest_deeply(text) and _nested_deeper_than(data, MAX_NESTING):
+    non_finite, containers = _survey(data)
+    if containers > MAX_NESTING and _nested_deeper_than(data, MAX_NESTING):
         raise ProtocolError(texts.too_deeply_nested(MAX_NESTING))
-    if _has_non_finite(data) and (found := _first_non_finite(data)) is not None:
-        raise ProtocolError(texts.non_finite(*found))
     if _may_hold_surrogates(text) and (where := _first_lone_surrogate(data)) is not None:
         raise ProtocolError(texts.lone_surrogate(where))
+    if non_finite and (found := _first_non_finite(data)) is not None:
+        raise ProtocolError(texts.non_finite(*found))
     if "type" not in data or data["type"] is None:
         raise ProtocolError(texts.missing_type())
     message_type = data["type"]

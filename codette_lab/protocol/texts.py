@@ -65,7 +65,7 @@ def out_of_range(message_type: str, field: str, expected: str, value: object) ->
 
 def non_finite(path: str, value: float) -> str:
     shown = "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
-    return f"Invalid value at '{path}': expected a finite number, got {shown}"
+    return f"Invalid value at '{quote_client_text(path)}': expected a finite number, got {shown}"
 
 
 def lone_surrogate(path: str) -> str:

@@ -1,7 +1,7 @@
 """Sessions recorded as JSON Lines, and replayed with other rules to see what a rule change moves.
 
 - :class:`Recorder` writes every frame and reply of a server (``codette-lab
-  serve --record DIR``, ``Lab(record=DIR)``), flushed per line, in parts of
+  serve --record DIR``, ``lab.record(DIR)``), flushed per line, in parts of
   bounded size; audio samples are kept as a hash unless asked otherwise.
 - :func:`read_recording` reads one back as :class:`RecordedExchange` objects
   (request, reply, connection, rules identity).

@@ -20,7 +20,7 @@ def add_replay_command(commands: Any) -> None:
         "replay",
         help="answer a recorded session again with other rules and show what changed (exit 1 if anything did)",
         description="Answer the chat and analyze requests of a recording (codette-lab serve --record DIR, or "
-        "Lab(record=DIR)) again with the rules of FILE, and show per request which findings and suggestions "
+        "lab.record(DIR)) again with the rules of FILE, and show per request which findings and suggestions "
         "appeared or disappeared and how the score moved. Exit status: 0 all answers the same, 1 some changed, "
         "2 bad arguments.",
     )

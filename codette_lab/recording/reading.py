@@ -33,7 +33,8 @@ class RecordedExchange:
     the message as recorded (None when the frame was not JSON: ``frame``
     holds its text); ``reply`` is None when the recording ends before it;
     ``rules`` is the identity of the rules in force when it was received;
-    ``recording`` names the recording (server run) it belongs to.
+    ``recording`` names the recording (server run) it belongs to; ``name`` is
+    the name its client gave (None if none).
     """
 
     index: int
@@ -43,6 +44,7 @@ class RecordedExchange:
     session: str
     rules: str | None
     request: Any
+    name: str | None = None
     frame: str | None = None
     reply: dict[str, Any] | None = None
 
@@ -116,6 +118,7 @@ def read_recording(source: RecordingSource) -> list[RecordedExchange]:
                     session=str(entry.get("session", "")),
                     rules=entry.get("rules"),
                     request=entry.get("message"),
+                    name=entry.get("name"),
                     frame=entry.get("frame"),
                 )
                 exchanges.append(exchange)

@@ -2,20 +2,20 @@
 
 A :class:`Recorder` is handed to the server (``serve(engine, recorder=...)``,
 ``BackgroundServer(..., recorder=...)``, ``codette-lab serve --record DIR``,
-``Lab(record=DIR)``). One recorder writes one recording: the files
+``lab.record(DIR)``). One recorder writes one recording: the files
 ``codette-<start time>-<pid>.<part>.jsonl`` in its folder, a new part begun
 whenever one passes ``max_bytes``. Each part opens with a ``recording`` line
 (format, version, part number, the rules in force); then one line per event:
 
-- ``connect`` / ``disconnect``: the connection's id and session name (``ws-3``),
-  its address and Origin / its close code;
+- ``connect`` / ``disconnect``: its address and Origin / its close code;
 - ``request``: the frame as received (``message``; a frame that is not JSON
   is kept as text in ``frame``), written *before* it is answered;
 - ``reply``: the reply as sent (``message``). Replies on a connection come
   in request order, except pongs, which may overtake a long request.
 
-Every line carries ``time`` (UTC, milliseconds), ``kind``, ``connection``,
-``session`` and ``rules``: the identity of the rule set in force
+Every line carries ``time`` (UTC, milliseconds), ``kind``, the connection's
+id (``connection``), session (``ws-3``) and the ``name`` it gave in its URL
+(None if none), and ``rules``: the identity of the rule set in force
 (:attr:`~codette_lab.rules.RuleSnapshot.identity`). Each line is flushed as
 it is written, so a kernel that dies loses nothing already answered. Audio
 sent as ``samples`` is kept as a ``samples_omitted`` record (SHA-256 of the
@@ -36,11 +36,13 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from os import PathLike
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from ..errors import RecordingError
 from ..protocol.timestamps import utc_timestamp
 from ..rules import RuleSet
+from ..server.connections import Connection
+from ..server.events import client_name
 from ..server.limits import INLINE_PARSE_LIMIT
 
 logger = logging.getLogger("codette_lab.recording")
@@ -56,19 +58,6 @@ SAMPLES_OMITTED = "samples_omitted"
 SAMPLE_BYTES = 4
 #: Where a ``samples`` text begins in a frame.
 _SAMPLES_VALUE = re.compile(rb'"samples"\s*:\s*"')
-
-
-class RecordedConnection(Protocol):
-    """What the recorder reads of a server connection."""
-
-    @property
-    def id(self) -> int: ...
-    @property
-    def session(self) -> str: ...
-    @property
-    def remote_address(self) -> str: ...
-    @property
-    def origin(self) -> str | None: ...
 
 
 class Recorder:
@@ -99,6 +88,7 @@ class Recorder:
         self._file: Any = None
         self._size = 0
         self._lock = threading.Lock()
+        self._names: dict[int, str] = {}
         try:  # a folder that cannot be written to fails here, not in the server
             self.directory.mkdir(parents=True, exist_ok=True)
             self._open_part()
@@ -107,10 +97,15 @@ class Recorder:
 
     # -- what the server calls ----------------------------------------------------------------
 
-    def connected(self, connection: RecordedConnection) -> None:
+    def connected(self, connection: Connection) -> None:
+        """Record a connection; the name it gave in its URL (``/ws?name=Studio%20A``) goes on each of its lines."""
+        request = connection.socket.request
+        name = client_name(request.path) if request is not None else None
+        if name is not None:
+            self._names[connection.id] = name
         self._write("connect", connection, {"remote_address": connection.remote_address, "origin": connection.origin})
 
-    async def received(self, connection: RecordedConnection, frame: str | bytes) -> None:
+    async def received(self, connection: Connection, frame: str | bytes) -> None:
         """Record a frame before it is answered; a long one (audio) is hashed off the event loop."""
         if len(frame) <= INLINE_PARSE_LIMIT:
             self._write("request", connection, self._request_fields(frame))
@@ -118,12 +113,13 @@ class Recorder:
             fields = await asyncio.to_thread(self._request_fields, frame)
             self._write("request", connection, fields)
 
-    def replied(self, connection: RecordedConnection, reply: str) -> None:
+    def replied(self, connection: Connection, reply: str) -> None:
         """Record a reply frame about to be sent (kept as it is: it is already JSON)."""
         self._write("reply", connection, {}, message_text=reply)
 
-    def disconnected(self, connection: RecordedConnection, close_code: int | None) -> None:
+    def disconnected(self, connection: Connection, close_code: int | None) -> None:
         self._write("disconnect", connection, {"close_code": close_code})
+        self._names.pop(connection.id, None)
 
     def close(self) -> None:
         """Close the current part; a later line begins a new one. Idempotent."""
@@ -150,14 +146,13 @@ class Recorder:
     def _rules_identity(self) -> str | None:
         return self.rules.snapshot().identity if self.rules is not None else None
 
-    def _write(
-        self, kind: str, connection: RecordedConnection, fields: Mapping[str, Any], *, message_text: str = ""
-    ) -> None:
+    def _write(self, kind: str, connection: Connection, fields: Mapping[str, Any], *, message_text: str = "") -> None:
         head = {
             "time": utc_timestamp(),
             "kind": kind,
             "connection": connection.id,
             "session": connection.session,
+            "name": self._names.get(connection.id),
             "rules": self._rules_identity(),
             **fields,
         }

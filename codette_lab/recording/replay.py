@@ -113,6 +113,7 @@ def _compare(exchange: RecordedExchange, before: Answer | None, after: Answer) -
     base = Outcome(
         index=exchange.index,
         session=exchange.session,
+        name=exchange.name,
         message_type=exchange.message_type or "invalid",
         label=exchange.label,
         status=NOT_REPLAYED,

@@ -22,10 +22,13 @@ class Outcome:
     why the request could not be answered again. Findings are rule ids (an
     ``analysis_response``'s ``problems_detected``), suggestions its
     ``mixing_suggestions`` texts; scores are None where there is none.
+    ``session`` and ``name`` say which connection sent it (``ws-3``, and the
+    name its client gave, if any).
     """
 
     index: int
     session: str
+    name: str | None
     message_type: str
     label: str
     status: str
@@ -107,9 +110,10 @@ class ReplayReport:
         lines = [f"Rules {self.rules} against {self.against}:"]
         shown = [outcome for outcome in self.outcomes if outcome.status != SAME]
         if shown:
-            lines.append(f"{'#':>5}  {'session':<8} {'request':<32} {'status':<12} what moved")
+            lines.append(f"{'#':>5}  {'client':<12} {'request':<32} {'status':<12} what moved")
         lines.extend(
-            f"{outcome.index:>5}  {outcome.session:<8} {outcome.label[:32]:<32} {outcome.status:<12} {_moves(outcome)}"
+            f"{outcome.index:>5}  {(outcome.name or outcome.session)[:12]:<12} {outcome.label[:32]:<32} "
+            f"{outcome.status:<12} {_moves(outcome)}"
             for outcome in shown
         )
         lines.append(f"{len(self.outcomes)} requests replayed: {self.summary()}.")

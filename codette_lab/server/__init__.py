@@ -1,8 +1,10 @@
 """The Codette WebSocket server: ``serve()`` on any asyncio loop, ``BackgroundServer`` inside a kernel.
 
 It only moves text between sockets and an :class:`~codette_lab.engine.Engine`;
-``/health`` answers JSON, other HTTP paths 404, and web pages from anywhere
-but localhost are refused unless allowed (see :mod:`.origins`).
+``/health`` answers JSON, other HTTP paths 404, web pages from anywhere but
+localhost are refused unless allowed (see :mod:`.origins`), and off loopback a
+client needs the server's token (see :mod:`.access`). What it holds at once is
+bounded (see :mod:`.limits`).
 """
 
 from .address import HEALTH_PATH, WEBSOCKET_PATH, health_url, websocket_url

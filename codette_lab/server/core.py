@@ -39,7 +39,16 @@ from ..protocol import encode, replies
 from .access import AccessPolicy
 from .address import health_url, websocket_url
 from .connections import ClosingAwareConnection, Connection
-from .events import ConnectionInfo, Listener, Listeners, ServerEvent, client_name, describe_reply, describe_request
+from .events import (
+    ConnectionInfo,
+    Listener,
+    Listeners,
+    ServerEvent,
+    client_name,
+    describe_reply,
+    describe_request,
+    refusals_reported,
+)
 from .exchange import Exchange, TrafficRecorder
 from .http import http_routes
 from .limits import (
@@ -126,7 +135,9 @@ class CodetteServer:
             self._serve_connection,
             self.host,
             self._requested_port,
-            process_request=http_routes(self.origin_policy, self.access, codette_available=lambda: True),
+            process_request=refusals_reported(
+                http_routes(self.origin_policy, self.access, codette_available=lambda: True), self._listeners.emit
+            ),
             compression=None,  # frames are small and local: deflate would only cost time
             max_size=self.limits.max_message_bytes,
             max_queue=RECEIVE_QUEUE,

@@ -104,6 +104,30 @@ def client_name(path: str) -> str | None:
     return None
 
 
+#: The HTTP statuses of a handshake turned away on purpose (Origin, token, Host): reported as ``refused``.
+REFUSED_STATUSES = frozenset({401, 403})
+
+
+def refusals_reported(
+    process_request: Callable[[Any, Any], Any], emit: Callable[[ServerEvent], object]
+) -> Callable[[Any, Any], Any]:
+    """Wrap websockets' ``process_request`` hook so that every refused handshake is also an event.
+
+    The event's detail names the client's address, the status and the reason the server answered with.
+    """
+
+    def hook(connection: Any, request: Any) -> Any:
+        response = process_request(connection, request)
+        if response is not None and response.status_code in REFUSED_STATUSES:
+            address = connection.remote_address
+            peer = f"{address[0]}:{address[1]}" if isinstance(address, tuple) else str(address)
+            reason = bytes(response.body or b"").decode("utf-8", "replace").strip()
+            emit(ServerEvent("refused", detail=shorten(f"{peer} refused ({response.status_code}): {reason}")))
+        return response
+
+    return hook
+
+
 def describe_request(request: Request) -> str:
     """A few words on what a request asks: the chat text and perspective, the track and analysis type."""
     if isinstance(request, ChatRequest):

@@ -37,8 +37,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("codette_lab.server")
 
-_PONG = encode(replies.pong())
-
 
 class TrafficRecorder(Protocol):
     """What the server tells a recorder (:class:`codette_lab.recording.Recorder`) of one connection's traffic."""
@@ -115,8 +113,9 @@ class Exchange:
             return Pending(None, None, failure_of(exc), received)
         if isinstance(job.request, PingRequest):
             self.server.note_message(self.connection, job)
-            await self._send(_PONG)
-            self.server.note_reply(self.connection, replies.pong(), received)
+            pong = replies.pong()
+            await self._send(encode(pong))
+            self.server.note_reply(self.connection, pong, received)
             return None
         return self._admitted(Pending(None, job, None, received, analysis=job.needs_worker))
 

@@ -4,13 +4,16 @@ An :class:`Activity` belongs to one panel action (Analyze, Send). While the
 action runs, its buttons are disabled and a busy line counts the seconds
 (with a progress bar towards the time limit when there is one); the work
 itself runs on a thread of its own, so the notebook stays usable and the
-server keeps answering. When it ends, or passes its time limit, the outcome is
-handed to the kernel's main thread (see :class:`~.mainthread.MainThread`).
+server keeps answering. When it ends, the outcome is handed to the kernel's
+main thread (see :class:`~.mainthread.MainThread`).
 
 :meth:`Activity.start` returns a :class:`concurrent.futures.Future` that
 resolves with the outcome once the panel has been told, so code can wait for
-it (``panel.analysis.run().result()``). A function past its limit keeps its
-thread (threads cannot be stopped); its late result is dropped.
+it (``panel.analysis.run().result()``). :func:`within` holds one step of the
+work (a notebook function) to a time limit, as the server holds a DAW's
+request: past it the step's thread keeps running (threads cannot be
+stopped), its late result is dropped and the action fails with a
+RequestTimeoutError.
 """
 
 from __future__ import annotations
@@ -45,7 +48,26 @@ class _Action(Generic[T]):
     show: Callable[[T], None]
     fail: Callable[[CodetteError], None]
     limit: float | None
-    limit_text: str
+
+
+def within(limit: float | None, label: str, function: Callable[[], T]) -> T:
+    """``function()``, on a thread of its own when ``limit`` is set; RequestTimeoutError naming ``label``
+    past ``limit`` seconds (its thread runs on, its result is dropped)."""
+    if limit is None:
+        return function()
+    done: Future[T] = Future()
+
+    def run() -> None:
+        try:
+            done.set_result(function())
+        except BaseException as exc:  # re-raised below, in the caller's thread
+            done.set_exception(exc)
+
+    threading.Thread(target=run, name="codette-panel-limited", daemon=True).start()
+    try:
+        return done.result(timeout=limit)
+    except FutureTimeout:
+        raise RequestTimeoutError(f"{label} did not answer within {limit:g} s") from None
 
 
 class Activity:
@@ -77,14 +99,13 @@ class Activity:
         fail: Callable[[CodetteError], None],
         *,
         limit: float | None = None,
-        limit_text: str = "",
     ) -> Future[T | None]:
-        """Run ``work()`` on a thread; then ``show(result)`` (or ``fail(error)``) on the main thread.
+        """Run ``work()`` on a thread; then ``show(result)`` (or ``fail(error)`` for a CodetteError) on the
+        main thread.
 
         ``what`` names the action in the busy line ("Analyzing vocal.flac");
-        ``limit`` is its time limit in seconds (None: none), past which
-        ``fail`` gets a RequestTimeoutError whose text starts with ``limit_text``.
-        The future resolves with the result (None after a failure).
+        ``limit`` is the time limit the work holds itself to (see :func:`within`),
+        shown as a progress bar. The future resolves with the result (None after a failure).
         """
         outcome: Future[T | None] = Future()
         with self._lock:
@@ -92,14 +113,14 @@ class Activity:
                 raise CodetteError(f"{self._what} is still running: wait for it to finish")
             self._running, self._what = outcome, what
         self.main.run(lambda: self._show_busy(what, limit))
-        action = _Action(what, work, show, fail, limit, limit_text)
+        action = _Action(what, work, show, fail, limit)
         threading.Thread(
             target=self._supervise, args=(action, outcome), name="codette-panel-action", daemon=True
         ).start()
         return outcome
 
     def _supervise(self, action: _Action[T], outcome: Future[T | None]) -> None:
-        """On the action's own thread: run the work on another, tick the busy line, enforce the limit."""
+        """On the action's own thread: run the work on another and tick the busy line until it ends."""
         done: Future[T] = Future()
 
         def run() -> None:
@@ -112,10 +133,6 @@ class Activity:
         started, limit = time.monotonic(), action.limit
         while True:
             elapsed = time.monotonic() - started
-            if limit is not None and elapsed >= limit:
-                error = RequestTimeoutError(f"{action.limit_text} did not answer within {limit:g} s")
-                self._finish(outcome, None, partial(action.fail, error))
-                return
             try:
                 result = done.result(timeout=TICK_SECONDS)
             except FutureTimeout:
@@ -155,7 +172,8 @@ class Activity:
             return
         bound = f" of at most {limit:g} s" if limit else ""
         self.label.value = (
-            f"<span class='codette-busy-label'>&#8987; {html.escape(what)}&hellip; {elapsed:.0f} s{bound}</span>"
+            "<span class='codette-busy-label'><i class='fa fa-spinner fa-spin'></i> "
+            f"{html.escape(what)}&hellip; {elapsed:.0f} s{bound}</span>"
         )
         if limit:
             self.progress.value = min(1.0, elapsed / limit)

@@ -26,7 +26,7 @@ import ipywidgets as widgets
 from ..errors import CodetteError, UserCodeError
 from ..server import ServerEvent
 from ..tracktypes import GENERIC, TRACK_TYPES, canonical_track_type
-from .activity import Activity
+from .activity import Activity, within
 from .analysis_report import WRAP, report_html, save_report
 from .listen import ListenBox
 from .mainthread import Coalescer, MainThread
@@ -101,6 +101,7 @@ class AnalysisPanel(widgets.VBox):
         self.result: AnalysisResult | None = None
         self.figures: dict[str, Any] = {}
         self.outcome: Outcome | None = None
+        self.run_button.add_class("codette-analysis-run")
         self.source.observe(self._on_source, names="value")
         self.analysis_type.observe(self._on_analysis_type, names="value")
         self.run_button.on_click(lambda _: self.run())
@@ -267,12 +268,7 @@ class AnalysisPanel(widgets.VBox):
             self._report_error(str(error), traceback=error.traceback if isinstance(error, UserCodeError) else "")
 
         future = self.activity.start(
-            f"Analyzing {source.track_name} ({kind})",
-            work,
-            show,
-            fail,
-            limit=self.lab.time_limit(kind),
-            limit_text=f"Notebook analysis type '{kind}' (held to the time limit of a DAW's request)",
+            f"Analyzing {source.track_name} ({kind})", work, show, fail, limit=self.lab.time_limit(kind)
         )
         result: Future[AnalysisResult | None] = Future()
         future.add_done_callback(lambda done: _pass_on(done, result))
@@ -288,8 +284,12 @@ class AnalysisPanel(widgets.VBox):
         if other is not None:
             options["other"], _ = self._load(other)
             options.update(other_track_name=other.track_name, other_track_type=other.track_type)
-        analysis = self.lab.analyze(
-            samples, sample_rate, kind=kind, track_type=track_type, track_name=source.track_name, **options
+        analysis = within(
+            self.lab.time_limit(kind),
+            f"Notebook analysis type '{kind}' (held to the time limit of a DAW's request)",
+            lambda: self.lab.analyze(
+                samples, sample_rate, kind=kind, track_type=track_type, track_name=source.track_name, **options
+            ),
         )
         figures = draw_figures(
             samples,

@@ -57,18 +57,18 @@ def metrics_table(metrics: Mapping[str, Any]) -> str:
     return f"<table class='codette-metrics' style='font-size:12px'>{body}</table>"
 
 
-def score_text(analysis: AnalysisResult, *, scored: bool) -> str:
-    """``quality 0.72``, or ``not scored`` when the analysis type gave no score of its own."""
-    return f"quality {analysis.quality_score:.2f}" if scored else "not scored"
+def score_text(analysis: AnalysisResult) -> str:
+    """``quality 0.72``, or ``not scored`` when a notebook analysis type gave no score."""
+    return f"quality {analysis.quality_score:.2f}" if analysis.scored else "not scored"
 
 
-def report_html(analysis: AnalysisResult, track_name: str, *, scored: bool = True) -> str:
+def report_html(analysis: AnalysisResult, track_name: str) -> str:
     """The tab's text about one analysis (see the module's docstring)."""
     suggestions = "".join(f"<li>{html.escape(text)}</li>" for text in analysis.suggestions) or "<li>None.</li>"
     return (
         f"<div style='{WRAP}'>"
         f"<h4>{html.escape(track_name)}: {html.escape(analysis.analysis_type)} "
-        f"({score_text(analysis, scored=scored)})</h4>"
+        f"({score_text(analysis)})</h4>"
         f"<p>{html.escape(analysis.insights)}</p>"
         f"<b>Suggestions</b><ul class='codette-suggestions'>{suggestions}</ul>"
         f"<details open><summary><b>Metrics</b></summary>{metrics_table(analysis.metrics)}</details>"
@@ -81,8 +81,6 @@ def save_report(
     analysis: AnalysisResult,
     track_name: str,
     pngs: Mapping[str, bytes],
-    *,
-    scored: bool = True,
 ) -> Path:
     """Write one self-contained HTML file: the text of :func:`report_html` and every figure as an embedded PNG."""
     target = Path(path).expanduser()
@@ -95,7 +93,7 @@ def save_report(
     page = (
         "<!doctype html><html><head><meta charset='utf-8'>"
         f"<title>{html.escape(title)}</title></head><body style='font-family:sans-serif;max-width:900px'>"
-        f"{report_html(analysis, track_name, scored=scored)}{figures}"
+        f"{report_html(analysis, track_name)}{figures}"
         f"<p style='color:#777;font-size:11px'>Saved by codette_lab on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC</p>"
         "</body></html>"
     )

@@ -66,7 +66,11 @@ class ChatPanel(widgets.VBox):
         self.lab = lab
         self.main = main or MainThread()
         self.perspective = widgets.Dropdown(description="Perspective")
-        self.context = widgets.Dropdown(description="DAW context", layout=widgets.Layout(width="360px"))
+        self.context = widgets.Dropdown(
+            description="DAW context",
+            style={"description_width": "initial"},
+            layout=widgets.Layout(width="100%", max_width="420px"),
+        )
         self.context_shown = widgets.HTML()
         self.message = widgets.Text(
             placeholder="Ask a mixing question, e.g. How should I EQ the lead vocal?  (Enter sends)",

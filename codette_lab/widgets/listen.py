@@ -111,7 +111,9 @@ class ListenBox(widgets.HBox):
 
     def show(self, samples: np.ndarray, sr: int, analysis: AnalysisResult, rules: RuleSnapshot) -> None:
         self._audio = (samples, sr)
-        self.choice.options = [(version.label, version) for version in versions(analysis, rules, sr)]
+        offered = versions(analysis, rules, sr)
+        self.choice.options = [(version.label, version) for version in offered]
+        self.choice.value = offered[0]
         self.layout.display = ""
         self._play()
 

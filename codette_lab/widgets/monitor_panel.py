@@ -72,6 +72,7 @@ class MonitorPanel(widgets.VBox):
         self.path = widgets.Text(value=DEFAULT_LOG_PATH, description="Save to")
         self.save_button = widgets.Button(description="Save log", icon="save")
         self.status = widgets.HTML()
+        self.message_log.add_class("codette-monitor-log")
         self.refresh_button.on_click(lambda _: self.refresh())
         self.clear_button.on_click(lambda _: self.clear())
         self.save_button.on_click(lambda _: self._save_clicked())

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 import ipywidgets as widgets
 
 from ..errors import CodetteError
-from .activity import Activity
+from .activity import Activity, within
+from .analysis_report import score_text
 from .mainthread import Coalescer, MainThread
 
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ def _column(title: str, analysis: AnalysisResult) -> str:
     suggestions = "".join(f"<li>{html.escape(text)}</li>" for text in analysis.suggestions) or "<li>None.</li>"
     return (
         f"<div style='flex:1 1 260px;min-width:0;overflow-wrap:anywhere'><b>{title}</b>: "
-        f"quality {analysis.quality_score:.2f}<ul style='margin:2px 0'>{suggestions}</ul></div>"
+        f"{score_text(analysis)}<ul style='margin:2px 0'>{suggestions}</ul></div>"
     )
 
 
@@ -60,14 +61,20 @@ class RulesComparison(widgets.VBox):
             return
         before = outcome.analysis
 
+        limit = self.lab.time_limit(before.analysis_type)
+
         def again() -> AnalysisResult:
-            return self.lab.analyze(
-                outcome.samples,
-                outcome.sample_rate,
-                kind=before.analysis_type,
-                track_type=outcome.track_type,
-                track_name=outcome.source.track_name,
-                **outcome.options,
+            return within(
+                limit,
+                f"Notebook analysis type '{before.analysis_type}'",
+                lambda: self.lab.analyze(
+                    outcome.samples,
+                    outcome.sample_rate,
+                    kind=before.analysis_type,
+                    track_type=outcome.track_type,
+                    track_name=outcome.source.track_name,
+                    **outcome.options,
+                ),
             )
 
         def show(after: AnalysisResult) -> None:
@@ -80,11 +87,4 @@ class RulesComparison(widgets.VBox):
         def fail(error: CodetteError) -> None:
             self.view.value = f"<div style='color:#a00'>Before / after: {html.escape(str(error))}</div>"
 
-        self.activity.start(
-            "Analyzing again with the new rules",
-            again,
-            show,
-            fail,
-            limit=self.lab.time_limit(before.analysis_type),
-            limit_text=f"Notebook analysis type '{before.analysis_type}'",
-        )
+        self.activity.start("Analyzing again with the new rules", again, show, fail, limit=limit)

@@ -236,17 +236,8 @@ class RulesPanel(widgets.VBox):
         self.comparison.request()
 
     def _show_changes(self) -> None:
-        changed = self.lab.rules.changed()
-        if not changed:
-            self.changes.value = "<i>None: every parameter has its default.</i>"
-            return
-        rows = "".join(
-            f"<tr><td style='padding:1px 12px 1px 0'><code>{html.escape(name)}</code></td>"
-            f"<td>{self.lab.rules.parameter(name).default:g} &rarr; <b>{value:g}</b> "
-            f"{html.escape(self.lab.rules.parameter(name).unit)}</td></tr>"
-            for name, value in changed.items()
-        )
-        self.changes.value = f"<table style='font-size:12px'>{rows}</table>"
+        """The table of :meth:`RuleSet.diff`: every parameter that differs from its default."""
+        self.changes.value = self.lab.rules.diff()._repr_html_()
 
     def _say(self, text: str, *, error: bool = False) -> None:
         colour = "#a00" if error else "#080"

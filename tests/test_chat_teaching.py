@@ -1,0 +1,163 @@
+"""The ``teaching`` perspective and ``explain``: each finding told for a student, numbers from the rules."""
+
+from __future__ import annotations
+
+import copy
+import json
+from importlib import resources
+
+import numpy as np
+import pytest
+
+from codette_lab import analyze
+from codette_lab.chat import BUILTIN_PERSPECTIVES, TEACHING_PERSPECTIVE, explain
+from codette_lab.engine import Engine
+from codette_lab.errors import KnowledgeError
+from codette_lab.knowledge import KnowledgeBase
+from codette_lab.rules import RuleSet
+
+HOT_VOCAL = {"selected_track": {"name": "Lead Vox", "type": "vocal", "peak_level": -0.5, "rms_level": -7.0}}
+CALM_GUITAR = {"selected_track": {"name": "Gtr", "type": "guitar", "peak_level": -12.0, "rms_level": -26.0}}
+
+
+def teach(message: str, daw_context=None, engine: Engine | None = None) -> str:
+    reply = (engine or Engine()).chat(message, perspective=TEACHING_PERSPECTIVE, daw_context=daw_context)
+    assert reply.perspective == TEACHING_PERSPECTIVE
+    return reply.response
+
+
+def test_teaching_is_a_built_in_perspective_with_a_description():
+    engine = Engine()
+    assert TEACHING_PERSPECTIVE in BUILTIN_PERSPECTIVES
+    entry = engine.perspectives.resolve(TEACHING_PERSPECTIVE)
+    assert entry.builtin and "student" in entry.description
+
+
+def test_a_finding_on_the_selected_track_is_explained_for_a_student():
+    text = teach("How should I compress this track?", HOT_VOCAL)
+    assert text.startswith("What the checks found on 'Lead Vox', in plain words:")
+    finding = text.split("\n\n")[1]
+    assert finding.startswith("1. Close to clipping (fix this first).")
+    assert "It measured -0.5 dBFS, 0.5 dB above the line of -1.0 dBFS" in finding
+    assert "What that measures: The peak is the single loudest moment" in finding
+    assert "The suggestion: Turn Lead Vox down by at least 0.5 dB" in finding  # the rule's own suggestion
+    assert "Why: " in finding and "What to listen for: " in finding
+    assert "Compressing vocals, explained:" in text and "In practice: Start at 3:1-4:1" in text
+
+
+def test_the_checks_a_healthy_track_passed_say_how_far_it_is_from_each():
+    text = teach("How do I EQ this track?", CALM_GUITAR)
+    assert "None of the checks found a problem on 'Gtr'." in text
+    margins = next(paragraph for paragraph in text.split("\n\n") if paragraph.startswith("How far 'Gtr' is"))
+    assert "Little headroom: -12.0 dBFS, 6.0 dB away from the line of -6.0 dBFS." in margins
+    assert "Over-compressed: 14.0 dB, 8.0 dB away from the line of 6.0 dB." in margins
+    assert "The crest factor is the gap in dB between the loudest peaks and the average (RMS) level" in margins
+
+
+def test_a_tuned_threshold_changes_what_is_explained():
+    engine = Engine()
+    engine.rules.set(**{"general.headroom_peak_dbfs": -10.0})
+    text = teach("How do I EQ this track?", CALM_GUITAR, engine)
+    assert "1. Little headroom (worth fixing). It measured -12.0 dBFS" not in text  # -12 is still under -10
+    engine.rules.set(**{"general.headroom_peak_dbfs": -14.0})
+    text = teach("How do I EQ this track?", CALM_GUITAR, engine)
+    assert "1. Little headroom (worth fixing). It measured -12.0 dBFS, 2.0 dB above the line of -14.0 dBFS" in text
+
+
+def test_a_question_without_a_track_gets_the_theory_then_the_practice():
+    text = teach("What loudness should I master to for Spotify?")
+    answer, practice = text.split("\n\n")
+    assert answer.startswith("Loudness targets: streaming, broadcast and podcast, explained: ")
+    assert "-14 LUFS" in answer and practice.startswith("In practice: ")
+
+
+def test_an_off_topic_question_gets_the_polite_redirect():
+    assert "mixing assistant" in teach("What's the capital of France?")
+
+
+def test_teaching_answers_over_the_wire():
+    frame = {"type": "chat", "message": "Is this too loud?", "perspective": "teaching", "daw_context": HOT_VOCAL}
+    reply = Engine().respond(json.dumps(frame))
+    assert reply["type"] == "chat_response" and reply["perspective"] == "teaching"
+    assert "Close to clipping" in reply["response"]
+
+
+@pytest.fixture(scope="module")
+def clipped_vocal():
+    """Three seconds of a sine driven into hard clipping: clipped samples and a tiny crest factor."""
+    rate = 44100
+    t = np.arange(3 * rate) / rate
+    return np.clip(1.4 * np.sin(2 * np.pi * 220 * t), -1.0, 1.0).astype(np.float32), rate
+
+
+def test_explain_tells_each_finding_of_an_analysis_in_order(clipped_vocal):
+    y, rate = clipped_vocal
+    result = analyze(y, rate, kind="quality", track_type="vocal")
+    assert [finding.rule_id for finding in result.problems][:2] == ["clipped", "over_compressed"]
+    text = explain(result, track_name="Lead Vox")
+    paragraphs = text.split("\n\n")
+    assert paragraphs[0] == "What the checks found on 'Lead Vox', in plain words:"
+    assert len(paragraphs) == 1 + len(result.problems)
+    clipped, squashed = paragraphs[1], paragraphs[2]
+    assert clipped.startswith("1. Clipped samples (fix this first). It measured ")
+    assert " samples above the line of 0 samples" in clipped
+    crest = result.problems[1].value
+    assert squashed.startswith("2. Over-compressed (worth fixing).")
+    assert f"It measured {crest:.1f} dB, {6.0 - crest:.1f} dB below the line of 6.0 dB" in squashed
+    assert "What that measures: The crest factor is" in squashed
+    assert result.problems[1].suggestion in squashed
+
+
+def test_explain_reads_units_and_words_from_the_rules_it_is_given(clipped_vocal):
+    y, rate = clipped_vocal
+    rules = RuleSet.default()
+    rules.set(**{"general.crest_min_db": 8.0})
+    result = analyze(y, rate, kind="dynamics", track_type="vocal", rules=rules)
+    text = explain(result, rules=rules)
+    assert text.startswith("What the checks found on this track")
+    crest = next(finding.value for finding in result.problems if finding.rule_id == "over_compressed")
+    assert f"{8.0 - crest:.1f} dB below the line of 8.0 dB" in text
+
+
+def test_explain_says_so_when_nothing_was_found():
+    rate = 44100
+    noise = (0.05 * np.random.default_rng(3).standard_normal(2 * rate)).astype(np.float32)  # crest about 13 dB
+    result = analyze(noise, rate, kind="dynamics", track_type="guitar")
+    assert result.problems == []
+    assert explain(result).endswith("None of the checks found a problem on this track.")
+
+
+def test_every_rule_and_metric_of_the_built_in_rules_has_teaching_words():
+    teaching = KnowledgeBase.builtin().teaching
+    rules = RuleSet.default().snapshot().document.rules
+    assert {rule.id for rule in rules} <= set(teaching.rules)
+    assert {rule.condition.metric for rule in rules} <= set(teaching.metrics)
+    assert set(teaching.severities) == {"info", "warning", "critical"}
+
+
+def builtin_document() -> dict:
+    text = resources.files("codette_lab").joinpath("data", "knowledge_base.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (lambda t: t["metrics"]["peak_dbfs"].pop("listen"), "field 'teaching.metrics.peak_dbfs.listen' is missing"),
+        (lambda t: t["rules"]["headroom"].update(wy="typo"), "field 'teaching.rules.headroom.wy': unknown field"),
+        (lambda t: t["texts"].update(finding="{number}. {titel}"), "names the unknown placeholder {titel}"),
+        (lambda t: t["decimals"].update(dB=-1), "field 'teaching.decimals.dB'"),
+    ],
+)
+def test_a_malformed_teaching_section_is_refused_naming_the_field(change, problem):
+    document = builtin_document()
+    change(document["teaching"])
+    with pytest.raises(KnowledgeError, match="Knowledge base") as raised:
+        KnowledgeBase(document)
+    assert problem in str(raised.value)
+
+
+def test_a_custom_base_without_a_teaching_section_uses_the_built_in_words():
+    document = copy.deepcopy(builtin_document())
+    del document["teaching"]
+    assert KnowledgeBase(document).teaching == KnowledgeBase.builtin().teaching
