@@ -7,7 +7,7 @@ to compare with another) into a temporary folder and measures both trees with
 the same interpreter, alternating between them so that load on the machine
 hits both alike:
 
-- ``quality`` on a 3-minute stereo 44.1 kHz track through ``codette_lab.analyze``, on one core;
+- ``quality`` on a 3-minute stereo 44.1 kHz track through ``codette_lab.analyze`` (BLAS held to one thread);
 - ``Engine.respond`` for a chat and a levels-only analyze frame (the engine's per-message work);
 - round trips to ``python -m codette_lab serve`` for ping, chat and levels-only analyze.
 
@@ -122,7 +122,7 @@ ANALYZE = json.dumps(
 
 #: (key, label, unit, lower is better)
 MEASURES = (
-    ("quality_s", "`quality` of a 3-minute stereo track, one core", "s"),
+    ("quality_s", "`quality` of a 3-minute stereo track (`analyze`)", "s"),
     ("chat_ms", "`Engine.respond`, chat", "ms"),
     ("analyze_ms", "`Engine.respond`, levels-only analyze", "ms"),
     ("ping_rt_ms", "server round trip, ping", "ms"),

@@ -149,8 +149,10 @@ def slow_peak(request):
 panel.analysis.choose("bass.flac", analysis_type="slow_peak")
 """
 
-#: Elements inside the panel that scroll sideways (their content is wider than they are).
-SIDEWAYS = """(root) => [root, ...root.querySelectorAll('*')]
+#: Elements that scroll sideways (content wider than they are): the panel, everything in it, and the
+#: notebook output area holding it.
+SIDEWAYS = """(panel) => [panel.closest('.jp-OutputArea-child') || panel]
+    .flatMap((root) => [root, ...root.querySelectorAll('*')])
     .filter((el) => el.offsetParent !== null && el.scrollWidth > el.clientWidth + 1
         && ['auto', 'scroll'].includes(getComputedStyle(el).overflowX))
     .map((el) => el.className || el.tagName)"""

@@ -206,3 +206,8 @@ def test_a_question_about_levels_leads_with_the_selected_tracks_figures():
     assert reply.response.startswith("Selected track: 'Lead Vox'")
     title = KnowledgeBase.builtin().get(reply.topics[0]).title
     assert reply.response.index("It peaks at -1.0 dBFS") < reply.response.index(f"{title}: ")
+
+
+def test_a_question_about_the_track_alone_leads_with_its_figures():
+    reply = ask_with("What should I do with this track?", daw_context=VOCAL)
+    assert reply.response.startswith("Selected track: 'Lead Vox'")

@@ -11,10 +11,11 @@ import pytest
 
 from codette_lab import analyze
 from codette_lab.chat import BUILTIN_PERSPECTIVES, TEACHING_PERSPECTIVE, explain
+from codette_lab.chat.teaching import explain_findings
 from codette_lab.engine import Engine
 from codette_lab.errors import KnowledgeError
 from codette_lab.knowledge import KnowledgeBase
-from codette_lab.rules import RuleSet
+from codette_lab.rules import Finding, RuleSet
 
 HOT_VOCAL = {"selected_track": {"name": "Lead Vox", "type": "vocal", "peak_level": -0.5, "rms_level": -7.0}}
 CALM_GUITAR = {"selected_track": {"name": "Gtr", "type": "guitar", "peak_level": -12.0, "rms_level": -26.0}}
@@ -40,7 +41,10 @@ def test_a_finding_on_the_selected_track_is_explained_for_a_student():
     assert finding.startswith("1. Close to clipping (fix this first).")
     assert "It measured -0.5 dBFS, 0.5 dB above the line of -1.0 dBFS" in finding
     assert "What that measures: The peak is the single loudest moment" in finding
-    assert "The suggestion: Turn Lead Vox down by at least 0.5 dB" in finding  # the rule's own suggestion
+    rules = RuleSet.default().snapshot()
+    levels = {"peak_dbfs": -0.5, "rms_dbfs": -7.0}
+    judged = rules.evaluate(levels, track_type="vocal", analysis_type="dynamics", track_name="Lead Vox")
+    assert f"The suggestion: {judged[0].suggestion}" in finding  # the rule's own suggestion, as analysis gives it
     assert "Why: " in finding and "What to listen for: " in finding
     assert "Compressing vocals, explained:" in text and "In practice: Start at 3:1-4:1" in text
 
@@ -121,8 +125,9 @@ def test_explain_reads_units_and_words_from_the_rules_it_is_given(clipped_vocal)
 
 def test_explain_says_so_when_nothing_was_found():
     rate = 44100
-    noise = (0.05 * np.random.default_rng(3).standard_normal(2 * rate)).astype(np.float32)  # crest about 13 dB
-    result = analyze(noise, rate, kind="dynamics", track_type="guitar")
+    t = np.arange(2 * rate) / rate
+    plucks = np.exp(-6 * (t % 0.5)) * np.sin(2 * np.pi * 196 * t)  # a decaying note twice a second
+    result = analyze((0.3 * plucks).astype(np.float32), rate, kind="dynamics", track_type="guitar")
     assert result.problems == []
     assert explain(result).endswith("None of the checks found a problem on this track.")
 
@@ -133,6 +138,15 @@ def test_every_rule_and_metric_of_the_built_in_rules_has_teaching_words():
     assert {rule.id for rule in rules} <= set(teaching.rules)
     assert {rule.condition.metric for rule in rules} <= set(teaching.metrics)
     assert set(teaching.severities) == {"info", "warning", "critical"}
+
+
+def test_a_rule_without_teaching_words_is_still_told_by_its_metric():
+    teaching = KnowledgeBase.builtin().teaching
+    rules = RuleSet.default().snapshot()
+    finding = Finding("a_new_rule", "crest_factor_db", 4.0, 6.0, "warning", "Too dense.", "Ease off.")
+    paragraph = explain_findings([finding], track_type="vocal", track_name=None, rules=rules, teaching=teaching)[1]
+    assert paragraph.startswith("1. A new rule (worth fixing). It measured 4.00, 2.00 below the line of 6.00")
+    assert "What that measures: The crest factor is" in paragraph and "The suggestion: Ease off." in paragraph
 
 
 def builtin_document() -> dict:

@@ -120,7 +120,15 @@ def test_every_value_evaluation_declares_is_accepted_by_rule_files_and_filled_in
         }
     )
     snapshot = RuleSet.from_dict(data).snapshot()
-    metrics = {"peak_dbfs": -1.0, "rms_dbfs": -12.0, "true_peak_dbtp": -0.5, "dc_offset": -0.01, "masked_band": "bass"}
+    metrics = {
+        "peak_dbfs": -1.0,
+        "rms_dbfs": -12.0,
+        "true_peak_dbtp": -0.5,
+        "dc_offset": -0.01,
+        "stereo_width": 0.5,
+        "masked_band": "bass",
+        "buried_by_db": 4.0,
+    }
     situation = {"track_type": "vocal", "analysis_type": "masking", "track_name": "Lead"}
     other = {"other_track_name": "Bass", "other_track_type": "bass"}
     findings = snapshot.evaluate(metrics, **situation, **other)

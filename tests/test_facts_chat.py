@@ -63,8 +63,9 @@ def test_chat_verdict_on_the_crest_factor_follows_the_rules():
     ("track", "rule", "chat_words", "analysis_words"),
     [
         ({"name": "Lead Vox", "type": "vocal", "peak": -2.5, "rms": -20.0}, "headroom", "trimming about", "by about"),
-        ({"name": "Vox", "type": "vocal", "peak": -0.4, "rms": -14.0}, "clipping_risk", "by at least", "by at least"),
-        ({"name": "Gtr", "type": "Acoustic", "peak": 0.7, "rms": -12.0}, "clipping_risk", "by at least", "by at least"),
+        ({"name": "Vox", "type": "vocal", "peak": -0.4, "rms": -14.0}, "clipping_risk", "by about", "by about"),
+        ({"name": "Gtr", "type": "Acoustic", "peak": 0.7, "rms": -12.0}, "clipping_risk", "by about", "by about"),
+        ({"name": "Pad", "type": "keys", "peak": -30.0, "rms": -46.0}, "level_too_low", "by about", "by about"),
         ({"name": "Drum Bus", "type": "bus", "peak": -1.8, "rms": -14.0}, "bus_headroom", "by about", "by about"),
     ],
 )

@@ -207,7 +207,7 @@ def test_coverage_counts_only_rules_whose_metrics_were_present():
     levels = {"peak_dbfs": -3.0, "rms_dbfs": -16.0, "muted": False, "soloed": False}
     stereo = rules.coverage(levels, track_type="vocal", analysis_type="stereo")
     assert set(stereo.judged) == {"clipping_risk", "muted", "soloed"}
-    assert set(stereo.specific) == {"phase_problem", "too_wide"} == set(stereo.specific_not_judged)
+    assert set(stereo.specific) == {"phase_problem", "too_wide", "over_widened"} == set(stereo.specific_not_judged)
     assert not stereo.type_judged
     assert len(stereo.judged) + len(stereo.not_judged) == rules.rule_count(track_type="vocal", analysis_type="stereo")
     vocal_stereo = {"track_type": "vocal", "analysis_type": "stereo"}

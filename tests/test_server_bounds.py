@@ -15,6 +15,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -176,3 +177,33 @@ def test_the_frame_limit_fits_a_minute_of_stereo_and_refuses_more(ws_client):
             client.recv()
         assert client.close_code == 1009
         assert ws_client(server.url).ask({"type": "ping"})["type"] == "pong"
+
+
+def _parse_children() -> list[int]:
+    """This process's children running the frame parser (read from /proc)."""
+    found = []
+    for task in Path("/proc/self/task").iterdir():
+        for child in (task / "children").read_text().split():
+            try:
+                if b"parse_child" in Path(f"/proc/{child}/cmdline").read_bytes():
+                    found.append(int(child))
+            except OSError:
+                pass
+    return found
+
+
+def test_large_frames_from_many_daws_at_once_share_two_parsing_processes(ws_client):
+    from codette_lab.server.parsing import PARSE_PROCESSES
+
+    frame = samples_frame(4, analysis_type="spectrum")
+    with BackgroundServer(Engine(), port=0) as server:
+        clients = [ws_client(server.url) for _ in range(8)]
+        for client in clients:
+            client.send(frame)
+        seen = set()
+        for client in clients:
+            seen.update(_parse_children())
+            assert client.recv()["type"] == "analysis_response"
+        assert 1 <= len(seen | set(_parse_children())) <= PARSE_PROCESSES
+    time.sleep(0.5)
+    assert not set(_parse_children()) & seen  # the children ended with the server

@@ -2,9 +2,11 @@
 
 An answer leads with what was asked: the entry's text first, then what the
 selected track's levels say, unless the question is about levels (the
-knowledge base's ``levels`` cue words: "too loud", "headroom", ...), when the
-track's figures are the answer and come first. Figures the text borrows from
-the rule set (loudness targets) are filled from the request's rule snapshot.
+knowledge base's ``levels`` cue words: "too loud", "headroom", ...) or about
+the track alone ("what should I do with this track?": no topic words of its
+own), when the track's figures are the answer and come first. Figures the
+text borrows from the rule set (loudness targets) are filled from the
+request's rule snapshot.
 """
 
 from __future__ import annotations
@@ -76,8 +78,9 @@ def compose_answer(context: ChatContext, *, perspective: str) -> ChatReply:
         parts.append(texts["follow_up"].format(previous=previous_title))
     track_lines = _track_lines(understanding, context.daw_context, texts, context.rules)
     answer = texts["answer"].format(title=lead.title, text=told(lead, perspective, context.rules))
-    about_levels = bool(track_lines) and knowledge.has_cue("levels", context.message)
-    parts.extend([*track_lines, answer] if about_levels else [answer, *track_lines])
+    own_terms = set(understanding.terms) - set(understanding.carried)
+    facts_first = bool(track_lines) and (not own_terms or knowledge.has_cue("levels", context.message))
+    parts.extend([*track_lines, answer] if facts_first else [answer, *track_lines])
     if related is not None:
         text = first_sentence(told(related, perspective, context.rules))
         parts.append(texts["related"].format(title=related.title, text=text))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from ..rules import Finding, RuleSnapshot
@@ -31,6 +32,10 @@ PEAK_TARGET = "type.headroom_peak_dbfs"
 
 #: The rule parameter below which a peak sits low when the DAW reports no RMS to judge by.
 QUIET_PEAK = "type.quiet_peak_dbfs"
+
+#: Chat's names for the amounts the rules derive for remedies (the rules' measure each one reads), so chat
+#: trims and lifts by the figures the analysis's suggestions quote.
+REMEDY_FIGURES = {"trim": "peak_over_headroom_db", "lift": "rms_below_target_db"}
 
 #: How many level verdicts are remembered. A conversation sends the same session with every question
 #: (and a stopped transport reports the same peaks), while a rule snapshot never changes, so one verdict
@@ -49,13 +54,18 @@ def reported_metrics(track: TrackView) -> dict[str, float]:
 
 
 @functools.lru_cache(maxsize=VERDICT_CACHE_SIZE)
-def _verdict(rules: RuleSnapshot, track_type: str, peak: float | None, rms: float | None) -> tuple[Finding, ...]:
-    """The findings of :data:`LEVEL_ANALYSIS_TYPE`'s rules for these levels, without their texts (chat words them)."""
+def _verdict(
+    rules: RuleSnapshot, track_type: str, peak: float | None, rms: float | None
+) -> tuple[tuple[Finding, ...], Mapping[str, float]]:
+    """The findings of :data:`LEVEL_ANALYSIS_TYPE`'s rules for these levels, without their texts (chat words
+    them), and the remedy amounts the rules derive from them (:data:`REMEDY_FIGURES`)."""
     metrics = _levels(peak, rms)
     if not metrics:
-        return ()
+        return (), MappingProxyType({})
     findings = rules.evaluate(metrics, track_type=track_type, analysis_type=LEVEL_ANALYSIS_TYPE, render_texts=False)
-    return tuple(findings)
+    measures = rules.measures(metrics, track_type=track_type, analysis_type=LEVEL_ANALYSIS_TYPE)
+    figures = {name: measures.get(measure) for name, measure in REMEDY_FIGURES.items()}
+    return tuple(findings), MappingProxyType({name: value for name, value in figures.items() if value is not None})
 
 
 def _render(template: str, values: Mapping[str, float], finding: Finding | None = None) -> str:
@@ -126,7 +136,8 @@ def _problems(track: TrackView, rules: RuleSnapshot, rule_ids: set[str]) -> list
 
 def level_notes(track: TrackView, rules: RuleSnapshot, texts: Mapping[str, Any]) -> list[str]:
     """Sentences about a track's levels, fader and state, judged by ``rules`` and worded by ``texts`` (``levels``)."""
-    findings = list(_verdict(rules, track.track_type, track.peak_db, track.rms_db))
+    verdict, figures = _verdict(rules, track.track_type, track.peak_db, track.rms_db)
+    findings = list(verdict)
     peak_words, dynamics_words = texts["peak_rules"], texts["dynamics_rules"]
     unworded = {f.rule_id for f in findings if f.rule_id not in peak_words and f.rule_id not in dynamics_words}
     lookup = rules.lookup_for(track.track_type)
@@ -138,7 +149,7 @@ def level_notes(track: TrackView, rules: RuleSnapshot, texts: Mapping[str, Any])
         "volume": track.volume_db,
         "target": lookup(PEAK_TARGET),
     }
-    values = {name: value for name, value in known.items() if value is not None}
+    values = {**figures, **{name: value for name, value in known.items() if value is not None}}
     notes = [
         *_peak_notes(track, findings, texts, values, quiet_below=lookup(QUIET_PEAK)),
         *_dynamics_notes(track, findings, texts, values),

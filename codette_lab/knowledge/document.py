@@ -32,6 +32,9 @@ SECTIONS = (
 _PEAK = frozenset({"peak", "headroom", "target"})
 _FINDING = frozenset({"value", "threshold", "over", "under"})
 _DYNAMICS = frozenset({"rms", "crest"})
+#: The remedy amounts the rules derive (chat.levels.REMEDY_FIGURES): the trim to the headroom mark, the lift to the
+#: track type's RMS target.
+_REMEDY = frozenset({"trim", "lift"})
 
 #: The texts chat fills in and the placeholders each may name.
 TEXT_FIELDS: Mapping[str, frozenset[str]] = {
@@ -49,7 +52,7 @@ TEXT_FIELDS: Mapping[str, frozenset[str]] = {
 #: ``*_rules`` groups word the findings of rules by rule id: ``peak_rules`` for the peak sentence,
 #: ``dynamics_rules`` for the RMS and crest-factor sentence.
 LEVEL_FIELDS: Mapping[str, frozenset[str]] = {
-    "full_scale": _PEAK | _FINDING,
+    "full_scale": _PEAK | _FINDING | _REMEDY,
     "healthy": _PEAK,
     "peak": _PEAK,
     "quiet": _PEAK | {"raise_by"},
@@ -60,7 +63,7 @@ LEVEL_FIELDS: Mapping[str, frozenset[str]] = {
     "soloed": frozenset(),
 }
 RULE_TEXT_GROUPS = ("peak_rules", "dynamics_rules")
-RULE_TEXT_FIELDS = _PEAK | _FINDING | _DYNAMICS
+RULE_TEXT_FIELDS = _PEAK | _FINDING | _DYNAMICS | _REMEDY
 
 #: Placeholders filled with words rather than numbers (the rest get a number when a template is tried).
 _WORD_FIELDS = frozenset({"topics", "previous", "name", "kind", "names", "title", "text"})

@@ -115,11 +115,6 @@ class Reader:
         self._absent: Any = None if null_is_absent else _ABSENT
         self._path: str | None = path  # a top-level reader knows its path; a child's is built from its parent's
 
-    @property
-    def null_is_absent(self) -> bool:
-        """Whether a JSON ``null`` counts as a missing field (the wire protocol's rule)."""
-        return self._absent is None
-
     # -- paths and errors ---------------------------------------------------------------------
 
     @property

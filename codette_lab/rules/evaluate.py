@@ -125,9 +125,7 @@ def _remedy_amounts(flat: Mapping[str, Any], snapshot: Any, situation: Situation
 DERIVATIONS: tuple[Derivation, ...] = (
     Derivation(("crest_factor_db",), _crest),
     Derivation(("dc_offset_abs",), _dc_offset),
-    Derivation(
-        ("loudness_lufs", "loudness_source", "loudness_above_target_lu", "loudness_below_target_lu"), _loudness
-    ),
+    Derivation(("loudness_lufs", "loudness_source", "loudness_above_target_lu", "loudness_below_target_lu"), _loudness),
     Derivation(("peak_over_ceiling_db", "true_peak_over_ceiling_db"), _ceiling),
     Derivation(("peak_over_headroom_db", "rms_below_target_db", "mono_loss_db", "unmask_cut_db"), _remedy_amounts),
 )

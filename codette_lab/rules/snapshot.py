@@ -168,6 +168,20 @@ class RuleSnapshot:
         )
         return evaluation.evaluate(self, metrics, situation, render_texts=render_texts)
 
+    def measures(self, metrics: Mapping[str, Any], *, track_type: str, analysis_type: str) -> dict[str, Any]:
+        """``metrics`` as the rules read them (flat), plus every derived measure, for the default target.
+
+        The derived ones include the amounts remedies name (``peak_over_headroom_db``, ...): a caller wording
+        findings itself (chat) quotes the same figures as the rules' suggestions.
+        """
+        situation = evaluation.Situation(
+            track_type=canonical_track_type(track_type),
+            analysis_type=analysis_type,
+            track_name=None,
+            target=self.loudness_target(None),
+        )
+        return evaluation.derive(evaluation.flatten(metrics), self, situation)
+
     def score(self, findings: list[Finding]) -> float:
         """A quality score in [0, 1] that follows from the findings' penalties."""
         return evaluation.score(findings)

@@ -3,7 +3,8 @@
 Run as ``python -m codette_lab.server.parse_child`` by the server, never
 imported by it. Each message on both pipes is a length (see
 :data:`~codette_lab.server.parsing.LENGTH`) then a pickle; the answer to a
-frame is ``(False, (request, decoded audio))`` or ``(True, exception)``.
+frame is ``(False, (request, decoded audio))`` or ``(True, exception)``, pickled with its arrays as
+out-of-band buffers (each sent after the pickle, preceded by its length).
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ from typing import Any, BinaryIO
 
 from ..audio_input import parse_with_samples
 from ..errors import CodetteError
+from .limits import return_large_blocks_at_once
 from .parsing import LENGTH
 
 
 def _serve(source: BinaryIO, sink: BinaryIO) -> None:
     """The child's loop: a frame in, ``(failed, result or exception)`` out, until the input ends."""
+    return_large_blocks_at_once()  # each frame's buffers go back to the system once it is answered
     while header := source.read(LENGTH.size):
         (size,) = LENGTH.unpack(header)
         frame = source.read(size)
@@ -29,10 +32,17 @@ def _serve(source: BinaryIO, sink: BinaryIO) -> None:
         except Exception as exc:  # anything else still gets an answer, as our own bug
             answer = (True, RuntimeError(f"{type(exc).__name__}: {exc}"))
         del frame
-        payload = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
-        sink.write(LENGTH.pack(len(payload)))
-        sink.write(payload)
+        buffers: list[pickle.PickleBuffer] = []
+        header = pickle.dumps(answer, protocol=5, buffer_callback=buffers.append)
+        sink.write(LENGTH.pack(len(header)))
+        sink.write(header)
+        sink.write(LENGTH.pack(len(buffers)))
+        for buffer in buffers:  # the decoded audio, as raw bytes the server reads straight into place
+            raw = buffer.raw()
+            sink.write(LENGTH.pack(raw.nbytes))
+            sink.write(raw)
         sink.flush()
+        del answer, buffers
 
 
 if __name__ == "__main__":

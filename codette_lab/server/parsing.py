@@ -34,6 +34,8 @@ PARSE_PROCESSES = 2
 CHILD_MODULE = "codette_lab.server.parse_child"
 #: Each message on the pipes is preceded by its length.
 LENGTH = struct.Struct("!Q")
+#: Bytes moved through a pipe at a time (the event loop gets its turn between pieces).
+CHUNK = 2**20
 
 
 class _Child:
@@ -43,13 +45,31 @@ class _Child:
         self.process = process
 
     async def parse(self, frame: bytes) -> Any:
+        """Hand ``frame`` over and return the child's answer, unpickled.
+
+        Both directions move in CHUNK-sized pieces, yielding to the loop between them, and the answer's
+        arrays arrive as out-of-band buffers read straight into place: no step copies megabytes at once.
+        """
         stdin, stdout = self.process.stdin, self.process.stdout
         assert stdin is not None and stdout is not None
         stdin.write(LENGTH.pack(len(frame)))
-        stdin.write(frame)
-        await stdin.drain()
+        view = memoryview(frame)
+        for start in range(0, len(view), CHUNK):
+            stdin.write(view[start : start + CHUNK])
+            await stdin.drain()
+        del view
         (size,) = LENGTH.unpack(await stdout.readexactly(LENGTH.size))
-        return await stdout.readexactly(size)
+        header = await stdout.readexactly(size)
+        (count,) = LENGTH.unpack(await stdout.readexactly(LENGTH.size))
+        buffers = []
+        for _ in range(count):
+            (size,) = LENGTH.unpack(await stdout.readexactly(LENGTH.size))
+            buffer = bytearray(size)
+            for start in range(0, size, CHUNK):
+                piece = await stdout.readexactly(min(CHUNK, size - start))
+                buffer[start : start + len(piece)] = piece
+            buffers.append(buffer)
+        return pickle.loads(header, buffers=buffers)
 
     def stop(self) -> None:
         if self.process.stdin is not None:
@@ -71,13 +91,18 @@ class ParserProcesses:
         self.size = size
         self._idle: asyncio.Queue[_Child] | None = None
         self._children: list[_Child] = []
+        self._starting = 0
 
     async def parse(self, frame: bytes) -> tuple[Request, DecodedAudio]:
         """``frame`` parsed and its samples decoded in a child; raises what parsing raises
         (ProtocolError, AudioError), or ServerError when the child died."""
         idle = self._idle = self._idle or asyncio.Queue()
-        if idle.empty() and len(self._children) < self.size:
-            await self._spawn()
+        if idle.empty() and len(self._children) + self._starting < self.size:
+            self._starting += 1  # counted before the await, so concurrent frames do not start more
+            try:
+                await self._spawn()
+            finally:
+                self._starting -= 1
         child = await idle.get()
         try:
             payload = await child.parse(frame)
@@ -88,7 +113,7 @@ class ParserProcesses:
             self._forget(child)
             raise
         idle.put_nowait(child)
-        failed, result = pickle.loads(payload)
+        failed, result = payload
         if failed:
             raise result
         return result
@@ -103,8 +128,11 @@ class ParserProcesses:
             limit=2**20,
         )
         child = _Child(process)
+        if self._idle is None:  # the server stopped meanwhile
+            child.stop()
+            await child.wait()
+            return
         self._children.append(child)
-        assert self._idle is not None
         self._idle.put_nowait(child)
 
     def _forget(self, child: _Child) -> None:
