@@ -16,7 +16,14 @@ import numpy as np
 from scipy.signal import butter, sosfilt
 
 #: (F1, F2, F3) in Hz of the vowels the voice moves through.
-VOWELS = ((730, 1090, 2440), (530, 1840, 2480), (270, 2290, 3010), (570, 840, 2410), (300, 870, 2240), (660, 1720, 2410))
+VOWELS = (
+    (730, 1090, 2440),
+    (530, 1840, 2480),
+    (270, 2290, 3010),
+    (570, 840, 2410),
+    (300, 870, 2240),
+    (660, 1720, 2410),
+)
 #: Fixed upper formants (F4, F5) and every formant's bandwidth, Hz.
 UPPER_FORMANTS = (3500, 4500)
 FORMANT_WIDTHS = (90, 110, 160, 250, 300)
@@ -60,7 +67,11 @@ def voice(sr: int, n: int, *, seed: str, spoken: bool) -> np.ndarray:
         f0_points = 125.0 * 2 ** (rng.uniform(-0.25, 0.25, count) + 0.1 * np.sin(np.arange(count) / 3.0))
     else:
         f0_points = rng.choice([196.0, 220.0, 247.0, 262.0, 294.0, 330.0], count)
-    f0 = np.interp(block_t, starts, f0_points) if spoken else f0_points[np.minimum((block_t / syllable_s).astype(int), count - 1)]
+    f0 = (
+        np.interp(block_t, starts, f0_points)
+        if spoken
+        else f0_points[np.minimum((block_t / syllable_s).astype(int), count - 1)]
+    )
     if not spoken:
         f0 = f0 * (1 + 0.012 * np.sin(2 * np.pi * 5.5 * block_t))
     vowel_index = rng.integers(0, len(VOWELS), count)
@@ -182,8 +193,9 @@ def drum_kit(sr: int, n: int, *, seed: str) -> np.ndarray:
     snare = np.zeros(n)
     hats = np.zeros(n)
     t = np.arange(int(0.3 * sr)) / sr
-    hit = (np.sin(2 * np.pi * 190 * t) * np.exp(-t * 25) * 0.6
-           + filtered(rng.standard_normal(len(t)), sr, "bandpass", (1000.0, 9000.0)) * np.exp(-t * 18))
+    hit = np.sin(2 * np.pi * 190 * t) * np.exp(-t * 25) * 0.6 + filtered(
+        rng.standard_normal(len(t)), sr, "bandpass", (1000.0, 9000.0)
+    ) * np.exp(-t * 18)
     hat = filtered(rng.standard_normal(len(t)), sr, "highpass", 7000.0, 4) * np.exp(-t * 60)
     for index, at in enumerate(range(0, n, int(beat * sr / 2))):
         stop = min(n, at + len(t))

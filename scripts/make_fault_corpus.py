@@ -26,8 +26,8 @@ import numpy as np
 from scipy.signal import resample_poly, sosfilt, welch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import fault_sounds as sounds  # noqa: E402
-from fault_cases import CASES, Case  # noqa: E402
+import fault_sounds as sounds
+from fault_cases import CASES, Case
 
 SECONDS = 5.0
 REPO = Path(__file__).resolve().parents[1]
@@ -42,16 +42,27 @@ STEMS: dict[str, Callable[[int, int], np.ndarray]] = {
     "bass": lambda sr, n: sounds.bass_line(sr, n, seed="bass"),
     "808": lambda sr, n: sounds.eight_o_eight(sr, n, beat_s=0.5, ducked_by=sounds.kick(sr, n, beat_s=0.5)),
     "guitar": lambda sr, n: sounds.plucked(
-        sr, n, seed="guitar", pitches=[[82.4, 123.5, 164.8, 207.7, 246.9, 329.6], [110.0, 164.8, 220.0, 277.2, 329.6]],
-        step_s=0.5, bright=1.0),
+        sr,
+        n,
+        seed="guitar",
+        pitches=[[82.4, 123.5, 164.8, 207.7, 246.9, 329.6], [110.0, 164.8, 220.0, 277.2, 329.6]],
+        step_s=0.5,
+        bright=1.0,
+    ),
     "piano": lambda sr, n: sounds.plucked(
-        sr, n, seed="piano", pitches=[[130.8, 261.6, 329.6, 392.0], [110.0, 220.0, 261.6, 329.6]], step_s=1.0,
-        bright=0.8),
+        sr,
+        n,
+        seed="piano",
+        pitches=[[130.8, 261.6, 329.6, 392.0], [110.0, 220.0, 261.6, 329.6]],
+        step_s=1.0,
+        bright=0.8,
+    ),
     "pad": lambda sr, n: sounds.pad(sr, n, seed="pad"),
     "drumbus": lambda sr, n: sounds.drum_kit(sr, n, seed="bus"),
     "texture": lambda sr, n: sounds.plucked(
-        sr, n, seed="texture", pitches=[[196.0, 293.7, 392.0], [174.6, 261.6, 349.2]], step_s=0.25, bright=1.2),
-    "master": lambda sr, n: _music_mix(sr, n),
+        sr, n, seed="texture", pitches=[[196.0, 293.7, 392.0], [174.6, 261.6, 349.2]], step_s=0.25, bright=1.2
+    ),
+    "master": lambda sr, n: _music_mix(sr, n),  # noqa: PLW0108 (defined below, after the stems it mixes)
     "podcast": lambda sr, n: sounds.voice(sr, n, seed="podcast", spoken=True),
 }
 #: Masters are set to their target loudness; stems to this peak.
@@ -61,7 +72,11 @@ MASTER_LUFS = {"master": -14.0, "podcast": -16.0}
 
 def _music_mix(sr: int, n: int) -> np.ndarray:
     parts = {
-        "vocal": (0.0, 0.0), "drums": (-2.0, 0.0), "bass": (-4.0, 0.0), "guitar": (-6.0, -0.9), "piano": (-7.0, 0.8),
+        "vocal": (0.0, 0.0),
+        "drums": (-2.0, 0.0),
+        "bass": (-4.0, 0.0),
+        "guitar": (-6.0, -0.9),
+        "piano": (-7.0, 0.8),
         "pad": (-8.0, 0.0),
     }
     mix = np.zeros((2, n))
@@ -104,7 +119,9 @@ def limited(y: np.ndarray, sr: int, target: float) -> np.ndarray:
     for _ in range(4):
         out = _at_lufs(out, sr, target)
         over = np.abs(out) > knee
-        out = np.where(over, np.sign(out) * (knee + (ceiling - knee) * np.tanh((np.abs(out) - knee) / (ceiling - knee))), out)
+        out = np.where(
+            over, np.sign(out) * (knee + (ceiling - knee) * np.tanh((np.abs(out) - knee) / (ceiling - knee))), out
+        )
     return out
 
 
@@ -156,12 +173,17 @@ def _eq(case: Case, y: np.ndarray) -> np.ndarray:
     gain, hz, q = case.param("gain_db"), case.param("hz"), case.param("q")
     out = sosfilt(bell(gain, hz, q, case.sr), y, axis=-1)
     _check(abs(_gain_at(y, out, case.sr, hz) - gain) < 1.5, case, f"{gain:+.0f} dB at {hz:.0f} Hz in the spectrum")
-    return _at_peak(out, STEM_PEAK_DBFS) if case.track_type != "master" else limited(out, case.sr, MASTER_LUFS[case.stem])
+    return (
+        _at_peak(out, STEM_PEAK_DBFS) if case.track_type != "master" else limited(out, case.sr, MASTER_LUFS[case.stem])
+    )
 
 
 def _lowpass(case: Case, y: np.ndarray) -> np.ndarray:
-    out = sounds.filtered(y, case.sr, "lowpass", case.param("hz"), 8) if y.ndim == 1 else np.vstack(
-        [sounds.filtered(channel, case.sr, "lowpass", case.param("hz"), 8) for channel in y])
+    out = (
+        sounds.filtered(y, case.sr, "lowpass", case.param("hz"), 8)
+        if y.ndim == 1
+        else np.vstack([sounds.filtered(channel, case.sr, "lowpass", case.param("hz"), 8) for channel in y])
+    )
     drop = _band_db(y, case.sr, 6000, 16000) - _band_db(out, case.sr, 6000, 16000)
     _check(drop > 25, case, f"energy above 6 kHz down by more than 25 dB (got {drop:.1f})")
     return out
@@ -266,10 +288,26 @@ def _unducked(case: Case, y: np.ndarray) -> np.ndarray:
 
 
 FAULTS: dict[str, Callable[[Case, np.ndarray], np.ndarray]] = {
-    "dull": _lowpass, "mud": _eq, "harsh": _eq, "presence_peak": _eq, "sibilance": _sibilant, "rumble": _rumble,
-    "quiet": _gain, "headroom": _gain, "clip_risk": _gain, "clipped": _hard_clip, "soft_clipped": _soft_clip,
-    "dc": _dc, "too_loud": _loudness, "too_quiet": _loudness, "true_peak": _intersample, "squashed": _squash,
-    "polarity": _polarity, "over_widened": _widen, "hiss_only": _hiss, "kick_masked": _unducked,
+    "dull": _lowpass,
+    "mud": _eq,
+    "harsh": _eq,
+    "presence_peak": _eq,
+    "sibilance": _sibilant,
+    "rumble": _rumble,
+    "quiet": _gain,
+    "headroom": _gain,
+    "clip_risk": _gain,
+    "clipped": _hard_clip,
+    "soft_clipped": _soft_clip,
+    "dc": _dc,
+    "too_loud": _loudness,
+    "too_quiet": _loudness,
+    "true_peak": _intersample,
+    "squashed": _squash,
+    "polarity": _polarity,
+    "over_widened": _widen,
+    "hiss_only": _hiss,
+    "kick_masked": _unducked,
     "vocal_buried": _unducked,
 }
 
@@ -295,7 +333,7 @@ def render_other(case: Case) -> np.ndarray | None:
         guitar = clean("guitar", case.sr)
         guitar = sosfilt(bell(8.0, 1500.0, 0.7, case.sr), guitar)
         vocal = clean("vocal", case.sr)
-        return (guitar / np.sqrt(np.mean(guitar**2)) * np.sqrt(np.mean(vocal**2)) * 10 ** (12 / 20)).astype(np.float32)
+        return (guitar / np.sqrt(np.mean(guitar**2)) * np.sqrt(np.mean(vocal**2)) * 10 ** (18 / 20)).astype(np.float32)
     return np.asarray(clean(case.other, case.sr), dtype=np.float32)
 
 
@@ -308,9 +346,16 @@ def analyze_case(case: Case, rules: object = None) -> dict:
 
     other = render_other(case)
     result = analyze(
-        render(case), case.sr, kind="quality", track_type=case.track_type, track_name=case.stem.title(),
-        target=case.target, other=other, other_track_type=case.other_type,
-        other_track_name=case.other.title() if case.other else None, rules=rules,
+        render(case),
+        case.sr,
+        kind="quality",
+        track_type=case.track_type,
+        track_name=case.stem.title(),
+        target=case.target,
+        other=other,
+        other_track_type=case.other_type,
+        other_track_name=case.other.title() if case.other else None,
+        rules=rules,
     )
     return result.to_wire()
 

@@ -264,7 +264,9 @@ def test_kinds_select_what_is_measured_and_one_analyzer_per_rate() -> None:
     assert set(measure(sine(1000.0), sr=SR, kinds="true_peak")) == {"true_peak_dbtp"}
     assert analyzer_for(SR) is analyzer_for(float(SR))
     assert isinstance(analyzer_for(SR), Analyzer)
-    assert tuple(ALL_KINDS) == ("levels", "true_peak", "loudness", "spectral", "stereo", "transients")
+    assert tuple(ALL_KINDS) == (
+        "levels", "true_peak", "loudness", "spectral", "stereo", "transients", "envelope", "programme"
+    )
 
 
 @pytest.mark.parametrize(

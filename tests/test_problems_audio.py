@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 
 import numpy as np
 import pyloudnorm
@@ -112,13 +113,18 @@ def test_a_vocal_problem_is_found_and_a_concrete_move_suggested(problem: str):
     assert rule_ids(wire) == {problem}
     detail = wire["suggestion_details"][0]
     assert detail["rule"] == problem and detail["text"] == wire["mixing_suggestions"][0]
+    # the move follows the measurement: where the injected partials sit (330-410 Hz, 2.7-3.6 kHz, within the
+    # 1/6-octave smoothing), how far they stand out (a cut of several dB, not a fixed 3 dB)
     moves = {
-        "rumble": "High-pass Lead Vocal at 80 Hz",
-        "low_mid_buildup": "Cut 3 dB around 300 Hz on Lead Vocal",
-        "harshness": "Cut 3 dB around 3500 Hz on Lead Vocal",
+        "rumble": (r"High-pass Lead Vocal at (80) Hz", 80, 80, 0),
+        "low_mid_buildup": (r"Cut (\d+) dB around (\d+) Hz on Lead Vocal", 290, 420, 6),
+        "harshness": (r"Cut (\d+) dB around (\d+) Hz on Lead Vocal", 2700, 3600, 6),
     }
-    assert wire["mixing_suggestions"][0].startswith(moves[problem])
-    move = moves[problem].split(" Lead Vocal")[0]
+    pattern, low_hz, high_hz, min_db = moves[problem]
+    match = re.match(pattern, wire["mixing_suggestions"][0])
+    assert match, wire["mixing_suggestions"][0]
+    assert low_hz <= int(match.groups()[-1]) <= high_hz and int(match.group(1)) >= min_db
+    move = match.group(0)
     assert sum(move in text for text in wire["mixing_suggestions"]) == 1  # not repeated as advice
     problem_detail = wire["problems_detected"][0]
     assert problem_detail["value"] > problem_detail["threshold"]
@@ -217,7 +223,7 @@ def test_a_hard_panned_track_has_no_correlation_so_no_phase_verdict():
     assert "bass_too_wide" not in rule_ids(
         engine_analysis(engine, hard_left, "stereo", {"track_name": "Bass L", "track_type": "bass"})
     )
-    assert "None of the stereo checks (phase problem, too wide) could be made" in wire["codette_insights"]
+    assert "None of the stereo checks (phase problem, over widened, too wide) could be made" in wire["codette_insights"]
     assert "correlation 1.00" not in wire["codette_insights"]
     json.dumps(wire, allow_nan=False)
 
@@ -226,7 +232,8 @@ def test_silent_stereo_audio_is_not_rated_on_its_stereo_image():
     silence = np.zeros((2, SR), dtype=np.float32)
     wire = wire_of(silence, kind="stereo", track_type="keys")
     assert wire["metrics"]["stereo_correlation"] is None and wire["metrics"]["stereo_width"] is None
-    assert "None of the stereo checks (phase problem, too wide, too narrow) could be made" in wire["codette_insights"]
+    checks = "phase problem, over widened, too wide, too narrow"
+    assert f"None of the stereo checks ({checks}) could be made" in wire["codette_insights"]
     assert "undefined for this audio" in wire["codette_insights"]
     assert wire["quality_score"] == 0.5
     assert wire_of(np.stack([HEALTHY_VOCAL, HEALTHY_VOCAL]), kind="stereo", track_type="vocal")["quality_score"] == 1.0

@@ -253,6 +253,21 @@ def test_diff_shows_a_parameter_only_one_side_has(tmp_path: Path):
     assert extended.diff() == [ParameterChange("general.balance_max", None, 0.5, "dB", "A parameter the user added")]
     assert RuleSet.default().diff(extended)[0].after is None
     assert "general.balance_max  -       0.5" in str(extended.diff())
+    assert extended.diff().elsewhere == ("rules: left_heavy",)
+
+
+def test_diff_names_what_differs_outside_the_parameters(tmp_path: Path):
+    data = default_data()
+    data["rules"][0]["severity"] = "critical" if data["rules"][0]["severity"] != "critical" else "info"
+    data["texts"]["no_problems"] = "Nothing to report ({rule_count} checks)."
+    edited = RuleSet.load(write(tmp_path, data))
+    diff = edited.diff()
+    assert diff == [] and diff.elsewhere == (f"rules: {data['rules'][0]['id']}", "texts")
+    assert str(diff) == (
+        "No parameter differs from the built-in default_rules.json; outside the parameters these differ too: "
+        f"rules: {data['rules'][0]['id']}; texts."
+    )
+    assert RuleSet.default().diff().elsewhere == ()
 
 
 def test_diff_against_a_broken_file_names_the_file(tmp_path: Path):

@@ -213,9 +213,9 @@ def test_coverage_counts_only_rules_whose_metrics_were_present():
     vocal_stereo = {"track_type": "vocal", "analysis_type": "stereo"}
     measured = rules.coverage({**levels, "stereo_correlation": 0.4, "stereo_width": 0.5}, **vocal_stereo)
     assert measured.type_judged and measured.specific_not_judged == ()
-    # too_wide reads the correlation too ("when"): a one-sided track judges neither
+    # too_wide reads the correlation too ("when"): a one-sided track judges none of the three
     one_sided = rules.coverage({**levels, "stereo_correlation": None, "stereo_width": 0.5}, **vocal_stereo)
-    assert set(one_sided.specific_not_judged) == {"phase_problem", "too_wide"}
+    assert set(one_sided.specific_not_judged) == {"phase_problem", "too_wide", "over_widened"}
     # derived metrics count: the loudness checks of a master read the RMS-based estimate
     master = rules.coverage(levels, track_type="master", analysis_type="loudness", target="podcast")
     assert {"too_loud", "too_quiet", "master_peak_over_ceiling"} <= set(master.judged)

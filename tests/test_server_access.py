@@ -86,6 +86,7 @@ def test_a_token_is_generated_off_loopback_and_given_or_read_from_the_environmen
     assert generated.generated and len(generated.token or "") >= 20
     assert AccessPolicy("0.0.0.0").token != generated.token
     assert AccessPolicy("0.0.0.0", "chosen").token == "chosen"
+    assert AccessPolicy("0.0.0.0", "").generated  # an empty token would let anyone in: one is generated
     monkeypatch.setenv("CODETTE_TOKEN", "from-env")
     assert AccessPolicy("0.0.0.0").token == "from-env" and not AccessPolicy("0.0.0.0").generated
     assert AccessPolicy("127.0.0.1").join_url(8000) == "ws://127.0.0.1:8000/ws"

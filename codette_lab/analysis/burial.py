@@ -6,8 +6,9 @@ a kick under an 808 playing on every beat is buried, the 808 is not. Both spectr
 COVER_MARGIN_DB louder there. Among the track's main bands (each holding at least MAIN_BAND_SHARE of its
 energy), ``buried_share`` is the largest share of a band's energy that sits in covered cells, ``buried_hz``
 that band's centre, and ``buried_by_db`` how far (median, energy-weighted) the other track stands above it
-there: what a cut or a side-chain duck on the other track has to take away. The ``burying_*`` metrics are the same with the tracks swapped (this track buries
-the other).
+there: what a cut or a side-chain duck on the other track has to take away. A track "plays" in a band
+while it is within SOUNDING_RANGE_DB of its loudest moment there. The ``burying_*`` metrics are the same
+with the tracks swapped (this track buries the other).
 """
 
 from __future__ import annotations

@@ -1,17 +1,21 @@
-"""The track's own spectral envelope: build-ups and resonances measured against it, the top end, sibilance.
+"""The track's own spectral envelope: build-ups measured against it, the top end, sibilance.
 
 A build-up is judged where a mixing engineer hears it, against the track's own spectrum rather than fixed
 band shares: the long-term spectrum is smoothed on a 1/12-octave grid (a Gaussian of 1/6 octave, so the
 partials of a note merge), and at each frequency the level is compared with the straight line (in dB over
-log-frequency) between the levels an octave or more below and above. A bell boost stands out of that
-line by most of its gain wherever it sits, half in one fixed band or not; a natural slope does not. The
-largest excess in the low mids (mud, boxiness) and in the upper mids (harshness) is reported with its
-centre frequency and bandwidth (as a Q), which is where and how narrow the cut goes.
+log-frequency) between the levels an octave below and an octave above. A bell boost stands out of that
+line by most of its gain wherever it sits, half in one fixed band or not; a natural slope does not. A side
+that drops far under the centre is an edge (nothing under a part's lowest note, a filter's cliff) and the
+line continues flat from the other side; parts of the spectrum 50 dB under its loudest are not searched.
+The largest excess in the low mids (mud, boxiness) and in the upper mids (harshness) is reported with its
+centre frequency and bandwidth (as a Q): where the cut goes, how deep and how narrow. What excess is
+normal for a kind of part (a sung voice's fundamentals stand out by nature) is the rules' business: each
+track type has its own threshold.
 
-The top end is the share of energy above 5 kHz and the frequency where the spectrum falls off a cliff
-(a low-pass filter, a dull microphone) or, without one, where it sinks 40 dB under its loudest part. Sibilance is frame by frame: how loud the frames dominated by the
-5-11 kHz band (the S sounds) are against the track's loud frames, and where their energy is centred (the
-frequency a de-esser listens to).
+The top end is the share of energy above 5 kHz and the frequency where the spectrum falls off a cliff (a
+low-pass filter, a dull microphone) or, without one, where it sinks 40 dB under its loudest part.
+Sibilance is frame by frame: how loud the frames dominated by the 5-11 kHz band (the S sounds) are against
+the track's loud frames, and where their energy is centred (the frequency a de-esser listens to).
 """
 
 from __future__ import annotations
@@ -45,12 +49,12 @@ GRID_HIGH_HZ = 18000.0
 SMOOTHING_OCTAVES = 1.0 / 6.0
 #: The line the excess is measured from joins the levels this many octaves below and above.
 ENVELOPE_SPAN_OCTAVES = 1.0
-#: A side this far (dB) under the centre is an edge of the spectrum, not the shoulder of a build-up.
-EDGE_DB = 12.0
-#: Where build-ups are searched (Hz), and over how wide a window (octaves) the excess is averaged first: in
-#: the low mids a chord's few partials stand apart on a log scale, and a build-up is broad (a single
-#: partial standing out is a note, not mud); in the upper mids the partials are dense.
-REGIONS = {"mud": (120.0, 600.0, 0.0), "harsh": (1800.0, 5500.0, 0.0)}
+#: Where build-ups are searched (Hz), and how far (dB) a side must sink under the centre to count as an edge:
+#: in the low mids the lowest notes of a part make a steep natural slope (nothing under a fundamental); in
+#: the upper mids a bright instrument's own roll-off is steep too, only a filter's cliff is an edge.
+REGIONS = {"mud": (120.0, 600.0, 12.0), "harsh": (1800.0, 5500.0, 20.0)}
+#: Parts of the spectrum this far (dB) under its loudest part are inaudible in the mix: no build-up there.
+AUDIBLE_RANGE_DB = 50.0
 #: The bandwidth of a build-up is where its excess stays within this many dB of its peak.
 BANDWIDTH_DROP_DB = 3.0
 #: Top end: energy at or above this frequency against the energy from TOP_END_REFERENCE_HZ up to it.
@@ -98,27 +102,22 @@ class EnvelopeAnalyzer:
         """The long-term spectrum on the grid, in dB (floored far below anything audible)."""
         return 10.0 * np.log10(np.maximum(mean_power @ self.smoothing, 1e-20))
 
-    def excess_db(self, level: np.ndarray, average_octaves: float = 0.0) -> np.ndarray:
-        """How far each grid point stands above the line between the levels an octave either side, averaged
-        over ``average_octaves`` around it (NaN where the grid does not reach that far)."""
+    def excess_db(self, level: np.ndarray, edge_db: float) -> np.ndarray:
+        """How far each grid point stands above the line between the levels an octave either side (NaN where
+        the grid does not reach that far); a side more than ``edge_db`` under the point is an edge."""
         excess = np.full(len(level), np.nan)
-        span = int(round(ENVELOPE_SPAN_OCTAVES * GRID_STEPS_PER_OCTAVE))
+        span = round(ENVELOPE_SPAN_OCTAVES * GRID_STEPS_PER_OCTAVE)
         if len(level) <= 2 * span:
             return excess
         centre, below, above = level[span:-span], level[: -2 * span], level[2 * span :]
         # An edge (nothing under a note's fundamental, a synthesis or filter limit) is not a shoulder: the
         # envelope continues flat from the side that has sound.
-        below_edge, above_edge = below < centre - EDGE_DB, above < centre - EDGE_DB
+        below_edge, above_edge = below < centre - edge_db, above < centre - edge_db
         below = np.where(below_edge & ~above_edge, above, below)
         above = np.where(above_edge & ~below_edge, below, above)
         line = np.where(below_edge & above_edge, np.maximum(below, above), 0.5 * (below + above))
         excess[span:-span] = centre - line
-        half = int(round(average_octaves * GRID_STEPS_PER_OCTAVE / 2))
-        if half:
-            kernel = np.ones(2 * half + 1) / (2 * half + 1)
-            averaged = np.convolve(np.nan_to_num(excess[span:-span]), kernel, mode="same")
-            excess[span:-span] = averaged
-            excess[span : span + half] = excess[len(excess) - span - half : len(excess) - span] = np.nan
+        excess[level < level.max() - AUDIBLE_RANGE_DB] = np.nan
         return excess
 
     def measure(self, spec: Spectrogram) -> dict[str, Any]:
@@ -130,8 +129,8 @@ class EnvelopeAnalyzer:
         mean_power = power.mean(axis=0, dtype=np.float64)
         level = self.smoothed_db(mean_power)
         result: dict[str, Any] = {}
-        for name, (low, high, average) in REGIONS.items():
-            build_up = self._build_up(self.excess_db(level, average), low, high)
+        for name, (low, high, edge_db) in REGIONS.items():
+            build_up = self._build_up(self.excess_db(level, edge_db), low, high)
             result.update(zip((f"{name}_excess_db", f"{name}_hz", f"{name}_q"), build_up, strict=True))
         result.update(self._top_end(mean_power, level))
         result.update(self._sibilance(power))

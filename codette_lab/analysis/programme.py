@@ -27,6 +27,8 @@ NOISE_SPREAD_DB = 6.0
 NOISE_FLATNESS = 0.2
 #: Flatness is taken on every FLATNESS_FRAME_STEP-th frame: the median needs no more, and it is costly.
 FLATNESS_FRAME_STEP = 8
+#: Frames this far (dB) under the loudest are read at this level (digital silence has no finite level).
+SILENT_FRAME_DB = 150.0
 #: A pause: a frame this far (dB) below the loud frames (the upper of SPREAD_PERCENTILES).
 PAUSE_DB = 30.0
 
@@ -36,10 +38,9 @@ def measure_programme(spec: Spectrogram) -> dict[str, Any]:
     energy = spec.frame_energy
     if not spec.active.any():
         return {"noise_only": None, "pause_fraction": None}
-    with np.errstate(divide="ignore"):
-        level = 10.0 * np.log10(energy)
+    level = 10.0 * np.log10(np.maximum(energy, energy.max() * 10.0 ** (-SILENT_FRAME_DB / 10.0)))
     quiet, loud = np.percentile(level, SPREAD_PERCENTILES)
-    sample = spec.power[:: FLATNESS_FRAME_STEP][spec.active[::FLATNESS_FRAME_STEP]]
+    sample = spec.power[::FLATNESS_FRAME_STEP][spec.active[::FLATNESS_FRAME_STEP]]
     flat = float(np.median(flatness(sample))) if len(sample) else 0.0
     noise = loud - quiet < NOISE_SPREAD_DB and flat >= NOISE_FLATNESS
     return {"noise_only": 1.0 if noise else 0.0, "pause_fraction": float(np.mean(level < loud - PAUSE_DB))}

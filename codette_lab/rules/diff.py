@@ -43,15 +43,24 @@ class RulesDiff(list[ParameterChange]):
 
     COLUMNS = ("parameter", "before", "after", "unit", "description")
 
-    def __init__(self, rows: Iterable[ParameterChange], *, before: str) -> None:
+    def __init__(self, rows: Iterable[ParameterChange], *, before: str, elsewhere: Iterable[str] = ()) -> None:
         super().__init__(rows)
         #: Where the reference came from (a file path, or the built-in file).
         self.before = before
+        #: What differs outside the parameters (``rules: left_heavy``, ``texts``): a rule file is more than its
+        #: numbers, and a diff that listed only those could hide an edited rule.
+        self.elsewhere = tuple(elsewhere)
 
     def _title(self) -> str:
-        if not self:
-            return f"No parameter differs from {self.before}."
-        return f"{len(self)} parameter{'s differ' if len(self) != 1 else ' differs'} from {self.before}:"
+        count = len(self)
+        title = (
+            f"{count} parameter{'s differ' if count != 1 else ' differs'} from {self.before}"
+            if count
+            else f"No parameter differs from {self.before}"
+        )
+        if self.elsewhere:
+            title += f"; outside the parameters these differ too: {'; '.join(self.elsewhere)}"
+        return title + (":" if count else ".")
 
     def __str__(self) -> str:
         rows = [self.COLUMNS, *(change.cells() for change in self)]
@@ -88,7 +97,26 @@ def compare(before: RuleSnapshot, after: RuleSnapshot) -> RulesDiff:
             continue
         spec = new.get(name) or old[name]
         rows.append(ParameterChange(name, value_before, value_after, spec.unit, spec.description))
-    return RulesDiff(rows, before=before.document.source)
+    return RulesDiff(rows, before=before.document.source, elsewhere=_elsewhere(before, after))
+
+
+def _elsewhere(before: RuleSnapshot, after: RuleSnapshot) -> list[str]:
+    """The sections (and, for ``rules``, the rule ids) that differ outside the parameters."""
+    old, new = before.document.raw, after.document.raw
+    found = []
+    for section in [*new, *(section for section in old if section not in new)]:
+        if old.get(section) == new.get(section):
+            continue
+        if section == "rules":
+            old_rules = {rule.id: rule for rule in before.document.rules}
+            new_rules = {rule.id: rule for rule in after.document.rules}
+            ids = [
+                rule_id for rule_id in {**new_rules, **old_rules} if old_rules.get(rule_id) != new_rules.get(rule_id)
+            ]
+            found.append(f"rules: {', '.join(ids)}" if ids else "rules (their order)")
+        else:
+            found.append(section)
+    return found
 
 
 def _number(value: float | None) -> str:

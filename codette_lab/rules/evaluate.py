@@ -300,7 +300,7 @@ def evaluate(
                 severity=rule.severity,
                 problem=render(rule.problem, combined) if render_texts else "",
                 suggestion=render(rule.suggestion, combined) if render_texts else "",
-                penalty=rule.penalty,
+                penalty=severity_penalty(rule.penalty, value, threshold),
             )
         )
     order = {severity: index for index, severity in enumerate(reversed(SEVERITIES))}
@@ -313,6 +313,18 @@ def _chain(first: Callable[[str], Any], second: Callable[[str], Any]) -> Callabl
         return value if value is not None else second(name)
 
     return lookup
+
+
+#: A finding far past its threshold costs up to this many times its rule's penalty.
+MAX_SEVERITY_FACTOR = 2.0
+
+
+def severity_penalty(penalty: float, value: float, threshold: float) -> float:
+    """The rule's penalty scaled by how far past its threshold the value lies: the rule's penalty right at
+    the threshold, growing with the distance relative to the threshold's own size (at least 1 unit), up to
+    :data:`MAX_SEVERITY_FACTOR` times it. A +12 dB build-up costs more than a +7 dB one."""
+    distance = abs(value - threshold) / max(abs(threshold), 1.0)
+    return min(1.0, penalty * min(MAX_SEVERITY_FACTOR, 1.0 + distance))
 
 
 def score(findings: list[Finding]) -> float:

@@ -83,7 +83,7 @@ class AccessPolicy:
     def __init__(self, host: str, token: str | None = None) -> None:
         self.host = host
         self.loopback_only = is_loopback_name(host)
-        given = token if token is not None else os.environ.get(TOKEN_ENVIRONMENT_VARIABLE) or None
+        given = token or os.environ.get(TOKEN_ENVIRONMENT_VARIABLE) or None  # an empty token is no token
         #: True when the token was made up at start (it must then be shown to the teacher).
         self.generated = given is None and not self.loopback_only
         self.token: str | None = secrets.token_urlsafe(TOKEN_BYTES) if self.generated else given

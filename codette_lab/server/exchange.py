@@ -93,7 +93,11 @@ class Exchange:
         while True:
             pending = await self._next()
             if pending is not None:
-                await self._queue.put(pending)
+                try:
+                    await self._queue.put(pending)
+                except asyncio.CancelledError:  # the exchange ends: what it reserved goes back
+                    self._release(pending)
+                    raise
             await asyncio.sleep(0)  # one frame at a time, then every other connection gets its turn
 
     async def _next(self) -> Pending | None:

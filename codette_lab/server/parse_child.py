@@ -9,6 +9,7 @@ out-of-band buffers (each sent after the pickle, preceded by its length).
 
 from __future__ import annotations
 
+import os
 import pickle
 import sys
 from typing import Any, BinaryIO
@@ -18,10 +19,14 @@ from ..errors import CodetteError
 from .limits import return_large_blocks_at_once
 from .parsing import LENGTH
 
+#: How much lower than the server's the child's scheduling priority is (``nice`` steps).
+CHILD_NICENESS = 10
+
 
 def _serve(source: BinaryIO, sink: BinaryIO) -> None:
     """The child's loop: a frame in, ``(failed, result or exception)`` out, until the input ends."""
     return_large_blocks_at_once()  # each frame's buffers go back to the system once it is answered
+    os.nice(CHILD_NICENESS)  # on a busy machine the server's event loop (its pings) goes first
     while header := source.read(LENGTH.size):
         (size,) = LENGTH.unpack(header)
         frame = source.read(size)

@@ -1,0 +1,129 @@
+"""Advice a mixing engineer would sign, on the fault corpus (scripts/make_fault_corpus.py, scripts/fault_cases.py).
+
+Every case is rendered in memory (5 s, 44.1 and 48 kHz; each fault checked by an independent measurement at
+render time) and analyzed once per session with the built-in ``quality`` type. Each fault must be reported by
+the right rule, with a remedy that names the move, frequency and amount the injection calls for (and not the
+wrong move); every clean control of every track type and programme must get no finding at all; each fault
+must score below the clean control of its stem.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _script(name: str) -> ModuleType:
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, REPO / "scripts" / f"{name}.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+corpus = _script("make_fault_corpus")
+CASES = corpus.CASES
+FAULTS = [case for case in CASES if case.fault != "clean"]
+CONTROLS = [case for case in CASES if case.fault == "clean"]
+
+#: Build-ups the envelope measure does not separate from the part's own note structure yet (docs/advice.md
+#: lists them): a +10 dB bell at 400 Hz on a sung vocal whose fundamentals sit at 196-330 Hz, and at 300 Hz
+#: on a pad whose chord roots sit there. Strict: they fail the suite once they pass.
+KNOWN_MISSES = {"mud-vocal-48000", "mud-pad-44100"}
+
+
+@pytest.fixture(scope="session")
+def verdicts() -> dict[str, dict]:
+    return {verdict["case"]: verdict for verdict in corpus.run_all()}
+
+
+def test_the_table_covers_every_fault_kind_track_type_rate_and_programme():
+    assert len(CASES) >= 50
+    kinds = {case.fault for case in FAULTS}
+    assert {
+        "dull",
+        "mud",
+        "harsh",
+        "presence_peak",
+        "over_widened",
+        "polarity",
+        "hiss_only",
+        "kick_masked",
+        "quiet",
+        "too_loud",
+        "too_quiet",
+        "true_peak",
+        "clipped",
+        "dc",
+        "rumble",
+        "sibilance",
+        "soft_clipped",
+    } <= kinds
+    assert {case.track_type for case in CONTROLS} == {
+        "vocal",
+        "drums",
+        "bass",
+        "guitar",
+        "keys",
+        "synth",
+        "master",
+        "bus",
+        "audio",
+    }
+    assert {(case.stem, case.sr) for case in CONTROLS} >= {("master", 44100), ("podcast", 48000)}
+    assert {case.sr for case in CASES} == {44100, 48000}
+
+
+@pytest.mark.parametrize("case", FAULTS, ids=lambda case: case.name)
+def test_each_fault_is_reported_with_the_measured_remedy_and_scores_below_its_control(case, verdicts, request):
+    if case.name in KNOWN_MISSES:
+        request.applymarker(pytest.mark.xfail(strict=True, reason="build-up inside the part's own notes"))
+    verdict = verdicts[case.name]
+    assert verdict["found"], f"{case.name}: expected one of {case.rules}, found {verdict['findings']}"
+    assert verdict["remedy_ok"], f"{case.name}: {verdict['remedy_problems']} in {verdict['remedy']!r}"
+    assert verdict["below_control"], f"{case.name}: {verdict['score']} not below {verdict['control_score']}"
+
+
+@pytest.mark.parametrize("case", CONTROLS, ids=lambda case: case.name)
+def test_clean_controls_get_no_finding(case, verdicts):
+    assert verdicts[case.name]["findings"] == []
+    assert verdicts[case.name]["score"] == 1.0
+
+
+def test_the_targets_of_the_issue_are_met(verdicts):
+    faults = [verdicts[case.name] for case in FAULTS]
+    assert sum(v["found"] for v in faults) / len(faults) >= 0.95
+    assert sum(v["remedy_ok"] for v in faults) / len(faults) >= 0.95
+    assert all(v["below_control"] for v in faults if v["case"] not in KNOWN_MISSES)
+
+
+def test_a_case_whose_fault_is_not_in_the_audio_fails_at_render_time():
+    """The render-time checks are real: flipping one channel of a pad whose channels are only loosely related
+    does not give the correlation near -1 a polarity case promises, so rendering refuses it."""
+    polarity = next(case for case in FAULTS if case.fault == "polarity")
+    loose = dataclasses.replace(polarity, stem="pad", track_type="synth", sr=44100)
+    with pytest.raises(AssertionError, match=r"fails its check: channel correlation under -0\.8"):
+        corpus.render(loose)
+
+
+def test_the_soft_clipped_stem_is_told_to_lower_the_drive_not_to_re_record(verdicts):
+    for case in FAULTS:
+        if case.fault == "soft_clipped":
+            verdict = verdicts[case.name]
+            assert "clipped" not in verdict["findings"]
+            assert "drive" in verdict["remedy"] and "re-record" not in verdict["remedy"].lower()
+
+
+def test_hiss_is_not_judged_as_programme(verdicts):
+    for case in FAULTS:
+        if case.fault == "hiss_only":
+            assert verdicts[case.name]["findings"] == ["no_programme"]
