@@ -29,7 +29,7 @@ from os import PathLike
 from pathlib import Path, PurePosixPath
 from typing import IO, TYPE_CHECKING
 
-from .errors import AudioError
+from .errors import AudioError, PathEscapeError
 from .protocol import AnalyzeRequest, AudioData, Request, parse_request
 from .protocol.quoting import quote_client_text
 from .resources import default_audio_root
@@ -52,16 +52,16 @@ SHOWN_PATH_LIMIT = 256
 #: Links followed inside a root before giving up (the kernel's own limit for one path).
 MAX_LINKS = 40
 
+#: The fields, and :data:`DecodedAudio` keys, of a request's audio: the track's own and the second track's.
+AUDIO_FIELD = "audio_data"
+OTHER_AUDIO_FIELD = "other_track.audio_data"
+
 _DIRECTORY_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 
 
 def _invalid(field: str, problem: str) -> AudioError:
     return AudioError(f"Invalid field '{field}' in analyze: {problem}")
-
-
-class _Escapes(Exception):
-    """A link (or '..' inside one) leads out of the root being walked."""
 
 
 class AudioRoots:
@@ -138,7 +138,7 @@ class AudioRoots:
         for root, parts in self._candidates(text, field):
             try:
                 descriptor, walked = _open_beneath(root, list(parts))
-            except _Escapes:  # an allowed file of that name in a later root may still answer
+            except PathEscapeError:  # an allowed file of that name in a later root may still answer
                 escaped = True
                 continue
             except OSError as error:
@@ -156,7 +156,7 @@ def _open_beneath(root: Path, parts: list[str]) -> tuple[int, list[str]]:
     """A descriptor of the regular file at ``root/parts``, and the components finally walked.
 
     Every component is opened relative to its parent's descriptor with O_NOFOLLOW; a link is read
-    and followed here only while it stays inside ``root`` (_Escapes otherwise). Raises OSError.
+    and followed here only while it stays inside ``root`` (PathEscapeError otherwise). Raises OSError.
     """
     stack = [os.open(root, _DIRECTORY_FLAGS)]  # descriptors of root and each directory walked
     walked: list[str] = []
@@ -167,7 +167,7 @@ def _open_beneath(root: Path, parts: list[str]) -> tuple[int, list[str]]:
             name = pending.pop(0)
             if name == "..":  # only from a link's target
                 if not walked:
-                    raise _Escapes
+                    raise PathEscapeError(f"'..' leads out of {root}")
                 walked.pop()
                 os.close(stack.pop())
                 continue
@@ -206,7 +206,7 @@ def _link_parts(root: Path, target: str, walked: list[str], stack: list[int]) ->
     if not link.is_absolute():
         return list(link.parts)
     if not link.is_relative_to(root):
-        raise _Escapes
+        raise PathEscapeError(f"a link leads out of {root}")
     while walked:  # back to the root's own descriptor
         walked.pop()
         os.close(stack.pop())
@@ -247,7 +247,7 @@ def _check_samples(samples: np.ndarray, *, field: str) -> None:
 
 
 def decode_samples(
-    b64: str, *, channels: int, sample_rate: float | None, field: str = "audio_data"
+    b64: str, *, channels: int, sample_rate: float | None, field: str = AUDIO_FIELD
 ) -> tuple[np.ndarray, int]:
     """Base64 little-endian float32 PCM, interleaved over ``channels`` -> ((channels, n) float32, sample rate)."""
     import numpy as np
@@ -280,7 +280,7 @@ def decode_samples(
 
 
 def read_audio_file(
-    path: str | PathLike[str], *, roots: AudioRoots | Iterable[str | PathLike[str]] | None, field: str = "audio_data"
+    path: str | PathLike[str], *, roots: AudioRoots | Iterable[str | PathLike[str]] | None, field: str = AUDIO_FIELD
 ) -> tuple[np.ndarray, int]:
     """Read a file under ``roots`` with soundfile -> ((channels, n) float32, sample rate).
 
@@ -317,7 +317,7 @@ def read_audio_file(
     return audio, int(rate)
 
 
-def load_audio(audio: AudioData, *, roots: AudioRoots, field: str = "audio_data") -> tuple[np.ndarray, int] | None:
+def load_audio(audio: AudioData, *, roots: AudioRoots, field: str = AUDIO_FIELD) -> tuple[np.ndarray, int] | None:
     """The audio an ``audio_data`` object carries, or None when it has neither samples nor file_path."""
     if audio.samples is not None:
         return decode_samples(audio.samples, channels=audio.channels or 1, sample_rate=audio.sample_rate, field=field)
@@ -328,7 +328,6 @@ def load_audio(audio: AudioData, *, roots: AudioRoots, field: str = "audio_data"
 
 #: Audio already decoded from a request's ``samples``, by the field it came in (``audio_data``, ...).
 DecodedAudio = Mapping[str, "tuple[np.ndarray, int]"]
-
 
 def parse_with_samples(frame: str | bytes) -> tuple[Request, DecodedAudio]:
     """Parse a frame and decode the ``samples`` it carries: what the server does with large frames in
@@ -353,6 +352,6 @@ def parse_with_samples(frame: str | bytes) -> tuple[Request, DecodedAudio]:
 
     other = request.other_track
     if other is not None:
-        other = dataclasses.replace(other, audio=decoded_from(other.audio, "other_track.audio_data"))
-    audio = decoded_from(request.audio, "audio_data")
+        other = dataclasses.replace(other, audio=decoded_from(other.audio, OTHER_AUDIO_FIELD))
+    audio = decoded_from(request.audio, AUDIO_FIELD)
     return dataclasses.replace(request, audio=audio, other_track=other), decoded

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from . import __version__
 from .audio_input import DEFAULT_MAX_AUDIO_SECONDS
 from .corpus.command import add_corpus_command
-from .errors import CodetteError, RecordingError, ServerError
+from .errors import CodetteError, RecordingError, ServerError, UsageError
 from .recording import Recorder
 from .recording.command import add_replay_command
 from .reload import RuleFileWatcher
@@ -143,10 +143,6 @@ def _event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     return uvloop.new_event_loop
 
 
-class _UsageError(Exception):
-    """An argument that names something unusable (exit status 2)."""
-
-
 def _build_engine(args: argparse.Namespace) -> Engine:
     """The engine the server answers with; a rule file that cannot be loaded is a usage error."""
     from .engine import Engine
@@ -159,11 +155,11 @@ def _build_engine(args: argparse.Namespace) -> Engine:
         except (CodetteError, OSError, ValueError) as exc:
             text = str(exc)  # RuleSet's errors name the file; say which file if one ever does not
             named = text if str(args.rules) in text else f"cannot load rules from {args.rules}: {text}"
-            raise _UsageError(named) from exc
+            raise UsageError(named) from exc
     try:
         return Engine(rules=rules, audio_roots=args.audio_root or None, max_audio_seconds=args.max_audio_seconds)
     except CodetteError as exc:
-        raise _UsageError(str(exc)) from exc
+        raise UsageError(str(exc)) from exc
 
 
 async def _serve_until_signalled(engine: Engine, args: argparse.Namespace) -> None:
@@ -174,7 +170,7 @@ async def _serve_until_signalled(engine: Engine, args: argparse.Namespace) -> No
     try:
         recorder = Recorder(args.record, rules=engine.rules, keep_samples=args.record_samples) if args.record else None
     except RecordingError as exc:
-        raise _UsageError(str(exc)) from exc
+        raise UsageError(str(exc)) from exc
     watcher = RuleFileWatcher(engine.rules, args.rules) if args.rules is not None else None
     if watcher is not None:
         watcher.start()
@@ -207,7 +203,7 @@ def _serve_command(args: argparse.Namespace) -> int:
         engine = _build_engine(args)
         with asyncio.Runner(loop_factory=_event_loop_factory()) as runner:
             runner.run(_serve_until_signalled(engine, args))
-    except _UsageError as exc:
+    except UsageError as exc:
         print(f"codette-lab serve: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except ServerError as exc:

@@ -87,3 +87,12 @@ class KnowledgeError(CodetteError):
 
 class RecordingError(CodetteError):
     """A recording that cannot be written or read back (not JSON Lines, not a recording, no such file)."""
+
+
+class UsageError(CodetteError):
+    """A command-line argument that names something unusable (``codette-lab`` exits with status 2)."""
+
+
+class PathEscapeError(AudioError):
+    """A link (or a ``..`` inside one) leads out of the audio root being walked; another root may still answer."""
+

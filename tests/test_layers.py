@@ -117,3 +117,19 @@ def test_every_module_imports_on_its_own():
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     assert run.stdout == "", f"modules that do not import first in a fresh state:\n{run.stdout}"
+
+
+def _defines_an_exception(node: ast.ClassDef) -> bool:
+    names = {base.id if isinstance(base, ast.Name) else getattr(base, "attr", "") for base in node.bases}
+    return any(name.endswith(("Error", "Exception")) or name == "Exception" for name in names)
+
+
+def test_every_exception_class_lives_in_errors_py():
+    strays = [
+        f"{path.relative_to(PACKAGE)}:{node.lineno} {node.name}"
+        for path in _modules()
+        if path.name != "errors.py"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.ClassDef) and _defines_an_exception(node)
+    ]
+    assert not strays, f"exception classes outside codette_lab/errors.py: {strays}"

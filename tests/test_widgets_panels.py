@@ -269,6 +269,30 @@ def test_analysis_can_plot_the_audio_a_daw_just_sent(lab: Lab, panel) -> None:
     assert analysis.metrics["duration_s"] == pytest.approx(4.0, abs=0.01)
 
 
+def test_a_long_stereo_clip_sent_as_samples_is_kept_within_its_byte_bound_and_analyzed(lab: Lab, panel) -> None:
+    # 10 s of stereo float32 is a frame of megabytes: the server decodes it in a parsing process,
+    # so the request reaches the Lab without its base64 text and with the decoded arrays instead.
+    daw = lab.simulate_daw(name="student")
+    reply = daw.analyze("Drums", analysis_type="loudness", send="samples", seconds=10)
+    assert reply["type"] == "analysis_response"
+    (kept,) = lab.recent_audio()
+    assert kept.request.audio.samples is None and kept.request.track.track_name == "Drums"
+    samples, rate = kept.audio(lab.audio_roots)
+    assert samples.shape == (2, 10 * rate) and kept.sample_bytes == samples.nbytes
+
+    panel.analysis.refresh_button.click()
+    first = panel.analysis.source.options[0][1]
+    assert first.recent is kept and first.label.endswith("Drums (drums, samples)")
+    panel.analysis.source.value = first
+    analysis = panel.analysis.run().result(timeout=120)
+    assert analysis.metrics["duration_s"] == pytest.approx(10.0, abs=0.01)
+
+    lab.recent.max_bytes = 2 * kept.sample_bytes - 1  # room for one such clip, not two: the older goes
+    assert daw.analyze("Drums", analysis_type="loudness", send="samples", seconds=10)["type"] == "analysis_response"
+    (newer,) = lab.recent_audio()
+    assert newer is not kept and newer.sample_bytes == kept.sample_bytes
+
+
 def test_a_broken_analysis_type_shows_its_error_and_traceback_in_the_panel(lab: Lab, panel) -> None:
     @lab.analysis_type("wonky")
     def wonky(request):

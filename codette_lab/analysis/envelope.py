@@ -79,6 +79,11 @@ LOUD_PERCENTILE = 90.0
 MIN_SIBILANT_FRAMES = 3
 
 
+def _bins(freqs: np.ndarray, low: float, high: float) -> slice:
+    """The slice of FFT bins from ``low`` (included) to ``high`` (excluded) Hz."""
+    return slice(int(np.searchsorted(freqs, low)), int(np.searchsorted(freqs, high)))
+
+
 class EnvelopeAnalyzer:
     """The smoothing matrix and band masks of one sample rate and STFT size."""
 
@@ -93,8 +98,9 @@ class EnvelopeAnalyzer:
         weights[weights < 1e-4] = 0.0
         #: (bins, grid) averaging matrix of the smoothing.
         self.smoothing = weights / np.maximum(weights.sum(axis=0, keepdims=True), 1e-12)
-        self.sibilant = (freqs >= SIBILANT_BAND[0]) & (freqs < SIBILANT_BAND[1])
-        self.sibilant_centre = (freqs >= SIBILANT_CENTRE_RANGE[0]) & (freqs < SIBILANT_CENTRE_RANGE[1])
+        #: Bin slices (the bands are contiguous: slices read the spectrogram without copying it).
+        self.sibilant = _bins(freqs, *SIBILANT_BAND)
+        self.sibilant_centre = _bins(freqs, *SIBILANT_CENTRE_RANGE)
         self.top = (freqs >= TOP_END_SPLIT_HZ) & (freqs < top)
         self.body = (freqs >= TOP_END_REFERENCE_HZ) & (freqs < TOP_END_SPLIT_HZ)
 
@@ -125,15 +131,15 @@ class EnvelopeAnalyzer:
         active = spec.active
         if not active.any():
             return dict.fromkeys(OUTPUTS)
-        power = spec.power if active.all() else spec.power[active]
-        mean_power = power.mean(axis=0, dtype=np.float64)
+        # the mean over the active frames as one product (no copy of the spectrogram)
+        mean_power = (active.astype(np.float32) @ spec.power).astype(np.float64) / active.sum()
         level = self.smoothed_db(mean_power)
         result: dict[str, Any] = {}
         for name, (low, high, edge_db) in REGIONS.items():
             build_up = self._build_up(self.excess_db(level, edge_db), low, high)
             result.update(zip((f"{name}_excess_db", f"{name}_hz", f"{name}_q"), build_up, strict=True))
         result.update(self._top_end(mean_power, level))
-        result.update(self._sibilance(power))
+        result.update(self._sibilance(spec))
         return result
 
     def _build_up(self, excess: np.ndarray, low: float, high: float) -> tuple[float | None, ...]:
@@ -175,15 +181,15 @@ class EnvelopeAnalyzer:
             edge = float(self.grid[np.flatnonzero(level >= level.max() - TOP_END_RANGE_DB)[-1]])
         return {"top_end_db": share, "top_end_hz": edge}
 
-    def _sibilance(self, power: np.ndarray) -> dict[str, Any]:
-        energy = power.sum(axis=1, dtype=np.float64)
-        sibilant_energy = power[:, self.sibilant].sum(axis=1, dtype=np.float64)
-        frames = sibilant_energy >= SIBILANT_SHARE * np.maximum(energy, 1e-30)
-        frames &= energy > 0
+    def _sibilance(self, spec: Spectrogram) -> dict[str, Any]:
+        active = spec.active
+        energy = spec.frame_energy
+        sibilant_energy = spec.power[:, self.sibilant].sum(axis=1, dtype=np.float64)
+        frames = active & (sibilant_energy >= SIBILANT_SHARE * np.maximum(energy, 1e-30)) & (energy > 0)
         if frames.sum() < MIN_SIBILANT_FRAMES:
             return {"sibilance_db": None, "sibilance_hz": None}
         loud_s = np.percentile(sibilant_energy[frames], LOUD_PERCENTILE)
-        loud = np.percentile(energy, LOUD_PERCENTILE)
-        spectrum = power[frames][:, self.sibilant_centre].sum(axis=0, dtype=np.float64)
+        loud = np.percentile(energy[active], LOUD_PERCENTILE)
+        spectrum = spec.power[frames, self.sibilant_centre].sum(axis=0, dtype=np.float64)
         centre = float(spectrum @ self.freqs[self.sibilant_centre] / spectrum.sum())
         return {"sibilance_db": db(loud_s / loud, power=True), "sibilance_hz": centre}

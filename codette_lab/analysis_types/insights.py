@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ..analysis.outputs import MASKING_OUTPUTS
 from ..rules import Coverage, Finding
 from ..rules.evaluate import flatten, number
 from ..rules.model import Rule
@@ -24,7 +25,7 @@ LEVEL_SUMMARY = ("peak_dbfs", "rms_dbfs", "crest_factor_db")
 MEASURED_FROM_AUDIO, MEASURED_FROM_LEVELS, MEASURED_FROM_NOTHING = "audio", "levels", "none"
 
 #: Metrics only a second track gives (``other_track``): without one, their checks are not "missing".
-OTHER_TRACK_METRICS = frozenset({"masking_overlap", "masking_band_overlap", "masked_band"})
+OTHER_TRACK_METRICS = frozenset(MASKING_OUTPUTS)
 
 
 def _channels_text(channels: int | None) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING
 
+from ..audio_input import AUDIO_FIELD, OTHER_AUDIO_FIELD
 from ..errors import RequestError
 from ..protocol import AnalyzeRequest, AudioData, TrackData
 from ..registry import Entry, Registry
@@ -51,7 +52,7 @@ def _track_request(
     roots: AudioRoots,
     target: LoudnessTarget,
     decoded: DecodedAudio,
-    field: str = "audio_data",
+    field: str = AUDIO_FIELD,
     other: TrackRequest | None = None,
 ) -> TrackRequest:
     match = resolve_track_type(track.track_type, track_name=track.track_name)
@@ -95,7 +96,7 @@ def build_track_request(
             roots=audio_roots,
             target=target,
             decoded=decoded,
-            field="other_track.audio_data",
+            field=OTHER_AUDIO_FIELD,
         )
     return _track_request(
         request.track,

@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 
-from ..audio_input import AudioRoots
+from ..audio_input import AUDIO_FIELD, AudioRoots, DecodedAudio, load_audio
 from ..engine import NOTEBOOK_SESSION, Job
 from ..protocol import AnalyzeRequest
 
@@ -30,13 +29,10 @@ logger = logging.getLogger("codette_lab.lab")
 #: How many recent DAW analyze requests with audio are kept for the Analysis panel.
 RECENT_AUDIO_LIMIT = 5
 
-#: How much base64 sample text those requests may hold in all (bytes; the oldest are dropped first).
+#: How many bytes of samples (base64 text or decoded arrays) those requests may hold in all; the oldest go first.
 #: A DAW may send frames of hundreds of MB: one whose samples alone exceed this is not kept at all,
 #: since without its samples the panel would have nothing to plot.
 RECENT_AUDIO_BYTES = 64 * 1024 * 1024
-
-#: The key of a job's decoded samples of the track itself (the request's field, as the server names it).
-AUDIO_FIELD = "audio_data"
 
 
 @dataclass(frozen=True)
@@ -49,7 +45,7 @@ class ReceivedAudio:
 
     request: AnalyzeRequest
     session: str
-    decoded: Mapping[str, tuple[Any, int]] = field(default_factory=lambda: MappingProxyType({}))
+    decoded: DecodedAudio = field(default_factory=lambda: MappingProxyType({}))
     received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
@@ -65,8 +61,6 @@ class ReceivedAudio:
         """The track's samples and rate: decoded by the server, or read from its file under ``roots``."""
         if AUDIO_FIELD in self.decoded:
             return self.decoded[AUDIO_FIELD]
-        from ..audio_input import load_audio
-
         return load_audio(self.request.audio, roots=roots)
 
     @property

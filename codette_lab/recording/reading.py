@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import RecordingError
-from .recorder import FORMAT, SAMPLES_OMITTED
+from .recorder import FORMAT, FRAME_OMITTED, SAMPLES_OMITTED
 
 RecordingSource = str | PathLike[str] | Iterable[str | PathLike[str]]
 
@@ -34,7 +34,8 @@ class RecordedExchange:
     holds its text); ``reply`` is None when the recording ends before it;
     ``rules`` is the identity of the rules in force when it was received;
     ``recording`` names the recording (server run) it belongs to; ``name`` is
-    the name its client gave (None if none).
+    the name its client gave (None if none); ``frame_omitted`` is the SHA-256
+    and size of a large frame kept only as those (it cannot be sent again).
     """
 
     index: int
@@ -47,6 +48,7 @@ class RecordedExchange:
     name: str | None = None
     frame: str | None = None
     reply: dict[str, Any] | None = None
+    frame_omitted: dict[str, Any] | None = None
 
     @property
     def message_type(self) -> str | None:
@@ -120,6 +122,7 @@ def read_recording(source: RecordingSource) -> list[RecordedExchange]:
                     request=entry.get("message"),
                     name=entry.get("name"),
                     frame=entry.get("frame"),
+                    frame_omitted=entry.get(FRAME_OMITTED),
                 )
                 exchanges.append(exchange)
                 waiting[recording, connection, exchange.message_type == "ping"].append(exchange)

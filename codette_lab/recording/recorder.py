@@ -21,6 +21,17 @@ it is written, so a kernel that dies loses nothing already answered. Audio
 sent as ``samples`` is kept as a ``samples_omitted`` record (SHA-256 of the
 base64 text, bytes, channels, duration) unless ``keep_samples`` is true; a
 ``file_path`` is kept as given.
+
+A large frame (over the server's inline-parse limit: audio) is never parsed
+whole here, neither on the event loop nor in a thread, where scanning tens of
+megabytes would still hold the interpreter lock and so every connection's
+pings: its ``samples`` texts are found and hashed on the bytes (hashlib
+releases the lock), and only the short rest is parsed. With ``keep_samples``
+the samples are checked to be plain ASCII (numpy, without the lock) and
+written as they came. A large frame that cannot be cut so (no ``samples``
+text, escapes in it, or a rest that is still large or not JSON) is kept as a
+``frame_omitted`` record (SHA-256 and bytes of the frame), or, with
+``keep_samples``, as its text in ``frame``.
 """
 
 from __future__ import annotations
@@ -32,11 +43,13 @@ import logging
 import os
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from os import PathLike
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from ..errors import RecordingError
 from ..protocol.timestamps import utc_timestamp
@@ -54,10 +67,14 @@ VERSION = 1
 DEFAULT_MAX_BYTES = 64 * 2**20
 #: The key that stands for audio samples not kept (in ``audio_data``).
 SAMPLES_OMITTED = "samples_omitted"
+#: The key that stands for a large frame kept only as its hash and size (in place of ``message``).
+FRAME_OMITTED = "frame_omitted"
 #: Bytes per sample of the protocol's ``samples`` (float32).
 SAMPLE_BYTES = 4
 #: Where a ``samples`` text begins in a frame.
 _SAMPLES_VALUE = re.compile(rb'"samples"\s*:\s*"')
+#: What takes a samples text's place (quotes included) in a frame parsed without it: JSON, or None.
+StandIn = Callable[[bytes, int, int], "bytes | None"]
 
 
 class Recorder:
@@ -106,16 +123,17 @@ class Recorder:
         self._write("connect", connection, {"remote_address": connection.remote_address, "origin": connection.origin})
 
     async def received(self, connection: Connection, frame: str | bytes) -> None:
-        """Record a frame before it is answered; a long one (audio) is hashed off the event loop."""
-        if len(frame) <= INLINE_PARSE_LIMIT:
-            self._write("request", connection, self._request_fields(frame))
+        """Record a frame before it is answered; a large one (audio) is cut and written off the event loop."""
+        head = self._head("request", connection)
+        data = frame.encode("utf-8", errors="replace") if isinstance(frame, str) else frame
+        if len(data) <= INLINE_PARSE_LIMIT:
+            self._append([_line(head, self._parsed_fields(data))])
         else:
-            fields = await asyncio.to_thread(self._request_fields, frame)
-            self._write("request", connection, fields)
+            await asyncio.to_thread(self._record_large, head, data)
 
     def replied(self, connection: Connection, reply: str) -> None:
         """Record a reply frame about to be sent (kept as it is: it is already JSON)."""
-        self._write("reply", connection, {}, message_text=reply)
+        self._append([_line(self._head("reply", connection), {}, reply.encode("utf-8"))])
 
     def disconnected(self, connection: Connection, close_code: int | None) -> None:
         self._write("disconnect", connection, {"close_code": close_code})
@@ -133,43 +151,47 @@ class Recorder:
 
     # -- lines ------------------------------------------------------------------------------------
 
-    def _request_fields(self, frame: str | bytes) -> dict[str, Any]:
-        data = frame.encode("utf-8", errors="replace") if isinstance(frame, str) else frame
-        if not self.keep_samples and len(data) > INLINE_PARSE_LIMIT:
-            data = _cut_samples(data)
+    def _parsed_fields(self, frame: bytes) -> dict[str, Any]:
+        """A short frame's fields: the message parsed (samples hashed unless kept), or its text."""
         try:
-            message = json.loads(data)
+            message = json.loads(frame)
         except ValueError:
-            return {"frame": data.decode("utf-8", errors="replace")}
+            return {"frame": frame.decode("utf-8", errors="replace")}
         return {"message": message if self.keep_samples else without_samples(message)}
 
-    def _rules_identity(self) -> str | None:
-        return self.rules.snapshot().identity if self.rules is not None else None
+    def _record_large(self, head: dict[str, Any], frame: bytes) -> None:
+        """Write the line of a large frame without parsing it whole (run in a thread; see the module text)."""
+        spans = _samples_spans(frame)
+        if self.keep_samples:
+            self._append(_kept_line(head, frame, spans))
+            return
+        message = _rest_parsed(frame, spans, _samples_hashed)
+        fields = {"message": without_samples(message)} if message is not None else _frame_omitted(frame)
+        self._append([_line(head, fields)])
 
-    def _write(self, kind: str, connection: Connection, fields: Mapping[str, Any], *, message_text: str = "") -> None:
-        head = {
+    def _head(self, kind: str, connection: Connection) -> dict[str, Any]:
+        return {
             "time": utc_timestamp(),
             "kind": kind,
             "connection": connection.id,
             "session": connection.session,
             "name": self._names.get(connection.id),
-            "rules": self._rules_identity(),
-            **fields,
+            "rules": self.rules.snapshot().identity if self.rules is not None else None,
         }
-        line = json.dumps(head)
-        if message_text:
-            line = f'{line[:-1]}, "message": {message_text}}}'
-        self._append(line + "\n")
 
-    def _append(self, line: str) -> None:
-        """Write one line and flush it, opening a new part first when needed. Never raises."""
+    def _write(self, kind: str, connection: Connection, fields: Mapping[str, Any]) -> None:
+        self._append([_line(self._head(kind, connection), fields)])
+
+    def _append(self, chunks: Sequence[bytes | memoryview]) -> None:
+        """Write one line (given in pieces) and flush it, opening a new part first when needed. Never raises."""
         with self._lock:
             try:
                 if self._file is None:
                     self._open_part()
-                self._file.write(line)
+                for chunk in chunks:
+                    self._file.write(chunk)
                 self._file.flush()
-                self._size += len(line)
+                self._size += sum(len(chunk) for chunk in chunks)
                 if self._size >= self.max_bytes:
                     self._file.close()
                     self._file = None
@@ -179,7 +201,7 @@ class Recorder:
 
     def _open_part(self) -> None:
         path = self.directory / f"{self.stem}.{len(self.files) + 1:03d}.jsonl"
-        self._file = path.open("a", encoding="utf-8")
+        self._file = path.open("ab")
         self.files.append(path)
         self._size = 0
         snapshot = self.rules.snapshot() if self.rules is not None else None
@@ -193,7 +215,7 @@ class Recorder:
             "rules": snapshot.identity if snapshot is not None else None,
             "rules_source": snapshot.document.source if snapshot is not None else None,
         }
-        line = json.dumps(header) + "\n"
+        line = json.dumps(header).encode("ascii") + b"\n"
         self._file.write(line)
         self._size += len(line)
         logger.info("Recording to %s", path)
@@ -239,24 +261,87 @@ def _omitted(audio: Mapping[str, Any], cut: Mapping[str, Any]) -> dict[str, Any]
     return {**{key: value for key, value in audio.items() if key != "samples"}, SAMPLES_OMITTED: record}
 
 
-def _cut_samples(frame: bytes) -> bytes:
-    """The frame with each base64 ``samples`` text replaced by ``{"samples_omitted": {sha256, bytes}}``.
+def _line(head: Mapping[str, Any], fields: Mapping[str, Any], message: bytes = b"") -> bytes:
+    """One line: ``head`` and ``fields`` as JSON, with ``message`` (JSON already) added as it is."""
+    if message:
+        return _opening(head) + message + b"}\n"
+    return json.dumps({**head, **fields}).encode("ascii") + b"\n"
 
-    Done on the bytes, without parsing them: a long frame is almost all
-    samples, and parsing tens of megabytes would hold the interpreter (and so
-    the server's event loop) for a tenth of a second; finding and hashing
-    them does not (hashlib releases it). A value with escapes is left for the
-    parser and :func:`without_samples`.
-    """
-    pieces: list[bytes] = []
+
+def _opening(head: Mapping[str, Any]) -> bytes:
+    """A line up to where its ``message`` goes (``head`` is never empty)."""
+    return json.dumps(head).encode("ascii")[:-1] + b', "message": '
+
+
+def _samples_spans(frame: bytes) -> list[tuple[int, int]]:
+    """Where each ``samples`` text lies in ``frame`` (between its quotes), found without parsing it."""
+    spans = []
     position = 0
     while (match := _SAMPLES_VALUE.search(frame, position)) is not None:
-        start = match.end()
-        end = frame.find(b'"', start)
-        if end == -1 or frame.find(b"\\", start, end) != -1:
+        end = frame.find(b'"', match.end())
+        if end == -1:
             break
-        value = memoryview(frame)[start:end]
-        cut = {SAMPLES_OMITTED: {"sha256": hashlib.sha256(value).hexdigest(), "bytes": _decoded_size(value)}}
-        pieces += [frame[position : match.start()], b'"samples": ', json.dumps(cut).encode("ascii")]
+        spans.append((match.end(), end))
         position = end + 1
-    return b"".join([*pieces, frame[position:]]) if pieces else frame
+    return spans
+
+
+def _samples_hashed(frame: bytes, start: int, end: int) -> bytes | None:
+    """The ``samples_omitted`` record (SHA-256 and decoded bytes) standing for one samples text, as JSON;
+    None when the text holds an escape (then its hash would not be that of the text the client meant)."""
+    if frame.find(b"\\", start, end) != -1:
+        return None
+    value = memoryview(frame)[start:end]
+    record = {SAMPLES_OMITTED: {"sha256": hashlib.sha256(value).hexdigest(), "bytes": _decoded_size(value)}}
+    return json.dumps(record).encode("ascii")
+
+
+def _plain_ascii(frame: bytes, start: int, end: int) -> bytes | None:
+    """``b'""'`` when a samples text is printable ASCII without escapes (so it is JSON as it is), else None.
+
+    numpy's reductions release the interpreter lock, unlike any scan of the bytes in Python.
+    """
+    codes = np.frombuffer(frame, dtype=np.uint8, count=end - start, offset=start)
+    if codes.size and (int(codes.min()) < 0x20 or int(codes.max()) > 0x7E):
+        return None
+    return b'""' if frame.find(b"\\", start, end) == -1 else None
+
+
+def _rest_parsed(frame: bytes, spans: list[tuple[int, int]], stand_in: StandIn) -> Any:
+    """The frame parsed with each samples text (quotes included) replaced by ``stand_in(frame, start, end)``;
+    None when a stand-in is None, no samples were found, or the rest is still large or is not JSON."""
+    pieces: list[bytes] = []
+    position = 0
+    for start, end in spans:
+        replacement = stand_in(frame, start, end)
+        if replacement is None:
+            return None
+        pieces += [frame[position : start - 1], replacement]
+        position = end + 1
+    pieces.append(frame[position:])
+    if not spans or sum(len(piece) for piece in pieces) > INLINE_PARSE_LIMIT:
+        return None
+    try:
+        return json.loads(b"".join(pieces).decode("utf-8"))
+    except ValueError:  # UnicodeDecodeError included: the line must stay valid UTF-8
+        return None
+
+
+def _kept_line(head: Mapping[str, Any], frame: bytes, spans: list[tuple[int, int]]) -> list[bytes | memoryview]:
+    """The line of a large frame kept whole: the frame as it came (once its rest parsed and its samples
+    are plain ASCII), the line breaks between its tokens made spaces; else its text as ``frame``."""
+    if _rest_parsed(frame, spans, _plain_ascii) is None:
+        return [_line(head, {"frame": frame.decode("utf-8", errors="replace")})]
+    chunks: list[bytes | memoryview] = [_opening(head)]
+    view = memoryview(frame)
+    position = 0
+    for start, end in [*spans, (len(frame), len(frame))]:
+        between = frame[position:start]  # JSON outside the samples: any CR or LF in it is whitespace
+        chunks += [between.replace(b"\n", b" ").replace(b"\r", b" "), view[start:end]]
+        position = end
+    chunks.append(b"}\n")
+    return chunks
+
+
+def _frame_omitted(frame: bytes) -> dict[str, Any]:
+    return {FRAME_OMITTED: {"sha256": hashlib.sha256(frame).hexdigest(), "bytes": len(frame)}}

@@ -9,9 +9,10 @@ second rule set (``against``). No server is involved. ``ping`` and
 ``status`` are not replayed: their replies describe the server, not the rules.
 
 A request whose audio was recorded as a hash only (the default for
-``samples``) cannot be answered again; it is reported as not replayed, with
-the reason. One sent as a ``file_path`` is read again from that path, under
-the audio roots of the engine given (or the default ones).
+``samples``), or a large frame recorded as a hash, cannot be answered again;
+it is reported as not replayed, with the reason. One sent as a
+``file_path`` is read again from that path, under the audio roots of the
+engine given (or the default ones).
 """
 
 from __future__ import annotations
@@ -118,6 +119,8 @@ def _compare(exchange: RecordedExchange, before: Answer | None, after: Answer) -
         label=exchange.label,
         status=NOT_REPLAYED,
     )
+    if exchange.frame_omitted is not None:
+        return replace(base, reason="the frame was large and not an audio request: it was recorded as a hash only")
     if exchange.samples_omitted:
         reason = "its audio samples were recorded as a hash only (record with keep_samples to replay them)"
         return replace(base, reason=reason)
