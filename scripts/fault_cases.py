@@ -318,7 +318,19 @@ def _masking_cases() -> list[Case]:
         other="guitar",
         other_type="guitar",
     )
-    return [*kicks, vocal]
+    masker = _fault(
+        "808",
+        48000,
+        "buries_kick",
+        rules=("burying",),
+        remedy=r"duck 808 .*side-chain",
+        hz=50.0,
+        hz_tolerance=1.5,
+        wrong=r"pan them apart",
+        other="kick",
+        other_type="drums",
+    )
+    return [*kicks, vocal, masker]
 
 
 CASES: tuple[Case, ...] = tuple(

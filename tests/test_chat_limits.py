@@ -54,7 +54,8 @@ def test_a_500_kb_chat_is_refused_at_once_naming_the_limit():
     elapsed = time.perf_counter() - start
     assert reply["type"] == "error"
     assert "'message'" in reply["message"] and f"at most {MAX_CHAT_MESSAGE_CHARS} characters" in reply["message"]
-    assert elapsed < 0.05, f"refusing took {elapsed * 1000:.0f} ms"
+    # A stall, not a speed target (that is in docs/benchmarks.md): the quadratic matching took 20 s here.
+    assert elapsed < 1.0, f"refusing took {elapsed * 1000:.0f} ms"
     assert len(engine.memory) == 0
 
 
@@ -142,5 +143,6 @@ def test_a_500_kb_chat_does_not_delay_another_connections_pings(ws_client):
 
     assert [reply["type"] for reply in replies] == ["error", "chat_response"] * 4
     assert all(f"at most {MAX_CHAT_MESSAGE_CHARS} characters" in reply["message"] for reply in replies[::2])
-    assert statistics.median(round_trips) < 0.05, f"median ping {statistics.median(round_trips) * 1000:.0f} ms"
-    assert max(round_trips) < 0.25, f"slowest ping {max(round_trips) * 1000:.0f} ms"
+    # Stalls, not speed targets (those are in docs/benchmarks.md): pings waited 20 s behind such chats.
+    assert statistics.median(round_trips) < 0.5, f"median ping {statistics.median(round_trips) * 1000:.0f} ms"
+    assert max(round_trips) < 2.0, f"slowest ping {max(round_trips) * 1000:.0f} ms"

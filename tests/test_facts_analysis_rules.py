@@ -128,6 +128,7 @@ def test_every_value_evaluation_declares_is_accepted_by_rule_files_and_filled_in
         "stereo_width": 0.5,
         "masked_band": "bass",
         "buried_by_db": 4.0,
+        "burying_by_db": 5.0,
     }
     situation = {"track_type": "vocal", "analysis_type": "masking", "track_name": "Lead"}
     other = {"other_track_name": "Bass", "other_track_type": "bass"}

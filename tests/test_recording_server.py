@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -12,8 +14,9 @@ import pytest
 
 from codette_lab.engine import Engine
 from codette_lab.errors import RecordingError
-from codette_lab.recording import Recorder, read_recording
+from codette_lab.recording import Recorder, read_recording, replay
 from codette_lab.server import BackgroundServer
+from codette_lab.server.limits import INLINE_PARSE_LIMIT
 
 LEVELS = {
     "type": "analyze",
@@ -154,3 +157,82 @@ def test_a_recording_cut_short_by_a_crash_reads_back_and_a_damaged_one_is_refuse
         read_recording(recording)
     with pytest.raises(RecordingError, match=r"no such file or folder"):
         read_recording(tmp_path / "missing.jsonl")
+
+
+@pytest.mark.parametrize("keep_samples", [False, True], ids=["hashed", "kept"])
+def test_recording_a_minute_of_stereo_keeps_other_connections_pings_prompt(tmp_path, ws_client, keep_samples):
+    engine = Engine()
+    recorder = Recorder(tmp_path, rules=engine.rules, keep_samples=keep_samples)
+    message = samples_message(seconds=60)  # about 28 MB as JSON: never parsed whole by the recorder
+    frame = json.dumps(message)
+    assert len(frame) > 28 * 10**6
+    waits: list[float] = []
+    done = threading.Event()
+    with BackgroundServer(engine, host="127.0.0.1", port=0, recorder=recorder) as server:
+        sending, pinging = ws_client(server.url), ws_client(server.url)
+        sending.timeout = 120
+        pinging.ask({"type": "ping"})  # connected and warm before the frame goes
+
+        def ping_until_done() -> None:
+            while not done.is_set():
+                asked = time.perf_counter()
+                assert pinging.ask({"type": "ping"})["type"] == "pong"
+                waits.append(time.perf_counter() - asked)
+                time.sleep(0.005)
+
+        pinger = threading.Thread(target=ping_until_done)
+        pinger.start()
+        try:
+            reply = sending.ask(frame)
+        finally:
+            done.set()
+            pinger.join(30)
+    recorder.close()
+    assert reply["type"] == "analysis_response"
+    # A stall, not a speed target (the ping figures while large frames arrive are in docs/benchmarks.md).
+    assert len(waits) > 10 and max(waits) < 0.5, f"slowest pong {max(waits) * 1000:.0f} ms of {len(waits)}"
+    [exchange] = [exchange for exchange in read_recording(tmp_path) if exchange.message_type == "analyze"]
+    if keep_samples:
+        assert exchange.request == message and exchange.reply == reply
+    else:
+        sent = message["audio_data"]["samples"]
+        assert exchange.request["audio_data"]["samples_omitted"] == {
+            "sha256": hashlib.sha256(sent.encode("ascii")).hexdigest(),
+            "bytes": 44100 * 60 * 2 * 4,
+            "channels": 2,
+            "duration_s": 60.0,
+        }
+
+
+def test_large_frames_that_cannot_be_cut_are_hashed_or_kept_as_text(tmp_path, ws_client):
+    notes = "x" * (INLINE_PARSE_LIMIT + 10)
+    chat = json.dumps({"type": "chat", "message": "How do I EQ vocals?", "daw_context": {"notes": notes}})
+    escaped = json.dumps(samples_message(seconds=1.0)).replace("/", "\\/")  # valid JSON, as some encoders send it
+    spread = json.dumps(samples_message(seconds=1.0), indent=1).replace("\n", "\r\n")  # CR LF between tokens
+    assert "\\/" in escaped and len(spread) > INLINE_PARSE_LIMIT
+    for keep_samples in (False, True):
+        folder = tmp_path / ("kept" if keep_samples else "hashed")
+        engine = Engine()
+        recorder = Recorder(folder, rules=engine.rules, keep_samples=keep_samples)
+        with BackgroundServer(engine, host="127.0.0.1", port=0, recorder=recorder) as server:
+            client = ws_client(server.url)
+            assert [client.ask(frame)["type"] for frame in (chat, escaped, spread)] == [
+                "chat_response",
+                "analysis_response",
+                "analysis_response",
+            ]
+        recorder.close()
+        exchanges = read_recording(folder)
+        assert [exchange.reply is not None for exchange in exchanges] == [True] * 3
+        if keep_samples:  # each frame can be sent again as it came
+            assert [exchange.frame_text() for exchange in exchanges[:2]] == [chat, escaped]
+            assert exchanges[2].request == json.loads(spread)
+            assert replay(folder).counts() == {"same": 3, "changed": 0, "not replayed": 0}
+        else:
+            assert [exchange.frame_omitted for exchange in exchanges[:2]] == [
+                {"sha256": hashlib.sha256(frame.encode()).hexdigest(), "bytes": len(frame)} for frame in (chat, escaped)
+            ]
+            assert exchanges[2].samples_omitted and exchanges[2].request["audio_data"]["channels"] == 2
+            outcomes = replay(folder).outcomes
+            assert [outcome.status for outcome in outcomes] == ["not replayed"] * 3
+            assert "recorded as a hash only" in outcomes[0].reason

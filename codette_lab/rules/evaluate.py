@@ -108,9 +108,10 @@ def _remedy_amounts(flat: Mapping[str, Any], snapshot: Any, situation: Situation
     """The amounts remedies name, from the measurements: the gain change that brings the peaks to the
     headroom mark and the RMS to the type's target, what the mono sum loses against the channels (a side
     share ``width`` leaves ``1 - width`` in the sum), and how deep a cut on a masking track must go (the gap
-    it leads by, plus a margin)."""
+    it leads by, plus a margin), for this track under the other and for the other under this one."""
     peak, rms = number(flat.get("peak_dbfs")), number(flat.get("rms_dbfs"))
-    width, gap = number(flat.get("stereo_width")), number(flat.get("buried_by_db"))
+    width = number(flat.get("stereo_width"))
+    gap, lead = number(flat.get("buried_by_db")), number(flat.get("burying_by_db"))
     parameter = snapshot.lookup_for(situation.track_type)  # None for a parameter a rule file lacks
     headroom, target_rms = parameter("general.headroom_peak_dbfs"), parameter("type.target_rms_dbfs")
     margin = parameter("general.unmask_margin_db")
@@ -119,6 +120,7 @@ def _remedy_amounts(flat: Mapping[str, Any], snapshot: Any, situation: Situation
         target_rms - rms if rms is not None and target_rms is not None else None,
         -10.0 * math.log10(1.0 - width) if width is not None and width < 1.0 else None,
         gap + margin if gap is not None and margin is not None else None,
+        lead + margin if lead is not None and margin is not None else None,
     )
 
 
@@ -127,7 +129,10 @@ DERIVATIONS: tuple[Derivation, ...] = (
     Derivation(("dc_offset_abs",), _dc_offset),
     Derivation(("loudness_lufs", "loudness_source", "loudness_above_target_lu", "loudness_below_target_lu"), _loudness),
     Derivation(("peak_over_ceiling_db", "true_peak_over_ceiling_db"), _ceiling),
-    Derivation(("peak_over_headroom_db", "rms_below_target_db", "mono_loss_db", "unmask_cut_db"), _remedy_amounts),
+    Derivation(
+        ("peak_over_headroom_db", "rms_below_target_db", "mono_loss_db", "unmask_cut_db", "unmask_other_cut_db"),
+        _remedy_amounts,
+    ),
 )
 
 #: Every name the derivations add (rules may judge them, templates may name them).
