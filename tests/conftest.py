@@ -132,3 +132,19 @@ def release() -> Iterator[threading.Event]:
     event = threading.Event()
     yield event
     event.set()
+
+
+@pytest.fixture(scope="session")
+def dask_client() -> Iterator[Any]:
+    """One Dask cluster for the corpus tests: two threaded workers in this process, on TCP so that a
+    ``codette-lab corpus --scheduler`` run in a subprocess can use them too."""
+    from distributed import Client, LocalCluster
+
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, protocol="tcp", dashboard_address=":0"
+        ) as cluster,
+        Client(cluster) as connected,
+    ):
+        yield connected
+

@@ -12,9 +12,8 @@ REPO = Path(__file__).resolve().parents[1]
 PER_TYPE, SECONDS, SAMPLE_RATE = 3, 3.0, 22050
 
 
-def corpus_script() -> ModuleType:
-    """scripts/make_test_corpus.py as a module."""
-    name = "make_test_corpus"
+def project_script(name: str) -> ModuleType:
+    """``scripts/<name>.py`` as a module (loaded once), for the tests that use what a script renders."""
     if name not in sys.modules:
         spec = importlib.util.spec_from_file_location(name, REPO / "scripts" / f"{name}.py")
         assert spec is not None and spec.loader is not None
@@ -25,4 +24,4 @@ def corpus_script() -> ModuleType:
 
 
 def render_corpus(folder: Path, *, per_type: int = PER_TYPE) -> list[Path]:
-    return corpus_script().make_corpus(folder, per_type=per_type, seconds=SECONDS, sr=SAMPLE_RATE)
+    return project_script("make_test_corpus").make_corpus(folder, per_type=per_type, seconds=SECONDS, sr=SAMPLE_RATE)

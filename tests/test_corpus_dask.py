@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -10,25 +9,13 @@ import pandas as pd
 import pytest
 import soundfile as sf
 from corpus_material import render_corpus
-from distributed import Client, LocalCluster
+from distributed import Client
 
 import codette_lab
 from codette_lab.corpus import analyze, audio_files, read_results
 from codette_lab.resources import demo_folder
 
 STEMS = demo_folder() / "stems"
-
-
-@pytest.fixture(scope="module")
-def client() -> Iterator[Client]:
-    """Two threaded workers in this process, on TCP so that a command in a subprocess can use them too."""
-    with (
-        LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=False, protocol="tcp", dashboard_address=":0"
-        ) as cluster,
-        Client(cluster) as connected,
-    ):
-        yield connected
 
 
 @pytest.fixture
@@ -46,8 +33,8 @@ def odd_files(tmp_path: Path) -> list[Path]:
     return [healthy, corrupt, rumbly, tmp_path / "missing.flac"]
 
 
-def test_one_row_per_file_in_order_with_bad_files_recorded(client: Client, odd_files: list[Path]) -> None:
-    table = analyze(odd_files, kinds="quality", track_type="vocal", client=client, progress=False)
+def test_one_row_per_file_in_order_with_bad_files_recorded(dask_client: Client, odd_files: list[Path]) -> None:
+    table = analyze(odd_files, kinds="quality", track_type="vocal", client=dask_client, progress=False)
     assert isinstance(table, pd.DataFrame)
     assert list(table["path"]) == [str(path) for path in odd_files]
     healthy, corrupt, rumbly, missing = (row for _, row in table.iterrows())
@@ -65,10 +52,10 @@ def test_one_row_per_file_in_order_with_bad_files_recorded(client: Client, odd_f
     assert list(table.loc[table["finding.rumble"], "path"]) == [str(odd_files[2])]
 
 
-def test_metrics_are_flat_columns_named_as_the_rules_name_them(client: Client) -> None:
+def test_metrics_are_flat_columns_named_as_the_rules_name_them(dask_client: Client) -> None:
     """Equal up to float rounding: the workers' BLAS/FFT may sum in another order."""
     stems = sorted(STEMS.glob("*.flac"))
-    table = analyze(STEMS, kinds=["spectrum", "dynamics"], track_type="keys", client=client, progress=False)
+    table = analyze(STEMS, kinds=["spectrum", "dynamics"], track_type="keys", client=dask_client, progress=False)
     assert list(table["path"]) == [str(path) for path in stems]
     for path, (_, row) in zip(stems, table.iterrows(), strict=True):
         y, sr = sf.read(path, dtype="float32", always_2d=True)
@@ -82,27 +69,27 @@ def test_metrics_are_flat_columns_named_as_the_rules_name_them(client: Client) -
         assert [finding.rule_id for finding in local.problems if finding.rule_id not in row["findings"]] == []
 
 
-def test_an_unknown_analysis_kind_is_an_error_per_file_not_a_crash(client: Client, odd_files: list[Path]) -> None:
-    table = analyze(odd_files[:1], kinds="no_such_kind", client=client, progress=False)
+def test_an_unknown_analysis_kind_is_an_error_per_file_not_a_crash(dask_client: Client, odd_files: list[Path]) -> None:
+    table = analyze(odd_files[:1], kinds="no_such_kind", client=dask_client, progress=False)
     assert "no_such_kind" in table.loc[0, "error"]
 
 
-def test_files_longer_than_the_limit_are_refused_before_reading(client: Client, odd_files: list[Path]) -> None:
-    table = analyze(odd_files[:1], client=client, progress=False, max_seconds=1.0)
+def test_files_longer_than_the_limit_are_refused_before_reading(dask_client: Client, odd_files: list[Path]) -> None:
+    table = analyze(odd_files[:1], client=dask_client, progress=False, max_seconds=1.0)
     assert "lasts 2 s, longer than the 1 s a task reads" in table.loc[0, "error"]
 
 
-def test_track_types_from_folders_and_globs(client: Client, tmp_path: Path) -> None:
+def test_track_types_from_folders_and_globs(dask_client: Client, tmp_path: Path) -> None:
     render_corpus(tmp_path, per_type=1)
-    table = analyze(str(tmp_path / "**" / "*.flac"), track_type="from-folder", client=client, progress=False)
+    table = analyze(str(tmp_path / "**" / "*.flac"), track_type="from-folder", client=dask_client, progress=False)
     assert sorted(table["track_type"]) == ["bass", "drums", "keys", "master", "vocal"]
     assert table["error"].isna().all()
     assert {Path(path).parent.name for path in table["path"]} == set(table["track_type"])
 
 
-def test_a_scheduler_address_runs_the_same_work(client: Client, odd_files: list[Path]) -> None:
-    by_client = analyze(odd_files[:1], client=client, progress=False)
-    by_address = analyze(odd_files[:1], client=client.scheduler.address, progress=False)
+def test_a_scheduler_address_runs_the_same_work(dask_client: Client, odd_files: list[Path]) -> None:
+    by_client = analyze(odd_files[:1], client=dask_client, progress=False)
+    by_address = analyze(odd_files[:1], client=dask_client.scheduler.address, progress=False)
     assert by_address.loc[0, "peak_dbfs"] == by_client.loc[0, "peak_dbfs"]
 
 
@@ -125,14 +112,14 @@ def test_audio_files_finds_the_demo_stems() -> None:
     assert [path.name for path in audio_files(demo_folder())] == ["bass.flac", "drums.flac", "keys.flac", "vocal.flac"]
 
 
-def test_tuned_rules_reach_the_workers(client: Client, tmp_path: Path) -> None:
+def test_tuned_rules_reach_the_workers(dask_client: Client, tmp_path: Path) -> None:
     vocal = STEMS / "vocal.flac"
     tuned = codette_lab.RuleSet.default()
     tuned["vocal.highpass_hz"] = 123
     rule_file = tmp_path / "tuned.json"
     tuned.export(rule_file)
     default_run, tuned_run, from_file = (
-        analyze([vocal], track_type="vocal", client=client, rules=rules, progress=False).loc[0, "suggestions"]
+        analyze([vocal], track_type="vocal", client=dask_client, rules=rules, progress=False).loc[0, "suggestions"]
         for rules in (None, tuned, rule_file)
     )
     assert any("at 80 Hz" in text for text in default_run)

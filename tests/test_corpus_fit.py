@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from corpus_material import render_corpus
-from distributed import Client, LocalCluster
+from distributed import Client
 
 import codette_lab
 from codette_lab.corpus import analyze, distance_from_reference, fit_report, fit_rules
@@ -63,14 +62,10 @@ def test_a_shared_parameter_is_fitted_on_every_type_it_serves_and_few_tracks_fit
 
 
 @pytest.fixture(scope="module")
-def reference(tmp_path_factory: pytest.TempPathFactory) -> Iterator[pd.DataFrame]:
+def reference(tmp_path_factory: pytest.TempPathFactory, dask_client: Client) -> pd.DataFrame:
     folder = tmp_path_factory.mktemp("reference")
     render_corpus(folder)
-    with (
-        LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0") as cluster,
-        Client(cluster) as client,
-    ):
-        yield analyze(folder, track_type="from-folder", client=client, progress=False)
+    return analyze(folder, track_type="from-folder", client=dask_client, progress=False)
 
 
 def test_rules_fitted_to_rendered_stems_are_saved_loaded_and_replayed(reference: pd.DataFrame, tmp_path: Path) -> None:

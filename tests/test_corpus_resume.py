@@ -8,28 +8,15 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 from corpus_material import REPO, render_corpus
-from distributed import Client, LocalCluster
+from distributed import Client
 
 from codette_lab.cli import main
 from codette_lab.corpus import analyze, read_results
-
-
-@pytest.fixture(scope="module")
-def client() -> Iterator[Client]:
-    """Two threaded workers in this process, on TCP so that the command (a subprocess) can use them too."""
-    with (
-        LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=False, protocol="tcp", dashboard_address=":0"
-        ) as cluster,
-        Client(cluster) as connected,
-    ):
-        yield connected
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +32,7 @@ def stored_rows(out: Path) -> list[str]:
 
 
 def test_a_rerun_skips_files_done_and_redoes_changed_and_failed_ones(
-    client: Client, corpus: Path, tmp_path: Path
+    dask_client: Client, corpus: Path, tmp_path: Path
 ) -> None:
     files = sorted(corpus.rglob("*.flac"))
     mine = tmp_path / "mine"
@@ -59,26 +46,26 @@ def test_a_rerun_skips_files_done_and_redoes_changed_and_failed_ones(
     broken.write_bytes(b"not audio at all")
     out = tmp_path / "results.parquet"
 
-    first = analyze(copies[:3], client=client, out=out, progress=False)
+    first = analyze(copies[:3], client=dask_client, out=out, progress=False)
     assert first["error"].isna().all() and len(stored_rows(out)) == 3
 
-    table = analyze(mine, client=client, out=out, progress=False)
+    table = analyze(mine, client=dask_client, out=out, progress=False)
     assert len(table) == 7 and table["error"].notna().sum() == 1
     assert sorted(stored_rows(out)[3:]) == sorted(str(path) for path in [*copies[3:], broken])
 
     copies[0].write_bytes(files[-1].read_bytes())  # a changed file (size and mtime)
     os.utime(copies[1], ns=(time.time_ns(), time.time_ns() + 10**9))  # a touched one (mtime only)
-    again = analyze(mine, client=client, out=out, progress=False)
+    again = analyze(mine, client=dask_client, out=out, progress=False)
     assert sorted(stored_rows(out)[7:]) == sorted(str(path) for path in (copies[0], copies[1], broken))
     assert again.set_index("path").loc[str(copies[0]), "peak_dbfs"] != first.loc[0, "peak_dbfs"]
     assert again.equals(read_results(out, paths=[str(path) for path in sorted(mine.iterdir())]))
 
-    analyze(mine, client=client, out=out, progress=False, rerun=True)
+    analyze(mine, client=dask_client, out=out, progress=False, rerun=True)
     assert sorted(stored_rows(out)) == sorted(str(path) for path in mine.iterdir())
 
 
 def test_an_interrupted_run_keeps_what_it_did_and_the_next_run_does_the_rest(
-    client: Client, corpus: Path, tmp_path: Path
+    dask_client: Client, corpus: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "results.parquet"
     files = sorted(corpus.rglob("*.flac"))
@@ -97,14 +84,14 @@ def test_an_interrupted_run_keeps_what_it_did_and_the_next_run_does_the_rest(
     watcher.start()
     with pytest.raises(KeyboardInterrupt):
         try:
-            analyze(corpus, track_type="from-folder", client=client, out=out, progress=False, part_rows=2)
+            analyze(corpus, track_type="from-folder", client=dask_client, out=out, progress=False, part_rows=2)
         finally:
             running.clear()
             watcher.join()
     kept = stored_rows(out)
     assert 2 <= len(kept) < len(files), "interrupted after the first part, before the end"
 
-    resumed = analyze(corpus, track_type="from-folder", client=client, out=out, progress=False)
+    resumed = analyze(corpus, track_type="from-folder", client=dask_client, out=out, progress=False)
     assert len(resumed) == len(files) and resumed["error"].isna().all()
     assert sorted(stored_rows(out)[len(kept) :]) == sorted(set(map(str, files)) - set(kept)), "each file once"
 
@@ -121,7 +108,7 @@ def corpus_command(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_the_corpus_command_analyzes_a_folder_and_exits_0_only_when_every_file_was(
-    client: Client, corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    dask_client: Client, corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The first run is the installed command in a process of its own; the others call its main()."""
     folder = tmp_path / "tracks"
@@ -129,7 +116,7 @@ def test_the_corpus_command_analyzes_a_folder_and_exits_0_only_when_every_file_w
     for path in sorted((corpus / "vocal").glob("*.flac")):
         (folder / "vocal" / path.name).write_bytes(path.read_bytes())
     out = tmp_path / "results.parquet"
-    address = client.scheduler.address
+    address = dask_client.scheduler.address
 
     done = corpus_command(str(folder), "--out", str(out), "--scheduler", address, "--track-type", "from-folder")
     assert done.returncode == 0, done.stderr

@@ -10,7 +10,10 @@ line continues flat from the other side; parts of the spectrum 50 dB under its l
 The largest excess in the low mids (mud, boxiness) and in the upper mids (harshness) is reported with its
 centre frequency and bandwidth (as a Q): where the cut goes, how deep and how narrow. What excess is
 normal for a kind of part (a sung voice's fundamentals stand out by nature) is the rules' business: each
-track type has its own threshold.
+track type has its own threshold. A bell on the part's own fundamentals (a sung vocal, a pad's chord roots)
+hardly stands out of that line, since the notes already do: ``mud_tilt_db``, the loudest point of the low
+mids against the mean level of the presence region (1-4 kHz), tells it instead, against a per-type
+reference of how heavy a clean part of that kind sits there (a bell lifts it by its gain, the notes do not).
 
 The top end is the share of energy above 5 kHz and the frequency where the spectrum falls off a cliff (a
 low-pass filter, a dull microphone) or, without one, where it sinks 40 dB under its loudest part.
@@ -32,6 +35,7 @@ OUTPUTS = (
     "mud_excess_db",
     "mud_hz",
     "mud_q",
+    "mud_tilt_db",
     "harsh_excess_db",
     "harsh_hz",
     "harsh_q",
@@ -53,6 +57,8 @@ ENVELOPE_SPAN_OCTAVES = 1.0
 #: in the low mids the lowest notes of a part make a steep natural slope (nothing under a fundamental); in
 #: the upper mids a bright instrument's own roll-off is steep too, only a filter's cliff is an edge.
 REGIONS = {"mud": (120.0, 600.0, 12.0), "harsh": (1800.0, 5500.0, 20.0)}
+#: The presence region (Hz) the low mids' loudest point is compared with in ``mud_tilt_db``.
+PRESENCE_REFERENCE_HZ = (1000.0, 4000.0)
 #: Parts of the spectrum this far (dB) under its loudest part are inaudible in the mix: no build-up there.
 AUDIBLE_RANGE_DB = 50.0
 #: The bandwidth of a build-up is where its excess stays within this many dB of its peak.
@@ -103,6 +109,9 @@ class EnvelopeAnalyzer:
         self.sibilant_centre = _bins(freqs, *SIBILANT_CENTRE_RANGE)
         self.top = (freqs >= TOP_END_SPLIT_HZ) & (freqs < top)
         self.body = (freqs >= TOP_END_REFERENCE_HZ) & (freqs < TOP_END_SPLIT_HZ)
+        low, high, _ = REGIONS["mud"]
+        self.mud_region = (self.grid >= low) & (self.grid <= high)
+        self.presence = (self.grid >= PRESENCE_REFERENCE_HZ[0]) & (self.grid <= PRESENCE_REFERENCE_HZ[1])
 
     def smoothed_db(self, mean_power: np.ndarray) -> np.ndarray:
         """The long-term spectrum on the grid, in dB (floored far below anything audible)."""
@@ -138,6 +147,7 @@ class EnvelopeAnalyzer:
         for name, (low, high, edge_db) in REGIONS.items():
             build_up = self._build_up(self.excess_db(level, edge_db), low, high)
             result.update(zip((f"{name}_excess_db", f"{name}_hz", f"{name}_q"), build_up, strict=True))
+        result["mud_tilt_db"] = self._tilt(level)
         result.update(self._top_end(mean_power, level))
         result.update(self._sibilance(spec))
         return result
@@ -164,6 +174,13 @@ class EnvelopeAnalyzer:
         octaves = max(1, hi - lo + 1) / GRID_STEPS_PER_OCTAVE
         q = 2.0 ** (octaves / 2) / (2.0**octaves - 1.0)
         return float(excess[peak]), centre, float(q)
+
+    def _tilt(self, level: np.ndarray) -> float | None:
+        """The low mids' loudest point (dB) over the mean level of the presence region (energy mean)."""
+        if not self.presence.any() or not self.mud_region.any():
+            return None
+        presence = 10.0 * np.log10(np.mean(10.0 ** (level[self.presence] / 10.0)))
+        return float(level[self.mud_region].max() - presence)
 
     def _top_end(self, mean_power: np.ndarray, level: np.ndarray) -> dict[str, Any]:
         if not self.top.any():  # the rate leaves no top end to measure
