@@ -13,7 +13,7 @@ from __future__ import annotations
 import zlib
 
 import numpy as np
-from scipy.signal import butter, sosfilt
+from scipy.signal import butter, oaconvolve, sosfilt
 
 #: (F1, F2, F3) in Hz of the vowels the voice moves through.
 VOWELS = (
@@ -205,7 +205,7 @@ def drum_kit(sr: int, n: int, *, seed: str) -> np.ndarray:
     room = [filtered(rng.standard_normal(n), sr, "bandpass", (300.0, 6000.0)) for _ in range(2)]
     decay = np.exp(-np.arange(int(0.25 * sr)) / sr * 12)
     dry = k + 0.7 * snare + 0.4 * hats
-    ambience = [np.convolve(dry, noise[: len(decay)] * decay, mode="full")[:n] * 0.02 for noise in room]
+    ambience = [oaconvolve(dry, noise[: len(decay)] * decay, mode="full")[:n] * 0.02 for noise in room]
     return np.stack([k + 0.7 * snare + 0.15 * hats + ambience[0], k + 0.7 * snare + 0.6 * hats + ambience[1]])
 
 
