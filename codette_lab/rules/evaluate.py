@@ -275,11 +275,10 @@ def evaluate(
     context = context_for(flat, snapshot, situation) if render_texts else {}
     track_type = situation.track_type
     fired: list[tuple[Rule, float, float]] = []
-    for rule in snapshot.document.rules:
-        if rule.applies(track_type=track_type, analysis_type=situation.analysis_type):
-            hit = _fires(rule, flat, snapshot, track_type)
-            if hit is not None:
-                fired.append((rule, *hit))
+    for rule in snapshot.applicable(track_type, situation.analysis_type):
+        hit = _fires(rule, flat, snapshot, track_type)
+        if hit is not None:
+            fired.append((rule, *hit))
     fired_ids = {rule.id for rule, _, _ in fired}
     parameters = snapshot.lookup_for(track_type)
     findings = []

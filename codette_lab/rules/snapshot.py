@@ -19,7 +19,7 @@ from typing import Any
 from ..errors import RequestError, RulesError
 from ..tracktypes import canonical_track_type
 from . import evaluate as evaluation
-from .model import ANY, AnalysisTypeTexts, Document, Finding, LoudnessTarget, Parameter
+from .model import ANY, AnalysisTypeTexts, Document, Finding, LoudnessTarget, Parameter, Rule
 from .schema import resolver
 from .templates import lookup_in
 from .vocabulary import FORMAT, VERSION
@@ -65,6 +65,7 @@ class RuleSnapshot:
         self.document = document
         self.values: Mapping[str, float] = dict(values)
         self._resolve = resolver(document)
+        self._applicable: dict[tuple[str, str], tuple[Rule, ...]] = {}
 
     # -- parameters ---------------------------------------------------------------------------------
 
@@ -186,9 +187,23 @@ class RuleSnapshot:
         """A quality score in [0, 1] that follows from the findings' penalties."""
         return evaluation.score(findings)
 
+    def applicable(self, track_type: str, analysis_type: str) -> tuple[Rule, ...]:
+        """The rules that apply to this track type and analysis type, in file order (found once per pair:
+        the document never changes, and every request of that pair asks again)."""
+        key = (track_type, analysis_type)
+        rules = self._applicable.get(key)
+        if rules is None:
+            rules = tuple(
+                rule
+                for rule in self.document.rules
+                if rule.applies(track_type=track_type, analysis_type=analysis_type)
+            )
+            self._applicable[key] = rules
+        return rules
+
     def rule_count(self, *, track_type: str, analysis_type: str) -> int:
         """How many rules would be checked for this track type and analysis type."""
-        return sum(rule.applies(track_type=track_type, analysis_type=analysis_type) for rule in self.document.rules)
+        return len(self.applicable(track_type, analysis_type))
 
     def coverage(
         self,
@@ -210,9 +225,7 @@ class RuleSnapshot:
         judged: list[str] = []
         not_judged: list[str] = []
         specific: list[str] = []
-        for rule in self.document.rules:
-            if not rule.applies(track_type=track_type, analysis_type=analysis_type):
-                continue
+        for rule in self.applicable(track_type, analysis_type):
             conditions = (rule.condition, *rule.when)
             measured = all(evaluation.number(flat.get(condition.metric)) is not None for condition in conditions)
             (judged if measured else not_judged).append(rule.id)
