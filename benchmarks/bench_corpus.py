@@ -6,7 +6,7 @@ one process against a 2-worker LocalCluster in the same run (target at least
 
 The corpus is rendered by ``scripts/make_test_corpus.py`` into a temporary
 folder. Sequential: :func:`codette_lab.corpus.task.analyze_file` on each file
-in turn in this process, on one thread (as each cluster worker runs it).
+in turn in this process, on one thread, BLAS included (as each cluster worker runs it).
 Cluster: :func:`codette_lab.corpus.analyze` with a client of a LocalCluster of
 two single-threaded worker processes, warmed up first (imports, librosa's
 JIT) so that both sides measure steady-state work. Resume: the same run with
@@ -45,15 +45,18 @@ def _corpus_script():
 
 
 def _sequential(files: list[Path]) -> float:
+    from threadpoolctl import threadpool_limits
+
     from codette_lab.corpus.files import FileKey
     from codette_lab.corpus.task import analyze_file
 
-    started = time.perf_counter()
-    for path in files:
-        key = FileKey.of(path)
-        row = analyze_file((key.path, key.size, key.mtime_ns), kinds=["quality"], track_type="audio", rules=None)
-        assert row["error"] is None, row["error"]
-    return time.perf_counter() - started
+    with threadpool_limits(limits=1, user_api="blas"):  # one thread, as Dask's workers hold BLAS to one
+        started = time.perf_counter()
+        for path in files:
+            key = FileKey.of(path)
+            row = analyze_file((key.path, key.size, key.mtime_ns), kinds=["quality"], track_type="audio", rules=None)
+            assert row["error"] is None, row["error"]
+        return time.perf_counter() - started
 
 
 def _on_cluster(files: list[Path], client) -> float:
@@ -161,8 +164,10 @@ def run() -> str:
             (
                 f"{files} files rendered by `scripts/make_test_corpus.py` ({files // 5} each of vocal, drums, bass, "
                 f"keys and master; {SECONDS:.0f} s at {SR} Hz, FLAC), `quality` analysis. Sequential: one file "
-                "after another in the benchmark's process on one thread; cluster: `codette_lab.corpus.analyze` on a "
-                f"LocalCluster of 2 single-threaded worker processes (started and warmed up beforehand). Median of "
+                "after another in the benchmark's process on one thread (BLAS included); cluster: "
+                "`codette_lab.corpus.analyze` on a LocalCluster of 2 single-threaded worker processes (started and "
+                "warmed up beforehand), in tasks of up to 8 files, the largest files first and single files at the "
+                "end. Median of "
                 f"{ROUNDS} rounds, the two taken in turns. Load average after the run: {load} on {data['cpus']} cores."
             ),
             (

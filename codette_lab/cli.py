@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from . import __version__
+from .analysis.blas import hold_blas_to_one_thread
 from .audio_input import DEFAULT_MAX_AUDIO_SECONDS
 from .corpus.command import add_corpus_command
 from .errors import CodetteError, RecordingError, ServerError, UsageError
@@ -214,8 +215,12 @@ def _serve_command(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status."""
+    """Run the command line; returns the exit status.
+
+    The process is the command's own, and its analyses bring their own threads: BLAS gets one.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
+    hold_blas_to_one_thread()
     command: Callable[[argparse.Namespace], int] = args.run
     return command(args)

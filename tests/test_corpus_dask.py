@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,8 @@ from distributed import Client
 
 import codette_lab
 from codette_lab.corpus import analyze, audio_files, read_results
+from codette_lab.corpus.files import FileKey
+from codette_lab.corpus.run import MAX_BATCH_FILES, batches
 from codette_lab.resources import demo_folder
 
 STEMS = demo_folder() / "stems"
@@ -126,3 +129,30 @@ def test_tuned_rules_reach_the_workers(dask_client: Client, tmp_path: Path) -> N
     assert any("at 123 Hz" in text for text in tuned_run)
     assert not any("at 80 Hz" in text for text in tuned_run)
     assert from_file == tuned_run
+
+
+def test_tasks_take_several_files_largest_first_and_single_files_at_the_end() -> None:
+    keys = [FileKey(f"/corpus/{index}.flac", size=1000 + 7 * index, mtime_ns=0) for index in range(50)]
+    cut = batches(keys, workers=2)
+    assert sorted(key.path for batch in cut for key in batch) == sorted(key.path for key in keys)  # each once
+    assert [key.size for batch in cut for key in batch] == sorted((key.size for key in keys), reverse=True)
+    assert max(len(batch) for batch in cut) == MAX_BATCH_FILES and len(cut[0]) == MAX_BATCH_FILES
+    assert [len(batch) for batch in cut[-3:]] == [1, 1, 1]
+    assert all(len(later) <= len(earlier) for earlier, later in pairwise(cut))
+    assert batches(keys[:3], workers=8) == [[key] for key in sorted(keys[:3], key=lambda key: -key.size)]
+    assert batches([], workers=2) == []
+
+
+def test_a_batch_on_a_cluster_gives_each_of_its_files_a_row_in_order(dask_client: Client, tmp_path: Path) -> None:
+    """Twenty files go out in tasks of several files; every file comes back once, in the order given."""
+    sr = 22050
+    t = np.arange(sr) / sr
+    files = []
+    for index in range(20):
+        path = tmp_path / f"tone{index:02}.wav"
+        sf.write(path, 0.2 * np.sin(2 * np.pi * (100 + 50 * index) * t)[: sr // 2 + 500 * index], sr)
+        files.append(path)
+    table = analyze(files[::-1], client=dask_client, progress=False)
+    assert list(table["path"]) == [str(path) for path in files[::-1]]
+    assert table["error"].isna().all()
+    assert table["duration_s"].round(3).tolist() == [round((sr // 2 + 500 * i) / sr, 3) for i in range(19, -1, -1)]

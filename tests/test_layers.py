@@ -23,6 +23,7 @@ LAYERS = {
     "errors": 1,
     "protocol": 1,
     "resources": 1,
+    "heap": 1,
     "analysis": 2,
     "tracktypes": 3,
     "registry": 3,

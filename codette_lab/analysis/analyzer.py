@@ -10,6 +10,7 @@ thread is done it takes back the parts the helper has not started, so the
 work balances itself whatever the signal. :func:`single_threaded` turns this
 off where the caller already uses every core (a corpus spread over a
 cluster's workers).
+Where a process is all the analysis's, BLAS's own threads are turned off (see :mod:`.blas`).
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from .files import FileKey, PathsOrGlob, TrackTypeChoice, corpus_files, track_type_picker
 from .store import ResultStore, results_table
-from .task import MAX_SECONDS, Row, analyze_file, describe_failure, empty_row
+from .task import MAX_SECONDS, Row, analyze_files, describe_failure, empty_row
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -34,6 +34,9 @@ FLUSH_ROWS = 16
 FLUSH_SECONDS = 5.0
 
 DEFAULT_KINDS = ("quality",)
+
+#: Most files one task analyses. Tasks take fewer as the run nears its end (see :func:`batches`).
+MAX_BATCH_FILES = 8
 
 
 def _rule_set(rules: RuleSet | str | PathLike[str] | None) -> RuleSet | None:
@@ -119,15 +122,15 @@ def analyze(
             shipped = running.scatter(rule_set, broadcast=True) if rule_set is not None else None
             futures = {
                 running.submit(
-                    analyze_file,
-                    (key.path, key.size, key.mtime_ns),
+                    analyze_files,
+                    [(key.path, key.size, key.mtime_ns) for key in batch],
+                    track_types=[pick_type(Path(key.path)) for key in batch],
                     kinds=kind_list,
-                    track_type=pick_type(Path(key.path)),
                     rules=shipped,
                     max_seconds=max_seconds,
                     pure=False,
-                ): key
-                for key in todo
+                ): batch
+                for batch in batches(todo, workers=max(1, sum(running.nthreads().values())))
             }
             rows = _collect(futures, pick_type, store, bar, part_rows)
     paths = [str(path) for path in files]
@@ -138,8 +141,28 @@ def analyze(
     return read_results(store.folder, paths=paths)
 
 
+def batches(keys: Sequence[FileKey], *, workers: int) -> list[list[FileKey]]:
+    """``keys`` cut into tasks: the largest files first, in tasks that shrink as the run goes on.
+
+    Each task takes its share of what is left spread over twice the workers (at most
+    MAX_BATCH_FILES), so early tasks amortise Dask's per-task cost over several files while the
+    last ones hold a single small file each, and no worker is left with a long task at the end.
+    """
+    remaining = sorted(keys, key=lambda key: key.size, reverse=True)
+    cut: list[list[FileKey]] = []
+    while remaining:
+        take = min(MAX_BATCH_FILES, max(1, len(remaining) // (2 * workers)))
+        cut.append(remaining[:take])
+        remaining = remaining[take:]
+    return cut
+
+
 def _collect(
-    futures: dict[Any, FileKey], pick_type: Callable[[Path], str], store: ResultStore | None, bar: Any, part_rows: int
+    futures: dict[Any, list[FileKey]],
+    pick_type: Callable[[Path], str],
+    store: ResultStore | None,
+    bar: Any,
+    part_rows: int,
 ) -> list[Row]:
     """Gather rows as tasks finish, writing them to ``store`` in small parts (and whatever is left on the way out)."""
     from distributed import as_completed
@@ -149,23 +172,26 @@ def _collect(
     oldest = time.monotonic()
     try:
         for future in as_completed(futures):
-            key = futures[future]
+            batch = futures[future]
             try:
-                row = future.result()
-            except Exception as exc:  # KilledWorker, CancelledError, ...: reported against its file
-                row = empty_row(
-                    (key.path, key.size, key.mtime_ns),
-                    pick_type(Path(key.path)),
-                    f"task for {key.path} failed: {describe_failure(exc)}",
-                )
-            rows.append(row)
+                done: list[Row] = future.result()
+            except Exception as exc:  # KilledWorker, CancelledError, ...: reported against each of its files
+                done = [
+                    empty_row(
+                        (key.path, key.size, key.mtime_ns),
+                        pick_type(Path(key.path)),
+                        f"task for {key.path} failed: {describe_failure(exc)}",
+                    )
+                    for key in batch
+                ]
+            rows.extend(done)
             if not waiting:
                 oldest = time.monotonic()
-            waiting.append(row)
-            bar.update(1)
+            waiting.extend(done)
+            bar.update(len(done))
             if store is not None and (len(waiting) >= part_rows or time.monotonic() - oldest >= FLUSH_SECONDS):
-                batch, waiting = waiting, []  # taken first: an interruption mid-write never writes it twice
-                store.append(batch)
+                part, waiting = waiting, []  # taken first: an interruption mid-write never writes it twice
+                store.append(part)
     finally:
         if store is not None:
             store.append(waiting)

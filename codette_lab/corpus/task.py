@@ -1,4 +1,5 @@
-"""One corpus task, run on a Dask worker: read one file, analyze it, return one flat table row.
+"""Corpus tasks, run on Dask workers: read a file, analyze it, return one flat table row (a task
+takes a few files in turn, see :func:`analyze_files`).
 
 Workers read the files themselves (only paths travel to them, only a row of
 numbers and texts travels back), so the client never holds audio. A file
@@ -80,7 +81,9 @@ def analyze_file(
     """
     from ..analysis import single_threaded
     from ..analysis_types import analyze
+    from ..heap import prepare_for_measuring
 
+    prepare_for_measuring()  # Dask's workers start with a heap that maps every buffer afresh
     path = str(key[0])
     try:
         y, sr = _read(path, max_seconds)
@@ -108,3 +111,14 @@ def analyze_file(
         suggestions=list(suggestions),
     )
     return row
+
+
+def analyze_files(keys: Sequence[Sequence[Any]], *, track_types: Sequence[str], **options: Any) -> list[Row]:
+    """:func:`analyze_file` for each key in turn (``track_types[i]`` for ``keys[i]``): one row per file.
+
+    One task for several files spends Dask's per-task work (scheduling, fetching the result) once for
+    them all; the files are still read and analysed one at a time, so memory is that of one file.
+    """
+    return [
+        analyze_file(key, track_type=track_type, **options) for key, track_type in zip(keys, track_types, strict=True)
+    ]

@@ -35,6 +35,7 @@ from websockets.protocol import State
 
 from ..engine import Failure
 from ..errors import ServerError
+from ..heap import prepare_for_measuring, trim_heap
 from ..protocol import encode, replies
 from .access import AccessPolicy
 from .address import health_url, websocket_url
@@ -60,8 +61,6 @@ from .limits import (
     RECEIVE_QUEUE,
     Budget,
     Limits,
-    return_large_blocks_at_once,
-    trim_heap,
 )
 from .origins import OriginPolicy
 from .ports import bind_error
@@ -119,6 +118,8 @@ class CodetteServer:
         self._bound_port = 0
         self._listeners = Listeners()
         self._connections: dict[int, Connection] = {}
+        #: Every socket whose handler is still running, open or closing (what a stop may have to abort).
+        self._handled: set[ServerConnection] = set()
         self._keepalive = (ping_interval, ping_timeout)
         self._websockets: Server | None = None
         self._trimming = False
@@ -130,7 +131,7 @@ class CodetteServer:
         if self._websockets is not None:
             raise ServerError(f"This server was already started (on {self.url})")
         ping_interval, ping_timeout = self._keepalive
-        return_large_blocks_at_once()
+        prepare_for_measuring()
         self._websockets = websockets_serve(
             self._serve_connection,
             self.host,
@@ -174,7 +175,7 @@ class CodetteServer:
     def _abort_unclosed(self) -> None:
         if self._websockets is None:
             return
-        for socket in self._websockets.connections:
+        for socket in list(self._handled):  # websockets' own ``connections`` leaves out those already closing
             if socket.protocol.state is not State.CLOSED:
                 socket.transport.abort()
 
@@ -267,9 +268,11 @@ class CodetteServer:
         self._emit("connect", connection, detail=f"from {connection.remote_address}{origin}", summary=name or "")
         if self.recorder is not None:
             self.recorder.connected(connection)
+        self._handled.add(socket)
         try:
             await Exchange(self, connection).run()
         finally:
+            self._handled.discard(socket)
             self._forget(connection.id)
             code = socket.close_code
             if self.recorder is not None:
@@ -323,9 +326,11 @@ class CodetteServer:
         )
 
     def release(self, *, audio_bytes: int, analysis: bool) -> None:
-        """Give back one request's share of the budget; once no audio is held, return the freed heap."""
+        """Give back one request's share of the budget; once no audio or analysis is held, return the
+        freed heap."""
         self.budget.release(audio_bytes=audio_bytes, analysis=analysis)
-        if audio_bytes and self.budget.audio_bytes == 0 and not self._trimming and not self.closing:
+        idle = self.budget.audio_bytes == 0 and self.budget.analyses == 0
+        if (audio_bytes or analysis) and idle and not self._trimming and not self.closing:
             self._trimming = True
             asyncio.get_running_loop().create_task(self._trim())
 

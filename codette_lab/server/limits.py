@@ -11,14 +11,10 @@ saying the server is busy; a client that leaves replies unread is closed.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
-import logging
 from dataclasses import dataclass
 
-logger = logging.getLogger("codette_lab.server")
+from ..heap import MIB
 
-MIB = 2**20
 #: The longest clip a frame must carry: 60 s of stereo float32 at 48 kHz, as base64, with room for the JSON.
 LONGEST_CLIP_BYTES = 60 * 48_000 * 2 * 4 * 4 // 3 + MIB
 #: Largest frame accepted (``--max-message-mb``); larger ones close the connection with code 1009.
@@ -80,34 +76,3 @@ class Budget:
     def release(self, *, audio_bytes: int, analysis: bool) -> None:
         self.audio_bytes -= audio_bytes
         self.analyses -= analysis
-
-
-def _libc() -> ctypes.CDLL | None:
-    name = ctypes.util.find_library("c")
-    try:
-        library = ctypes.CDLL(name) if name else None
-    except OSError:
-        return None
-    return library if library is not None and hasattr(library, "malloc_trim") else None
-
-
-_LIBC = _libc()
-#: glibc's mallopt parameter for the size from which allocations get their own pages.
-_M_MMAP_THRESHOLD = -3
-
-
-def return_large_blocks_at_once() -> None:
-    """Make glibc give large buffers (frames, decoded audio) back to the system as soon as they are freed.
-
-    By default glibc raises its mmap threshold after large frees, so the next tens of megabytes come
-    from the heap and stay in the process after they are freed. Fixing it at 1 MiB keeps every
-    frame-sized buffer in pages of its own. Elsewhere than glibc this does nothing.
-    """
-    if _LIBC is not None:
-        _LIBC.mallopt(_M_MMAP_THRESHOLD, MIB)
-
-
-def trim_heap() -> None:
-    """Give the heap's free pages back to the system (glibc; run it off the event loop, it may take ms)."""
-    if _LIBC is not None:
-        _LIBC.malloc_trim(0)

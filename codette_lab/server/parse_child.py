@@ -16,7 +16,7 @@ from typing import Any, BinaryIO
 
 from ..audio_input import parse_with_samples
 from ..errors import CodetteError
-from .limits import return_large_blocks_at_once
+from ..heap import HOLDING_MMAP_THRESHOLD, set_heap_thresholds
 from .parsing import LENGTH
 
 #: How much lower than the server's the child's scheduling priority is (``nice`` steps).
@@ -25,7 +25,7 @@ CHILD_NICENESS = 10
 
 def _serve(source: BinaryIO, sink: BinaryIO) -> None:
     """The child's loop: a frame in, ``(failed, result or exception)`` out, until the input ends."""
-    return_large_blocks_at_once()  # each frame's buffers go back to the system once it is answered
+    set_heap_thresholds(HOLDING_MMAP_THRESHOLD)  # each frame's buffers go back to the system once it is answered
     os.nice(CHILD_NICENESS)  # on a busy machine the server's event loop (its pings) goes first
     while header := source.read(LENGTH.size):
         (size,) = LENGTH.unpack(header)
