@@ -12,6 +12,7 @@ from websockets.protocol import State
 
 from ..protocol.quoting import quote_client_text
 from .events import ConnectionInfo
+from .reading import FairlyReadConnection
 
 #: Connection ids are unique in the process, so a replaced server never reuses a session name.
 _connection_ids = itertools.count(1)
@@ -24,8 +25,8 @@ def session_name(connection_id: int) -> str:
     return f"ws-{connection_id}"
 
 
-class ClosingAwareConnection(ServerConnection):
-    """A ServerConnection that reports the moment its closing begins.
+class ClosingAwareConnection(FairlyReadConnection):
+    """A ServerConnection (read fairly: see :mod:`.reading`) that reports the moment its closing begins.
 
     The server drops a connection from its table as soon as the close frame
     arrives (or the TCP connection drops), not when the handler gets round to
@@ -36,8 +37,8 @@ class ClosingAwareConnection(ServerConnection):
 
     on_close_begins: Callable[[], None] | None = None
 
-    def data_received(self, data: bytes) -> None:
-        super().data_received(data)
+    def _parse(self, data: bytes) -> None:
+        super()._parse(data)
         if self.on_close_begins is not None and self.protocol.state in _CLOSING_STATES:
             self.on_close_begins()
 

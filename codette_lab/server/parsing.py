@@ -7,7 +7,7 @@ So each large frame goes to a child process (``python -m
 codette_lab.server.parse_child``), which answers with the parsed request and the
 decoded audio (:func:`~codette_lab.audio_input.parse_with_samples`). The
 exchange is length-prefixed pickles over the child's stdin and stdout; the
-children are started at the first large frame, run one frame at a time, and
+children are started together at the first large frame, run one frame at a time, and
 end when their stdin closes (the server stopped, or its process died). They
 are plain subprocesses, not ``multiprocessing`` ones, so they never re-run
 the script or notebook that started the server.
@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import pickle
+import socket
 import struct
 import sys
 from typing import TYPE_CHECKING, Any
@@ -36,6 +38,30 @@ CHILD_MODULE = "codette_lab.server.parse_child"
 LENGTH = struct.Struct("!Q")
 #: Bytes moved through a pipe at a time (the event loop gets its turn between pieces).
 CHUNK = 2**20
+#: Room in each pipe to a child (Linux's default pipe holds 64 KiB, a Unix socket about 200 KiB: each
+#: fill took a turn of the event loop, and the interpreter lock; 1 MiB is what any process may ask for).
+PIPE_BYTES = 2**20
+
+
+def _widen(stream: asyncio.StreamReader | asyncio.StreamWriter | None) -> None:
+    """Give one of a child's pipes PIPE_BYTES of room, best effort.
+
+    asyncio's own loop makes the pipes OS pipes (room set with F_SETPIPE_SZ on Linux); uvloop makes
+    them Unix sockets (room set as their buffer sizes). Where neither works the pipe keeps its size.
+    """
+    transport = None
+    if isinstance(stream, asyncio.StreamWriter):
+        transport = stream.transport
+    elif stream is not None:
+        transport = getattr(stream, "_transport", None)  # a StreamReader does not offer its transport
+    if transport is None:
+        return
+    with contextlib.suppress(OSError, AttributeError, ValueError):
+        if (pipe := transport.get_extra_info("pipe")) is not None:
+            fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+        elif (sock := transport.get_extra_info("socket")) is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, PIPE_BYTES)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, PIPE_BYTES)
 
 
 class _Child:
@@ -95,14 +121,20 @@ class ParserProcesses:
 
     async def parse(self, frame: bytes) -> tuple[Request, DecodedAudio]:
         """``frame`` parsed and its samples decoded in a child; raises what parsing raises
-        (ProtocolError, AudioError), or ServerError when the child died."""
+        (ProtocolError, AudioError), or ServerError when the child died.
+
+        The first large frame starts every child of the pool at once (and a child that died is
+        replaced at the next frame): the starts are paid together, before a class's burst of clips,
+        and the pool's memory stays the same from then on.
+        """
         idle = self._idle = self._idle or asyncio.Queue()
-        if idle.empty() and len(self._children) + self._starting < self.size:
-            self._starting += 1  # counted before the await, so concurrent frames do not start more
+        missing = self.size - len(self._children) - self._starting
+        if missing > 0:
+            self._starting += missing  # counted before the await, so concurrent frames do not start more
             try:
-                await self._spawn()
+                await asyncio.gather(*(self._spawn() for _ in range(missing)))
             finally:
-                self._starting -= 1
+                self._starting -= missing
         child = await idle.get()
         try:
             payload = await child.parse(frame)
@@ -127,6 +159,8 @@ class ParserProcesses:
             stdout=asyncio.subprocess.PIPE,
             limit=2**20,
         )
+        for pipe in (process.stdin, process.stdout):  # fewer, larger pieces: fewer turns of the event loop
+            _widen(pipe)
         child = _Child(process)
         if self._idle is None:  # the server stopped meanwhile
             child.stop()

@@ -107,6 +107,8 @@ class WorkerPools:
         self._user: DaemonPool | None = None  # replaced when one of its functions gets stuck
         self._parsers = ParserProcesses()
         self._pending: set[asyncio.Future[Any]] = set()
+        #: Built-in requests queued or running (changed on the event loop, read by the workers).
+        self._builtin_in_flight = 0
 
     def start(self) -> None:
         self._builtin = DaemonPool(self.size, "codette-worker")
@@ -151,12 +153,18 @@ class WorkerPools:
         answers it, else in the built-in pool. Raises RequestTimeoutError past the limit."""
         assert self._builtin is not None and self._user is not None, "the server was not started"
         thread_id: list[int] = []
+        pool = self._user if job.runs_user_code else self._builtin
 
         def work() -> T:
             thread_id.append(threading.get_ident())
+            if pool is self._builtin and self._builtin_in_flight > 1:
+                from ..analysis import single_threaded
+
+                with single_threaded():  # other requests keep the other cores busy: no helper thread
+                    return answer()
             return answer()
 
-        pool = self._user if job.runs_user_code else self._builtin
+        self._builtin_in_flight += pool is self._builtin
         future = asyncio.get_running_loop().run_in_executor(pool, work)
         self._pending.add(future)
         try:
@@ -169,3 +177,4 @@ class WorkerPools:
             raise RequestTimeoutError(text, stack=_stack_of(thread_id[0] if thread_id else None)) from None
         finally:
             self._pending.discard(future)
+            self._builtin_in_flight -= pool is self._builtin

@@ -1,0 +1,176 @@
+"""Received data parsed a little at a time, so that no pass of the event loop runs long.
+
+websockets parses what a connection receives in the transport's callback:
+joining the pieces of a frame, and unmasking it when it is complete, costs 5 to
+20 ms for a 14 MB frame (30 s of stereo audio). When thirty DAWs send their
+clips at once, thirty such frames complete in the same pass of the loop, and a
+ping that arrived meanwhile waited 0.4 to 0.8 s behind them.
+
+So the time spent parsing is counted per pass of the loop (:class:`ReadBudget`).
+Once a pass has used its budget, further bulk reads (a connection streaming a
+large frame) are held: the connection stops reading and its held data is
+parsed in a later pass, in order, within that pass's budget. Small reads
+(pings, chats, the opening handshake) are parsed at once whatever the budget,
+so they never wait behind bulk data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import weakref
+from collections import deque
+from typing import Any
+
+from websockets.asyncio.server import ServerConnection
+
+#: Seconds of parsing one pass of the event loop may spend on bulk reads before the rest waits for the next.
+PASS_BUDGET_S = 0.005
+#: Reads at least this long are bulk (a piece of a large frame): they wait when the budget is spent.
+BULK_READ_BYTES = 16 * 2**10
+
+
+class ReadBudget:
+    """Parsing time spent in the current pass of one event loop; reset at the start of the next pass."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self.spent = 0.0
+        self._reset_pending = False
+
+    @property
+    def exhausted(self) -> bool:
+        return self.spent >= PASS_BUDGET_S
+
+    def charge(self, seconds: float) -> None:
+        """Count ``seconds`` of parsing against this pass (the count starts again in the next pass)."""
+        self.spent += seconds
+        if not self._reset_pending:  # callbacks scheduled now run in the next pass, this one first
+            self._reset_pending = True
+            self._loop.call_soon(self._reset)
+
+    def _reset(self) -> None:
+        self.spent = 0.0
+        self._reset_pending = False
+
+
+_budgets: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, ReadBudget] = weakref.WeakKeyDictionary()
+
+
+def budget_of(loop: asyncio.AbstractEventLoop) -> ReadBudget:
+    """The budget shared by every connection on ``loop``."""
+    budget = _budgets.get(loop)
+    if budget is None:
+        budget = _budgets[loop] = ReadBudget(loop)
+    return budget
+
+
+class ChunkedBuffer:
+    """The receive buffer of websockets' stream reader, kept as the pieces received.
+
+    websockets appends every read to one ``bytearray``; while thirty connections
+    each receive a 14 MB frame at once, each append that cannot grow in place
+    copies the whole buffer, so a frame cost 20 to 40 ms of the event loop's
+    time. Kept in pieces, a frame's bytes are copied once, when it is complete.
+    Only what the reader does with its buffer is offered: ``len``, ``+=``,
+    ``[:n]``, ``del [:n]``, ``find`` (the opening handshake's lines).
+    """
+
+    def __init__(self) -> None:
+        self._pieces: deque[bytes] = deque()
+        self._size = 0
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __iadd__(self, data: bytes | bytearray) -> ChunkedBuffer:
+        if data:
+            self._pieces.append(bytes(data) if isinstance(data, bytearray) else data)
+            self._size += len(data)
+        return self
+
+    def _stop(self, key: slice) -> int:
+        start, stop, step = key.indices(self._size)
+        if start != 0 or step != 1:
+            raise ValueError(f"a receive buffer is only read from its start, got {key!r}")
+        return stop
+
+    def __getitem__(self, key: slice) -> bytes:
+        stop = self._stop(key)
+        parts: list[memoryview] = []
+        filled = 0
+        for piece in self._pieces:
+            if filled >= stop:
+                break
+            take = min(len(piece), stop - filled)
+            parts.append(memoryview(piece)[:take])
+            filled += take
+        return b"".join(parts)  # the one copy of these bytes (no zero-filling first)
+
+    def __delitem__(self, key: slice) -> None:
+        left = self._stop(key)
+        self._size -= left
+        while left:
+            piece = self._pieces[0]
+            if len(piece) <= left:
+                self._pieces.popleft()
+                left -= len(piece)
+            else:
+                self._pieces[0] = piece[left:]
+                left = 0
+
+    def find(self, sub: bytes, start: int = 0) -> int:
+        if len(self._pieces) > 1:  # the handshake's few small pieces, joined once
+            whole = bytes(self[:])
+            self._pieces = deque([whole]) if whole else deque()
+        return self._pieces[0].find(sub, start) if self._pieces else -1
+
+
+class FairlyReadConnection(ServerConnection):
+    """A ServerConnection whose bulk reads wait for a later pass of the loop once its budget is spent."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._budget = budget_of(self.loop)
+        self._held: deque[bytes] = deque()
+        if isinstance(self.protocol.reader.buffer, bytearray):  # as websockets makes it: receive in pieces
+            self.protocol.reader.buffer = ChunkedBuffer()  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        if self._held or (len(data) >= BULK_READ_BYTES and self._budget.exhausted):
+            if not self._held:
+                self.loop.call_soon(self._parse_held)
+            self._held.append(data)
+            self.transport.pause_reading()  # nothing more until the held data is parsed (idempotent)
+            return
+        self._parse(data)
+
+    def _parse(self, data: bytes) -> None:
+        started = time.perf_counter()
+        try:
+            super().data_received(data)
+        finally:
+            self._budget.charge(time.perf_counter() - started)
+
+    def _parse_held(self) -> None:
+        """Parse held data in order while this pass's budget lasts, then read again (unless websockets
+        itself paused reading meanwhile, its queue of messages being full)."""
+        while self._held:
+            if self._budget.exhausted:
+                self.loop.call_soon(self._parse_held)
+                return
+            self._parse(self._held.popleft())
+        if not getattr(self.recv_messages, "paused", False) and not self.transport.is_closing():
+            self.transport.resume_reading()
+
+    def _parse_all_held(self) -> None:
+        while self._held:
+            self._parse(self._held.popleft())
+
+    def eof_received(self) -> None:
+        self._parse_all_held()  # the end of the stream comes after the data held before it
+        super().eof_received()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._parse_all_held()
+        super().connection_lost(exc)
