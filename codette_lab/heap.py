@@ -8,8 +8,13 @@ a few megabytes, and at a 1 MiB threshold each was mapped anew (a 3-minute
 ``quality`` took 0.29 s instead of 0.24 s); Dask's workers start with
 ``MALLOC_TRIM_THRESHOLD_=65536``, which leaves the threshold at 128 KiB (a
 20 s file took 79 ms instead of 53 ms). So processes that measure fix the
-threshold at glibc's own ceiling, and give back what the heap keeps with
-:func:`trim_heap` when they fall idle. Elsewhere than glibc all this does nothing.
+threshold at glibc's own ceiling (:func:`prepare_for_measuring`).
+
+Touching fresh pages is what large frames cost most on the server's event
+loop (thirty 14 MB clips arriving at once need about a gigabyte), so a server
+also keeps what it freed during a burst (:func:`prepare_for_serving`) and
+gives it all back with :func:`trim_heap` once no request holds audio.
+Elsewhere than glibc all this does nothing.
 """
 
 from __future__ import annotations
@@ -21,9 +26,12 @@ MIB = 2**20
 #: Allocations of this size or more get pages of their own in processes that measure (glibc's dynamic
 #: threshold ends here too, but only after large frees have raised it).
 MEASURING_MMAP_THRESHOLD = 32 * MIB
-#: The heap is trimmed by itself only past this much free memory at its top (glibc's rule: twice the
-#: mmap threshold); :func:`trim_heap` gives the rest back when the process falls idle.
+#: A measuring process's heap trims itself past this much free memory at its top (glibc's own rule:
+#: twice the mmap threshold), so a corpus worker never keeps much more than one file's worth.
 MEASURING_TRIM_THRESHOLD = 2 * MEASURING_MMAP_THRESHOLD
+#: A server's heap keeps up to this much freed memory through a burst of requests (it trims itself
+#: only beyond); :func:`trim_heap` gives it back when the server falls idle.
+SERVING_TRIM_THRESHOLD = 1024 * MIB
 #: A process that only holds frames and their samples (a server's frame-parser): every buffer of a
 #: mebibyte or more gets its own pages, so each frame's memory is gone once it is answered.
 HOLDING_MMAP_THRESHOLD = MIB
@@ -57,6 +65,11 @@ def set_heap_thresholds(mmap_threshold: int, trim_threshold: int | None = None) 
 def prepare_for_measuring() -> None:
     """The thresholds of a process that measures audio (see the module's text)."""
     set_heap_thresholds(MEASURING_MMAP_THRESHOLD, MEASURING_TRIM_THRESHOLD)
+
+
+def prepare_for_serving() -> None:
+    """The thresholds of a server, which measures and calls :func:`trim_heap` when it falls idle."""
+    set_heap_thresholds(MEASURING_MMAP_THRESHOLD, SERVING_TRIM_THRESHOLD)
 
 
 def trim_heap() -> None:

@@ -52,3 +52,26 @@ def test_a_long_signal_measured_on_two_threads_gives_the_one_thread_answer() -> 
         alone = measure(track, sr=22050)
     assert together == alone and list(together) == list(alone)
     assert list(measure(track, sr=22050, kinds=["true_peak", "levels"])) == ["true_peak_dbtp", *list(alone)[:7]]
+
+
+def _blas_threads_after_hold(environment: dict[str, str]) -> list[int]:
+    """BLAS thread counts (numpy's and scipy's libraries) in a fresh interpreter after the CLI's hold."""
+    import os
+
+    code = (
+        "import json, numpy; from codette_lab.analysis.blas import hold_blas_to_one_thread; "
+        "hold_blas_to_one_thread(); import scipy.linalg; from threadpoolctl import threadpool_info; "
+        "print(json.dumps([i['num_threads'] for i in threadpool_info() if i['user_api'] == 'blas']))"
+    )
+    env = {key: value for key, value in os.environ.items() if not key.endswith("_NUM_THREADS")}
+    completed = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True, timeout=60,
+        env={**env, **environment},
+    )
+    return json.loads(completed.stdout)
+
+
+def test_the_command_line_holds_blas_to_one_thread_unless_told_otherwise() -> None:
+    held = _blas_threads_after_hold({})
+    assert held and set(held) == {1}  # numpy's library (loaded before) and scipy's (loaded after)
+    assert set(_blas_threads_after_hold({"OPENBLAS_NUM_THREADS": "2"})) == {2}  # an explicit choice is kept

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from codette_lab.audio_input import NAME_MAX, PATH_MAX, AudioRoots, read_audio_file
+from codette_lab.audio_input import NAME_MAX, PATH_MAX, READ_BLOCK_FRAMES, AudioRoots, read_audio_file
 from codette_lab.engine import Engine
 from codette_lab.errors import AudioError
 
@@ -138,3 +138,17 @@ def test_a_file_longer_than_the_limit_is_refused_before_its_samples_are_read(tmp
         '{"type": "analyze", "track_data": {"track_id": 1}, "audio_data": {"file_path": "two.wav"}}'
     )
     assert reply["type"] == "error" and "max_audio_seconds" in reply["message"]
+
+
+def test_files_are_read_in_blocks_into_channel_rows_exactly(tmp_path: Path) -> None:
+    """Lengths around the block size, mono to 6 channels: the samples are those soundfile reads."""
+    rng = np.random.default_rng(7)
+    block = READ_BLOCK_FRAMES
+    for channels, frames in ((1, 1), (2, block), (2, block + 1), (6, 3 * block - 5)):
+        name = f"c{channels}_{frames}.flac"
+        noise = (rng.standard_normal((frames, channels)) * 0.2).clip(-1, 1)
+        soundfile.write(tmp_path / name, noise, 48000, subtype="PCM_24")
+        audio, rate = read_audio_file(name, roots=[tmp_path])
+        expected, _ = soundfile.read(tmp_path / name, dtype="float32", always_2d=True)
+        assert rate == 48000 and audio.flags.c_contiguous and audio.dtype == np.float32
+        np.testing.assert_array_equal(audio, expected.T)

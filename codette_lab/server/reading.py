@@ -9,9 +9,9 @@ ping that arrived meanwhile waited 0.4 to 0.8 s behind them.
 So the time spent parsing is counted per pass of the loop (:class:`ReadBudget`).
 Once a pass has used its budget, further bulk reads (a connection streaming a
 large frame) are held: the connection stops reading and its held data is
-parsed in a later pass, in order, within that pass's budget. Small reads
-(pings, chats, the opening handshake) are parsed at once whatever the budget,
-so they never wait behind bulk data.
+parsed in a later pass, in order, within that pass's budget. A small read
+that begins a message (a ping, a chat, the opening handshake) is parsed at
+once whatever the budget, so it never waits behind bulk data.
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ from websockets.asyncio.server import ServerConnection
 
 #: Seconds of parsing one pass of the event loop may spend on bulk reads before the rest waits for the next.
 PASS_BUDGET_S = 0.005
-#: Reads at least this long are bulk (a piece of a large frame): they wait when the budget is spent.
+#: Reads at least this long are bulk (a piece of a large frame), as is any read that continues a frame
+#: already begun: they wait when the budget is spent.
 BULK_READ_BYTES = 16 * 2**10
 
 
@@ -137,13 +138,18 @@ class FairlyReadConnection(ServerConnection):
             self.protocol.reader.buffer = ChunkedBuffer()  # type: ignore[assignment]
 
     def data_received(self, data: bytes) -> None:
-        if self._held or (len(data) >= BULK_READ_BYTES and self._budget.exhausted):
+        if self._held or (self._budget.exhausted and self._is_bulk(data)):
             if not self._held:
                 self.loop.call_soon(self._parse_held)
             self._held.append(data)
             self.transport.pause_reading()  # nothing more until the held data is parsed (idempotent)
             return
         self._parse(data)
+
+    def _is_bulk(self, data: bytes) -> bool:
+        """A long read, or any read that continues a frame already begun (its last piece may be short,
+        and it is the one that completes the frame: the costly step)."""
+        return len(data) >= BULK_READ_BYTES or len(self.protocol.reader.buffer) > 0
 
     def _parse(self, data: bytes) -> None:
         started = time.perf_counter()
