@@ -32,6 +32,8 @@ MEASURING_TRIM_THRESHOLD = 2 * MEASURING_MMAP_THRESHOLD
 #: A server's heap keeps up to this much freed memory through a burst of requests (it trims itself
 #: only beyond); :func:`trim_heap` gives it back when the server falls idle.
 SERVING_TRIM_THRESHOLD = 1024 * MIB
+#: Seconds a server stays idle (no audio, no analysis in flight) before it trims its heap.
+TRIM_AFTER_IDLE_S = 0.5
 #: A process that only holds frames and their samples (a server's frame-parser): every buffer of a
 #: mebibyte or more gets its own pages, so each frame's memory is gone once it is answered.
 HOLDING_MMAP_THRESHOLD = MIB

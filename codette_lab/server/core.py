@@ -35,7 +35,7 @@ from websockets.protocol import State
 
 from ..engine import Failure
 from ..errors import ServerError
-from ..heap import prepare_for_serving, trim_heap
+from ..heap import TRIM_AFTER_IDLE_S, prepare_for_serving, trim_heap
 from ..protocol import encode, replies
 from .access import AccessPolicy
 from .address import health_url, websocket_url
@@ -122,7 +122,7 @@ class CodetteServer:
         self._handled: set[ServerConnection] = set()
         self._keepalive = (ping_interval, ping_timeout)
         self._websockets: Server | None = None
-        self._trimming = False
+        self._trim_task: asyncio.Task[None] | None = None  # a heap trim waiting for the server to stay idle
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -171,6 +171,8 @@ class CodetteServer:
             self._websockets.close(code=code, reason=reason)
             asyncio.get_running_loop().call_later(CLOSE_TIMEOUT, self._abort_unclosed)
         self.workers.cancel_pending()  # requests still running are not waited for
+        if self._trim_task is not None:
+            self._trim_task.cancel()
 
     def _abort_unclosed(self) -> None:
         if self._websockets is None:
@@ -330,17 +332,20 @@ class CodetteServer:
         freed heap."""
         self.budget.release(audio_bytes=audio_bytes, analysis=analysis)
         idle = self.budget.audio_bytes == 0 and self.budget.analyses == 0
-        if (audio_bytes or analysis) and idle and not self._trimming and not self.closing:
-            self._trimming = True
-            asyncio.get_running_loop().create_task(self._trim())
+        if (audio_bytes or analysis) and idle and self._trim_task is None and not self.closing:
+            self._trim_task = asyncio.get_running_loop().create_task(self._trim())
 
     async def _trim(self) -> None:
+        """Trim the heap once the server has stayed idle for TRIM_AFTER_IDLE_S (a stream of small
+        requests costs at most one trim per that time)."""
         try:
-            await self.workers.call(trim_heap)
+            await asyncio.sleep(TRIM_AFTER_IDLE_S)
+            if self.budget.audio_bytes == 0 and self.budget.analyses == 0 and not self.closing:
+                await self.workers.call(trim_heap)
         except (asyncio.CancelledError, RuntimeError):  # the server closed meanwhile
             pass
         finally:
-            self._trimming = False
+            self._trim_task = None
 
 
 def serve(

@@ -74,12 +74,15 @@ class ChunkedBuffer:
     copies the whole buffer, so a frame cost 20 to 40 ms of the event loop's
     time. Kept in pieces, a frame's bytes are copied once, when it is complete.
     Only what the reader does with its buffer is offered: ``len``, ``+=``,
-    ``[:n]``, ``del [:n]``, ``find`` (the opening handshake's lines).
+    ``[:n]``, ``del [:n]``, ``find``. A connection swaps it in when a large
+    frame begins and back to a ``bytearray`` (faster for small messages) once
+    it is empty.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, start: bytes | bytearray = b"") -> None:
         self._pieces: deque[bytes] = deque()
         self._size = 0
+        self += start
 
     def __len__(self) -> int:
         return self._size
@@ -134,8 +137,6 @@ class FairlyReadConnection(ServerConnection):
         super().__init__(*args, **kwargs)
         self._budget = budget_of(self.loop)
         self._held: deque[bytes] = deque()
-        if isinstance(self.protocol.reader.buffer, bytearray):  # as websockets makes it: receive in pieces
-            self.protocol.reader.buffer = ChunkedBuffer()  # type: ignore[assignment]
 
     def data_received(self, data: bytes) -> None:
         if self._held or (self._budget.exhausted and self._is_bulk(data)):
@@ -152,11 +153,16 @@ class FairlyReadConnection(ServerConnection):
         return len(data) >= BULK_READ_BYTES or len(self.protocol.reader.buffer) > 0
 
     def _parse(self, data: bytes) -> None:
+        reader = self.protocol.reader
+        if len(data) >= BULK_READ_BYTES and type(reader.buffer) is bytearray:  # a large frame: keep it in pieces
+            reader.buffer = ChunkedBuffer(reader.buffer)  # type: ignore[assignment]
         started = time.perf_counter()
         try:
             super().data_received(data)
         finally:
             self._budget.charge(time.perf_counter() - started)
+        if isinstance(reader.buffer, ChunkedBuffer) and not len(reader.buffer):  # small messages: the fast one
+            reader.buffer = bytearray()
 
     def _parse_held(self) -> None:
         """Parse held data in order while this pass's budget lasts, then read again (unless websockets
