@@ -134,10 +134,11 @@ def release() -> Iterator[threading.Event]:
     event.set()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def dask_client() -> Iterator[Any]:
-    """One Dask cluster for the corpus tests: two threaded workers in this process, on TCP so that a
-    ``codette-lab corpus --scheduler`` run in a subprocess can use them too."""
+    """One Dask cluster per corpus test module: two threaded workers in this process, on TCP so that a
+    ``codette-lab corpus --scheduler`` run in a subprocess can use them too. It is closed with its module:
+    Dask's threads draw on the global ``random``, which hypothesis, in later modules, takes for its own."""
     from distributed import Client, LocalCluster
 
     with (

@@ -331,8 +331,7 @@ class CodetteServer:
         """Give back one request's share of the budget; once no audio or analysis is held, return the
         freed heap."""
         self.budget.release(audio_bytes=audio_bytes, analysis=analysis)
-        idle = self.budget.audio_bytes == 0 and self.budget.analyses == 0
-        if (audio_bytes or analysis) and idle and self._trim_task is None and not self.closing:
+        if (audio_bytes or analysis) and self.budget.idle and self._trim_task is None and not self.closing:
             self._trim_task = asyncio.get_running_loop().create_task(self._trim())
 
     async def _trim(self) -> None:
@@ -340,7 +339,7 @@ class CodetteServer:
         requests costs at most one trim per that time)."""
         try:
             await asyncio.sleep(TRIM_AFTER_IDLE_S)
-            if self.budget.audio_bytes == 0 and self.budget.analyses == 0 and not self.closing:
+            if self.budget.idle and not self.closing:
                 await self.workers.call(trim_heap)
         except (asyncio.CancelledError, RuntimeError):  # the server closed meanwhile
             pass

@@ -76,3 +76,8 @@ class Budget:
     def release(self, *, audio_bytes: int, analysis: bool) -> None:
         self.audio_bytes -= audio_bytes
         self.analyses -= analysis
+
+    @property
+    def idle(self) -> bool:
+        """No audio held and no analysis queued or running."""
+        return self.audio_bytes == 0 and self.analyses == 0

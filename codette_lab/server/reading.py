@@ -124,7 +124,7 @@ class ChunkedBuffer:
                 left = 0
 
     def find(self, sub: bytes, start: int = 0) -> int:
-        if len(self._pieces) > 1:  # the handshake's few small pieces, joined once
+        if len(self._pieces) > 1:  # lines are read only in the opening handshake: few, small pieces
             whole = bytes(self[:])
             self._pieces = deque([whole]) if whole else deque()
         return self._pieces[0].find(sub, start) if self._pieces else -1
