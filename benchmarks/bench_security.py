@@ -7,8 +7,8 @@ its memory is the resident size of its process and its frame-parsing children
 server, not the clients. Each scenario runs while that pinger pings:
 
 - 30 simulated DAWs, each sending a 30 s stereo clip as samples for a
-  ``quality`` analysis at once (memory: peak during, and after, against the
-  warmed-up start);
+  ``quality`` analysis at once, three times in a row (memory: peak during,
+  and after, against the warmed-up start; pings judged over all three);
 - one client sending 60 s stereo clips (28 MB frames) back to back;
 - one client pipelining 600 chats of 64 KB;
 - one chat of 500 KB (its own answer time);
@@ -38,6 +38,8 @@ from websockets.asyncio.client import connect
 RATE = 44100
 DAWS = 30
 DAW_SECONDS = 30
+#: The classroom scenario is run this many times in a row (a worst case is only worth quoting over several).
+DAW_ROUNDS = 3
 LARGE_SECONDS = 60
 LARGE_FRAMES = 6
 CHATS = 600
@@ -267,18 +269,28 @@ def run() -> str:
             time.sleep(2)
         lines.append(_row("Idle", "", quiet.times, "p99 < 5 ms"))
 
-        with MemorySampler(pid) as sampler, Pinger(server.url) as pings:
-            answered, seconds = _run(_daws(server.url))
-        time.sleep(2.0)
-        after = memory(pid)
-        lines.append(
-            _row(
-                f"{DAWS} DAWs, a {DAW_SECONDS} s stereo clip each (quality)",
-                f"{answered}/{DAWS} answered in {seconds:.1f} s; memory {start / MIB:.0f} MB at start, "
-                f"peak {sampler.peak / MIB:.0f} MB, {after / MIB:.0f} MB after ({(after / start - 1) * 100:+.0f} %)",
-                pings.times,
-                "p99 < 50 ms, max < 250 ms; peak < 1.5 GB, after within 10 %",
+        every_round: list[float] = []
+        for round_number in range(1, DAW_ROUNDS + 1):
+            with MemorySampler(pid) as sampler, Pinger(server.url) as pings:
+                answered, seconds = _run(_daws(server.url))
+            time.sleep(2.0)
+            after = memory(pid)
+            every_round += pings.times
+            lines.append(
+                _row(
+                    f"{DAWS} DAWs, a {DAW_SECONDS} s stereo clip each (quality), round {round_number}",
+                    f"{answered}/{DAWS} answered in {seconds:.1f} s; memory {start / MIB:.0f} MB at start, "
+                    f"peak {sampler.peak / MIB:.0f} MB, {after / MIB:.0f} MB after "
+                    f"({(after / start - 1) * 100:+.0f} %)",
+                    pings.times,
+                    "p99 < 50 ms, max < 250 ms; peak < 1.5 GB, after within 10 %",
+                )
             )
+        _, p99, largest, count = ping_stats(every_round)
+        verdict = "met" if p99 < 50 and largest < 250 else "NOT met"
+        summary = (
+            f"**30 DAWs, all {DAW_ROUNDS} rounds together:** ping p99 {p99:.1f} ms, max {largest:.1f} ms over "
+            f"{count} pings (target p99 < 50 ms, max < 250 ms): {verdict}."
         )
 
         with Pinger(server.url) as pings:
@@ -317,7 +329,7 @@ def run() -> str:
         )
     finally:
         server.stop()
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n\n" + summary + "\n"
 
 
 async def _daws_warmup(url: str) -> None:

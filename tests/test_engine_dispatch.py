@@ -16,11 +16,13 @@ def test_builtin_answers_run_unlimited_and_notebook_functions_are_time_limited()
         '{"type": "analyze", "track_data": {}, "analysis_type": "loudness"}',
         '{"type": "analyze", "track_data": {}, "analysis_type": "mine"}',
         '{"type": "ping"}',
+        '{"type": "analyze", "track_data": {}, "audio_data": {"file_path": "mix.wav"}, "analysis_type": "loudness"}',
     ]
     jobs = [engine.prepare(parse_request(text)) for text in texts]
 
-    assert [job.needs_worker for job in jobs] == [False, True, True, True, False]
-    assert [job.runs_user_code for job in jobs] == [False, True, False, True, False]
+    # built-in analyses of reported levels are answered inline; audio or notebook code goes to a worker
+    assert [job.needs_worker for job in jobs] == [False, True, False, True, False, True]
+    assert [job.runs_user_code for job in jobs] == [False, True, False, True, False, False]
     assert jobs[1].label.startswith("perspective 'mine' (function ")
     assert jobs[4].label == "the PingRequest handler"
 

@@ -213,16 +213,19 @@ def test_a_client_leaving_with_queued_requests_gives_their_room_back(ws_client):
     engine = Engine()
     release = threading.Event()
     engine.analysis_types.register("held", lambda request: release.wait(20) and {"insights": "done"})
+    engine.analysis_types.register("quick", lambda request: {"insights": "at once"})  # also in a worker
+    quick = {**LEVELS_ONLY, "analysis_type": "quick"}
     with BackgroundServer(engine, port=0, request_timeout=30, max_queued_analyses=3) as server:
         try:
             leaver = ws_client(server.url)
             for _ in range(3):  # one running, two queued behind it: the whole budget
                 leaver.send({**LEVELS_ONLY, "analysis_type": "held"})
             time.sleep(0.3)
-            assert ws_client(server.url).ask(LEVELS_ONLY)["message"].startswith("Server busy")
+            assert ws_client(server.url).ask(quick)["message"].startswith("Server busy")
+            assert ws_client(server.url).ask(LEVELS_ONLY)["type"] == "analysis_response"  # inline: no worker
             leaver.close()
             time.sleep(0.3)
             staying = ws_client(server.url)
-            assert [staying.ask(LEVELS_ONLY)["type"] for _ in range(3)] == ["analysis_response"] * 3
+            assert [staying.ask(quick)["type"] for _ in range(3)] == ["analysis_response"] * 3
         finally:
             release.set()
