@@ -305,7 +305,7 @@ def read_audio_file(
                         f"'{inside}' lasts {frames / max(rate, 1):.0f} s; the server reads files of at most "
                         f"{allowed.max_seconds:g} s (max_audio_seconds)",
                     )
-                audio = _read_channels(audio_file, frames)
+                audio = read_channels(audio_file, frames)
         except (soundfile.SoundFileError, RuntimeError, OSError, ValueError, TypeError):
             raise _invalid(path_field, f"cannot read '{inside}' as audio ({READABLE_FORMATS})") from None
     if not MIN_SAMPLE_RATE <= rate <= MAX_SAMPLE_RATE:
@@ -319,7 +319,7 @@ def read_audio_file(
     return audio, int(rate)
 
 
-def _read_channels(audio_file: soundfile.SoundFile, frames: int) -> np.ndarray:
+def read_channels(audio_file: soundfile.SoundFile, frames: int) -> np.ndarray:
     """The (channels, n) float32 samples of an open file, decoded READ_BLOCK_FRAMES at a time (at most
     ``frames``, the count its header gave; fewer when the file ends sooner)."""
     import numpy as np

@@ -58,11 +58,13 @@ def _read(path: str, max_seconds: float) -> tuple[Any, int]:
     """(channels, n) float32 audio and its rate; ValueError for a file over ``max_seconds`` (before reading it)."""
     import soundfile as sf
 
-    info = sf.info(path)
-    if info.duration > max_seconds:
-        raise ValueError(f"the file lasts {info.duration:.0f} s, longer than the {max_seconds:g} s a task reads")
-    frames, sr = sf.read(path, dtype="float32", always_2d=True)
-    return frames.T, int(sr)
+    from ..audio_input import read_channels
+
+    with sf.SoundFile(path) as audio_file:
+        rate, frames = audio_file.samplerate, audio_file.frames
+        if frames > max_seconds * rate:
+            raise ValueError(f"the file lasts {frames / rate:.0f} s, longer than the {max_seconds:g} s a task reads")
+        return read_channels(audio_file, frames), int(rate)
 
 
 def analyze_file(
