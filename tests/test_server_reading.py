@@ -113,3 +113,28 @@ def test_many_large_frames_at_once_each_get_their_own_answer_while_pings_go_on()
         assert answer["trackId"] == f"daw{index}"
         levels.append(answer["analysis"]["metrics"]["integrated_lufs"])
     assert levels == sorted(levels)  # louder clip, higher level: each answer is its own frame's
+
+
+def test_samples_come_back_the_same_through_the_memory_file_and_through_the_pipe() -> None:
+    """Both ways a parsing process can hand decoded samples back give the same request and audio."""
+    import asyncio
+
+    from codette_lab.server.parsing import SHARED_SAMPLES, ParserProcesses
+
+    frame = _clip_frame(3).encode()
+
+    async def parse(shared: bool):
+        parsers = ParserProcesses(size=1)
+        parsers.shared_samples = shared
+        try:
+            return await parsers.parse(frame)
+        finally:
+            await parsers.stop()
+
+    ways = [False, True] if SHARED_SAMPLES else [False]
+    results = [asyncio.run(parse(shared)) for shared in ways]
+    for request, decoded in results:
+        samples, rate = decoded["audio_data"]
+        assert request.track.track_id == "daw3" and rate == 44100 and samples.shape == (2, 6 * 44100)
+        samples[0, 0] = 0.5  # the arrays are the server's own to use, also when mapped
+    np.testing.assert_array_equal(results[0][1]["audio_data"][0][:, 1:], results[-1][1]["audio_data"][0][:, 1:])

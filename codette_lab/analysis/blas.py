@@ -11,8 +11,9 @@ OpenBLAS's own advice for multi-threaded programs is a single BLAS thread.
 
 BLAS libraries have no per-thread setting (and a limit set from a worker
 thread was seen not to hold), so the choice is made once for the whole
-process, by the programs that own theirs: ``codette-lab serve``. A notebook
-kernel keeps its BLAS threads: they are the user's.
+process, by the program that owns its process: the ``codette-lab`` command
+line (``serve``, ``replay``, ``corpus``). A notebook kernel keeps its BLAS
+threads: they are the user's.
 """
 
 from __future__ import annotations

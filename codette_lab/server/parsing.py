@@ -105,8 +105,9 @@ class _Child:
     async def parse(self, frame: bytes) -> Any:
         """Hand ``frame`` over and return the child's answer, unpickled.
 
-        Both directions move in CHUNK-sized pieces, yielding to the loop between them, and the answer's
-        arrays arrive as out-of-band buffers read straight into place: no step copies megabytes at once.
+        The frame goes in CHUNK-sized pieces, yielding to the loop between them. The answer's arrays are
+        mapped from the child's memory file, or (without one) arrive through the pipe in pieces read
+        straight into place: no step copies megabytes at once.
         """
         stdin, stdout = self.process.stdin, self.process.stdout
         assert stdin is not None and stdout is not None
