@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # What the tests need beyond the Python packages, installed only when missing (safe to re-run):
-#   - Debian's chromium, for the real-browser notebook test (Playwright drives /usr/bin/chromium;
+#   - Debian's chromium, for the real-browser tests (Playwright drives /usr/bin/chromium;
 #     no browser build is downloaded);
+#   - Debian's ardour (run headless through ardour7-lua by the Ardour bridge tests);
+#   - the material the test audio is rendered from: fluidsynth with the FluidR3 GM soundfont
+#     (fluid-soundfont-gm), recorded drum kits (hydrogen-drumkits), recorded hits and loops
+#     (sonic-pi-samples), a synthetic voice (espeak-ng), and sox;
 #   - Node.js (20.10+, for `node --experimental-websocket`) and the pinned TypeScript compiler
 #     in tests/node, for the tests that type-check and run TypeScript clients (examples/typescript_client.ts,
 #     and the original protocol document's client when that document is at hand).
@@ -22,6 +26,13 @@ as_root() {
 
 missing_packages=()
 [ -x /usr/bin/chromium ] || missing_packages+=(chromium)
+command -v ardour7-lua >/dev/null 2>&1 || missing_packages+=(ardour)
+command -v fluidsynth >/dev/null 2>&1 || missing_packages+=(fluidsynth)
+[ -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ] || missing_packages+=(fluid-soundfont-gm)
+[ -d /usr/share/hydrogen/data/drumkits ] || missing_packages+=(hydrogen-drumkits)
+[ -d /usr/share/sonic-pi/samples ] || missing_packages+=(sonic-pi-samples)
+command -v espeak-ng >/dev/null 2>&1 || missing_packages+=(espeak-ng)
+command -v sox >/dev/null 2>&1 || missing_packages+=(sox)
 command -v node >/dev/null 2>&1 || missing_packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing_packages+=(npm)
 if [ ${#missing_packages[@]} -gt 0 ]; then
