@@ -49,7 +49,8 @@ def add_corpus_command(commands: Any) -> None:
 
 
 def corpus_command(args: argparse.Namespace) -> int:
-    from ..errors import CodetteError
+    from ..errors import CodetteError, MissingExtraError
+    from ..extras import require
     from ..rules import RuleSet
     from .files import corpus_files
     from .run import analyze
@@ -57,6 +58,11 @@ def corpus_command(args: argparse.Namespace) -> int:
     def usage(text: str) -> int:
         print(f"codette-lab corpus: error: {text}", file=sys.stderr)
         return EXIT_USAGE
+
+    try:
+        require("corpus", "codette-lab corpus")
+    except MissingExtraError as exc:
+        return usage(str(exc))
 
     try:
         rules = RuleSet.load(args.rules) if args.rules is not None else None

@@ -18,6 +18,7 @@ from os import PathLike
 from typing import TYPE_CHECKING, Any
 
 from ..errors import RulesError
+from ..extras import require
 from ..rules.model import ANY
 from ..tracktypes import TRACK_TYPES
 from .task import flatten
@@ -89,6 +90,7 @@ def fit_report(
     clipped (whether the range cut it), default. ``reference`` is a table of
     :func:`analyze`; rows with an error are left out.
     """
+    require("corpus", "codette_lab.corpus.fit_rules()", ("pandas",))
     import numpy as np
     import pandas as pd
 
@@ -200,6 +202,7 @@ def distance_from_reference(
     ``track_type`` defaults to the mix row's own; the reference tracks of
     that type are used (all of them when the reference has none).
     """
+    require("corpus", "codette_lab.corpus.distance_from_reference()", ("pandas",))
     import numpy as np
     import pandas as pd
 

@@ -18,6 +18,7 @@ from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..extras import require
 from .files import FileKey, PathsOrGlob, TrackTypeChoice, corpus_files, track_type_picker
 from .store import ResultStore, results_table
 from .task import MAX_SECONDS, Row, analyze_files, describe_failure, empty_row
@@ -105,6 +106,7 @@ def analyze(
     before it propagates. A file that cannot be read or analysed gets its
     ``error`` text and the run goes on.
     """
+    require("corpus", "codette_lab.corpus.analyze()")
     import pandas as pd
 
     kind_list = [kinds] if isinstance(kinds, str) else list(kinds)

@@ -15,6 +15,7 @@ from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..extras import require
 from .files import FileKey
 from .task import KEY_COLUMNS, LIST_COLUMNS, Row
 
@@ -85,6 +86,7 @@ class ResultStore:
 
 def read_results(out: str | PathLike[str], *, paths: Iterable[str] | None = None) -> pd.DataFrame:
     """The results table stored in ``out``: see :func:`results_table`."""
+    require("corpus", "codette_lab.corpus.read_results()", ("pandas", "pyarrow"))
     import pandas as pd
 
     return results_table([pd.read_parquet(part) for part in ResultStore(out).parts()], paths=paths)
