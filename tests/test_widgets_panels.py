@@ -16,8 +16,8 @@ from codette_lab.widgets import ChatPanel, MonitorPanel
 
 
 @pytest.fixture
-def lab(free_port: int):
-    lab = Lab(port=free_port, request_timeout=20.0).start()
+def lab():
+    lab = Lab(port=0, request_timeout=20.0).start()
     yield lab
     lab.stop()
 
