@@ -82,6 +82,15 @@ def wait_until(condition: Callable[[], object], *, within: float = 30.0, what: s
         time.sleep(0.01)
 
 
+def free_tcp_port() -> int:
+    """A loopback port nobody listens on right now, picked and released: another process may take it before
+    it is used. Only for what must be told a port number in advance (the lessons' ``CODETTE_PORT``, a Lab
+    moved to a port named on purpose); everything else binds port 0 and reads the port back."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 @pytest.fixture
 def closed_port() -> Iterator[int]:
     """A loopback port held by this test (bound, not listening) for its whole length: connecting is refused."""
@@ -104,7 +113,7 @@ class ServeProcess:
             [sys.executable, "-m", "codette_lab", "serve", "--port", "0", *arguments],
             cwd=cwd or REPO_ROOT,
             env=env,
-            stdout=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
         )
