@@ -75,7 +75,7 @@ def timed(work: Callable[[], object], runs: int = RUNS) -> list[float]:
 
 
 def _ms(times: list[float]) -> tuple[str, str]:
-    return f"{statistics.median(times) * 1000:.1f}", f"{max(times) * 1000:.1f}"
+    return f"{statistics.median(times) * 1000:.2f}", f"{max(times) * 1000:.2f}"
 
 
 def understanding() -> list[tuple[str, list[float]]]:

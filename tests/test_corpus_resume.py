@@ -27,7 +27,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def stored_rows(out: Path) -> list[str]:
-    """The path of every row in every part, oldest part first (a file analysed twice appears twice)."""
+    """The path of every row in every part, oldest part first (a file analyzed twice appears twice)."""
     return [path for part in sorted(out.glob("part-*.parquet")) for path in pq.read_table(part)["path"].to_pylist()]
 
 
@@ -120,7 +120,7 @@ def test_the_corpus_command_analyzes_a_folder_and_exits_0_only_when_every_file_w
 
     done = corpus_command(str(folder), "--out", str(out), "--scheduler", address, "--track-type", "from-folder")
     assert done.returncode == 0, done.stderr
-    assert "analyzing" in done.stderr and "3 of 3 files analysed" in done.stderr
+    assert "analyzing" in done.stderr and "3 of 3 files analyzed" in done.stderr
     table = read_results(out)
     assert list(table["track_type"]) == ["vocal"] * 3 and table["score.quality"].between(0, 1).all()
 

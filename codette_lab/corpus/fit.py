@@ -174,12 +174,11 @@ def _mix_metrics(mix: Any, track_type: str) -> dict[str, Any]:
     if isinstance(mix, Mapping) or hasattr(mix, "to_dict"):
         return flatten(dict(mix))
     if isinstance(mix, (str, PathLike)):
-        import soundfile as sf
-
         from ..analysis_types import analyze
+        from ..audio_input import read_samples
 
-        frames, sr = sf.read(mix, dtype="float32", always_2d=True)
-        return flatten(analyze(frames.T, sr, kind="quality", track_type=track_type).metrics)
+        samples, sr = read_samples(mix)
+        return flatten(analyze(samples, sr, kind="quality", track_type=track_type).metrics)
     raise TypeError(
         f"mix: expected a table row, a metrics dict, an AnalysisResult or an audio file path, got {type(mix).__name__}"
     )

@@ -95,15 +95,21 @@ def analyze(
     a :class:`~codette_lab.RuleSet` or rule file (default: the built-in rules),
     sent to the workers once. ``client``: see the module text. ``max_seconds``
     bounds a worker's memory: longer files are recorded with an error.
+    ``progress`` shows a progress bar (tqdm).
+
+    Returns the results table: columns ``path``, ``size``, ``mtime_ns``,
+    ``track_type``, ``error`` (None when analyzed), ``duration_s``, one column
+    per measurement (``band_energy_db.sub_bass``, ...), ``score.<kind>``, and
+    the lists ``findings``, ``problems`` and ``suggestions``.
 
     With ``out`` (a folder, e.g. ``results.parquet``) rows are written there as
-    they arrive; a later call with the same ``out`` skips every file analysed
+    they arrive; a later call with the same ``out`` skips every file analyzed
     without error whose path, size and modification time are unchanged (all
-    are analysed again with ``rerun=True``, the thing to do after changing
+    are analyzed again with ``rerun=True``, the thing to do after changing
     ``kinds``, ``track_type`` or ``rules``). Rows go to disk in parts of at
     most ``part_rows`` rows (sooner when rows come slowly), and on an
     interruption (KeyboardInterrupt) the rows already received are written
-    before it propagates. A file that cannot be read or analysed gets its
+    before it propagates. A file that cannot be read or analyzed gets its
     ``error`` text and the run goes on.
     """
     require("corpus", "codette_lab.corpus.analyze()")

@@ -3,7 +3,7 @@
 ``results.parquet/`` holds ``part-NNNNNN.parquet`` files, each written to a
 temporary name and renamed when complete: an interrupted run leaves whole
 parts only, and whatever reached the disk is kept. When a file has rows in
-several parts (it was analysed again), the newest row counts.
+several parts (it was analyzed again), the newest row counts.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ class ResultStore:
         self._next = 0
 
     def done(self) -> set[FileKey]:
-        """The files analysed without error, as they were then (a changed file is no longer done)."""
+        """The files analyzed without error, as they were then (a changed file is no longer done)."""
         import pyarrow.parquet as pq
 
         keys: set[FileKey] = set()

@@ -78,7 +78,7 @@ class AudioData:
 
     ``samples`` is base64 of little-endian float32 PCM, interleaved over
     ``channels``; ``file_path`` names a file on the server's machine. At most
-    one of the two is given; with neither, only the levels are analysed.
+    one of the two is given; with neither, only the levels are analyzed.
     """
 
     peak_level: float | None = None
@@ -104,7 +104,7 @@ class TrackAudio:
 
 @dataclass(frozen=True)
 class AnalyzeRequest:
-    """A request to analyse one track (and, for masking, a second one in ``other_track``)."""
+    """A request to analyze one track (and, for masking, a second one in ``other_track``)."""
 
     TYPE: ClassVar[str] = "analyze"
 

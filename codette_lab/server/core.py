@@ -364,18 +364,26 @@ def serve(
     ping_interval: float | None = 20.0,
     ping_timeout: float | None = 20.0,
 ) -> CodetteServer:
-    """A Codette server for ``engine`` (a fresh Engine when None), not yet listening.
+    """A Codette server for ``engine``, not yet listening: ``async with serve(...) as server:``.
 
-    Use ``async with serve(...) as server:`` or ``server = await serve(...)``.
-    ``port=0`` picks a free port (read it from ``server.port``); ``allowed_origins``
-    adds web origins (or ``"*"``) beyond localhost pages; ``token`` is what clients
-    off this machine must send when ``host`` is not loopback (default: the
-    ``CODETTE_TOKEN`` environment variable, else one generated: read
-    ``server.join_url``); ``workers`` sizes the pools for long requests (default:
-    one per CPU); the ``max_*`` and ``reply_timeout`` bounds are explained in
-    :mod:`codette_lab.server.limits`; ``ping_interval`` and ``ping_timeout`` are
-    websockets' keepalive settings; ``recorder`` is told of all traffic (see
-    :class:`codette_lab.recording.Recorder`).
+    Arguments:
+        engine: what answers every request (default: a fresh :class:`~codette_lab.engine.Engine`).
+        host, port: where to listen (default 127.0.0.1:8000); ``port=0`` picks a free port.
+        allowed_origins: web origins (or ``"*"``) accepted beyond localhost pages.
+        token: what clients off this machine must send when ``host`` is not loopback (default:
+            the ``CODETTE_TOKEN`` environment variable, else one generated).
+        request_timeout: seconds a notebook-defined perspective or analysis type may take per
+            request (built-ins are never cut short).
+        workers: threads of the pools for long requests (default: one per CPU).
+        max_message_bytes, max_audio_bytes, max_queued_analyses, reply_timeout: the bounds of
+            :mod:`codette_lab.server.limits`.
+        recorder: told of all traffic (see :class:`codette_lab.recording.Recorder`).
+        ping_interval, ping_timeout: websockets' keepalive, in seconds (None turns it off).
+
+    Returns:
+        A :class:`CodetteServer`; ``await serve(...)`` also starts it. Once listening, its
+        ``port``, ``url``, ``health_url`` and ``join_url`` say where it is. Starting raises
+        :class:`~codette_lab.errors.PortInUseError` if the port is held.
     """
     if engine is None:
         from ..engine import Engine
