@@ -25,12 +25,14 @@ from types import MappingProxyType
 from typing import Any, NamedTuple, cast
 
 from .analysis_types import answer_analyze, builtin_analysis_types
+from .attached_audio import parse_with_audio
 from .audio_input import DEFAULT_MAX_AUDIO_SECONDS, AudioRoots, DecodedAudio
 from .chat import ChatReply, answer_chat, builtin_perspectives
 from .errors import CodetteError, RequestTimeoutError, UserCodeError
 from .knowledge import KnowledgeBase
 from .memory import ConversationMemory
 from .protocol import AnalyzeRequest, ChatRequest, PingRequest, Request, StatusRequest, parse_request, replies
+from .protocol.attachments import is_attachment_frame
 from .protocol.quoting import printable
 from .registry import Entry
 from .rules import RuleSet
@@ -177,7 +179,10 @@ class Engine:
     # -- the pipeline: frame -> Job -> reply ---------------------------------------
 
     def receive(self, frame: str | bytes) -> Job:
-        """The job for one text frame; raises ProtocolError naming what is wrong with it."""
+        """The job for one frame; raises ProtocolError naming what is wrong with it. A binary frame with
+        attached audio files (see :mod:`codette_lab.protocol.attachments`) is decoded here, in full."""
+        if is_attachment_frame(frame):
+            return self.prepare(*parse_with_audio(frame, max_seconds=self.audio_roots.max_seconds))
         return self.prepare(parse_request(frame))
 
     def prepare(self, request: Request, decoded: DecodedAudio | None = None) -> Job:
