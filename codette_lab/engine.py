@@ -34,7 +34,7 @@ from .memory import ConversationMemory
 from .protocol import AnalyzeRequest, ChatRequest, PingRequest, Request, StatusRequest, parse_request, replies
 from .protocol.attachments import is_attachment_frame
 from .protocol.quoting import printable
-from .registry import Entry
+from .registry import Entry, Registry
 from .rules import RuleSet
 
 logger = logging.getLogger("codette_lab.engine")
@@ -137,6 +137,12 @@ def failure_of(exc: Exception) -> Failure:
         return Failure(printable(str(exc)))
     text = _ABSOLUTE_PATH.sub(r"\1", f"Processing error: {type(exc).__name__}: {exc}")
     return Failure(printable(text), traceback="".join(traceback.format_exception(exc)), bug=True)
+
+
+def offered(registry: Registry) -> list[dict[str, str]]:
+    """What a registry offers right now (built-ins, then notebook definitions), as ``status_response``
+    lists it: ``{"name", "description"}`` each, so a page's pickers come from the server."""
+    return [{"name": entry.name, "description": entry.description} for entry in registry]
 
 
 class Engine:
@@ -275,6 +281,8 @@ class Engine:
             memory_size=len(self.memory),
             active_connections=active_connections,
             rules={"source": rules.document.source, "identity": rules.identity},
+            perspectives=offered(self.perspectives),
+            analysis_types=offered(self.analysis_types),
         )
 
     def _chat(self, job: Job, *, session: str, **_: Any) -> replies.Message:

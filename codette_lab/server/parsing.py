@@ -29,6 +29,7 @@ import struct
 import sys
 from typing import TYPE_CHECKING, Any
 
+from ..audio_input import DEFAULT_MAX_AUDIO_SECONDS
 from ..errors import ServerError, SharedSamplesError
 
 if TYPE_CHECKING:
@@ -159,7 +160,9 @@ class ParserProcesses:
         self._starting = 0
         self.shared_samples = SHARED_SAMPLES
 
-    async def parse(self, frame: bytes, *, max_seconds: float) -> tuple[Request, DecodedAudio]:
+    async def parse(
+        self, frame: bytes, *, max_seconds: float = DEFAULT_MAX_AUDIO_SECONDS
+    ) -> tuple[Request, DecodedAudio]:
         """``frame`` parsed and its audio decoded in a child (attached files no longer than
         ``max_seconds``); raises what parsing raises (ProtocolError, AudioError), or ServerError when
         the child died.
