@@ -248,3 +248,26 @@ def test_recordings_keep_attached_files_as_a_hash_or_their_bytes_and_replay_them
             "format": "FLAC",
         }
         assert outcome.status == "not replayed" and "hash only" in outcome.reason
+
+
+def test_the_audio_cap_follows_the_machines_memory():
+    from codette_lab.cli import build_parser
+    from codette_lab.server import serve
+    from codette_lab.server.limits import (
+        AUDIO_MEMORY_FRACTION,
+        DEFAULT_MAX_AUDIO_BYTES,
+        DEFAULT_MAX_MESSAGE_BYTES,
+        MIB,
+        MIN_MAX_AUDIO_BYTES,
+        default_max_audio_bytes,
+        machine_memory_bytes,
+    )
+
+    memory = machine_memory_bytes()
+    assert memory is not None and memory > 0
+    expected = max(MIN_MAX_AUDIO_BYTES, int(memory * AUDIO_MEMORY_FRACTION) // MIB * MIB)
+    assert default_max_audio_bytes() == DEFAULT_MAX_AUDIO_BYTES == expected
+    assert serve().limits.max_audio_bytes == expected
+    if memory >= 16 * 2**30:  # twenty 60 s stereo clips sent as samples at once fit (the classroom case)
+        assert expected >= 20 * DEFAULT_MAX_MESSAGE_BYTES
+    assert build_parser().parse_args(["serve", "--max-audio-mb", "100"]).max_audio_mb == 100
