@@ -120,9 +120,11 @@ def analyze(
 
     With ``out`` (a folder, e.g. ``results.parquet``) rows are written there as
     they arrive; a later call with the same ``out`` skips every file analysed
-    without error whose path, size and modification time are unchanged (all
-    are analysed again with ``rerun=True``, the thing to do after changing
-    ``kinds``, ``track_type`` or ``rules``). Rows go to disk in parts of at
+    without error whose path, size and modification time are unchanged, and
+    analyses again the files that failed or changed, their new rows replacing
+    the old: the folder always holds one row per file (all are analysed again
+    with ``rerun=True``, the thing to do after changing ``kinds``,
+    ``track_type`` or ``rules``). Rows go to disk in parts of at
     most ``part_rows`` rows (sooner when rows come slowly), and on an
     interruption (KeyboardInterrupt) the rows already received are written
     before it propagates. A file that cannot be read or analysed gets its
@@ -134,8 +136,10 @@ def analyze(
     files = corpus_files(paths_or_glob)
     pick_type = track_type_picker(track_type)
     store = ResultStore(out) if out is not None else None
-    if store is not None and rerun:
-        store.clear()
+    if store is not None:
+        if rerun:
+            store.clear()
+        store.compact()  # a run stopped between writing a new row and taking out the old one
     done = store.done() if store is not None else set()
     todo = [key for key in (FileKey.of(path) for path in files) if key not in done]
     rows: list[Row] = []
