@@ -29,9 +29,9 @@ def column_products(weights: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     return np.einsum("i,ij->j", weights, matrix)
 
 
-def matrix_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``a @ b`` for two 2-D arrays (meant for a few rows: it is much slower than BLAS on large ones)."""
-    return np.einsum("ij,jk->ik", a, b)
+def row_dots(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The dot product of each row of ``a`` with the same row of ``b`` (two (rows, n) arrays)."""
+    return np.einsum("ij,ij->i", a, b)
 
 
 def dot(a: np.ndarray, b: np.ndarray) -> float:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .fixed_order import matrix_product
+from .fixed_order import row_dots
 from .signal import db
 
 #: The metrics :meth:`TruePeakMeter.measure` outputs (gathered in :mod:`.outputs`).
@@ -66,11 +66,14 @@ class TruePeakMeter:
         windows = np.lib.stride_tricks.sliding_window_view(padded, span)
         offsets = np.arange(block)
 
+        phases = np.ascontiguousarray(self.matrix.T)
+
         def interpolated_peak(batch: np.ndarray) -> float:
             positions = (batch[:, None] * block + offsets).ravel()
-            rough = np.abs(windows[positions] @ self.matrix).max(axis=1)  # BLAS: fast, last bits vary
-            near = positions[rough >= rough.max() * (1.0 - RECOMPUTE_WITHIN)]
-            return float(np.abs(matrix_product(windows[near], self.matrix)).max())
+            rough = np.abs(windows[positions] @ self.matrix).ravel()  # BLAS: fast, its last bits vary
+            near = np.flatnonzero(rough >= rough.max() * (1.0 - RECOMPUTE_WITHIN))
+            rows, phase = np.divmod(near, OVERSAMPLING)  # each output again, in a fixed order
+            return float(np.abs(row_dots(windows[positions[rows]], phases[phase])).max())
 
         loudest = int(np.argmax(block_max))
         best = interpolated_peak(np.arange(loudest, min(loudest + 2, blocks)))
