@@ -25,6 +25,7 @@ LAYERS = {
     "resources": 1,
     "heap": 1,
     "extras": 1,
+    "processes": 1,
     "analysis": 2,
     "tracktypes": 3,
     "registry": 3,
