@@ -272,7 +272,7 @@ class CodetteServer:
             self.recorder.connected(connection)
         self._handled.add(socket)
         try:
-            await Exchange(self, connection).run()
+            await Exchange(self, connection, recorder=self.recorder, reply_timeout=self.limits.reply_timeout).run()
         finally:
             self._handled.discard(socket)
             self._forget(connection.id)
@@ -287,11 +287,31 @@ class CodetteServer:
         if connection_id in self._connections:
             self._connections = {key: value for key, value in self._connections.items() if key != connection_id}
 
-    # -- what an Exchange reports and asks for ------------------------------------------
+    # -- what an Exchange reports and asks for (exchange.ExchangeHost) ------------------------
 
-    def count_connections(self) -> int:
-        """Connections open now, as a status reply reports them (exact on the loop thread, O(1))."""
-        return len(self._connections)
+    def receive(self, frame: bytes) -> Job:
+        """A small frame parsed into a job, on the event loop."""
+        return self.engine.receive(frame)
+
+    async def receive_large(self, frame: bytes) -> Job:
+        """A large frame parsed in a frame-parsing process (see :mod:`.parsing`), then bound to its job."""
+        request, decoded = await self.workers.parse(frame)
+        del frame
+        return self.engine.prepare(request, decoded)
+
+    async def answer(self, connection: Connection, job: Job) -> replies.Message:
+        """The reply to ``job``: inline on the loop, or in a worker thread when it ``needs_worker`` (see
+        :class:`WorkerPools`). A status reply counts the connections open now (exact on the loop thread)."""
+        active = len(self._connections)
+        if not job.needs_worker:
+            return self.engine.answer(job, session=connection.session, active_connections=active)
+        return await self.workers.run(
+            job, lambda: self.engine.answer(job, session=connection.session, active_connections=active)
+        )
+
+    def admit(self, *, audio_bytes: int, analysis: bool) -> str | None:
+        """Reserve one request's share of the shared budget; the "Server busy" text when it is spent."""
+        return self.budget.admit(audio_bytes=audio_bytes, analysis=analysis)
 
     def note_message(self, connection: Connection, job: Job) -> None:
         logger.info("WebSocket %s received: %s", connection.id, job.message_type)
@@ -319,13 +339,6 @@ class CodetteServer:
         kind = "user_error" if failure.by_user_code else "error"
         self._emit(kind, connection, message_type=message_type, detail=failure.text, traceback=failure.traceback)
         return encode(failure.reply())
-
-    async def in_worker(self, connection: Connection, job: Job) -> replies.Message:
-        """Answer ``job`` in a worker thread (see :class:`WorkerPools`), counting connections now."""
-        active = len(self._connections)
-        return await self.workers.run(
-            job, lambda: self.engine.answer(job, session=connection.session, active_connections=active)
-        )
 
     def release(self, *, audio_bytes: int, analysis: bool) -> None:
         """Give back one request's share of the budget; once no audio or analysis is held, return the
