@@ -4,8 +4,7 @@ Run as ``python -m codette_lab.server.parse_child`` by the server, never
 imported by it. Each message on both pipes is a length (see
 :data:`~codette_lab.server.parsing.LENGTH`) then a pickle; the answer to a
 frame is ``(False, (request, decoded audio))`` or ``(True, exception)``, pickled with its arrays as
-out-of-band buffers: their lengths follow the pickle, and the buffers either follow on the pipe or lie
-back to back in a memory file (``--shared-samples``) whose descriptor precedes the lengths.
+out-of-band buffers: their count and lengths follow the pickle, then the buffers themselves.
 """
 
 from __future__ import annotations
@@ -18,25 +17,17 @@ from typing import Any, BinaryIO
 from ..audio_input import parse_with_samples
 from ..errors import CodetteError
 from ..heap import HOLDING_MMAP_THRESHOLD, set_heap_thresholds
-from .parsing import LENGTH, SHARED_SAMPLES_FLAG
+from .parsing import LENGTH
 
 #: How much lower than the server's the child's scheduling priority is (``nice`` steps).
 CHILD_NICENESS = 10
 
 
-def _serve(source: BinaryIO, sink: BinaryIO, *, shared: bool) -> None:
-    """The child's loop: a frame in, ``(failed, result or exception)`` out, until the input ends.
-
-    With ``shared``, the decoded samples go into a memory file whose descriptor the answer names; the
-    server maps it before it sends the next frame, so the file is closed when the next frame comes.
-    """
+def _serve(source: BinaryIO, sink: BinaryIO) -> None:
+    """The child's loop: a frame in, ``(failed, result or exception)`` out, until the input ends."""
     set_heap_thresholds(HOLDING_MMAP_THRESHOLD)  # each frame's buffers go back to the system once it is answered
     os.nice(CHILD_NICENESS)  # on a busy machine the server's event loop (its pings) goes first
-    mapped: int | None = None
     while header := source.read(LENGTH.size):
-        if mapped is not None:
-            os.close(mapped)
-            mapped = None
         (size,) = LENGTH.unpack(header)
         frame = source.read(size)
         try:
@@ -49,32 +40,18 @@ def _serve(source: BinaryIO, sink: BinaryIO, *, shared: bool) -> None:
         buffers: list[pickle.PickleBuffer] = []
         header = pickle.dumps(answer, protocol=5, buffer_callback=buffers.append)
         raws = [buffer.raw() for buffer in buffers]
-        if shared and any(raw.nbytes for raw in raws):
-            mapped = _memory_file(raws)
         sink.write(LENGTH.pack(len(header)))
         sink.write(header)
         sink.write(LENGTH.pack(len(raws)))
-        sink.write(LENGTH.pack(0 if mapped is None else mapped + 1))
         for raw in raws:
             sink.write(LENGTH.pack(raw.nbytes))
-        if mapped is None:
-            for raw in raws:  # the decoded audio, as raw bytes the server reads straight into place
-                sink.write(raw)
+        for raw in raws:  # the decoded audio, as raw bytes the server reads straight into place
+            sink.write(raw)
         sink.flush()
         del answer, buffers, raws
-
-
-def _memory_file(raws: list[memoryview]) -> int:
-    """A memory file holding ``raws`` back to back (its descriptor)."""
-    descriptor = os.memfd_create("codette-samples", os.MFD_CLOEXEC)
-    for raw in raws:
-        written = 0
-        while written < raw.nbytes:
-            written += os.write(descriptor, raw[written:])
-    return descriptor
 
 
 if __name__ == "__main__":
     output = sys.stdout.buffer
     sys.stdout = sys.stderr  # a stray print must not corrupt the answers
-    _serve(sys.stdin.buffer, output, shared=SHARED_SAMPLES_FLAG in sys.argv[1:])
+    _serve(sys.stdin.buffer, output)
