@@ -4,10 +4,9 @@ numpy's matrix products (the true-peak interpolator, band and mel filter
 banks, spectral centroids) call OpenBLAS, which by default runs each product
 on one thread per core. A measurement already keeps both cores of a small
 machine busy (its helper thread), and a server runs several measurements at
-once, so BLAS's threads only compete with ours. On two cores, a 3-minute
-``quality`` answered in a server's worker thread took 0.70 s of CPU for
-0.36 s of wall time with them, and 0.40 s of CPU for 0.24 s without.
-OpenBLAS's own advice for multi-threaded programs is a single BLAS thread.
+once, so BLAS's threads only compete with ours: they add CPU time and, on a
+small machine, wall time too (``docs/benchmarks.md``, `quality` through
+``codette-lab serve``, BLAS threads row). OpenBLAS's own advice for multi-threaded programs is a single BLAS thread.
 
 BLAS libraries have no per-thread setting (and a limit set from a worker
 thread was seen not to hold), so the choice is made once for the whole

@@ -26,7 +26,7 @@ import logging
 import os
 import time
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from websockets.asyncio.server import Server, ServerConnection
 from websockets.asyncio.server import serve as websockets_serve
@@ -39,7 +39,7 @@ from ..heap import TRIM_AFTER_IDLE_S, prepare_for_serving, trim_heap
 from ..protocol import encode, replies
 from .access import AccessPolicy
 from .address import health_url, websocket_url
-from .connections import ClosingAwareConnection, Connection
+from .connections import Connection
 from .events import (
     ConnectionInfo,
     Listener,
@@ -51,6 +51,7 @@ from .events import (
     refusals_reported,
 )
 from .exchange import Exchange, TrafficRecorder
+from .fastpaths import missing_internals, plain_serving_requested
 from .http import http_routes
 from .limits import (
     CLOSE_TIMEOUT,
@@ -64,6 +65,7 @@ from .limits import (
 )
 from .origins import OriginPolicy
 from .ports import bind_error
+from .reading import FairlyReadConnection
 from .workers import WorkerPools
 
 if TYPE_CHECKING:
@@ -98,6 +100,7 @@ class CodetteServer:
         recorder: TrafficRecorder | None,
         ping_interval: float | None,
         ping_timeout: float | None,
+        plain_serving: bool,
     ) -> None:
         if request_timeout <= 0:
             raise ServerError(f"request_timeout must be a number of seconds > 0, got {request_timeout!r}")
@@ -112,6 +115,8 @@ class CodetteServer:
         self.budget = Budget(limits)
         self.workers = WorkerPools(workers or os.cpu_count() or 1, request_timeout=self.request_timeout)
         self.closing = False
+        #: Whether connections are served with websockets' documented API only (see :mod:`.fastpaths`).
+        self.plain_serving = plain_serving
         #: Told of every connection, frame and reply (``serve(recorder=...)``), or None.
         self.recorder = recorder
         self._requested_port = port
@@ -131,6 +136,9 @@ class CodetteServer:
         if self._websockets is not None:
             raise ServerError(f"This server was already started (on {self.url})")
         ping_interval, ping_timeout = self._keepalive
+        if not self.plain_serving and (missing := missing_internals()):
+            logger.warning("websockets has no %s: serving with its documented API only", " or ".join(missing))
+            self.plain_serving = True
         prepare_for_serving()
         self._websockets = websockets_serve(
             self._serve_connection,
@@ -147,7 +155,7 @@ class CodetteServer:
             ping_timeout=ping_timeout,
             server_header=None,
             logger=websockets_logger,
-            create_connection=ClosingAwareConnection,
+            create_connection=ServerConnection if self.plain_serving else FairlyReadConnection,
         )
         try:
             await self._websockets
@@ -178,7 +186,7 @@ class CodetteServer:
         if self._websockets is None:
             return
         for socket in list(self._handled):  # websockets' own ``connections`` leaves out those already closing
-            if socket.protocol.state is not State.CLOSED:
+            if socket.state is not State.CLOSED:
                 socket.transport.abort()
 
     async def wait_closed(self) -> None:
@@ -258,12 +266,10 @@ class CodetteServer:
 
     # -- one connection ------------------------------------------------------------------
 
-    async def _serve_connection(self, accepted: ServerConnection) -> None:
-        socket = cast(ClosingAwareConnection, accepted)  # websockets made it with create_connection
+    async def _serve_connection(self, socket: ServerConnection) -> None:
         connection = Connection.accepted(socket)
         if connection.is_open:
             self._connections = {**self._connections, connection.id: connection}  # copy on write: read by other threads
-            socket.on_close_begins = lambda: self._forget(connection.id)
         logger.info("WebSocket connected: %s (total: %s)", connection.id, self.active_connections)
         origin = f" (origin {connection.origin})" if connection.origin else ""
         name = client_name(socket.request.path) if socket.request else None
@@ -302,7 +308,7 @@ class CodetteServer:
     async def answer(self, connection: Connection, job: Job) -> replies.Message:
         """The reply to ``job``: inline on the loop, or in a worker thread when it ``needs_worker`` (see
         :class:`WorkerPools`). A status reply counts the connections open now (exact on the loop thread)."""
-        active = len(self._connections)
+        active = self.active_connections
         if not job.needs_worker:
             return self.engine.answer(job, session=connection.session, active_connections=active)
         return await self.workers.run(
@@ -376,6 +382,7 @@ def serve(
     recorder: TrafficRecorder | None = None,
     ping_interval: float | None = 20.0,
     ping_timeout: float | None = 20.0,
+    plain_serving: bool | None = None,
 ) -> CodetteServer:
     """A Codette server for ``engine`` (a fresh Engine when None), not yet listening.
 
@@ -388,7 +395,9 @@ def serve(
     one per CPU); the ``max_*`` and ``reply_timeout`` bounds are explained in
     :mod:`codette_lab.server.limits`; ``ping_interval`` and ``ping_timeout`` are
     websockets' keepalive settings; ``recorder`` is told of all traffic (see
-    :class:`codette_lab.recording.Recorder`).
+    :class:`codette_lab.recording.Recorder`); ``plain_serving=True`` serves with
+    websockets' documented API only, without the fast path of fair reading (default:
+    the ``CODETTE_PLAIN_SERVING`` environment variable; see :mod:`.fastpaths`).
     """
     if engine is None:
         from ..engine import Engine
@@ -412,4 +421,5 @@ def serve(
         recorder=recorder,
         ping_interval=ping_interval,
         ping_timeout=ping_timeout,
+        plain_serving=plain_serving_requested() if plain_serving is None else plain_serving,
     )
