@@ -233,7 +233,8 @@ class Exchange:
         if self.recorder is not None:
             self.recorder.replied(self.connection, text)
         try:
-            await asyncio.wait_for(self.socket.send(text), timeout)
+            async with asyncio.timeout(timeout):  # no task per reply, as wait_for would make
+                await self.socket.send(text)
         except TimeoutError:
             logger.warning("WebSocket %s left its replies unread for %g s: closing it", self.connection.id, timeout)
             await close_or_abort(self.socket, CloseCode.POLICY_VIOLATION, f"replies unread for {timeout:g} s")
