@@ -35,6 +35,12 @@ def pong() -> Message:
     return {"type": "pong", "timestamp": utc_timestamp()}
 
 
+def pong_frame(message: Message) -> str:
+    """``encode(message)`` for a :func:`pong`, written out directly: the server answers pings by the ten
+    thousand per second, and a timestamp is plain ASCII, which JSON writes as it is."""
+    return f'{{"type": "pong", "timestamp": "{message["timestamp"]}"}}'
+
+
 def error(message: str) -> Message:
     return {"type": "error", "message": message, "timestamp": utc_timestamp()}
 
