@@ -6,7 +6,7 @@ milliseconds for a 14 MB frame (30 s of stereo audio). When many DAWs send
 their clips at once, many such frames complete in the same pass of the loop,
 and a ping that arrived meanwhile waits behind all of them.
 
-So the time spent parsing is counted per pass of the loop (:class:`ReadBudget`).
+So the time spent parsing bulk reads is counted per pass of the loop (:class:`ReadBudget`).
 Once a pass has used its budget, further bulk reads (a connection streaming a
 large frame) are held: the connection stops reading and its held data is
 parsed in a later pass, in order, within that pass's budget. A small read
@@ -143,13 +143,16 @@ class FairlyReadConnection(ServerConnection):
         self._held: deque[bytes] = deque()
 
     def data_received(self, data: bytes) -> None:
-        if self._held or (self._budget.exhausted and self._is_bulk(data)):
-            if not self._held:
-                self.loop.call_soon(self._parse_held)
-            self._held.append(data)
-            self.transport.pause_reading()  # nothing more until the held data is parsed (idempotent)
-            return
-        self._parse(data)
+        if not self._held:
+            if not self._is_bulk(data):  # a small read beginning a message: parsed at once, in microseconds
+                super().data_received(data)
+                return
+            if not self._budget.exhausted:
+                self._parse(data)
+                return
+            self.loop.call_soon(self._parse_held)
+        self._held.append(data)
+        self.transport.pause_reading()  # nothing more until the held data is parsed (idempotent)
 
     def _is_bulk(self, data: bytes) -> bool:
         """A long read, or any read that continues a frame already begun (its last piece may be short,
