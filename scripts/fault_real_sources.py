@@ -231,12 +231,17 @@ SOURCES: dict[str, Source] = {
 }  # fmt: skip
 
 
+def _without_dc(y: np.ndarray) -> np.ndarray:
+    """The render without its DC offset (some samples carry one): a clean stem has none."""
+    return y - np.mean(y, axis=-1, keepdims=True)
+
+
 def clean(name: str, sr: int) -> np.ndarray:
     """A source's clean render at ``sr``, float64 (n,) or (2, n); cached as float32 .npy under data/corpus_real/."""
     path = CACHE / f"{name}-{sr}-{SECONDS:g}s.npy"
     if path.is_file():
         return np.load(path).astype(np.float64)
-    y = SOURCES[name].render(sr)
+    y = _without_dc(SOURCES[name].render(sr))
     CACHE.mkdir(parents=True, exist_ok=True)
     np.save(path, y.astype(np.float32))
     return y.astype(np.float32).astype(np.float64)
