@@ -54,7 +54,9 @@ def _rate(*parts: object) -> int:
     return RATES[zlib.crc32("/".join(map(str, parts)).encode()) % 2]
 
 
-def _case(source: str, sr: int, fault: str, severity: str = "", target: str | None = None, **fields: object) -> RealCase:
+def _case(
+    source: str, sr: int, fault: str, severity: str = "", target: str | None = None, **fields: object
+) -> RealCase:
     params = tuple(sorted(fields.pop("params", {}).items()))  # type: ignore[attr-defined]
     spec = SOURCES[source]
     label = f"{fault}{severity}-{source}{'-' + target if target else ''}-{sr}"
@@ -66,9 +68,8 @@ def cases() -> list[RealCase]:
     """Controls (every source at both rates, songs mastered to each target) and faults at several severities."""
     found: list[RealCase] = []
     for name, spec in SOURCES.items():
-        for sr in RATES:
-            for target in MASTERINGS if spec.track_type == "master" else (None,):
-                found.append(_case(name, sr, "clean", target=target))
+        targets = MASTERINGS if spec.track_type == "master" else (None,)
+        found.extend(_case(name, sr, "clean", target=target) for sr in RATES for target in targets)
     cut = r"\bcut\b"
     for name, spec in SOURCES.items():
         kind = spec.track_type
@@ -76,37 +77,116 @@ def cases() -> list[RealCase]:
             hz = 300.0 if kind == "vocal" else 250.0
             for gain in (9.0, 6.0):
                 target = "streaming" if kind == "master" else None
-                found.append(_case(name, _rate(name, "mud", gain), "mud", f"{gain:.0f}", target,
-                                   rules=("low_mid_buildup",), remedy=cut, hz=hz, hz_tolerance=1.3,
-                                   params={"gain_db": gain, "hz": hz, "q": 1.4}))  # fmt: skip
+                found.append(
+                    _case(
+                        name,
+                        _rate(name, "mud", gain),
+                        "mud",
+                        f"{gain:.0f}",
+                        target,
+                        rules=("low_mid_buildup",),
+                        remedy=cut,
+                        hz=hz,
+                        hz_tolerance=1.3,
+                        params={"gain_db": gain, "hz": hz, "q": 1.4},
+                    )
+                )
         if kind in ("keys", "guitar", "synth", "vocal", "master"):
             for gain in (9.0, 6.0):
                 target = "streaming" if kind == "master" else None
-                found.append(_case(name, _rate(name, "harsh", gain), "harsh", f"{gain:.0f}", target,
-                                   rules=("harshness",), remedy=cut, hz=3200.0, wrong="de-ess",
-                                   params={"gain_db": gain, "hz": 3200.0, "q": 2.0}))  # fmt: skip
+                found.append(
+                    _case(
+                        name,
+                        _rate(name, "harsh", gain),
+                        "harsh",
+                        f"{gain:.0f}",
+                        target,
+                        rules=("harshness",),
+                        remedy=cut,
+                        hz=3200.0,
+                        wrong="de-ess",
+                        params={"gain_db": gain, "hz": 3200.0, "q": 2.0},
+                    )
+                )
             for hz in (3500.0, 5000.0):
                 target = "streaming" if kind == "master" else None
-                found.append(_case(name, _rate(name, "dull", hz), "dull", f"{hz / 1000:g}k", target,
-                                   rules=("dull",), remedy=r"low-pass|shelf", params={"hz": hz}))  # fmt: skip
+                found.append(
+                    _case(
+                        name,
+                        _rate(name, "dull", hz),
+                        "dull",
+                        f"{hz / 1000:g}k",
+                        target,
+                        rules=("dull",),
+                        remedy=r"low-pass|shelf",
+                        params={"hz": hz},
+                    )
+                )
         if kind == "vocal":
-            for gain in (12.0, 8.0):
-                found.append(_case(name, _rate(name, "sib", gain), "sibilance", f"{gain:.0f}", rules=("sibilance",),
-                                   remedy="de-ess", hz=7000.0, hz_tolerance=1.3,
-                                   params={"gain_db": gain, "hz": 7000.0, "q": 2.0}))  # fmt: skip
-            found.append(_case(name, _rate(name, "rumble"), "rumble", rules=("rumble",), remedy="high-pass",
-                               params={"hz": 35.0}))  # fmt: skip
+            found.extend(
+                _case(
+                    name,
+                    _rate(name, "sib", gain),
+                    "sibilance",
+                    f"{gain:.0f}",
+                    rules=("sibilance",),
+                    remedy="de-ess",
+                    hz=7000.0,
+                    hz_tolerance=1.3,
+                    params={"gain_db": gain, "hz": 7000.0, "q": 2.0},
+                )
+                for gain in (12.0, 8.0)
+            )
+            found.append(
+                _case(name, _rate(name, "rumble"), "rumble", rules=("rumble",), remedy="high-pass", params={"hz": 35.0})
+            )
         if kind in ("vocal", "guitar"):
-            for noise in ("white", "pink", "hum"):
-                found.append(_case(name, _rate(name, noise), "hiss_only", f"-{noise}", rules=("no_programme",),
-                                   remedy=r"routing|record", wrong=r"raise", exact=True,
-                                   params={"colour": ("white", "pink", "hum").index(noise)}))  # fmt: skip
+            found.extend(
+                _case(
+                    name,
+                    _rate(name, noise),
+                    "hiss_only",
+                    f"-{noise}",
+                    rules=("no_programme",),
+                    remedy=r"routing|record",
+                    wrong=r"raise",
+                    exact=True,
+                    params={"colour": ("white", "pink", "hum").index(noise)},
+                )
+                for noise in ("white", "pink", "hum")
+            )
         if kind == "master":
-            found.append(_case(name, _rate(name, "loud"), "too_loud", target="streaming", rules=("too_loud",),
-                               remedy="lower", db=5.0, db_tolerance=0.6, params={"lufs": -9.0}))  # fmt: skip
-            found.append(_case(name, _rate(name, "quiet"), "too_quiet", target="streaming", rules=("too_quiet",),
-                               remedy="raise", db=6.0, db_tolerance=0.6, params={"lufs": -20.0}))  # fmt: skip
+            found.append(
+                _case(
+                    name,
+                    _rate(name, "loud"),
+                    "too_loud",
+                    target="streaming",
+                    rules=("too_loud",),
+                    remedy="lower",
+                    db=5.0,
+                    db_tolerance=0.6,
+                    params={"lufs": -9.0},
+                )
+            )
+            found.append(
+                _case(
+                    name,
+                    _rate(name, "quiet"),
+                    "too_quiet",
+                    target="streaming",
+                    rules=("too_quiet",),
+                    remedy="raise",
+                    db=6.0,
+                    db_tolerance=0.6,
+                    params={"lufs": -20.0},
+                )
+            )
+    CASES_BY_NAME.update((rc.name, rc) for rc in found)
     return found
+
+
+CASES_BY_NAME: dict[str, RealCase] = {}
 
 
 # -- rendering: clean material at its level, one fault each, each checked --------------------------------------
@@ -178,8 +258,15 @@ def analyze_case(rc: RealCase, rules: object = None) -> dict:
     from codette_lab.analysis_types import analyze
 
     case = rc.case
-    result = analyze(render(rc), case.sr, kind="quality", track_type=case.track_type,
-                     track_name=rc.source.title(), target=rc.target, rules=rules)  # fmt: skip
+    result = analyze(
+        render(rc),
+        case.sr,
+        kind="quality",
+        track_type=case.track_type,
+        track_name=rc.source.title(),
+        target=rc.target,
+        rules=rules,
+    )
     return result.to_wire()
 
 
@@ -217,6 +304,43 @@ def figures(verdicts: list[dict], split: str) -> dict[str, float | int]:
     }
 
 
+#: The rules whose thresholds are fitted on the fit split: the judgements of timbre, which depend on the
+#: instrument (levels, loudness, clipping and stereo are judged against fixed engineering marks).
+FITTED_RULES = frozenset({"low_mid_buildup", "harshness", "dull", "sibilance"})
+
+
+def _table(verdicts: list[dict], *, faults: bool) -> object:
+    import pandas as pd
+
+    from codette_lab.corpus.task import flatten
+
+    rows = []
+    for v in verdicts:
+        if (v["fault"] != "clean") != faults:
+            continue
+        rc = CASES_BY_NAME[v["case"]]
+        row = {"track_type": rc.case.track_type, **flatten(v["metrics"])}
+        if faults:
+            row["rule"] = rc.case.rules[0] if rc.case.rules else None
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def fit(verdicts: list[dict]) -> tuple[object, object]:
+    """The built-in rules with the timbre thresholds set between the fit split's clean tracks and faults, and
+    the report of :func:`codette_lab.corpus.fit_between` (margins to the nearest clean track and weakest fault)."""
+    from codette_lab.corpus import fit_between
+    from codette_lab.rules import RuleSet
+
+    chosen = [v for v in verdicts if v["split"] == "fit"]
+    faults = _table(chosen, faults=True)
+    faults = faults[faults["rule"].isin(FITTED_RULES)]
+    report = fit_between(_table(chosen, faults=False), faults)
+    rules = RuleSet.default()
+    rules.update(dict(zip(report["parameter"], report["value"], strict=True)))
+    return rules, report
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", choices=("fit", "validation"), help="only this split")
@@ -224,7 +348,12 @@ def main(argv: list[str] | None = None) -> int:
     selected = [rc for rc in cases() if args.split in (None, rc.split)]
     verdicts = run(selected)
     for split in ("fit", "validation"):
-        print(split, figures(verdicts, split))
+        print("built-in rules", split, figures(verdicts, split))
+    rules, report = fit(verdicts)
+    print(report.to_string())
+    verdicts = run(selected, rules.snapshot())
+    for split in ("fit", "validation"):
+        print("fitted rules", split, figures(verdicts, split))
     for v in verdicts:
         bad = (v["fault"] == "clean" and v["false_alarms"]) or (
             v["fault"] != "clean" and (not v["found"] or v["extra"] or not v["remedy_ok"] or not v["below_control"])

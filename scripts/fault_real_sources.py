@@ -67,7 +67,11 @@ def _run(command: list[str]) -> None:
 
 
 def _chords(low: int) -> list[tuple[int, ...]]:
-    return [(low, low + 7, low + 12, low + 16), (low - 3, low + 4, low + 9, low + 12), (low + 5, low + 9, low + 12, low + 17)]
+    return [
+        (low, low + 7, low + 12, low + 16),
+        (low - 3, low + 4, low + 9, low + 12),
+        (low + 5, low + 9, low + 12, low + 17),
+    ]
 
 
 def _part(style: str, seed: str) -> list[Note]:
@@ -113,9 +117,29 @@ def gm(program: int, style: str, *, stereo: bool = True) -> Callable[[int], np.n
             mid, wav = Path(work) / "part.mid", Path(work) / "part.wav"
             mid.write_bytes(midi)
             _run(
-                ["fluidsynth", "-n", "-i", "-q", "-r", str(sr), "-O", "float", "-T", "wav", "-g", "0.6",
-                 "-o", "synth.reverb.active=0", "-o", "synth.chorus.active=0", "-F", str(wav), str(SOUNDFONT), str(mid)]
-            )  # fmt: skip
+                [
+                    "fluidsynth",
+                    "-n",
+                    "-i",
+                    "-q",
+                    "-r",
+                    str(sr),
+                    "-O",
+                    "float",
+                    "-T",
+                    "wav",
+                    "-g",
+                    "0.6",
+                    "-o",
+                    "synth.reverb.active=0",
+                    "-o",
+                    "synth.chorus.active=0",
+                    "-F",
+                    str(wav),
+                    str(SOUNDFONT),
+                    str(mid),
+                ]
+            )
             y, _ = soundfile.read(wav, dtype="float64", always_2d=True)
         y = _fit_length(y.T, int(SECONDS * sr))
         return y if stereo else np.atleast_2d(y).mean(axis=0)
@@ -181,7 +205,9 @@ def voice(name: str, *, pitch: int, speed: int, line: int) -> Callable[[int], np
     def render(sr: int) -> np.ndarray:
         with tempfile.TemporaryDirectory() as work:
             wav = Path(work) / "voice.wav"
-            _run(["espeak-ng", "-v", name, "-s", str(speed), "-p", str(pitch), "-a", "160", "-w", str(wav), LINES[line]])
+            _run(
+                ["espeak-ng", "-v", name, "-s", str(speed), "-p", str(pitch), "-a", "160", "-w", str(wav), LINES[line]]
+            )
             y = _sample(wav, sr)
         return _fit_length(y, int(SECONDS * sr))
 
@@ -214,21 +240,50 @@ SOURCES: dict[str, Source] = {
         Source("gm-nylon", "guitar", "fit", gm(24, "arpeggio", stereo=False), "gm"),
         Source("gm-fingerbass", "bass", "fit", gm(33, "bass", stereo=False), "gm"),
         Source("gm-warmpad", "synth", "fit", gm(89, "chords"), "gm"),
-        Source("kit-millo", "drums", "fit", kit("Millo-Drums_v.1", "bd1.flac", "snare1.flac", "closehihat3.flac"), "hydrogen"),
+        Source(
+            "kit-millo",
+            "drums",
+            "fit",
+            kit("Millo-Drums_v.1", "bd1.flac", "snare1.flac", "closehihat3.flac"),
+            "hydrogen",
+        ),
         Source("voice-en-m3", "vocal", "fit", voice("en+m3", pitch=45, speed=140, line=0), "espeak"),
-        Source("song-fit", "master", "fit", song({"gm-piano": -6, "gm-fingerbass": -4, "kit-millo": -2, "voice-en-m3": 0, "gm-warmpad": -10}), "song"),
+        Source(
+            "song-fit",
+            "master",
+            "fit",
+            song({"gm-piano": -6, "gm-fingerbass": -4, "kit-millo": -2, "voice-en-m3": 0, "gm-warmpad": -10}),
+            "song",
+        ),
         # validation: other instruments, kits, voices and a song made of them
         Source("gm-epiano", "keys", "validation", gm(4, "chords"), "gm"),
         Source("gm-steel", "guitar", "validation", gm(25, "arpeggio", stereo=False), "gm"),
         Source("gm-pickbass", "bass", "validation", gm(34, "bass", stereo=False), "gm"),
         Source("gm-strings", "synth", "validation", gm(48, "chords"), "gm"),
-        Source("kit-colombo", "drums", "validation", kit("ColomboAcousticDrumkit", "bassdrum-4mics-br-stereo-normal3.flac", "snare-opaque-normal-mic-normal_shot2.flac", "hihat-closed-4.flac"), "hydrogen"),
+        Source(
+            "kit-colombo",
+            "drums",
+            "validation",
+            kit(
+                "ColomboAcousticDrumkit",
+                "bassdrum-4mics-br-stereo-normal3.flac",
+                "snare-opaque-normal-mic-normal_shot2.flac",
+                "hihat-closed-4.flac",
+            ),
+            "hydrogen",
+        ),
         Source("loop-amen", "drums", "validation", loop("loop_amen_full.flac"), "sonic-pi"),
         Source("voice-us-f2", "vocal", "validation", voice("en-us+f2", pitch=60, speed=150, line=1), "espeak"),
         Source("voice-rp-m1", "vocal", "validation", voice("en-gb-x-rp+m1", pitch=40, speed=130, line=1), "espeak"),
-        Source("song-val", "master", "validation", song({"gm-epiano": -6, "gm-pickbass": -4, "kit-colombo": -2, "voice-us-f2": 0, "gm-strings": -9}), "song"),
+        Source(
+            "song-val",
+            "master",
+            "validation",
+            song({"gm-epiano": -6, "gm-pickbass": -4, "kit-colombo": -2, "voice-us-f2": 0, "gm-strings": -9}),
+            "song",
+        ),
     )
-}  # fmt: skip
+}
 
 
 def _without_dc(y: np.ndarray) -> np.ndarray:
