@@ -23,7 +23,7 @@ from scipy.signal import butter, sosfilt
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fault_cases import Case
 from fault_injection import _band_db, _gain_at, at_peak, bell, check, limited, lufs
-from fault_real_sources import SOURCES, clean
+from fault_real_sources import REPO, SOURCES, clean
 
 RATES = (44100, 48000)
 STEM_PEAK_DBFS = -10.0
@@ -279,6 +279,7 @@ def run(selected: list[RealCase], rules: object = None) -> list[dict]:
     for rc in selected:
         verdict = judge(rc.case, wires[rc.name]) | {"split": rc.split, "source": rc.source}
         verdict["metrics"] = wires[rc.name]["metrics"]
+        verdict["suggestions"] = wires[rc.name]["mixing_suggestions"]
         if rc.case.fault != "clean":
             verdict["extra"] = sorted(set(verdict["findings"]) - set(rc.case.rules))
             control = wires.get(rc.control)
@@ -341,19 +342,111 @@ def fit(verdicts: list[dict]) -> tuple[object, object]:
     return rules, report
 
 
+#: The heading of the realistic corpus's section of docs/advice.md (fault_report keeps it when it rewrites the page).
+SECTION = "## Realistic corpus: sampled instruments, fitted on one set, judged on another"
+
+
+def _percent(part: int, whole: int) -> str:
+    return f"{100.0 * part / whole:.0f} % ({part}/{whole})" if whole else "-"
+
+
+def _figure_rows(label: str, counts: dict[str, int]) -> list[str]:
+    found, faults, controls = counts["found"], counts["faults"], counts["controls"]
+    return [
+        f"| {label} | {_percent(found, faults)} | {_percent(counts['right_remedy'], found)} "
+        f"| {_percent(counts['alarmed_controls'], controls)} | {_percent(counts['extra_on_faults'], faults)} "
+        f"| {_percent(counts['below_control'], faults)} |"
+    ]
+
+
+def section(built_in: list[dict], fitted: list[dict], report: object) -> list[str]:
+    """The realistic corpus's section of docs/advice.md, from a real run."""
+    import datetime
+    import platform
+
+    lines = [
+        SECTION,
+        "",
+        f"Written by `python scripts/fault_real.py --report` (`make advice`) from a real run ({datetime.date.today()},"
+        f" Python {platform.python_version()}). {len(SOURCES)} sources rendered by",
+        "`scripts/fault_real_sources.py` with",
+        "the tools `scripts/install-test-deps.sh` installs (FluidR3 GM instruments through fluidsynth, Hydrogen drum",
+        "kits, a sonic-pi loop, espeak-ng voices, and songs mixed from them, mastered to -14 and -23 LUFS), 6 s at",
+        "44.1 and 48 kHz; faults injected at two severities (bells of +9 and +6 dB, low-passes at 3.5 and 5 kHz, S",
+        "sounds +12 and +8 dB, three kinds of hiss), each checked by an independent measurement when rendered. Split",
+        "by source: the `fit` sources (piano, nylon guitar, finger bass, warm pad, the Millo kit, the `en+m3` voice",
+        "and their song) against the `validation` ones (electric piano, steel guitar, picked bass, strings, the",
+        "Colombo kit, the amen loop, the `en-us+f2` and `en-gb-x-rp+m1` voices and their song). A finding of any",
+        "other rule on a fault case counts as an extra finding (a false alarm), any finding on a clean control too.",
+        "",
+        "| rules, split | recall | right remedy (of found) | clean controls with a finding "
+        "| fault cases with an extra finding | faults below their control |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for label, verdicts in (("built-in", built_in), ("fitted on `fit`", fitted)):
+        for split in ("fit", "validation"):
+            lines += _figure_rows(f"{label}, {split}", figures(verdicts, split))
+    lines += [
+        "",
+        "The targets (recall >= 95 %, no finding on a clean control, the right remedy for >= 95 % of the faults",
+        "found, every fault below its clean version, on the validation split) are **not met**: the timbre",
+        "judgements (build-ups, dull, harsh, sibilant) are made against the track's own spectral envelope with",
+        "one threshold per track type, and the instruments of one type differ more than those thresholds allow",
+        "(a clean electric piano has nothing above 1.5 kHz and reads darker than a piano low-passed at 3.5 kHz;",
+        "clean strings and a steel guitar stand further out of their envelope at 2-5 kHz than a nylon guitar",
+        "with a +6 dB bell there; espeak-ng's S sounds are as loud as a +8 dB sibilance fault on another voice).",
+        "Fitting the per-type thresholds on one instrument of each type does not carry to the others (the",
+        "second rows). Judging timbre against reference envelopes per instrument, fitted on several sources of",
+        "each type, is the work left (issue 19).",
+        "",
+        "Thresholds fitted between the fit split's clean tracks and its faults (`codette_lab.corpus.fit_between`):",
+        "margin to the nearest clean control and to the weakest fault, in the parameter's unit (negative: they",
+        "overlap, and the threshold sits one step past the clean side). The built-in rules keep their values.",
+        "",
+        "| parameter | clean extreme | weakest fault | fitted | margin to clean | margin to fault | built-in |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in report.itertuples():  # type: ignore[attr-defined]
+        lines.append(
+            f"| `{row.parameter}` | {row.clean_extreme:.2f} | {row.weakest_fault:.2f} | {row.value:g} "
+            f"| {row.clean_margin:.2f} | {row.fault_margin:.2f} | {row.default:g} |"
+        )
+    lines += ["", "Validation cases the built-in rules get wrong:", ""]
+    for v in built_in:
+        if v["split"] != "validation":
+            continue
+        if v["fault"] == "clean" and v["false_alarms"]:
+            lines.append(f"- `{v['case']}` (clean): {', '.join(v['false_alarms'])}")
+        elif v["fault"] != "clean" and not (v["found"] and v["remedy_ok"] and not v["extra"]):
+            why = "not found" if not v["found"] else "; ".join(v["remedy_problems"]) or "extra findings"
+            lines.append(f"- `{v['case']}`: {why} (findings: {', '.join(v['findings']) or 'none'})")
+    return lines
+
+
+def write_section(page: Path, lines: list[str]) -> None:
+    """Replace (or append) the realistic corpus's section of ``page``."""
+    text = page.read_text() if page.is_file() else ""
+    head = text.split(SECTION)[0].rstrip("\n")
+    page.write_text(head + "\n\n" + "\n".join(lines) + "\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", choices=("fit", "validation"), help="only this split")
+    parser.add_argument("--report", nargs="?", const=str(REPO / "docs" / "advice.md"), help="write the figures")
     args = parser.parse_args(argv)
     selected = [rc for rc in cases() if args.split in (None, rc.split)]
     verdicts = run(selected)
     for split in ("fit", "validation"):
         print("built-in rules", split, figures(verdicts, split))
-    rules, report = fit(verdicts)
+    rules, report = fit(verdicts)  # on the fit split only
     print(report.to_string())
-    verdicts = run(selected, rules.snapshot())
+    fitted = run(selected, rules.snapshot())
     for split in ("fit", "validation"):
-        print("fitted rules", split, figures(verdicts, split))
+        print("fitted rules", split, figures(fitted, split))
+    if args.report:
+        write_section(Path(args.report), section(verdicts, fitted, report))
+        print(f"wrote {args.report}")
     for v in verdicts:
         bad = (v["fault"] == "clean" and v["false_alarms"]) or (
             v["fault"] != "clean" and (not v["found"] or v["extra"] or not v["remedy_ok"] or not v["below_control"])

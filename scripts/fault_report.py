@@ -74,4 +74,15 @@ def write_report(page: Path, verdicts: list[dict]) -> None:
     lines += [
         f"| {v['case']} | {v['score']:.3f} | {v['control_score']:.3f} | {v.get('remedy') or '-'} |" for v in faults
     ]
-    page.write_text("\n".join(lines) + "\n")
+    kept = _realistic_section(page)
+    page.write_text("\n".join(lines) + "\n" + (f"\n{kept}" if kept else ""))
+
+
+#: The realistic corpus's section (scripts/fault_real.py writes it); this page keeps it when rewritten.
+REALISTIC_SECTION = "## Realistic corpus"
+
+
+def _realistic_section(page: Path) -> str:
+    text = page.read_text() if page.is_file() else ""
+    at = text.find(REALISTIC_SECTION)
+    return text[at:] if at >= 0 else ""
