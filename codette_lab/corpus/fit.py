@@ -48,11 +48,17 @@ class Bound:
     track_types: tuple[str, ...]
 
 
-def rule_bounds(rules: RuleSet) -> list[Bound]:
-    """Every parameter a rule compares a measurement with (``metric op parameter``), per parameter."""
+def rule_bounds(rules: RuleSet, *, with_when: bool = False) -> list[Bound]:
+    """Every parameter a rule compares a measurement with (``metric op parameter``), per parameter; with
+    ``with_when``, also those of the rules' extra ``when`` conditions."""
     found: dict[tuple[str, str, str], list[str]] = {}
-    for rule in rules.snapshot().document.rules:
-        threshold, op = rule.condition.threshold, rule.condition.op
+    conditions = [
+        (rule, condition)
+        for rule in rules.snapshot().document.rules
+        for condition in ((rule.condition, *rule.when) if with_when else (rule.condition,))
+    ]
+    for rule, condition in conditions:
+        threshold, op = condition.threshold, condition.op
         if not isinstance(threshold, str) or op not in (*UPPER_BOUND_OPS, *LOWER_BOUND_OPS):
             continue
         for track_type in TRACK_TYPES:
@@ -61,7 +67,7 @@ def rule_bounds(rules: RuleSet) -> list[Bound]:
                     parameter = rules.snapshot().resolve(threshold, track_type)
                 except RulesError:
                     continue
-                found.setdefault((parameter, rule.condition.metric, op), []).append(track_type)
+                found.setdefault((parameter, condition.metric, op), []).append(track_type)
     return [
         Bound(parameter, metric, op, tuple(dict.fromkeys(types))) for (parameter, metric, op), types in found.items()
     ]
@@ -149,18 +155,20 @@ def fit_rules(
 
 
 def _rules_of(rules: RuleSet, parameter: str, track_type: str) -> set[str]:
-    """The ids of the rules whose condition compares a measurement with ``parameter`` for ``track_type``."""
+    """The ids of the rules one of whose conditions compares a measurement with ``parameter`` for ``track_type``."""
     snapshot = rules.snapshot()
     found = set()
     for rule in snapshot.document.rules:
-        threshold = rule.condition.threshold
-        if not isinstance(threshold, str) or not rule.applies(track_type=track_type, analysis_type="quality"):
+        if not rule.applies(track_type=track_type, analysis_type="quality"):
             continue
-        try:
-            if snapshot.resolve(threshold, track_type) == parameter:
-                found.add(rule.id)
-        except RulesError:
-            continue
+        for condition in (rule.condition, *rule.when):
+            if not isinstance(condition.threshold, str):
+                continue
+            try:
+                if snapshot.resolve(condition.threshold, track_type) == parameter:
+                    found.add(rule.id)
+            except RulesError:
+                continue
     return found
 
 
@@ -170,6 +178,7 @@ def fit_between(clean: pd.DataFrame, faults: pd.DataFrame, *, rules: RuleSet | N
     ``clean`` holds the measurements of clean tracks (``track_type`` and metric columns, as :func:`analyze`
     writes them); ``faults`` those of tracks carrying a fault, with a ``rule`` column naming the rule that
     must report it. For each parameter a rule compares a measurement with, over the track types it serves:
+    (a rule's ``when`` conditions included: a build-up must also stand out over the presence range),
     the clean extreme (the highest value for an upper bound, the lowest for a lower one), the weakest fault
     (the one nearest the clean side), and the value: halfway between them, rounded to the parameter's step
     (when they overlap, one step past the clean extreme: no warning on a clean track comes first).
@@ -183,7 +192,7 @@ def fit_between(clean: pd.DataFrame, faults: pd.DataFrame, *, rules: RuleSet | N
 
     base = rules if rules is not None else RuleSet.default()
     rows = []
-    for bound in rule_bounds(base):
+    for bound in rule_bounds(base, with_when=True):
         if bound.metric not in clean or bound.metric not in faults:
             continue
         types = list(bound.track_types)
