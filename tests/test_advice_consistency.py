@@ -76,6 +76,14 @@ def _contexts() -> list[tuple[str, dict]]:
         ("master", {"tracks": [{"name": "Mix", "type": "master"}, {"name": "Vox", "type": "vocal"}],
                     "selected_track": {"name": "Mix", "type": "master", "peak_level": -0.5, "rms_level": -9.0}})
     )  # fmt: skip
+    session = [{"name": name, "type": kind} for name, kind in (("Gtr", "guitar"), ("Kick", "drums"), ("Bass", "bass"))]
+    for name, kind, peak, rms in (
+        ("Gtr", "guitar", -30.0, -45.0),  # barely there
+        ("Kick", "drums", 0.0, -12.0),  # at full scale
+        ("Bass", "bass", -6.5, -8.5),  # squashed
+    ):
+        selected = {"name": name, "type": kind, "peak_level": peak, "rms_level": rms}
+        contexts.append((f"{name} {peak:g}/{rms:g}", {"tracks": session, "selected_track": selected}))
     return contexts
 
 
