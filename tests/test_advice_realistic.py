@@ -18,13 +18,16 @@ from corpus_material import project_script
 
 from codette_lab.rules import RuleSet
 
+real = project_script("fault_real")
+sources = project_script("fault_real_sources")
 pytestmark = pytest.mark.skipif(
-    shutil.which("fluidsynth") is None or shutil.which("espeak-ng") is None,
+    shutil.which("fluidsynth") is None
+    or shutil.which("espeak-ng") is None
+    or not all(path.exists() for path in (sources.SOUNDFONT, sources.HYDROGEN, sources.SONIC_PI)),
     reason="needs fluidsynth, fluid-soundfont-gm, hydrogen-drumkits, sonic-pi-samples and espeak-ng "
     "(scripts/install-test-deps.sh)",
 )
 
-real = project_script("fault_real")
 CASES = real.cases()
 SUBSET = [
     rc
