@@ -368,9 +368,9 @@ def section(built_in: list[dict], fitted: list[dict], report: object) -> list[st
         SECTION,
         "",
         f"Written by `python scripts/fault_real.py --report` (`make advice`) from a real run ({datetime.date.today()},"
-        f" Python {platform.python_version()}). {len(SOURCES)} sources rendered by",
-        "`scripts/fault_real_sources.py` with",
-        "the tools `scripts/install-test-deps.sh` installs (FluidR3 GM instruments through fluidsynth, Hydrogen drum",
+        f" Python {platform.python_version()}).",
+        f"{len(SOURCES)} sources rendered by `scripts/fault_real_sources.py` with the tools",
+        "`scripts/install-test-deps.sh` installs (FluidR3 GM instruments through fluidsynth, Hydrogen drum",
         "kits, a sonic-pi loop, espeak-ng voices, and songs mixed from them, mastered to -14 and -23 LUFS), 6 s at",
         "44.1 and 48 kHz; faults injected at two severities (bells of +9 and +6 dB, low-passes at 3.5 and 5 kHz, S",
         "sounds +12 and +8 dB, three kinds of hiss), each checked by an independent measurement when rendered. Split",
