@@ -7,7 +7,7 @@ PORT   ?= 8000
 RULES  ?=
 PYTEST_ARGS ?=
 
-.PHONY: lab serve test lint bench install test-deps data clean
+.PHONY: lab serve test lint bench install test-deps data clean advice
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,12 @@ bench: install
 ## Re-synthesise the demo session in codette_lab/data/demo/ (committed; only needed after changing the script).
 data: install
 	$(BIN)/python scripts/make_demo_session.py
+
+## The realistic fault corpus (sampled instruments, kits, voices; renders cached in data/corpus_real/): fit on one
+## split, judge the other, rewrite its section of docs/advice.md (a few minutes; tests/test_advice_realistic.py
+## runs a subset of it in make test).
+advice: test-deps
+	$(BIN)/python scripts/fault_real.py --report
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info
