@@ -27,7 +27,7 @@ OVERSAMPLING = 4
 BATCH_BLOCKS = 2048
 #: Outputs within this fraction of a batch's loudest (as BLAS computed them, whose last bits depend on
 #: its thread count) are computed again in a fixed order (:mod:`.fixed_order`), and the peak is the
-#: largest of those: the same in every process. BLAS's error on a 44-tap product is under 1e-5 of it.
+#: largest of those: the same in every process. A float32 product of a few dozen taps is off by far less.
 RECOMPUTE_WITHIN = 1e-4
 
 
