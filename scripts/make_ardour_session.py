@@ -105,7 +105,8 @@ def _create_with_ardour(directory: Path, name: str, tracks: list[dict], sample_r
             check=False,
         )
     if run.returncode != 0 or not (directory / f"{name}.ardour").exists():
-        raise SystemExit(f"{ARDOUR_LUA} failed to create the session (exit {run.returncode}):\n{run.stdout}{run.stderr}")
+        output = run.stdout + run.stderr
+        raise SystemExit(f"{ARDOUR_LUA} failed to create the session (exit {run.returncode}):\n{output}")
 
 
 def _length(samples: int, sample_rate: int) -> str:
