@@ -152,6 +152,11 @@ class ArdourBridge:
         return self.session.tracks()
 
     @property
+    def link(self) -> CodetteLink | None:
+        """The WebSocket side (its ``connects`` counts the connections made), None before :meth:`start`."""
+        return self._link
+
+    @property
     def connected(self) -> bool:
         """True while both Ardour and the Codette server are connected."""
         return self.surface.connected and self._link is not None and self._link.connected
@@ -216,6 +221,10 @@ class ArdourBridge:
     def _run(self) -> None:
         self._link = CodetteLink(self.url, self._name(), audio_as=self._audio_as)
         while not self._stop.is_set():
+            if self.session.name is None:  # joins under the session's name, so the Monitor shows it
+                self.activity = "waiting for Ardour to name its session"
+                self._stop.wait(0.05)
+                continue
             link = self._current_link()
             if not link.ensure():
                 self.activity = "waiting for the server"
