@@ -29,24 +29,20 @@ from typing import Any
 
 from ...errors import BridgeError
 from .audio import excerpt, rms_db
+from .defaults import (
+    DEFAULT_ARDOUR_PORT,
+    DEFAULT_FULL_SECONDS,
+    DEFAULT_LEVELS_INTERVAL,
+    DEFAULT_LEVELS_TYPE,
+    DEFAULT_LISTEN_PORT,
+    DEFAULT_SERVER_URL,
+)
 from .link import CodetteLink, Message
 from .session import ArdourSession, ArdourTrack
-from .surface import DEFAULT_ARDOUR_PORT, DEFAULT_LISTEN_PORT, ArdourSurface
-
-#: Where the bridge connects by default: a Codette server on this machine.
-DEFAULT_SERVER_URL = "ws://127.0.0.1:8000/ws"
-
-#: Seconds between levels-only analyses of each sounding track.
-DEFAULT_LEVELS_INTERVAL = 0.2
-
-#: The analysis type of the levels-only analyses (judges peak, RMS and crest factor).
-DEFAULT_LEVELS_TYPE = "quality"
+from .surface import ArdourSurface
 
 #: The window (s) of the track's audio the bridge measures RMS over, like a meter with a 300 ms integration.
 RMS_WINDOW_S = 0.3
-
-#: Seconds of audio a full analysis takes by default: what played up to the playhead.
-DEFAULT_FULL_SECONDS = 10.0
 
 #: How many answers :attr:`ArdourBridge.answers` keeps.
 ANSWER_LIMIT = 500

@@ -26,13 +26,8 @@ from pythonosc.osc_bundle import OscBundle
 from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
 
+from .defaults import DEFAULT_ARDOUR_PORT, DEFAULT_LISTEN_PORT
 from .session import ArdourSession
-
-#: Where Ardour's OSC surface listens by default (Preferences > Control Surfaces > Open Sound Control).
-DEFAULT_ARDOUR_PORT = 3819
-
-#: Where the bridge listens: Ardour's replies and the Lua hook's reports (``$CODETTE_ARDOUR_PORT`` in Ardour).
-DEFAULT_LISTEN_PORT = 3820
 
 #: ``/set_surface`` feedback bits: buttons (1), values (2), master (16), meters in dB (128), signal present
 #: (1024) and replies as ``/reply`` (16384).
