@@ -68,7 +68,7 @@ def bridge(lab) -> Iterator[ArdourBridge]:
 
 @pytest.fixture(scope="module")
 def ardour(ardour_session, bridge) -> Iterator[HeadlessArdour]:
-    with HeadlessArdour(ardour_session, bridge.surface.listen_port) as ardour:
+    with HeadlessArdour(ardour_session, bridge.surface.listen_port).start_answering() as ardour:
         status = lambda: f"{bridge.status}\n{ardour.output()}"  # noqa: E731
         wait_for(lambda: bridge.connected and len(bridge.tracks) == 4, START_S, status)
         yield ardour
@@ -168,7 +168,7 @@ def test_ardour_quitting_and_coming_back_is_survived(bridge, ardour):
     ardour.stop()
     wait_for(lambda: not bridge.surface.connected, STATE_S, bridge.status)
     assert bridge.status.startswith("waiting for Ardour")
-    ardour.start()
+    ardour.start_answering()
     wait_for(lambda: bridge.surface.handshakes > handshakes and len(bridge.tracks) == 4, START_S, bridge.status)
     since = time.monotonic()
     status = lambda: f"{bridge.status}\n{ardour.output()}"  # noqa: E731

@@ -91,6 +91,8 @@ class ArdourSurface:
         self._asked_at = 0.0
         self._listed_at = 0.0
         self.handshakes = 0
+        self.undecodable = 0  # datagrams that could not be read (Ardour's ``#reply`` before the handshake, ...)
+        self.last_problem: str | None = None
 
     @property
     def listen_port(self) -> int:
@@ -128,7 +130,11 @@ class ArdourSurface:
                 if self._stop.is_set():
                     return
                 continue
-            self._received(datagram)
+            try:
+                self._received(datagram)
+            except Exception as exc:  # a datagram python-osc cannot parse, or a listener that raised:
+                self.undecodable += 1  # the link to Ardour must outlive it
+                self.last_problem = f"{type(exc).__name__}: {exc}"
 
     def _tick(self, now: float) -> None:
         """Heartbeat, loss of Ardour, and the steps of the handshake that are due."""

@@ -1,7 +1,7 @@
--- Plays an Ardour session headless for the tests, the way a user's Ardour would play it:
+-- Plays an Ardour session headless (lesson, tests, trying the bridge), the way a user's Ardour would play it:
 -- the "None (Dummy)" backend with silent inputs, the transport rolling in a loop over the session,
 -- and the project's Lua hook (codette_tracks.lua) called every second as Ardour's editor would.
--- Environment: CODETTE_SESSION_DIR, CODETTE_SESSION_NAME, CODETTE_LUA_HOOK, CODETTE_ARDOUR_SECONDS (run time).
+-- Prints CODETTE-READY once rolling. Environment: CODETTE_SESSION_DIR, CODETTE_SESSION_NAME, CODETTE_LUA_HOOK, CODETTE_ARDOUR_SECONDS (run time).
 
 function ardour (description) end  -- the hook script's header; only Ardour's script manager reads it
 dofile (os.getenv ("CODETTE_LUA_HOOK"))
@@ -15,6 +15,7 @@ local loop_end = session:current_end_sample () - session:nominal_sample_rate ()
 local run_for = tonumber (os.getenv ("CODETTE_ARDOUR_SECONDS") or "600")
 session:request_roll (ARDOUR.TransportRequestSource.TRS_UI)
 print ("CODETTE-READY")
+io.stdout:flush ()
 for tick = 1, run_for * 10 do
 	ARDOUR.LuaAPI.usleep (100000)
 	if session:transport_sample () > loop_end then
