@@ -18,6 +18,7 @@ and :attr:`ArdourBridge.status` says in one line what the bridge is doing.
 
 from __future__ import annotations
 
+import html
 import queue
 import threading
 import time
@@ -25,7 +26,7 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...errors import BridgeError
 from .audio import excerpt, rms_db
@@ -40,6 +41,10 @@ from .defaults import (
 from .link import CodetteLink, Message
 from .session import ArdourSession, ArdourTrack
 from .surface import ArdourSurface
+
+if TYPE_CHECKING:
+    import ipywidgets as widgets
+    import pandas as pd
 
 #: The window (s) of the track's audio the bridge measures RMS over, like a meter with a 300 ms integration.
 RMS_WINDOW_S = 0.3
@@ -185,6 +190,52 @@ class ArdourBridge:
                 return self.tracks
             self._stop.wait(0.05)
         raise BridgeError(f"no Ardour session and server within {timeout:g} s: {self.status}")
+
+    def next_answer(self, track: str | None = None, *, kind: str = "levels", timeout: float = 30.0) -> Answer:
+        """Block until the server answers (about ``track``, of ``kind``) after this call; that answer."""
+        since = time.monotonic()
+        deadline = since + timeout
+        while time.monotonic() < deadline:
+            for answer in reversed(list(self.answers)):
+                if answer.received_at <= since:
+                    break
+                if answer.kind == kind and (track is None or answer.track == track):
+                    return answer
+            self._stop.wait(0.01)
+        raise BridgeError(f"no {kind} answer{f' about {track!r}' if track else ''} within {timeout:g} s: {self.status}")
+
+    def track_table(self) -> pd.DataFrame:
+        """The tracks now, one row each: name, type, gain, mute/solo, selection, peak (Ardour's meter), RMS."""
+        import pandas as pd
+
+        rows = [
+            {
+                "track": t.name,
+                "type": t.track_type,
+                "gain_db": t.gain_db,
+                "muted": t.muted,
+                "soloed": t.soloed,
+                "selected": t.selected,
+                "peak_dbfs": t.meter_db,
+                "rms_dbfs": t.rms_db,
+                "files": len(t.files.paths) if t.files else 0,
+            }
+            for t in self.tracks
+        ]
+        return pd.DataFrame(rows).set_index("track") if rows else pd.DataFrame()
+
+    def status_widget(self, every: float = 0.5) -> widgets.HTML:
+        """The status line as a notebook widget, rewritten every ``every`` seconds while the bridge runs."""
+        import ipywidgets as widgets
+
+        line = widgets.HTML(value=f"<code>{html.escape(self.status)}</code>")
+
+        def follow() -> None:
+            while not self._stop.wait(every):
+                line.value = f"<code>{html.escape(self.status)}</code>"
+
+        threading.Thread(target=follow, name="codette-ardour-status", daemon=True).start()
+        return line
 
     # -- asking -------------------------------------------------------------------------------------------
 
