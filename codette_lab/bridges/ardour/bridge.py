@@ -7,7 +7,8 @@ transport) and the Lua hook's reports (the tracks' files). The worker thread
 holds the WebSocket (:class:`~.link.CodetteLink`, named ``Ardour: <session>``)
 and, while the session plays, sends a levels-only ``analyze`` of each sounding
 track every ``levels_interval`` seconds (Ardour's peak meter, and the RMS the
-bridge measures from the track's files at the playhead), a full analysis of the
+bridge measures from the track's files at the playhead; a track whose meter jumps
+by :data:`JUMP_DB` is sent at once), a full analysis of the
 audio itself every ``full_every`` seconds when asked to, and the analyses and
 chats asked for with :meth:`ArdourBridge.analyze` / :meth:`ArdourBridge.chat`.
 Every reply is kept in :attr:`ArdourBridge.answers` (newest last) and handed
@@ -48,6 +49,9 @@ if TYPE_CHECKING:
 
 #: The window (s) of the track's audio the bridge measures RMS over, like a meter with a 300 ms integration.
 RMS_WINDOW_S = 0.3
+
+#: A meter that moves this much (dB) since its track's last levels analysis is sent at once, not at the next tick.
+JUMP_DB = 6.0
 
 #: How many answers :attr:`ArdourBridge.answers` keeps.
 ANSWER_LIMIT = 500
@@ -113,6 +117,9 @@ class ArdourBridge:
         self._thread: threading.Thread | None = None
         self._next_levels = 0.0
         self._next_full = 0.0
+        self._sent_peaks: dict[int, float] = {}  # ssid -> the peak its last levels analysis carried
+        self._jumped: set[int] = set()  # tracks whose meter moved JUMP_DB since: sent before the next tick
+        self._wake = threading.Event()
         self.sent = 0
         self.activity = "starting"
 
@@ -121,6 +128,7 @@ class ArdourBridge:
     def start(self) -> ArdourBridge:
         """Start both threads; returns at once (watch :attr:`status`, or :meth:`wait_for_tracks`)."""
         if self._thread is None:
+            self.surface.add_listener(self._on_osc)
             self.surface.start()
             self._thread = threading.Thread(target=self._run, name="codette-ardour-bridge", daemon=True)
             self._thread.start()
@@ -304,8 +312,18 @@ class ArdourBridge:
             link = self._link = CodetteLink(self.url, self._name(), audio_as=self._audio_as)
         return link
 
+    def _on_osc(self, address: str, args: list[Any]) -> None:
+        """On the surface thread: a meter that moved :data:`JUMP_DB` since it was last sent wakes the worker."""
+        if address != "/strip/meter" or len(args) != 2 or not isinstance(args[0], int):
+            return
+        sent = self._sent_peaks.get(args[0])
+        if sent is not None and abs(float(args[1]) - sent) >= JUMP_DB:
+            self._jumped.add(args[0])
+            self._wake.set()
+
     def _periodic(self, link: CodetteLink) -> None:
-        """The levels-only analyses, and the full ones when due; otherwise a short wait for something to do."""
+        """The levels-only analyses (every track each tick, a track whose meter jumped at once), and the full
+        ones when due; otherwise a short wait for something to do."""
         now = time.monotonic()
         if not (self.surface.connected and self.session.playing):
             self.activity = "idle: Ardour is stopped" if self.surface.connected else "idle: no Ardour"
@@ -313,20 +331,28 @@ class ArdourBridge:
             return
         if now >= self._next_levels:
             self._next_levels = now + self.levels_interval
+            self._jumped.clear()
             for track in self.session.tracks():
                 if track.sounding and not track.muted:
                     self._send_levels(link, track)
             self.activity = f"sending levels every {self.levels_interval:g} s"
+        elif self._jumped:
+            jumped, self._jumped = self._jumped, set()
+            for track in self.session.tracks():
+                if track.ssid in jumped and not track.muted:
+                    self._send_levels(link, track)
         elif self.full_every is not None and now >= self._next_full:
             self._next_full = now + self.full_every
             for track in self.session.tracks():
                 if track.sounding and not track.muted and track.files is not None:
                     self._analyze_audio(link, track.name, self.full_type, self.full_seconds)
         else:
-            self._stop.wait(min(0.02, max(0.0, self._next_levels - now)))
+            self._wake.wait(min(0.02, max(0.0, self._next_levels - now)))
+            self._wake.clear()
 
     def _send_levels(self, link: CodetteLink, track: ArdourTrack) -> None:
         audio_data: Message = {"peak_level": round(track.meter_db or -120.0, 2)}
+        self._sent_peaks[track.ssid] = track.meter_db or -120.0
         if track.files is not None:
             window = excerpt(track.files, self.session.playhead(), RMS_WINDOW_S)
             rms = rms_db(window, track.gain_db)

@@ -137,6 +137,9 @@ def bridge_ardour_command(args: argparse.Namespace) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     last: list[str] = []
+    port = bridge.surface.listen_port
+    hook = "" if port == DEFAULT_LISTEN_PORT else f" (start Ardour with CODETTE_ARDOUR_PORT={port} for the Lua hook)"
+    print(f"Listening for Ardour on UDP 127.0.0.1:{port}{hook}; joining {args.url}", flush=True)
     with bridge:
         while not stop.wait(STATUS_EVERY_S):
             _show(bridge.status, sys.stdout, last)
