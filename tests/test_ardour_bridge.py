@@ -159,6 +159,7 @@ def test_a_full_analysis_sends_the_tracks_audio(bridge, ardour):
     analysis = reply["analysis"]
     assert analysis["measured_from"] == "audio"
     assert analysis["metrics"]["duration_s"] == pytest.approx(4.0, abs=0.01)
+    assert bridge.link is not None and not bridge.link.frames_refused, "sent as a binary frame (FLAC attached)"
     with pytest.raises(BridgeError, match="no track named 'Tuba'"):
         bridge.analyze("Tuba")
 

@@ -61,6 +61,15 @@ def audio_frame(request: Message, audio: np.ndarray, sample_rate: int) -> bytes:
     return FRAME_MAGIC + struct.pack(">I", len(header)) + header + data
 
 
+def _refuses_frames(reply: Message) -> bool:
+    """True for the error a server without binary audio frames sends (it cannot read the frame at all);
+    a busy server, or one that read the frame and names what is wrong with the audio, is answered as is."""
+    if reply.get("type") != "error":
+        return False
+    text = str(reply.get("message", ""))
+    return not (text.startswith("Server busy") or "attachment" in text)
+
+
 class CodetteLink:
     """A DAW's connection to a Codette server (see the module's docstring)."""
 
@@ -128,7 +137,7 @@ class CodetteLink:
         server takes one, else as ``samples``."""
         if self.audio_as != "samples" and not self.frames_refused:
             reply = self.request(audio_frame(request, audio, sample_rate))
-            if reply is None or reply.get("type") != "error" or self.audio_as == "frame":
+            if reply is None or self.audio_as == "frame" or not _refuses_frames(reply):
                 return reply
             self.frames_refused = True  # a server without binary audio frames: samples from now on
         return self.request({**request, "audio_data": samples_payload(audio, sample_rate)})
