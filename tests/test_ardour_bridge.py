@@ -154,6 +154,23 @@ def test_a_rule_changed_mid_play_changes_the_next_answer(lab, bridge, ardour):
     assert "headroom" not in wait_for(lambda: quiet_answer(restored), STATE_S, bridge.status).rules
 
 
+def test_a_mute_made_in_ardour_reaches_the_daw_context_and_stops_its_analyses(bridge, ardour):
+    """Muting a strip in Ardour (through its OSC surface, as a controller would). (Selection is reported the
+    same way, ``/strip/select``, by a desktop Ardour; the headless one has no editor to select in.)"""
+    bass = next(track for track in bridge.tracks if track.name == "Bass")
+    bridge.surface.send("/strip/mute", bass.ssid, 1)
+    try:
+        wait_for(lambda: bridge.session.track("Bass").muted, STATE_S, bridge.status)
+        assert next(t for t in bridge.daw_context()["tracks"] if t["track_name"] == "Bass")["muted"] is True
+        for _ in range(2):  # a round sent before the mute arrived may still be answered: judge the next one
+            since = time.monotonic()
+            wait_for(lambda since=since: _levels_answers_since(bridge, since, "Keys"), STATE_S, bridge.status)
+        assert not _levels_answers_since(bridge, since, "Bass"), "a muted track is not analysed"
+    finally:
+        bridge.surface.send("/strip/mute", bass.ssid, 0)
+    wait_for(lambda: not bridge.session.track("Bass").muted, STATE_S, "the unmute")
+
+
 def test_a_full_analysis_sends_the_tracks_audio(bridge, ardour):
     reply = bridge.analyze("Bass", "quality", seconds=4).result(timeout=120)
     analysis = reply["analysis"]
