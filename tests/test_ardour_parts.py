@@ -107,3 +107,11 @@ def test_audio_reaches_a_real_server_as_a_frame_or_as_samples(engine, audio_as):
 
 def test_osc_messages_are_encoded_as_ardour_reads_them():
     assert encode("/strip/gain", 2, -3.0) == b"/strip/gain\x00,if\x00\x00\x00\x00\x02\xc0@\x00\x00"
+
+
+def test_a_track_file_that_is_gone_is_named(tmp_path):
+    from codette_lab.errors import BridgeError
+
+    files = TrackFiles(0, 0, 8000, 8000, (str(tmp_path / "gone.wav"),))
+    with pytest.raises(BridgeError, match=r"track audio: cannot read .*gone\.wav"):
+        excerpt(files, end=4000, seconds=0.1)

@@ -17,6 +17,7 @@ import math
 import numpy as np
 import soundfile as sf
 
+from ...errors import BridgeError
 from .session import TrackFiles
 
 #: Levels below this are reported as this (dBFS): digital silence has no level.
@@ -27,6 +28,7 @@ def excerpt(files: TrackFiles, end: int, seconds: float) -> np.ndarray:
     """The track's audio for the ``seconds`` of timeline before sample ``end``: frames x channels, float32.
 
     Only what the region covers is read; before or after the region the track is silent (an empty array).
+    A file that cannot be read raises BridgeError naming it.
     """
     first = max(end - round(seconds * files.sample_rate), files.position)
     last = min(end, files.position + files.length)
@@ -35,9 +37,12 @@ def excerpt(files: TrackFiles, end: int, seconds: float) -> np.ndarray:
     offset = files.start + first - files.position
     channels = []
     for path in files.paths:
-        with sf.SoundFile(path) as source:
-            source.seek(min(offset, source.frames))
-            channels.append(source.read(last - first, dtype="float32", always_2d=True)[:, 0])
+        try:
+            with sf.SoundFile(path) as source:
+                source.seek(min(offset, source.frames))
+                channels.append(source.read(last - first, dtype="float32", always_2d=True)[:, 0])
+        except (OSError, RuntimeError) as exc:  # moved, deleted or being rewritten (soundfile's errors are both)
+            raise BridgeError(f"track audio: cannot read {path}: {exc}") from None
     frames = min(len(channel) for channel in channels)
     return np.stack([channel[:frames] for channel in channels], axis=1)
 

@@ -20,6 +20,7 @@ and :attr:`ArdourBridge.status` says in one line what the bridge is doing.
 from __future__ import annotations
 
 import html
+import logging
 import queue
 import threading
 import time
@@ -49,6 +50,8 @@ if TYPE_CHECKING:
 
 #: The window (s) of the track's audio the bridge measures RMS over, like a meter with a 300 ms integration.
 RMS_WINDOW_S = 0.3
+
+_log = logging.getLogger(__name__)
 
 #: A meter that moves this much (dB) since its track's last levels analysis is sent at once, not at the next tick.
 JUMP_DB = 6.0
@@ -292,6 +295,9 @@ class ArdourBridge:
                     self._periodic(link)
                 except BridgeError as exc:  # the server went away mid-round, or a track's files went
                     self.activity = str(exc)
+                except Exception as exc:  # our own bug: said and logged, and the bridge keeps Ardour connected
+                    self.activity = f"error: {type(exc).__name__}: {exc}"
+                    _log.exception("Ardour bridge: a round of analyses failed")
                 continue
             if future.set_running_or_notify_cancel():
                 try:
@@ -354,12 +360,16 @@ class ArdourBridge:
         audio_data: Message = {"peak_level": round(track.meter_db or -120.0, 2)}
         self._sent_peaks[track.ssid] = track.meter_db or -120.0
         if track.files is not None:
-            window = excerpt(track.files, self.session.playhead(), RMS_WINDOW_S)
-            rms = rms_db(window, track.gain_db)
-            self.session.set_rms(track.ssid, rms)
-            audio_data["rms_level"] = round(rms, 2)
             audio_data["sample_rate"] = track.files.sample_rate
             audio_data["duration"] = round(track.files.length / track.files.sample_rate, 3)
+            try:
+                rms = rms_db(excerpt(track.files, self.session.playhead(), RMS_WINDOW_S), track.gain_db)
+            except BridgeError as exc:  # the peak still goes; the status line says why the RMS does not
+                self.activity = str(exc)
+                rms = None
+            self.session.set_rms(track.ssid, rms)
+            if rms is not None:
+                audio_data["rms_level"] = round(rms, 2)
         request = {
             "type": "analyze",
             "track_data": track.track_data(),
