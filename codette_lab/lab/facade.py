@@ -214,6 +214,8 @@ class Lab(DirectCalls, NotebookDefinitions):
         self._server = self._start_server(port)
         for daw in self._daws:  # they reconnect on their next request
             daw.url = self.url
+        if self._ardour is not None:  # the bridge reconnects to the new address on its own
+            self._ardour[1].url = self.url
 
     def warm_up(self, *, wait: bool = False, timeout: float | None = None) -> None:
         """Load the audio analysis stack on a background thread, once per process (see :mod:`.warm_up`).

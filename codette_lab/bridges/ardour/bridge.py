@@ -310,10 +310,10 @@ class ArdourBridge:
         return f"Ardour: {self.session.name or 'no session'}"
 
     def _current_link(self) -> CodetteLink:
-        """The link, renamed (reconnected) when Ardour's session changed its name."""
+        """The link, renewed (reconnected) when Ardour's session changed its name or :attr:`url` was changed."""
         link = self._link
         assert link is not None
-        if self.session.name and link.name != self._name():
+        if (self.session.name and link.name != self._name()) or link.url != self.url:
             link.close()
             link = self._link = CodetteLink(self.url, self._name(), audio_as=self._audio_as)
         return link
