@@ -181,6 +181,26 @@ def test_a_full_analysis_sends_the_tracks_audio(bridge, ardour):
         bridge.analyze("Tuba")
 
 
+def test_full_analyses_every_n_seconds_while_it_plays(bridge, ardour):
+    since = time.monotonic()
+    bridge.full_seconds, bridge.full_every = 2.0, 1.0
+    try:
+        tracks = wait_for(
+            lambda: {a.track for a in list(bridge.answers) if a.kind == "audio" and a.received_at > since} >= {
+                "Drums",
+                "Lead Vocal",
+            }
+            and [a for a in list(bridge.answers) if a.kind == "audio" and a.received_at > since],
+            STATE_S,
+            bridge.status,
+        )
+    finally:
+        bridge.full_every = None
+    for answer in tracks:
+        assert answer.reply["analysis"]["measured_from"] == "audio"
+        assert answer.reply["analysis"]["metrics"]["duration_s"] == pytest.approx(2.0, abs=0.01)
+
+
 def test_ardour_quitting_and_coming_back_is_survived(bridge, ardour):
     handshakes = bridge.surface.handshakes
     ardour.stop()
