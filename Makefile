@@ -7,14 +7,14 @@ PORT   ?= 8000
 RULES  ?=
 PYTEST_ARGS ?=
 
-.PHONY: lab serve test lint bench install test-deps data clean
+.PHONY: lab serve test lint bench install test-deps data clean advice
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[test,bench,ardour]'
+	$(BIN)/pip install -q -e '.[lab,corpus,test,bench,ardour]'
 	touch $@
 
 install: $(VENV)/.installed
@@ -36,8 +36,10 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
+## The server tests run twice: with the fast path, then the plain one (websockets' documented API only).
 test: test-deps lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	CODETTE_PLAIN_SERVING=1 $(BIN)/python -m pytest $(PYTEST_ARGS) tests/test_server_*.py
 
 bench: install
 	$(BIN)/python benchmarks/run_all.py
@@ -45,6 +47,12 @@ bench: install
 ## Re-synthesise the demo session in codette_lab/data/demo/ (committed; only needed after changing the script).
 data: install
 	$(BIN)/python scripts/make_demo_session.py
+
+## The realistic fault corpus (sampled instruments, kits, voices; renders cached in data/corpus_real/): fit on one
+## split, judge the other, rewrite its section of docs/advice.md (a few minutes; tests/test_advice_realistic.py
+## runs a subset of it in make test).
+advice: test-deps
+	$(BIN)/python scripts/fault_real.py --report
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

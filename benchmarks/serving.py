@@ -1,8 +1,8 @@
-"""A ``codette-lab serve`` subprocess analysing a long track: reply times, and pings answered meanwhile.
+"""A ``codette-lab serve`` subprocess analyzing a long track: reply times, and pings answered meanwhile.
 
 Used by ``bench_analysis``. The server gets ``quality`` analyses of a track by
 ``file_path`` (under a temporary ``--audio-root``) and as base64 ``samples``;
-a pinger in its own process (so that the analysing client's work cannot
+a pinger in its own process (so that the analyzing client's work cannot
 delay its pings) pings back to back on another connection.
 """
 
@@ -31,8 +31,6 @@ PING_P99_TARGET_MS = 50.0
 IDLE_PING_SECONDS = 1.0
 WARM_ANALYSES = 3
 SAMPLES_ANALYSES = 2
-#: Analyses by file_path timed in turn, alone on the server, for the reply-time figure.
-REPLY_ANALYSES = 9
 REPLY_TIMEOUT_S = 180.0  # bounds every wait: a hung server fails the benchmark instead of stalling it
 TRACK_FILE = "song.wav"
 #: Frames up to this size are accepted: the 3-minute track as base64 samples is about 81 MiB, over the
@@ -61,15 +59,16 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _start_server(audio_root: Path) -> tuple[subprocess.Popen, str]:
-    """``codette-lab serve`` on a free loopback port, reading audio under ``audio_root``; returns at /health."""
+def _start_server(audio_root: Path, env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
+    """``codette-lab serve`` on a free loopback port, reading audio under ``audio_root`` (``env``: extra
+    environment variables); returns at /health."""
     port = _free_port()
     command = [
         sys.executable, "-m", "codette_lab", "serve", "--host", "127.0.0.1", "--port", str(port),
         "--audio-root", str(audio_root), "--log-level", "WARNING",
         "--max-message-mb", str(MAX_MESSAGE_MB),
     ]
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
     process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.perf_counter() + 30.0
     while True:
@@ -144,7 +143,7 @@ class _Pinger:
             self._process.terminate()
 
 
-async def _analyse(url: str, frame: str) -> float:
+async def _analyze(url: str, frame: str) -> float:
     """Seconds from sending one analyze frame (on a fresh connection) to its analysis_response."""
     from websockets.asyncio.client import connect
 
@@ -209,12 +208,10 @@ def serving(x, sr: int) -> dict:
                 phases["two"] = _during(pinger, lambda: _at_once(url, file_frame, 2))
             finally:
                 pinger.close()
-            replies = asyncio.run(_in_turn(url, file_frame, REPLY_ANALYSES))  # alone: nothing else on the server
         finally:
             _stop_server(process)
     return {
         "phases": phases,
-        "replies": replies,
         "samples_mb": len(samples_frame) / 2**20,
         "parse_s": parse_s,
         "cpus": os.cpu_count(),
@@ -222,17 +219,17 @@ def serving(x, sr: int) -> dict:
 
 
 async def _one(url: str, frame: str) -> list[float]:
-    return [await _analyse(url, frame)]
+    return [await _analyze(url, frame)]
 
 
 async def _in_turn(url: str, frame: str, count: int) -> list[float]:
-    return [await _analyse(url, frame) for _ in range(count)]
+    return [await _analyze(url, frame) for _ in range(count)]
 
 
 async def _at_once(url: str, frame: str, count: int) -> list[float]:
     """Each connection's seconds to its answer, then the wall time until all were answered."""
     started = time.perf_counter()
-    each = await asyncio.gather(*(_analyse(url, frame) for _ in range(count)))
+    each = await asyncio.gather(*(_analyze(url, frame) for _ in range(count)))
     return [*each, time.perf_counter() - started]
 
 
@@ -241,7 +238,7 @@ PHASE_LABELS = {
     "cold": "first `quality` analysis, `file_path` (server cold: librosa import, numba JIT)",
     "file": f"{WARM_ANALYSES} `quality` analyses in turn, `file_path`",
     "samples": f"{SAMPLES_ANALYSES} `quality` analyses in turn, base64 `samples`",
-    "two": "two connections analysing at once, `file_path`",
+    "two": "two connections analyzing at once, `file_path`",
 }
 
 
@@ -272,7 +269,7 @@ def serving_markdown(data: dict) -> str:
         [
             "### Ping round trips while a long analysis runs",
             (
-                f"`codette-lab serve` (subprocess, {data['cpus']} cores, default worker pool) analyses the same "
+                f"`codette-lab serve` (subprocess, {data['cpus']} cores, default worker pool) analyzes the same "
                 "3-minute stereo track (`quality`, track type `master`) sent by `file_path` (a float WAV under a "
                 f"temporary `--audio-root`) or as base64 `samples` ({data['samples_mb']:.0f} MB frame); another "
                 "connection, in its own process, pings back to back meanwhile. Every analysis is on a fresh "

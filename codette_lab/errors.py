@@ -73,11 +73,6 @@ class PortInUseError(ServerError):
         return [f"{type(self).__name__}: {self}"]
 
 
-class SharedSamplesError(ServerError):
-    """The system does not let the server open the memory files its frame-parsing children leave decoded
-    samples in (a locked-down /proc): the children send them through their pipes instead."""
-
-
 class DAWError(CodetteError):
     """The DAW simulator was asked for something it cannot do (unknown track, unknown send mode, ...)."""
 
@@ -106,3 +101,15 @@ class UsageError(CodetteError):
 class PathEscapeError(AudioError):
     """A link (or a ``..`` inside one) leads out of the audio root being walked; another root may still answer."""
 
+
+
+class MissingExtraError(CodetteError, ImportError):
+    """A part of codette_lab whose libraries are not installed (the notebook side, the Dask side).
+
+    Its text is one line naming what is missing and the ``pip install`` command that
+    brings it; IPython shows that line alone. It is an ImportError too, so code that
+    guards an optional import keeps working.
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"{type(self).__name__}: {self}"]
