@@ -14,6 +14,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ...extras import require
 from .defaults import DEFAULT_ARDOUR_PORT, DEFAULT_LEVELS_INTERVAL, DEFAULT_LISTEN_PORT, DEFAULT_SERVER_URL
 
 if TYPE_CHECKING:
@@ -25,6 +26,7 @@ _LAZY = {"Answer": ".bridge", "ArdourBridge": ".bridge", "ArdourSession": ".sess
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
+        require("ardour", f"codette_lab.bridges.ardour.{name}")  # one line naming the extra when it is missing
         return getattr(import_module(_LAZY[name], __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 

@@ -99,15 +99,14 @@ def _show(status: str, out: TextIO, last: list[str]) -> None:
 
 
 def bridge_ardour_command(args: argparse.Namespace) -> int:
-    from ...errors import BridgeError
+    from ...errors import BridgeError, MissingExtraError
+    from ...extras import require
 
     try:
+        require("ardour", "codette-lab bridge ardour")
         from .bridge import ArdourBridge
-    except ImportError as exc:
-        print(
-            f"codette-lab bridge ardour: error: {exc.name or exc} is not installed: pip install 'codette-lab[ardour]'",
-            file=sys.stderr,
-        )
+    except MissingExtraError as exc:
+        print(f"codette-lab bridge ardour: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
 
     try:
