@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from . import __version__
 from .audio_input import DEFAULT_MAX_AUDIO_SECONDS
+from .bridges.ardour.command import add_bridge_command
 from .corpus.command import add_corpus_command
 from .errors import CodetteError, RecordingError, ServerError, UsageError
 from .processes import configure_command_process
@@ -145,6 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(run=_serve_command)
     add_corpus_command(commands)
     add_replay_command(commands)
+    add_bridge_command(commands)
     return parser
 
 

@@ -43,6 +43,7 @@ from .warm_up import warm_up_in_background
 if TYPE_CHECKING:
     import pandas as pd
 
+    from ..bridges.ardour import ArdourBridge
     from ..daw import SimulatedDAW, StudentResult
     from ..widgets import LabPanel
 
@@ -145,6 +146,7 @@ class Lab(DirectCalls, NotebookDefinitions):
         self.engine.add_request_hook(self.clients)
         self._server: BackgroundServer | None = None
         self._daws: list[SimulatedDAW] = []
+        self._ardour: tuple[dict[str, Any], ArdourBridge] | None = None
         self._definitions = Definitions()
         #: Writes down every request and reply once :meth:`record` was called.
         self.recorder: Recorder | None = None
@@ -219,6 +221,8 @@ class Lab(DirectCalls, NotebookDefinitions):
         self._server = self._start_server(port)
         for daw in self._daws:  # they reconnect on their next request
             daw.url = self.url
+        if self._ardour is not None:  # the bridge reconnects to the new address on its own
+            self._ardour[1].url = self.url
 
     def warm_up(self, *, wait: bool = False, timeout: float | None = None) -> None:
         """Load the audio analysis stack on a background thread, once per process (see :mod:`.warm_up`).
@@ -238,6 +242,9 @@ class Lab(DirectCalls, NotebookDefinitions):
         for daw in self._daws:
             daw.close()
         self._daws.clear()
+        if self._ardour is not None:
+            self._ardour[1].close()
+            self._ardour = None
         if self._server is not None:
             self._server.stop()
         if self.recorder is not None:
@@ -378,6 +385,26 @@ class Lab(DirectCalls, NotebookDefinitions):
         results = simulate_class(self.url, students=students, stay_connected=True, **options)
         self._daws.extend(result.daw for result in results if result.daw is not None)
         return results
+
+    def connect_ardour(self, **options: Any) -> ArdourBridge:
+        """The Ardour session open on this machine joins this Lab as a DAW, named ``Ardour: <session>``.
+
+        Options go to :class:`~codette_lab.bridges.ardour.ArdourBridge` (``levels_interval``, ``full_every``,
+        ``ardour_port``, ``listen_port``, ...). Run again with the same options (a re-run cell), it hands back
+        the bridge already running; with others, that one is closed and a new one started. :meth:`stop`
+        closes it. ``bridge.tracks``, ``bridge.status`` and ``bridge.answers`` show what it sees and gets.
+        """
+        from ..bridges.ardour import ArdourBridge
+
+        if self._ardour is not None:
+            running_options, running = self._ardour
+            if running_options == options:
+                return running
+            running.close()
+            self._ardour = None
+        bridge = ArdourBridge(self.url, **options).start()
+        self._ardour = (dict(options), bridge)
+        return bridge
 
     def panel(self) -> LabPanel:
         """The ipywidgets UI: Chat, Monitor, Analysis and Rules tabs over this Lab."""
