@@ -22,7 +22,8 @@ import pytest
 
 from codette_lab.engine import Engine
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLES = REPO / "examples"
 NODE_DIR = Path(__file__).resolve().parent / "node"
 TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 
@@ -107,11 +108,17 @@ def node() -> str:
 
 @pytest.fixture(scope="module")
 def typescript_module(node: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The example transpiled to an ES module by the pinned compiler."""
-    module = tmp_path_factory.mktemp("typescript") / "typescript_client.mjs"
-    transpile = [node, str(NODE_DIR / "transpile.cjs"), str(EXAMPLES / "typescript_client.ts"), str(module)]
-    subprocess.run(transpile, check=True, timeout=60)
-    return module
+    """The example and the client it imports, compiled to ES modules by the pinned compiler."""
+    out = tmp_path_factory.mktemp("typescript")
+    tsc = NODE_DIR / "node_modules" / "typescript" / "bin" / "tsc"
+    options = ["--target", "es2022", "--module", "esnext", "--lib", "es2022,dom", "--rootDir", str(REPO)]
+    subprocess.run(
+        [node, str(tsc), *options, "--outDir", str(out), str(EXAMPLES / "typescript_client.ts")],
+        check=True,
+        timeout=120,
+    )
+    (out / "package.json").write_text('{"type": "module"}')
+    return out / "examples" / "typescript_client.js"
 
 
 def test_the_typescript_client_type_checks_strictly(node: str) -> None:
