@@ -190,7 +190,16 @@ export class CodetteClient {
       header.other_track = { track_data: other.track, audio_data: attachmentOf(other.file) };
       files.push(other.file.bytes);
     }
-    const frame = encodeAudioFrame(header, files);
+    return this.retryingBusy(encodeAudioFrame(header, files), options);
+  }
+
+  /** Any `analyze` request as JSON (samples, file paths, levels), retried while the server is busy. */
+  analyzeMessage(request: Message, options: RequestOptions = {}): Promise<Message> {
+    return this.retryingBusy(JSON.stringify(request), options);
+  }
+
+  /** Send `frame` until its reply is not `Server busy:` (or the delays run out); expect an analysis. */
+  private async retryingBusy(frame: string | Uint8Array, options: RequestOptions): Promise<Message> {
     for (let attempt = 0; ; attempt += 1) {
       const reply = await this.exchange(frame, options.onProgress);
       const delay = BUSY_RETRY_DELAYS_MS[attempt];
@@ -264,4 +273,17 @@ export function expectType(reply: Message, expected: string, request: string): M
   if (reply.type === expected) return reply;
   if (reply.type === "error") throw new CodetteError(String(reply.message), reply);
   throw new CodetteError(`${request}: expected a '${expected}' reply, got ${JSON.stringify(reply)}`, reply);
+}
+
+/** Base64 of little-endian float32 PCM, channels interleaved: `audio_data.samples` for servers without frames. */
+export function samplesBase64(channels: readonly Float32Array[]): string {
+  const frames = channels[0]?.length ?? 0;
+  const interleaved = new Float32Array(frames * channels.length);
+  channels.forEach((channel, c) => {
+    for (let i = 0; i < frames; i += 1) interleaved[i * channels.length + c] = channel[i] ?? 0;
+  });
+  const bytes = new Uint8Array(interleaved.buffer); // little-endian on every platform a browser runs on
+  let text = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(text);
 }
