@@ -1,0 +1,218 @@
+"""The join page in a real Chromium against a real server on 127.0.0.1: join, tracks and meters, every
+analysis type, chat with a notebook perspective, Listen A/B, and reconnecting after a restart.
+
+Each test opens its own browser context on the join URL and waits for states the page shows (Playwright's
+waits), never for fixed times.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from page_browser import chromium
+from playwright.sync_api import Browser, Page
+
+from codette_lab import Lab
+from codette_lab.engine import Engine
+from codette_lab.resources import demo_folder
+from codette_lab.server import BackgroundServer, ServerEvent
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
+
+STEMS = sorted((demo_folder() / "stems").glob("*.flac"))
+HOSTILE = '<script>window.pwned = 1</script><img src=x onerror="window.pwned = 2"> turn the bass down'
+WAIT_MS = 60_000
+
+
+@pytest.fixture(scope="module")
+def lab() -> Iterator[Lab]:
+    lab = Lab(port=0, warm_up=False)
+
+    @lab.perspective("hostile", description="answers with markup, which must stay text")
+    def hostile(context):
+        return {"response": HOSTILE, "confidence": 0.42}
+
+    @lab.analysis_type("brightness", description="a notebook analysis type")
+    def brightness(request):
+        return {"insights": f"{request.track.track_name} measured in a notebook.", "quality_score": 0.5}
+
+    lab.start()
+    yield lab
+    lab.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as launched:
+        yield launched
+
+
+STATIC = Path(__file__).resolve().parents[1] / "codette_lab" / "page" / "static"
+TYPES = {".js": "text/javascript", ".css": "text/css", ".html": "text/html", ".json": "application/json"}
+
+
+def _interim_serving(base: str):  # INTERIM until h17srv's page serving is merged
+    def serve(route):
+        path = route.request.url.split("?")[0][len(base) + 1 :] or "index.html"
+        found = STATIC / path
+        if not found.is_file():
+            return route.abort()
+        route.fulfill(body=found.read_bytes(), headers={"content-type": TYPES[found.suffix]})
+
+    return serve
+
+
+def open_join_page(browser: Browser, base: str, query: str = "token=class-token&name=Ada") -> Page:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.route(f"{base}/**", _interim_serving(base))
+    page.set_default_timeout(WAIT_MS)
+    page.goto(f"{base}/?{query}")
+    return page
+
+
+@pytest.fixture
+def page(browser: Browser, lab: Lab) -> Iterator[Page]:
+    page = open_join_page(browser, f"http://127.0.0.1:{lab.port}")
+    page.wait_for_selector("#connection[data-state=connected]")
+    yield page
+    page.context.close()
+
+
+def add_stems(page: Page) -> None:
+    page.set_input_files("#track-files", [str(path) for path in STEMS])
+    page.wait_for_function(f"document.querySelectorAll('#track-list li').length === {len(STEMS)}")
+
+
+def track_row(page: Page, name: str) -> str:
+    """The selector of the track row whose name field says ``name``."""
+    index = page.eval_on_selector_all(".track-name", "fields => fields.map(f => f.value)").index(name)
+    return f"#track-list li:nth-child({index + 1})"
+
+
+def options(page: Page, select: str) -> list[str]:
+    return page.eval_on_selector_all(f"{select} option", "found => found.map(o => o.value)")
+
+
+def analyze(page: Page, track: str, analysis_type: str, other: str | None = None) -> None:
+    page.select_option("#analyze-track", label=track)
+    page.select_option("#analyze-type", analysis_type)
+    if other is not None:
+        page.select_option("#analyze-other", label=other)
+    page.eval_on_selector("#analyze-result", "box => { box.dataset.type = ''; }")
+    page.click("#analyze-run")
+    page.wait_for_function(
+        "type => document.querySelector('#analyze-result').dataset.type === type"
+        " || document.querySelector('#analyze-note').textContent.startsWith('Invalid')",
+        arg=analysis_type,
+    )
+    assert page.get_attribute("#analyze-result", "data-type") == analysis_type, page.text_content("#analyze-note")
+
+
+def test_the_join_url_connects_as_the_student_and_the_token_leaves_the_address_bar(page: Page, lab: Lab) -> None:
+    assert page.text_content("#connection") == "Connected as Ada"
+    assert "token" not in page.url and "name=Ada" in page.url
+    page.wait_for_function("document.querySelectorAll('#analyze-type option').length > 0")
+    assert {"spectrum", "dynamics", "loudness", "stereo", "transients", "masking", "quality", "brightness"} <= set(
+        options(page, "#analyze-type")
+    )
+    assert "hostile" in options(page, "#chat-perspective")
+
+
+def test_demo_stems_get_their_types_and_meters_move_while_they_play(page: Page) -> None:
+    add_stems(page)
+    types = page.eval_on_selector_all(".track-type", "found => found.map(s => s.value)")
+    assert types == ["bass", "drums", "keys", "vocal"]
+    row = track_row(page, "drums")
+    page.click(f"{row} button.play")
+    page.wait_for_function(f"Number(document.querySelector('{row}').dataset.peak) > -30")
+    first = page.text_content(f"{row} .meter-text")
+    page.wait_for_function(f"text => document.querySelector('{row} .meter-text').textContent !== text", arg=first)
+    page.wait_for_function(f"/M -[0-9.]+ LUFS/.test(document.querySelector('{row} .meter-text').textContent)")
+    page.click(f"{row} button.mute")
+    assert page.get_attribute(f"{row} button.mute", "aria-pressed") == "true"
+    page.click(f"{row} button.play")
+    page.wait_for_function(f"document.querySelector('{row} .meter-text').textContent === 'stopped'")
+
+
+def test_every_analysis_type_the_server_lists_answers_masking_included(page: Page) -> None:
+    add_stems(page)
+    page.wait_for_function("document.querySelectorAll('#analyze-type option').length >= 8")
+    for analysis_type in options(page, "#analyze-type"):
+        other = "bass" if analysis_type == "masking" else None
+        analyze(page, "keys", analysis_type, other)
+        assert page.text_content("#analyze-result .insights")
+    assert "bass" in page.text_content("#analyze-result .insights").lower()  # the masking answer names it
+
+
+def test_findings_are_marked_and_listen_switches_to_the_suggested_high_pass(page: Page) -> None:
+    add_stems(page)
+    analyze(page, "vocal", "spectrum")
+    marks = page.text_content("#spectrum-marks")
+    assert "sibilance: 6155 Hz" in marks and "high-pass: 80 Hz" in marks
+    versions = page.eval_on_selector_all("#listen-version option", "found => found.map(o => o.textContent)")
+    assert "with the high-pass at 80 Hz" in versions
+    page.click("#listen-play")
+    row = track_row(page, "vocal")
+    page.wait_for_function(f"Number(document.querySelector('{row}').dataset.peak) > -40")
+    page.select_option("#listen-version", label="with the high-pass at 80 Hz")
+    assert page.get_attribute("#listen", "data-version") == "with the high-pass at 80 Hz"
+    page.select_option("#listen-version", label="as it is")
+    assert page.get_attribute("#listen", "data-version") == "as it is"
+
+
+def test_a_notebook_perspective_answers_and_its_markup_stays_text(page: Page) -> None:
+    add_stems(page)
+    page.select_option("#chat-perspective", "hostile")
+    page.fill("#chat-input", "Is my bass too loud?")
+    page.press("#chat-input", "Enter")
+    page.wait_for_selector("#chat-log .answer")
+    assert page.text_content("#chat-log .answer") == HOSTILE
+    assert page.text_content("#chat-log .meta") == "hostile · confidence 42 %"
+    assert page.evaluate("document.querySelectorAll('#chat-log script, #chat-log img').length") == 0
+    assert page.evaluate("window.pwned") is None
+
+
+def test_a_chat_carries_the_pages_tracks_and_levels(page: Page) -> None:
+    add_stems(page)
+    page.select_option("#analyze-track", label="vocal")
+    page.select_option("#chat-perspective", "mix_engineering")
+    page.fill("#chat-input", "How do I EQ the vocal?")
+    page.click("#chat-send")
+    page.wait_for_selector("#chat-log .answer")
+    answer = page.text_content("#chat-log .answer")
+    assert "vocal" in answer and "4 tracks" in answer
+
+
+def test_the_page_reconnects_by_itself_after_the_server_restarts(browser: Browser) -> None:
+    names: list[str | None] = []
+
+    def note(event: ServerEvent) -> None:
+        if event.kind == "connect":
+            names.append(event.summary)
+
+    engine = Engine()
+    first = BackgroundServer(engine, host="127.0.0.1", port=0)
+    first.add_listener(note)
+    first.start()
+    port = first.port
+    page = open_join_page(browser, f"http://127.0.0.1:{port}")
+    try:
+        page.wait_for_selector("#connection[data-state=connected]")
+        first.stop(timeout=30)  # Chromium's spare connection, opened and never used, holds a stop up to 10 s
+        page.wait_for_selector("#connection[data-state=waiting]")
+        second = BackgroundServer(engine, host="127.0.0.1", port=port)
+        second.add_listener(note)
+        second.start()
+        try:
+            page.wait_for_selector("#connection[data-state=connected]")
+            page.fill("#chat-input", "How do I EQ vocals?")
+            page.click("#chat-send")
+            page.wait_for_selector("#chat-log .answer")
+        finally:
+            second.stop(timeout=30)
+    finally:
+        page.context.close()
+    assert names[-1] == "Ada"
