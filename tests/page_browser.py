@@ -20,7 +20,6 @@ CHROMIUM_FLAGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--autoplay-policy=no-user-gesture-required",
-    "--disable-features=LocalNetworkAccessChecks",  # INTERIM
 ]
 
 

@@ -83,6 +83,7 @@ export class AnalysisView {
             return;
         }
         this.button.disabled = true;
+        this.result.dataset.state = "busy";
         this.progress.value = 0;
         this.note.textContent = `Analyzing ${track.name} (${type})…`;
         try {
@@ -96,10 +97,12 @@ export class AnalysisView {
             this.drawChosen();
             this.offerListening(analysis);
             this.note.textContent = `Analyzed ${track.name} (${type}).`;
+            this.result.dataset.state = "done";
         }
         catch (error) {
             this.note.textContent = error instanceof Error ? error.message : String(error);
             this.result.dataset.type = "";
+            this.result.dataset.state = "failed";
         }
         finally {
             this.progress.value = 1;

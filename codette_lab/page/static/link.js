@@ -5,7 +5,8 @@
  * The token is read from the address bar once, removed from it (history.replaceState) and kept for this tab
  * only (sessionStorage), so a reload still connects; it is never written to the console. A browser WebSocket
  * does not tell why a handshake was refused, so after a failed connect the page asks `/health` with the token
- * as `Authorization: Bearer`: 401 means no token, 403 a wrong one, 200 a server that refused the page's origin.
+ * as `Authorization: Bearer`: 401 means no token, 403 a wrong one (the `X-Codette-Refusal` header says which,
+ * or that the page's origin or host name was refused), 200 a server that refused the page's origin.
  */
 import { CodetteClient } from "./client.js";
 /** Seconds between keepalive pings, and the most a pong may take (docs/protocol.md). */
@@ -101,24 +102,27 @@ export class Link {
         const why = code === 1012 ? "The server is restarting" : "The connection was lost";
         this.schedule(`${why} (code ${code}); reconnecting`);
     }
-    /** Why the handshake failed, from /health; retried unless the token or origin is refused. */
+    /** Why the handshake failed, from /health (its status and X-Codette-Refusal); retried unless refused. */
     async refused() {
         let status = 0;
+        let reason = "";
         try {
             const headers = this.token === null ? {} : { Authorization: `Bearer ${this.token}` };
-            status = (await fetch("/health", { headers, cache: "no-store" })).status;
+            const response = await fetch("/health", { headers, cache: "no-store" });
+            status = response.status;
+            reason = response.headers.get("X-Codette-Refusal") ?? "";
         }
         catch {
             status = 0;
         }
-        if (status === 401) {
+        if (reason === "token-missing" || status === 401) {
             this.events.state("refused", "This server needs the class token: open the join link your teacher gave you (it ends with ?token=…).");
         }
-        else if (status === 403) {
+        else if (reason === "token-wrong" || (status === 403 && reason !== "origin" && reason !== "host")) {
             this.events.state("refused", "The class token in this link is wrong: ask your teacher for the join link again.");
         }
-        else if (status === 200) {
-            this.events.state("refused", `The server refused this page's address (${window.location.origin}): ask your teacher to allow it (--allow-origin).`);
+        else if (reason === "origin" || reason === "host" || status === 200) {
+            this.events.state("refused", `The server refused this page's address (${window.location.host}): ask your teacher to allow it or to hand out the join link the server printed.`);
         }
         else {
             this.schedule("The server cannot be reached; trying again");
