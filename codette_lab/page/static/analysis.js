@@ -114,7 +114,10 @@ export class AnalysisView {
             return client.analyze(this.tracks.trackData(track), this.tracks.levels(track), type);
         const options = {
             onProgress: (sent) => (this.progress.value = sent),
-            onBusy: (message, delay) => (this.note.textContent = `${message} Trying again in ${delay / 1000} s…`),
+            onBusy: (message, delay) => {
+                this.note.textContent = `${message} Trying again in ${delay / 1000} s…`;
+                this.result.dataset.retries = String(Number(this.result.dataset.retries ?? "0") + 1);
+            },
         };
         const otherAudio = other === undefined ? undefined : { track: this.tracks.trackData(other), file: { bytes: other.bytes, name: other.fileName } };
         if (!this.framesUnsupported) {
