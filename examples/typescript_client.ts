@@ -8,7 +8,11 @@
  *
  *   tests/node/node_modules/.bin/tsc --strict --target es2022 --module esnext --outDir /tmp/ts examples/typescript_client.ts
  *   echo '{"type": "module"}' > /tmp/ts/package.json
- *   node --experimental-websocket /tmp/ts/examples/typescript_client.js [ws://127.0.0.1:8000/ws]
+ *   node --experimental-websocket /tmp/ts/examples/typescript_client.js [ws://127.0.0.1:8000/ws] [song.flac]
+ *
+ * Given an audio file (WAV, FLAC, OGG, MP3, AIFF), it then sends the file's own bytes for a `quality` analysis
+ * in one binary frame (the `CDA1` frame of docs/protocol.md), printed as `analyze_file`; a `Server busy:`
+ * reply is retried by the client after growing delays.
  *
  * Each reply is printed on one line as `<request> <reply as JSON>`; the exit status is 0 when every reply
  * had the type docs/protocol.md promises, 1 otherwise. In a browser, import `CodetteClient` (or call
@@ -34,8 +38,15 @@ function show(label: string, reply: Message): void {
   console.log(`${label} ${JSON.stringify(reply)}`);
 }
 
-/** The whole exchange: welcome, ping, status, a question, a levels-only analysis. */
-export async function main(url: string = DEFAULT_URL): Promise<void> {
+/** The bytes of a file, read with Node's own module (loaded by name, so the browser library is all tsc needs). */
+async function readFile(path: string): Promise<Uint8Array> {
+  const fsModule = "node:fs/promises";
+  const fs = (await import(fsModule)) as { readFile(path: string): Promise<Uint8Array> };
+  return new Uint8Array(await fs.readFile(path));
+}
+
+/** The whole exchange: welcome, ping, status, a question, a levels-only analysis; then `audioFile`'s analysis. */
+export async function main(url: string = DEFAULT_URL, audioFile?: string): Promise<void> {
   const { client, welcome } = await CodetteClient.open(url);
   try {
     show("welcome", welcome);
@@ -43,6 +54,11 @@ export async function main(url: string = DEFAULT_URL): Promise<void> {
     show("status", await client.status());
     show("chat", await client.chat("How should I compress a snare?", "mix_engineering"));
     show("analyze", await client.analyze(DRUM_BUS, DRUM_BUS_LEVELS, "dynamics"));
+    if (audioFile !== undefined) {
+      const name = audioFile.split(/[\\/]/).pop() ?? audioFile;
+      const track: TrackData = { track_id: "file_001", track_name: name };
+      show("analyze_file", await client.analyzeFile(track, { bytes: await readFile(audioFile), name }, "quality"));
+    }
   } finally {
     client.close();
   }
@@ -51,7 +67,7 @@ export async function main(url: string = DEFAULT_URL): Promise<void> {
 // Run as a script under Node: the server URL is the first argument.
 const node = (globalThis as { process?: { argv: string[]; exitCode?: number } }).process;
 if (node !== undefined) {
-  main(node.argv[2]).catch((error: unknown) => {
+  main(node.argv[2], node.argv[3]).catch((error: unknown) => {
     console.error(`typescript_client: ${error instanceof Error ? error.message : String(error)}`);
     node.exitCode = 1;
   });

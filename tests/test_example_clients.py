@@ -141,6 +141,24 @@ def test_the_typescript_client_under_node(node: str, typescript_module: Path, se
     assert_the_exchange(replies_of(run.stdout))
 
 
+def test_the_typescript_client_sends_an_audio_file_in_a_binary_frame(
+    node: str, typescript_module: Path, server
+) -> None:
+    from codette_lab.resources import demo_folder
+
+    stem = demo_folder() / "stems" / "bass.flac"
+    run = subprocess.run(
+        [node, "--experimental-websocket", str(typescript_module), server.url, str(stem)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    reply = replies_of(run.stdout)["analyze_file"]
+    assert reply["type"] == "analysis_response" and reply["trackId"] == "file_001"
+    assert reply["analysis"]["measured_from"] == "audio" and reply["analysis"]["track_type"] == "bass"
+
+
 def test_the_typescript_client_says_when_no_server_listens(node: str, typescript_module: Path, free_port) -> None:
     url = f"ws://127.0.0.1:{free_port}/ws"
     run = subprocess.run(
