@@ -8,6 +8,7 @@ keeps serving.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 
@@ -214,3 +215,36 @@ def test_status_lists_what_is_offered_now_notebook_definitions_included(server, 
     assert {"name": "headroom", "description": "Room to 0 dBFS."} in status["analysis_types"]
     for key in ("codette_available", "engine_type", "memory_size", "active_connections", "timestamp"):
         assert key in status  # the document's fields are all still there
+
+
+@pytest.mark.parametrize("keep", [False, True])
+def test_recordings_keep_attached_files_as_a_hash_or_their_bytes_and_replay_them(tmp_path, keep):
+    from codette_lab.recording import Recorder, read_recording, replay
+
+    engine = Engine()
+    recorder = Recorder(tmp_path, rules=engine.rules, keep_samples=keep)
+    flac = encoded(2.0)
+    with (
+        BackgroundServer(engine, port=0, recorder=recorder) as server,
+        WsClient(server.url, timeout=REPLY_TIMEOUT) as client,
+    ):
+        assert client.ask(attachment_frame(flac, name="mix.flac"))["type"] == "analysis_response"
+    recorder.close()
+    [exchange] = read_recording(tmp_path)
+    audio = exchange.request["audio_data"]
+    assert audio["attachment"]["bytes"] == len(flac) and audio["attachment"]["name"] == "mix.flac"
+    size = sum(path.stat().st_size for path in recorder.files)
+    outcome = replay(tmp_path, engine.rules).outcomes[0]
+    if keep:
+        assert not exchange.samples_omitted and size > len(flac)
+        assert outcome.status == "same", outcome
+    else:
+        assert exchange.samples_omitted and size < len(flac) / 10
+        assert audio["samples_omitted"] == {
+            "sha256": hashlib.sha256(flac).hexdigest(),
+            "bytes": len(flac),
+            "channels": 2,
+            "duration_s": 2.0,
+            "format": "FLAC",
+        }
+        assert outcome.status == "not replayed" and "hash only" in outcome.reason

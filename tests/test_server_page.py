@@ -165,3 +165,22 @@ def test_chromium_lets_the_page_connect_to_its_own_origin_only(server):
             assert any("Content Security Policy" in text for text in violations)
         finally:
             browser.close()
+
+
+def test_the_simulator_and_a_lab_follow_a_required_token(engine):
+    from codette_lab.daw import SimulatedDAW
+    from codette_lab.lab import Lab
+
+    with BackgroundServer(engine, host="127.0.0.1", port=0, require_token=True) as server:
+        daw = SimulatedDAW(f"{server.join_url}&name=Ada", name="Ada")  # the page's URL, as handed out
+        try:
+            assert daw.url.startswith(f"ws://127.0.0.1:{server.port}/ws?token=")
+            assert daw.connect()["type"] == "connection" and daw.ping()["type"] == "pong"
+        finally:
+            daw.close()
+    lab = Lab(port=0, require_token=True, warm_up=False).start()
+    try:
+        assert "?token=" in lab.url and lab.join_url.endswith(f"/?token={lab.server.token}")
+        assert lab.simulate_daw(name="Studio").status()["type"] == "status_response"
+    finally:
+        lab.stop()

@@ -291,9 +291,11 @@ class Lab(DirectCalls, NotebookDefinitions):
 
     @property
     def url(self) -> str:
-        """``ws(s)://host:port/ws``, where a DAW on this machine connects (others: :attr:`ws_join_url`)."""
+        """``ws(s)://host:port/ws``, where a DAW on this machine connects (others: :attr:`ws_join_url`);
+        with ``require_token``, the token is in it (``?token=...``)."""
         if self._server is not None:
-            return self._server.url
+            token = self._server.token if self._settings.require_token else None
+            return self._server.url + (f"?token={token}" if token else "")
         return websocket_url(self.host, self._settings.port, tls=self._settings.tls is not None)
 
     @property

@@ -28,6 +28,20 @@ def health_url(host: str, port: int, *, tls: bool = False) -> str:
     return f"{'https' if tls else 'http'}://{_authority(host, port)}{HEALTH_PATH}"
 
 
+def daw_url(url: str) -> str:
+    """The WebSocket URL for a URL a teacher handed out: a join page's ``http(s)://host:port/?token=...``
+    becomes ``ws(s)://host:port/ws?token=...`` (its query kept); a ``ws(s)://`` URL is returned as it is."""
+    scheme, _, rest = url.partition("://")
+    websocket = {"http": "ws", "https": "wss"}.get(scheme.lower())
+    if websocket is None:
+        return url
+    authority, _, tail = rest.partition("/")
+    path, _, query = tail.partition("?")
+    if path.strip("/") not in ("", WEBSOCKET_PATH.strip("/")):
+        return url
+    return f"{websocket}://{authority}{WEBSOCKET_PATH}{'?' + query if query else ''}"
+
+
 def page_url(host: str, port: int, *, tls: bool = False) -> str:
     """The URL of the join page: ``http://127.0.0.1:8000/`` (``https://`` with TLS)."""
     return f"{'https' if tls else 'http'}://{_authority(host, port)}{PAGE_PATH}"

@@ -136,10 +136,10 @@ class BackgroundServer:
             loop.close()
 
     async def _serve(self, started: concurrent.futures.Future[None]) -> None:
-        server = serve(self.engine, host=self.host, port=self.requested_port, **self.options)
-        for function in self._listeners:
-            server.add_listener(function)
         try:
+            server = serve(self.engine, host=self.host, port=self.requested_port, **self.options)
+            for function in self._listeners:
+                server.add_listener(function)
             await server.start()
         except BaseException as exc:
             started.set_exception(exc)
