@@ -101,6 +101,19 @@ def test_the_join_url_connects_as_the_student_and_the_token_leaves_the_address_b
     assert "hostile" in options(page, "#chat-perspective")
 
 
+def test_a_join_url_without_a_name_asks_for_one_first(browser: Browser, lab: Lab) -> None:
+    page = open_join_page(browser, f"http://127.0.0.1:{lab.port}", "token=class-token")
+    try:
+        page.wait_for_selector("#connection[data-state=name]")
+        page.fill("#student-name", "Grace")
+        page.press("#student-name", "Enter")
+        page.wait_for_selector("#connection[data-state=connected]")
+        assert page.text_content("#connection") == "Connected as Grace"
+        assert page.url.endswith("/?name=Grace")
+    finally:
+        page.context.close()
+
+
 def test_demo_stems_get_their_types_and_meters_move_while_they_play(page: Page) -> None:
     add_stems(page)
     types = page.eval_on_selector_all(".track-type", "found => found.map(s => s.value)")

@@ -72,7 +72,7 @@ export class Link {
     void this.connect();
   }
 
-  /** Reconnect under another student name. */
+  /** Reconnect under another student name (or set it before `start`). */
   rename(name: string): void {
     this.name = name;
     this.client?.close();

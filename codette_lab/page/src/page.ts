@@ -68,11 +68,19 @@ async function main(): Promise<void> {
       void refreshLists(client);
     },
   });
+  let started = false;
   nameInput.addEventListener("change", () => {
+    const chosen = nameInput.value.trim();
+    if (chosen === "") return;
     const url = new URL(window.location.href);
-    url.searchParams.set("name", nameInput.value.trim());
+    url.searchParams.set("name", chosen);
     window.history.replaceState(window.history.state, "", url.pathname + url.search);
-    link.rename(nameInput.value.trim());
+    if (started) link.rename(chosen);
+    else {
+      started = true;
+      link.rename(chosen);
+      link.start();
+    }
   });
   for (const picker of ["analyze-type", "chat-perspective", "live-type"]) {
     byId(picker).addEventListener("focus", () => {
@@ -99,7 +107,14 @@ async function main(): Promise<void> {
     drop.classList.remove("over");
     void tracks.add(Array.from(event.dataTransfer?.files ?? []));
   });
-  link.start();
+  if (name !== "") {
+    started = true;
+    link.start();
+  } else {
+    status.dataset.state = "name";
+    status.textContent = "Type your name to join the class.";
+    nameInput.focus();
+  }
 }
 
 void main();

@@ -59,7 +59,7 @@ export class Link {
         this.stopped = false;
         void this.connect();
     }
-    /** Reconnect under another student name. */
+    /** Reconnect under another student name (or set it before `start`). */
     rename(name) {
         this.name = name;
         this.client?.close();
