@@ -99,14 +99,22 @@ export function drawSpectrum(canvas: HTMLCanvasElement, spectrum: Float64Array, 
     else g.lineTo(x(frequency), y(spectrum[k]!));
   }
   g.stroke();
+  let row = 0;
   for (const mark of marks) {
     if (mark.frequency <= low || mark.frequency >= high) continue;
+    row += 1; // each label on its own line, so close frequencies stay readable
     g.strokeStyle = g.fillStyle = COLOURS[mark.severity] ?? COLOURS.info!;
     g.lineWidth = 2;
     g.beginPath();
     g.moveTo(x(mark.frequency), 0);
     g.lineTo(x(mark.frequency), height - 14);
     g.stroke();
-    g.fillText(`${mark.label} ${Math.round(mark.frequency)} Hz`, Math.min(x(mark.frequency) + 3, width - 90), 14);
+    const label = `${mark.label} ${Math.round(mark.frequency)} Hz`;
+    const left = Math.max(2, Math.min(x(mark.frequency) + 3, width - g.measureText(label).width - 2));
+    const colour = g.fillStyle;
+    g.fillStyle = "rgba(251, 251, 253, 0.85)"; // a backing so the label reads over the curve
+    g.fillRect(left - 2, 13 * row - 10, g.measureText(label).width + 4, 13);
+    g.fillStyle = colour;
+    g.fillText(label, left, 1 + 13 * row);
   }
 }

@@ -27,18 +27,26 @@ export class TrackList {
     }
     /** Decode and add each file; a file the browser cannot decode is named in a sentence and skipped. */
     async add(files) {
+        const added = [];
+        const failed = [];
         for (const file of files) {
             this.say(`Decoding ${file.name}…`);
             try {
                 const bytes = new Uint8Array(await file.arrayBuffer());
                 const buffer = await audioContext().decodeAudioData(bytes.slice().buffer);
                 this.push(file.name, bytes, buffer);
-                this.say(`Added ${file.name}.`);
+                added.push(file.name);
             }
-            catch (error) {
-                this.say(`${file.name} is not audio this browser can decode (${error instanceof Error ? error.message : String(error)}).`);
+            catch {
+                failed.push(file.name);
             }
         }
+        const parts = [];
+        if (added.length > 0)
+            parts.push(`Added ${added.join(", ")}.`);
+        if (failed.length > 0)
+            parts.push(`Not audio this browser can decode: ${failed.join(", ")}.`);
+        this.say(parts.join(" "));
         this.onchange();
     }
     push(fileName, bytes, buffer) {
