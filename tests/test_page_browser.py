@@ -11,8 +11,10 @@ import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
-from page_browser import chromium
+import soundfile
+from page_browser import CuttableLink, chromium
 from playwright.sync_api import Browser, Page, WebSocket
 
 from codette_lab import Lab
@@ -169,6 +171,32 @@ def test_findings_are_marked_and_listen_switches_to_the_suggested_high_pass(page
     assert page.get_attribute("#listen", "data-version") == "as it is"
 
 
+def test_listen_with_the_high_pass_takes_the_rumble_out_of_what_plays(page: Page, tmp_path: Path) -> None:
+    """A "vocal" that is mostly 40 Hz rumble: the server suggests a high-pass, and playing that version
+    through the page's filter drops the level the page meters by far more than the voice band could."""
+    rate = 44100
+    t = np.arange(rate * 6) / rate
+    y = 0.5 * np.sin(2 * np.pi * 40 * t) + 0.05 * np.sin(2 * np.pi * 1000 * t)
+    path = tmp_path / "rumbly vocal.wav"
+    soundfile.write(path, y.astype(np.float32), rate, subtype="PCM_16")
+    page.set_input_files("#track-files", str(path))
+    page.wait_for_selector("#track-list li")
+    analyze(page, "rumbly vocal", "spectrum")
+    high_pass = next(
+        label
+        for label in page.eval_on_selector_all("#listen-version option", "found => found.map(o => o.textContent)")
+        if label.startswith("with the high-pass")
+    )
+    row = track_row(page, "rumbly vocal")
+    page.click("#listen-play")
+    page.wait_for_function(f"() => Number(document.querySelector('{row}').dataset.rms) > -12")
+    page.select_option("#listen-version", label=high_pass)
+    assert page.get_attribute("#listen", "data-version") == high_pass
+    page.wait_for_function(f"() => Number(document.querySelector('{row}').dataset.rms) < -20")  # the 1 kHz tone: -26
+    page.select_option("#listen-version", label="as it is")
+    page.wait_for_function(f"() => Number(document.querySelector('{row}').dataset.rms) > -12")
+
+
 def test_a_notebook_perspective_answers_and_its_markup_stays_text(page: Page) -> None:
     add_stems(page)
     page.select_option("#chat-perspective", "hostile")
@@ -222,6 +250,28 @@ def test_the_page_reconnects_by_itself_after_the_server_restarts(browser: Browse
     finally:
         page.context.close()
     assert names[-1] == "Ada"
+
+
+def test_a_lost_network_is_noticed_on_waking_and_the_page_reconnects(browser: Browser, lab: Lab) -> None:
+    """The network goes silent (no close, no reset: what a sleeping laptop or a dropped Wi-Fi leaves behind);
+    the page notices when it wakes (its keepalive ping gets no pong within 5 s) and reconnects once the network
+    is back."""
+    link = CuttableLink(lab.port)
+    page = open_join_page(browser, f"http://127.0.0.1:{link.port}")
+    try:
+        page.wait_for_selector("#connection[data-state=connected]")
+        link.cut()
+        page.evaluate("() => document.dispatchEvent(new Event('visibilitychange'))")  # the laptop wakes
+        page.wait_for_selector("#connection[data-state=waiting], #connection[data-state=connecting]")
+        assert page.get_attribute("#connection", "data-state") != "connected"
+        link.mend()
+        page.wait_for_selector("#connection[data-state=connected]")
+        page.fill("#chat-input", "How do I EQ vocals?")
+        page.click("#chat-send")
+        page.wait_for_selector("#chat-log .answer")
+    finally:
+        page.context.close()
+        link.close()
 
 
 @pytest.fixture

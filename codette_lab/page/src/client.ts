@@ -132,17 +132,31 @@ export class CodetteClient {
     };
   }
 
-  /** Connect to `url` and read the server's welcome (the `connection` message). */
-  static async open(url: string): Promise<{ client: CodetteClient; welcome: Message }> {
+  /** Connect to `url` and read the server's welcome (the `connection` message), within `timeoutMs`. */
+  static async open(url: string, timeoutMs = 10_000): Promise<{ client: CodetteClient; welcome: Message }> {
     const socket = new WebSocket(url);
     const client = new CodetteClient(socket); // listening before the welcome can arrive
-    await new Promise<void>((resolve, reject) => {
-      socket.onopen = () => resolve();
-      socket.onerror = () => reject(new CodetteError(`cannot connect to ${url}; is the server running? (make serve)`));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        socket.close();
+        reject(new CodetteError(`no answer from ${url} within ${timeoutMs / 1000} s`));
+      }, timeoutMs);
     });
-    socket.onerror = null;
-    const welcome = await client.next(client.waiting);
-    return { client, welcome: expectType(welcome, "connection", "connect") };
+    try {
+      await Promise.race([
+        late,
+        new Promise<void>((resolve, reject) => {
+          socket.onopen = () => resolve();
+          socket.onerror = () => reject(new CodetteError(`cannot connect to ${url}; is the server running? (make serve)`));
+        }),
+      ]);
+      socket.onerror = null;
+      const welcome = await Promise.race([late, client.next(client.waiting)]);
+      return { client, welcome: expectType(welcome, "connection", "connect") };
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** True while the connection is open. */

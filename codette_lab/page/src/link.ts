@@ -52,7 +52,8 @@ export class Link {
     private name: string,
     private readonly events: LinkEvents,
   ) {
-    window.addEventListener("online", () => this.soon());
+    window.addEventListener("online", () => (this.client === null ? this.soon() : this.checkAlive()));
+    window.addEventListener("offline", () => this.checkAlive());
     document.addEventListener("visibilitychange", () => {
       if (document.visibilityState === "visible") this.checkAlive();
     });
@@ -104,11 +105,21 @@ export class Link {
       this.soon();
       return;
     }
-    const late = setTimeout(() => client.close(), PONG_WITHIN_MS);
+    const late = setTimeout(() => this.drop(client), PONG_WITHIN_MS);
     client.ping().then(
       () => clearTimeout(late),
       () => clearTimeout(late),
     );
+  }
+
+  /** A connection that stopped answering (a lost network, a laptop that slept): give it up and connect anew
+   * at once, without waiting for a closing handshake that cannot come. */
+  private drop(client: CodetteClient): void {
+    if (this.client !== client) return;
+    this.client = null;
+    if (this.pinger !== null) clearInterval(this.pinger);
+    client.close();
+    this.schedule("The server stopped answering; reconnecting");
   }
 
   private lost(client: CodetteClient, code: number): void {
@@ -125,7 +136,7 @@ export class Link {
     let reason = "";
     try {
       const headers: Record<string, string> = this.token === null ? {} : { Authorization: `Bearer ${this.token}` };
-      const response = await fetch("/health", { headers, cache: "no-store" });
+      const response = await fetch("/health", { headers, cache: "no-store", signal: AbortSignal.timeout(PONG_WITHIN_MS) });
       status = response.status;
       reason = response.headers.get("X-Codette-Refusal") ?? "";
     } catch {

@@ -39,7 +39,8 @@ export class Link {
         this.token = token;
         this.name = name;
         this.events = events;
-        window.addEventListener("online", () => this.soon());
+        window.addEventListener("online", () => (this.client === null ? this.soon() : this.checkAlive()));
+        window.addEventListener("offline", () => this.checkAlive());
         document.addEventListener("visibilitychange", () => {
             if (document.visibilityState === "visible")
                 this.checkAlive();
@@ -90,8 +91,19 @@ export class Link {
             this.soon();
             return;
         }
-        const late = setTimeout(() => client.close(), PONG_WITHIN_MS);
+        const late = setTimeout(() => this.drop(client), PONG_WITHIN_MS);
         client.ping().then(() => clearTimeout(late), () => clearTimeout(late));
+    }
+    /** A connection that stopped answering (a lost network, a laptop that slept): give it up and connect anew
+     * at once, without waiting for a closing handshake that cannot come. */
+    drop(client) {
+        if (this.client !== client)
+            return;
+        this.client = null;
+        if (this.pinger !== null)
+            clearInterval(this.pinger);
+        client.close();
+        this.schedule("The server stopped answering; reconnecting");
     }
     lost(client, code) {
         if (this.client !== client)
@@ -108,7 +120,7 @@ export class Link {
         let reason = "";
         try {
             const headers = this.token === null ? {} : { Authorization: `Bearer ${this.token}` };
-            const response = await fetch("/health", { headers, cache: "no-store" });
+            const response = await fetch("/health", { headers, cache: "no-store", signal: AbortSignal.timeout(PONG_WITHIN_MS) });
             status = response.status;
             reason = response.headers.get("X-Codette-Refusal") ?? "";
         }

@@ -136,11 +136,13 @@ export class TrackList {
             bar.value = -60;
             text.textContent = "stopped";
             track.row.dataset.peak = "";
+            track.row.dataset.rms = "";
             return;
         }
         const now = track.player.meter.levels();
         bar.value = Math.max(-60, now.peak);
         track.row.dataset.peak = now.peak.toFixed(2);
+        track.row.dataset.rms = now.rms.toFixed(2);
         text.textContent = `peak ${db(now.peak, "dBFS")} · RMS ${db(now.rms, "dBFS")} · M ${db(now.momentary, "LUFS")} · S ${db(now.shortTerm, "LUFS")}`;
     }
     /** The track's facts as `analyze.track_data`. */
