@@ -80,7 +80,9 @@ def run() -> str:
                 for page in pages:
                     page.click("#analyze-run")
                 for page in pages:
-                    page.wait_for_selector("#analyze-result[data-state=done], #analyze-result[data-state=failed]")
+                    page.wait_for_selector(
+                        "#analyze-result[data-state=done], #analyze-result[data-state=failed]", state="attached"
+                    )
                 seconds = time.perf_counter() - started
             answered = sum(page.get_attribute("#analyze-result", "data-state") == "done" for page in pages)
             retried = sum(int(page.get_attribute("#analyze-result", "data-retries") or 0) for page in pages)

@@ -8,6 +8,7 @@ waits), never for fixed times.
 from __future__ import annotations
 
 import subprocess
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -89,7 +90,7 @@ def analyze(page: Page, track: str, analysis_type: str, other: str | None = None
     if other is not None:
         page.select_option("#analyze-other", label=other)
     page.click("#analyze-run")
-    page.wait_for_selector("#analyze-result[data-state=done], #analyze-result[data-state=failed]")
+    page.wait_for_selector("#analyze-result[data-state=done], #analyze-result[data-state=failed]", state="attached")
     assert page.get_attribute("#analyze-result", "data-type") == analysis_type, page.text_content("#analyze-note")
 
 
@@ -306,6 +307,35 @@ def test_a_wrong_or_missing_token_gets_a_sentence_in_the_page(browser: Browser, 
     try:
         page.wait_for_selector("#connection[data-state=connected]")
     finally:
+        page.context.close()
+
+
+def test_a_busy_server_is_asked_again_by_the_page_until_it_answers(browser: Browser, serve, ws_client) -> None:
+    """One analysis at a time: while another client's holds the only place, the page's gets ``Server busy:``,
+    waits and sends it again by itself, and is answered once the place is free."""
+    release = threading.Event()
+    engine_server = serve(max_queued_analyses=1, request_timeout=60)
+    engine_server.engine.analysis_types.register("hold", lambda request: release.wait(60) and {"insights": "held"})
+    holder = ws_client(engine_server.url)
+    holder.send({"type": "analyze", "track_data": {"track_name": "other"}, "analysis_type": "hold"})
+    page = open_join_page(browser, f"http://127.0.0.1:{engine_server.port}")
+    try:
+        page.wait_for_selector("#connection[data-state=connected]")
+        add_stems(page)
+        page.select_option("#analyze-track", label="bass")
+        page.select_option("#analyze-type", "loudness")
+        page.click("#analyze-run")
+        page.wait_for_selector(
+            "#analyze-result[data-retries]", state="attached"
+        )  # a busy reply came, and is being retried
+        assert page.get_attribute("#analyze-result", "data-state") == "busy"
+        assert "Server busy:" in page.text_content("#analyze-note")
+        release.set()
+        assert holder.recv()["type"] == "analysis_response"
+        page.wait_for_selector("#analyze-result[data-state=done]", state="attached")
+        assert page.get_attribute("#analyze-result", "data-type") == "loudness"
+    finally:
+        release.set()
         page.context.close()
 
 

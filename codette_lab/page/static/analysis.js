@@ -84,6 +84,7 @@ export class AnalysisView {
         }
         this.button.disabled = true;
         this.result.dataset.state = "busy";
+        delete this.result.dataset.retries;
         this.progress.value = 0;
         this.note.textContent = `Analyzing ${track.name} (${type})…`;
         try {
