@@ -90,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         help="also accept WebSocket connections from web pages of this origin, e.g. https://daw.example "
-        "(repeatable; '*' accepts any; pages from localhost are always accepted)",
+        "(repeatable; '*' accepts any; pages from localhost and the server's own join page are always accepted)",
     )
     run.add_argument(
         "--request-timeout",

@@ -11,6 +11,9 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -248,3 +251,61 @@ def test_recordings_keep_attached_files_as_a_hash_or_their_bytes_and_replay_them
             "format": "FLAC",
         }
         assert outcome.status == "not replayed" and "hash only" in outcome.reason
+
+
+def test_the_audio_cap_follows_the_machines_memory():
+    from codette_lab.cli import build_parser
+    from codette_lab.server import serve
+    from codette_lab.server.limits import (
+        AUDIO_MEMORY_FRACTION,
+        DEFAULT_MAX_AUDIO_BYTES,
+        DEFAULT_MAX_MESSAGE_BYTES,
+        MIB,
+        MIN_MAX_AUDIO_BYTES,
+        default_max_audio_bytes,
+        machine_memory_bytes,
+    )
+
+    memory = machine_memory_bytes()
+    assert memory is not None and memory > 0
+    expected = max(MIN_MAX_AUDIO_BYTES, int(memory * AUDIO_MEMORY_FRACTION) // MIB * MIB)
+    assert default_max_audio_bytes() == DEFAULT_MAX_AUDIO_BYTES == expected
+    assert serve().limits.max_audio_bytes == expected
+    if memory >= 16 * 2**30:  # twenty 60 s stereo clips sent as samples at once fit (the classroom case)
+        assert expected >= 20 * DEFAULT_MAX_MESSAGE_BYTES
+    assert build_parser().parse_args(["serve", "--max-audio-mb", "100"]).max_audio_mb == 100
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_parsing_process_gives_a_files_memory_back_once_it_answered():
+    """The decoded audio (here 42 MB) leaves the parsing process with its answer, not at the next frame."""
+    import asyncio
+
+    from codette_lab.server.parsing import ParserProcesses
+
+    big = attachment_frame(encoded(120.0), name="two-minutes.flac")
+
+    async def measure() -> tuple[float, float]:
+        parsers = ParserProcesses(size=1)
+        try:
+            await parsers.parse(attachment_frame(encoded(0.5)))
+            child = parsers._children[0].process.pid
+            idle = _rss_mb(child)
+            _, decoded = await parsers.parse(big)
+            assert decoded["audio_data"][0].nbytes > 40 * 2**20
+            deadline = time.monotonic() + 10
+            while _rss_mb(child) > idle + 20 and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            return idle, _rss_mb(child)
+        finally:
+            await parsers.stop()
+
+    idle, after = asyncio.run(measure())
+    assert after < idle + 20, (idle, after)

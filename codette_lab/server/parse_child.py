@@ -56,13 +56,11 @@ def _serve(source: BinaryIO, sink: BinaryIO, *, shared: bool) -> None:
         sink.write(header)
         sink.write(LENGTH.pack(len(raws)))
         sink.write(LENGTH.pack(0 if mapped is None else mapped + 1))
-        for raw in raws:
-            sink.write(LENGTH.pack(raw.nbytes))
-        if mapped is None:
-            for raw in raws:  # the decoded audio, as raw bytes the server reads straight into place
-                sink.write(raw)
+        sink.write(b"".join(LENGTH.pack(raw.nbytes) for raw in raws))
+        if mapped is None:  # the decoded audio, as raw bytes the server reads straight into place
+            sink.writelines(raws)
         sink.flush()
-        del answer, buffers, raws
+        del answer, buffers, raws  # no loop variable is left holding the last array until the next frame
 
 
 def _memory_file(raws: list[memoryview]) -> int:
