@@ -22,6 +22,7 @@ from codette_lab import Lab
 from codette_lab.engine import Engine
 from codette_lab.resources import demo_folder
 from codette_lab.server import BackgroundServer, ServerEvent
+from codette_lab.tracktypes import canonical_track_type
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
@@ -208,6 +209,20 @@ def test_a_notebook_perspective_answers_and_its_markup_stays_text(page: Page) ->
     assert page.text_content("#chat-log .meta") == "hostile · confidence 42 %"
     assert page.evaluate("document.querySelectorAll('#chat-log script, #chat-log img').length") == 0
     assert page.evaluate("window.pwned") is None
+
+
+def test_a_file_name_with_markup_stays_text(page: Page, tmp_path: Path) -> None:
+    hostile = '<img src=x onerror="window.pwned = 3">bass'
+    path = tmp_path / f"{hostile}.flac"
+    path.write_bytes((demo_folder() / "stems" / "bass.flac").read_bytes())
+    page.set_input_files("#track-files", str(path))
+    page.wait_for_selector("#track-list li")
+    assert page.input_value(".track-name") == hostile
+    assert page.text_content(".track-file") == f"{hostile}.flac"
+    assert page.input_value(".track-type") == canonical_track_type(None, track_name=hostile)
+    analyze(page, hostile, "spectrum")
+    assert page.evaluate("() => document.querySelectorAll('main img').length") == 0
+    assert page.evaluate("() => window.pwned") is None
 
 
 def test_a_chat_carries_the_pages_tracks_and_levels(page: Page) -> None:
