@@ -11,6 +11,7 @@ is expected to be answered. Pings come from a process of their own (``bench_secu
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 import time
@@ -86,12 +87,18 @@ def run() -> str:
                 seconds = time.perf_counter() - started
             answered = sum(page.get_attribute("#analyze-result", "data-state") == "done" for page in pages)
             retried = sum(int(page.get_attribute("#analyze-result", "data-retries") or 0) for page in pages)
+        load = os.getloadavg()[0]
         median, p99, largest, count = ping_stats(pings.times)
         lines.append(
             f"| {PAGES} pages, a {CLIP_SECONDS} s stereo FLAC each ({ANALYSIS}) | {answered}/{PAGES} answered in "
             f"{seconds:.1f} s ({retried} busy replies retried) | {median:.1f} / {p99:.1f} / {largest:.1f} ms "
             f"({count}) | every clip answered, p99 < 50 ms |"
         )
+        lines += [
+            "",
+            f"Load average (1 min) at the end: {load:.1f} on {os.cpu_count()} cores; Chromium and its 30 pages "
+            "run on the same cores as the server.",
+        ]
     finally:
         server.stop()
     return "\n".join(lines) + "\n"

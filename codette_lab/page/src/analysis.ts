@@ -8,7 +8,7 @@
 import { CodetteError, samplesBase64, type CodetteClient, type Message } from "./client.js";
 import { byId, el, fill, setOptions } from "./dom.js";
 import { showAnalysis } from "./answer.js";
-import { markers, suggestedFilters } from "./findings.js";
+import { markers, suggestedFilters, type Marker } from "./findings.js";
 import type { FilterSpec } from "./mixer.js";
 import { drawSpectrum } from "./spectrum.js";
 import type { Track, TrackList } from "./tracks.js";
@@ -31,6 +31,7 @@ export class AnalysisView {
   private readonly listenPlay = byId<HTMLButtonElement>("listen-play");
   private readonly listenNote = byId<HTMLElement>("listen-note");
   private filters: FilterSpec[] = [];
+  private currentMarks: Marker[] = [];
   private analysed: Track | null = null;
   private framesUnsupported = false;
   client: CodetteClient | null = null;
@@ -73,8 +74,6 @@ export class AnalysisView {
     const track = this.tracks.find(this.trackPick.value);
     if (track !== undefined) drawSpectrum(this.canvas, track.spectrum, track.player.buffer.sampleRate, marks);
   }
-
-  private currentMarks: ReturnType<typeof markers> = [];
 
   private async run(): Promise<void> {
     const track = this.tracks.find(this.trackPick.value);

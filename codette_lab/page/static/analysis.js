@@ -27,6 +27,7 @@ export class AnalysisView {
     listenPlay = byId("listen-play");
     listenNote = byId("listen-note");
     filters = [];
+    currentMarks = [];
     analysed = null;
     framesUnsupported = false;
     client = null;
@@ -66,7 +67,6 @@ export class AnalysisView {
         if (track !== undefined)
             drawSpectrum(this.canvas, track.spectrum, track.player.buffer.sampleRate, marks);
     }
-    currentMarks = [];
     async run() {
         const track = this.tracks.find(this.trackPick.value);
         const client = this.client;
