@@ -74,6 +74,14 @@ export class CodetteError extends Error {
   }
 }
 
+/** A connection that got no answer in time (a silent network, a server that hangs), rather than a refusal. */
+export class CodetteTimeout extends CodetteError {
+  constructor(message: string) {
+    super(message);
+    this.name = "CodetteTimeout";
+  }
+}
+
 /** True for an `error` reply whose message starts with `Server busy:`. */
 export function isBusyReply(reply: Message): boolean {
   return reply.type === "error" && typeof reply.message === "string" && reply.message.startsWith("Server busy:");
@@ -140,7 +148,7 @@ export class CodetteClient {
     const late = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         socket.close();
-        reject(new CodetteError(`no answer from ${url} within ${timeoutMs / 1000} s`));
+        reject(new CodetteTimeout(`no answer from ${url} within ${timeoutMs / 1000} s`));
       }, timeoutMs);
     });
     try {

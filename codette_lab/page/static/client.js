@@ -26,6 +26,13 @@ export class CodetteError extends Error {
         return this.reply !== null && isBusyReply(this.reply);
     }
 }
+/** A connection that got no answer in time (a silent network, a server that hangs), rather than a refusal. */
+export class CodetteTimeout extends CodetteError {
+    constructor(message) {
+        super(message);
+        this.name = "CodetteTimeout";
+    }
+}
 /** True for an `error` reply whose message starts with `Server busy:`. */
 export function isBusyReply(reply) {
     return reply.type === "error" && typeof reply.message === "string" && reply.message.startsWith("Server busy:");
@@ -84,7 +91,7 @@ export class CodetteClient {
         const late = new Promise((_, reject) => {
             timer = setTimeout(() => {
                 socket.close();
-                reject(new CodetteError(`no answer from ${url} within ${timeoutMs / 1000} s`));
+                reject(new CodetteTimeout(`no answer from ${url} within ${timeoutMs / 1000} s`));
             }, timeoutMs);
         });
         try {

@@ -8,7 +8,7 @@
  * as `Authorization: Bearer`: 401 means no token, 403 a wrong one (the `X-Codette-Refusal` header says which,
  * or that the page's origin or host name was refused), 200 a server that refused the page's origin.
  */
-import { CodetteClient } from "./client.js";
+import { CodetteClient, CodetteTimeout } from "./client.js";
 /** Seconds between keepalive pings, and the most a pong may take (docs/protocol.md). */
 export const PING_EVERY_MS = 30_000;
 export const PONG_WITHIN_MS = 5_000;
@@ -72,8 +72,11 @@ export class Link {
         try {
             opened = await CodetteClient.open(this.socketUrl());
         }
-        catch {
-            await this.refused();
+        catch (error) {
+            if (error instanceof CodetteTimeout)
+                this.schedule("The server did not answer; trying again");
+            else
+                await this.refused();
             return;
         }
         const { client, welcome } = opened;
@@ -134,7 +137,9 @@ export class Link {
             this.events.state("refused", "The class token in this link is wrong: ask your teacher for the join link again.");
         }
         else if (reason === "origin" || reason === "host" || status === 200) {
+            this.schedule("", RECONNECT_DELAYS_MS[RECONNECT_DELAYS_MS.length - 1]); // a refusal may be lifted: try again now and then
             this.events.state("refused", `The server refused this page's address (${window.location.host}): ask your teacher to allow it or to hand out the join link the server printed.`);
+            return;
         }
         else {
             this.schedule("The server cannot be reached; trying again");
@@ -142,12 +147,13 @@ export class Link {
         }
         this.stopped = true;
     }
-    schedule(sentence) {
+    /** Connect again after the next delay; `sentence` (when not empty) says why, and when. */
+    schedule(sentence, delay = RECONNECT_DELAYS_MS[Math.min(this.attempt, RECONNECT_DELAYS_MS.length - 1)]) {
         if (this.stopped || this.timer !== null)
             return;
-        const delay = RECONNECT_DELAYS_MS[Math.min(this.attempt, RECONNECT_DELAYS_MS.length - 1)];
         this.attempt += 1;
-        this.events.state("waiting", `${sentence} in ${Math.round(delay / 100) / 10} s…`);
+        if (sentence !== "")
+            this.events.state("waiting", `${sentence} in ${Math.round(delay / 100) / 10} s…`);
         this.timer = setTimeout(() => void this.connect(), delay * (0.8 + 0.4 * Math.random()));
     }
     /** Try now when the network comes back or the laptop wakes. */
