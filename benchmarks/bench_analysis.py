@@ -13,8 +13,8 @@ faster than the naive pipeline.
 A second part (:mod:`serving`) serves the same track from a ``codette-lab
 serve`` subprocess (all cores, as deployed): the reply time of ``quality`` by
 ``file_path`` (issue 12: at most 0.30 s), ping round trips while long
-analyses run, and two connections analysing at once (issue 4: "while a long
-analysis runs, pings are answered under 50 ms, and several DAWs can analyse
+analyses run, and two connections analyzing at once (issue 4: "while a long
+analysis runs, pings are answered under 50 ms, and several DAWs can analyze
 at once").
 """
 

@@ -142,8 +142,8 @@ def test_the_python_client_retries_a_busy_server(engine, release) -> None:
     assert replies_of(stdout)["analyze_file"]["type"] == "analysis_response"
 
 
-def test_the_python_client_says_when_no_server_listens(free_port) -> None:
-    url = f"ws://127.0.0.1:{free_port}/ws"
+def test_the_python_client_says_when_no_server_listens(closed_port) -> None:
+    url = f"ws://127.0.0.1:{closed_port}/ws"
     run = subprocess.run(
         [sys.executable, str(EXAMPLES / "python_client.py"), url], capture_output=True, text=True, timeout=60
     )
@@ -212,8 +212,8 @@ def test_the_typescript_client_sends_an_audio_file_in_a_binary_frame(
     assert reply["analysis"]["measured_from"] == "audio" and reply["analysis"]["track_type"] == "bass"
 
 
-def test_the_typescript_client_says_when_no_server_listens(node: str, typescript_module: Path, free_port) -> None:
-    url = f"ws://127.0.0.1:{free_port}/ws"
+def test_the_typescript_client_says_when_no_server_listens(node: str, typescript_module: Path, closed_port) -> None:
+    url = f"ws://127.0.0.1:{closed_port}/ws"
     run = subprocess.run(
         [node, "--experimental-websocket", str(typescript_module), url], capture_output=True, text=True, timeout=60
     )

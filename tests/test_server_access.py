@@ -177,29 +177,31 @@ def test_client_text_is_clipped_and_escaped_in_logs_and_replies(server, ws_clien
     assert not any(line.startswith("2026-01-01") for line in logged.splitlines())
 
 
-def test_cli_prints_the_join_url_and_requires_the_token(tmp_path, free_port):
+def test_cli_prints_the_join_url_and_requires_the_token(tmp_path):
     import subprocess
     import sys
     import time
+    from urllib.parse import urlsplit
 
     process = subprocess.Popen(
-        [sys.executable, "-m", "codette_lab", "serve", "--host", "0.0.0.0", "--port", str(free_port)],
+        [sys.executable, "-m", "codette_lab", "serve", "--host", "0.0.0.0", "--port", "0"],
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
         text=True,
     )
     try:
         page_line, daw_line = process.stdout.readline(), process.stdout.readline()
         assert page_line.startswith("Students open the join page: http://")
-        assert f":{free_port}/?token=" in page_line
+        port = urlsplit(page_line.split(": ", 1)[1].strip()).port  # the port it bound (asked for any free one)
+        assert port and f":{port}/?token=" in page_line
         assert daw_line.startswith("DAWs connect to: ws://")
         join_url = daw_line.split(": ", 1)[1].strip()
-        assert f":{free_port}/ws?token=" in join_url
+        assert f":{port}/ws?token=" in join_url
         deadline = time.monotonic() + 10
-        while http_get(free_port, "/health")[0] != 200 and time.monotonic() < deadline:
+        while http_get(port, "/health")[0] != 200 and time.monotonic() < deadline:
             time.sleep(0.1)
         if LAN is not None:
-            assert handshake_status(f"ws://{LAN}:{free_port}/ws") == 401
+            assert handshake_status(f"ws://{LAN}:{port}/ws") == 401
             assert handshake_status(join_url) is None
     finally:
         process.terminate()

@@ -71,6 +71,8 @@ def _running_lab() -> Lab | None:
 class Lab(DirectCalls, NotebookDefinitions):
     """The Codette server in a notebook: start it, then change how it answers while DAWs stay connected.
 
+    ``port`` and ``host`` say where :meth:`start` listens (default 127.0.0.1:8000;
+    ``port=0`` takes any free port, read back from ``lab.port`` and ``lab.url``).
     ``rules`` is a :class:`RuleSet` (copied), a path to an exported rule file,
     or None for the built-in rules; ``audio_roots`` are the folders an
     ``analyze`` request may read files from (default: the demo session's
@@ -78,10 +80,15 @@ class Lab(DirectCalls, NotebookDefinitions):
     functions defined in the notebook, which the panels' actions are held to
     as well; built-in analyses sent by DAWs are never cut short.
     ``allowed_origins`` widens the WebSocket Origin check beyond localhost pages
-    (the server's own join page is always let in). ``tls`` (an ``ssl.SSLContext``,
+    (the server's own join page is always let in); ``event_limit`` is how many
+    server events ``lab.events`` keeps; ``warm_up`` loads the analysis stack in
+    the background at start; ``token`` is what clients off this machine send
+    when ``host`` is not loopback (default: generated). ``tls`` (an ``ssl.SSLContext``,
     a ``(certfile, keyfile)`` pair or one PEM path) serves ``https://`` and
     ``wss://``; ``require_token=True`` asks clients on this machine for the
-    token too (to try the join URL you hand out).
+    token too (to try the join URL you hand out). :meth:`start` returns the Lab,
+    listening; it raises PortInUseError (one line, saying what to do) when
+    another process holds the port.
 
     A kernel runs one Lab. While it runs, ``Lab(...)`` hands back that same
     Lab, so re-running the start cell keeps every definition, rule change,

@@ -89,7 +89,7 @@ class AudioData:
     ``channels``; ``file_path`` names a file on the server's machine;
     ``attachment`` says the audio is attached to the frame as a file's encoded
     bytes. At most one of the three is given; with none, only the levels are
-    analysed.
+    analyzed.
     """
 
     peak_level: float | None = None
@@ -116,7 +116,7 @@ class TrackAudio:
 
 @dataclass(frozen=True)
 class AnalyzeRequest:
-    """A request to analyse one track (and, for masking, a second one in ``other_track``)."""
+    """A request to analyze one track (and, for masking, a second one in ``other_track``)."""
 
     TYPE: ClassVar[str] = "analyze"
 

@@ -35,7 +35,7 @@ from websockets.protocol import State
 
 from ..engine import Failure
 from ..errors import ServerError
-from ..heap import TRIM_AFTER_IDLE_S, prepare_for_serving, trim_heap
+from ..heap import TRIM_AFTER_IDLE_S, trim_heap
 from ..protocol import encode, replies
 from ..resources import page_folder
 from .access import AccessPolicy
@@ -139,7 +139,6 @@ class CodetteServer:
         if self._websockets is not None:
             raise ServerError(f"This server was already started (on {self.url})")
         ping_interval, ping_timeout = self._keepalive
-        prepare_for_serving()
         self._websockets = websockets_serve(
             self._serve_connection,
             self.host,
@@ -404,20 +403,30 @@ def serve(
     tls: TLSSetting | None = None,
     require_token: bool = False,
 ) -> CodetteServer:
-    """A Codette server for ``engine`` (a fresh Engine when None), not yet listening.
+    """A Codette server for ``engine``, not yet listening: ``async with serve(...) as server:``.
 
-    Use ``async with serve(...) as server:`` or ``server = await serve(...)``.
-    ``port=0`` picks a free port (read it from ``server.port``); ``allowed_origins``
-    adds web origins (or ``"*"``) beyond localhost pages; ``token`` is what clients
-    off this machine must send when ``host`` is not loopback (default: the
-    ``CODETTE_TOKEN`` environment variable, else one generated: read
-    ``server.join_url``); ``workers`` sizes the pools for long requests (default:
-    one per CPU); the ``max_*`` and ``reply_timeout`` bounds are explained in
-    :mod:`codette_lab.server.limits`; ``ping_interval`` and ``ping_timeout`` are
-    websockets' keepalive settings; ``recorder`` is told of all traffic (see
-    :class:`codette_lab.recording.Recorder`); ``tls`` (an ``ssl.SSLContext``, a
-    ``(certfile, keyfile)`` pair or one PEM path, see :mod:`.tls`) serves ``https://``
-    and ``wss://``; ``require_token`` asks loopback clients for the token too.
+    Arguments:
+        engine: what answers every request (default: a fresh :class:`~codette_lab.engine.Engine`).
+        host, port: where to listen (default 127.0.0.1:8000); ``port=0`` picks a free port.
+        allowed_origins: web origins (or ``"*"``) accepted beyond localhost pages.
+        token: what clients off this machine must send when ``host`` is not loopback (default:
+            the ``CODETTE_TOKEN`` environment variable, else one generated).
+        request_timeout: seconds a notebook-defined perspective or analysis type may take per
+            request (built-ins are never cut short).
+        workers: threads of the pools for long requests (default: one per CPU).
+        max_message_bytes, max_attachment_frame_bytes, max_audio_bytes, max_queued_analyses,
+            reply_timeout: the bounds of :mod:`codette_lab.server.limits`.
+        recorder: told of all traffic (see :class:`codette_lab.recording.Recorder`).
+        ping_interval, ping_timeout: websockets' keepalive, in seconds (None turns it off).
+        tls: an ``ssl.SSLContext``, a ``(certfile, keyfile)`` pair or one PEM path (see
+            :mod:`.tls`): serves ``https://`` and ``wss://`` on the same port.
+        require_token: ask loopback clients for the token too.
+
+    Returns:
+        A :class:`CodetteServer`; ``await serve(...)`` also starts it. Once listening, its
+        ``port``, ``url``, ``health_url``, ``join_url`` (the join page) and ``ws_join_url`` say
+        where it is. Starting raises
+        :class:`~codette_lab.errors.PortInUseError` if the port is held.
     """
     if engine is None:
         from ..engine import Engine
