@@ -35,9 +35,17 @@ def excerpt(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+#: The ``daw_context`` of every chat the server answered, as it arrived.
+CHAT_CONTEXTS: list[dict] = []
+
+
 @pytest.fixture(scope="module")
 def server() -> Iterator[BackgroundServer]:
-    served = BackgroundServer(Engine(), host="127.0.0.1", port=0).start()
+    engine = Engine()
+    engine.add_request_hook(
+        lambda job, session: CHAT_CONTEXTS.append(dict(job.request.daw_context)) if job.message_type == "chat" else None
+    )
+    served = BackgroundServer(engine, host="127.0.0.1", port=0).start()
     yield served
     served.stop(timeout=30)
 
@@ -67,6 +75,12 @@ def test_live_input_is_metered_and_analyzed_as_the_server_measures_the_file(
         integrated = float(page.get_attribute("#live-levels", "data-integrated") or "nan")
         assert abs(integrated - expected.metrics["integrated_lufs"]) < 0.5
         assert page.text_content("#live-levels-answer")
+
+        page.fill("#chat-input", "How loud is my mix?")
+        page.click("#chat-send")
+        page.wait_for_selector("#chat-log .answer")
+        live_track = CHAT_CONTEXTS[-1]["tracks"][-1]
+        assert live_track["track_name"] == "Live input" and live_track["rms_level"] < -10
 
         page.select_option("#live-type", "loudness")
         page.click("#live-analyze")

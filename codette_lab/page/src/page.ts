@@ -35,8 +35,13 @@ async function main(): Promise<void> {
   };
   const tracks = new TrackList(byId("track-list"), await TrackTypes.load(), say);
   const analysis = new AnalysisView(tracks);
-  const chat = new ChatView(() => tracks.dawContext(analysis.selectedId));
   const live = new LiveInput();
+  const chat = new ChatView(() => {
+    const context = tracks.dawContext(analysis.selectedId);
+    const liveTrack = live.contextTrack();
+    if (liveTrack !== null) context.tracks = [...(context.tracks as object[]), liveTrack];
+    return context;
+  });
   tracks.onchange = () => analysis.updateTracks();
   analysis.updateTracks();
 

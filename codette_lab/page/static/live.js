@@ -39,6 +39,20 @@ export class LiveInput {
         this.levelsEvery.addEventListener("change", () => this.schedule());
         this.analyzeEvery.addEventListener("change", () => this.schedule());
     }
+    /** The live input as one more track of a chat's `daw_context` (its levels now), or null when off. */
+    contextTrack() {
+        if (this.stream === null || this.meter === null)
+            return null;
+        const now = this.meter.levels();
+        const track = { ...TRACK, muted: false, soloed: false, sample_rate: this.meter.rate };
+        if (Number.isFinite(now.peak) && now.peak > -200)
+            track.peak_level = now.peak;
+        if (Number.isFinite(now.rms))
+            track.rms_level = now.rms;
+        if (Number.isFinite(now.shortTerm))
+            track.loudness_lufs = now.shortTerm;
+        return track;
+    }
     setTypes(types) {
         setOptions(this.typePick, types.filter((type) => type.name !== "masking").map((type) => ({ value: type.name, label: type.name, title: type.description })));
     }

@@ -29,8 +29,14 @@ async function main() {
     };
     const tracks = new TrackList(byId("track-list"), await TrackTypes.load(), say);
     const analysis = new AnalysisView(tracks);
-    const chat = new ChatView(() => tracks.dawContext(analysis.selectedId));
     const live = new LiveInput();
+    const chat = new ChatView(() => {
+        const context = tracks.dawContext(analysis.selectedId);
+        const liveTrack = live.contextTrack();
+        if (liveTrack !== null)
+            context.tracks = [...context.tracks, liveTrack];
+        return context;
+    });
     tracks.onchange = () => analysis.updateTracks();
     analysis.updateTracks();
     const { token, name } = readJoinParameters();
