@@ -105,6 +105,21 @@ def test_the_join_url_connects_as_the_student_and_the_token_leaves_the_address_b
     assert "hostile" in options(page, "#chat-perspective")
 
 
+def test_a_perspective_defined_while_the_page_is_open_appears_in_its_picker(page: Page, lab: Lab) -> None:
+    page.wait_for_selector("#chat-perspective option[value=hostile]", state="attached")
+    lab.perspective("late_comer", lambda context: "Defined after the page opened.", description="new in a cell")
+    try:
+        page.focus("#chat-perspective")  # the page asks the server for its lists again
+        page.wait_for_selector("#chat-perspective option[value=late_comer]", state="attached")
+        page.select_option("#chat-perspective", "late_comer")
+        page.fill("#chat-input", "Anything new?")
+        page.click("#chat-send")
+        page.wait_for_selector("#chat-log .answer")
+        assert page.text_content("#chat-log .answer") == "Defined after the page opened."
+    finally:
+        lab.remove_perspective("late_comer")
+
+
 def test_a_join_url_without_a_name_asks_for_one_first(browser: Browser, lab: Lab) -> None:
     page = open_join_page(browser, f"http://127.0.0.1:{lab.port}", "token=class-token")
     try:
