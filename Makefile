@@ -7,7 +7,7 @@ PORT   ?= 8000
 RULES  ?=
 PYTEST_ARGS ?=
 
-.PHONY: lab serve test lint bench install test-deps data page clean
+.PHONY: lab serve test lint bench install test-deps data page clean advice
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,8 +36,10 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
+## The server tests run twice: with the fast path, then the plain one (websockets' documented API only).
 test: test-deps lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	CODETTE_PLAIN_SERVING=1 $(BIN)/python -m pytest $(PYTEST_ARGS) tests/test_server_*.py
 
 bench: install
 	$(BIN)/python benchmarks/run_all.py
@@ -49,6 +51,12 @@ data: install
 ## Recompile the join page (codette_lab/page/src/*.ts -> static/*.js, committed; only needed after editing it).
 page: test-deps
 	tests/node/node_modules/.bin/tsc -p codette_lab/page/tsconfig.json
+
+## The realistic fault corpus (sampled instruments, kits, voices; renders cached in data/corpus_real/): fit on one
+## split, judge the other, rewrite its section of docs/advice.md (a few minutes; tests/test_advice_realistic.py
+## runs a subset of it in make test).
+advice: test-deps
+	$(BIN)/python scripts/fault_real.py --report
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

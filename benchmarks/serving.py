@@ -31,8 +31,6 @@ PING_P99_TARGET_MS = 50.0
 IDLE_PING_SECONDS = 1.0
 WARM_ANALYSES = 3
 SAMPLES_ANALYSES = 2
-#: Analyses by file_path timed in turn, alone on the server, for the reply-time figure.
-REPLY_ANALYSES = 9
 REPLY_TIMEOUT_S = 180.0  # bounds every wait: a hung server fails the benchmark instead of stalling it
 TRACK_FILE = "song.wav"
 #: Frames up to this size are accepted: the 3-minute track as base64 samples is about 81 MiB, over the
@@ -61,15 +59,16 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _start_server(audio_root: Path) -> tuple[subprocess.Popen, str]:
-    """``codette-lab serve`` on a free loopback port, reading audio under ``audio_root``; returns at /health."""
+def _start_server(audio_root: Path, env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
+    """``codette-lab serve`` on a free loopback port, reading audio under ``audio_root`` (``env``: extra
+    environment variables); returns at /health."""
     port = _free_port()
     command = [
         sys.executable, "-m", "codette_lab", "serve", "--host", "127.0.0.1", "--port", str(port),
         "--audio-root", str(audio_root), "--log-level", "WARNING",
         "--max-message-mb", str(MAX_MESSAGE_MB),
     ]
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
     process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.perf_counter() + 30.0
     while True:
@@ -209,12 +208,10 @@ def serving(x, sr: int) -> dict:
                 phases["two"] = _during(pinger, lambda: _at_once(url, file_frame, 2))
             finally:
                 pinger.close()
-            replies = asyncio.run(_in_turn(url, file_frame, REPLY_ANALYSES))  # alone: nothing else on the server
         finally:
             _stop_server(process)
     return {
         "phases": phases,
-        "replies": replies,
         "samples_mb": len(samples_frame) / 2**20,
         "parse_s": parse_s,
         "cpus": os.cpu_count(),

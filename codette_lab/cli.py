@@ -26,7 +26,7 @@ from .recording.command import add_replay_command
 from .reload import RuleFileWatcher
 from .server import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_REQUEST_TIMEOUT, WEBSOCKET_PATH, serve
 from .server.access import TOKEN_ENVIRONMENT_VARIABLE
-from .server.limits import DEFAULT_MAX_MESSAGE_BYTES, MIB
+from .server.limits import DEFAULT_MAX_AUDIO_BYTES, DEFAULT_MAX_MESSAGE_BYTES, MIB
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -214,7 +214,7 @@ async def _serve_until_signalled(engine: Engine, args: argparse.Namespace) -> No
         recorder=recorder,
         token=args.token,
         max_message_bytes=int(args.max_message_mb * MIB),
-        **({"max_audio_bytes": int(args.max_audio_mb * MIB)} if args.max_audio_mb is not None else {}),
+        max_audio_bytes=DEFAULT_MAX_AUDIO_BYTES if args.max_audio_mb is None else int(args.max_audio_mb * MIB),
         tls=_tls_setting(args),
         require_token=args.require_token,
     )

@@ -73,11 +73,6 @@ class PortInUseError(ServerError):
         return [f"{type(self).__name__}: {self}"]
 
 
-class SharedSamplesError(ServerError):
-    """The system does not let the server open the memory files its frame-parsing children leave decoded
-    samples in (a locked-down /proc): the children send them through their pipes instead."""
-
-
 class DAWError(CodetteError):
     """The DAW simulator was asked for something it cannot do (unknown track, unknown send mode, ...)."""
 

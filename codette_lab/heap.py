@@ -4,10 +4,9 @@ glibc serves an allocation from its heap, where freed memory stays in the
 process until the heap is trimmed, or from pages of its own (mmap), given
 back when freed but mapped and zeroed afresh each time. Which one is set by
 the mmap threshold. Both extremes cost: a measurement allocates temporaries of
-a few megabytes, and at a 1 MiB threshold each was mapped anew (a 3-minute
-``quality`` took 0.29 s instead of 0.24 s); Dask's workers start with
-``MALLOC_TRIM_THRESHOLD_=65536``, which leaves the threshold at 128 KiB (a
-20 s file took 79 ms instead of 53 ms). So processes that measure fix the
+a few megabytes, and at a 1 MiB threshold each is mapped and zeroed anew;
+Dask's workers start with ``MALLOC_TRIM_THRESHOLD_=65536``, which leaves the
+threshold at 128 KiB, lower still. So processes that measure fix the
 threshold at glibc's own ceiling (:func:`prepare_for_measuring`).
 
 Touching fresh pages is what large frames cost most on the server's event

@@ -169,3 +169,17 @@ def test_files_are_read_in_blocks_into_channel_rows_exactly(tmp_path: Path) -> N
         expected, _ = soundfile.read(tmp_path / name, dtype="float32", always_2d=True)
         assert rate == 48000 and audio.flags.c_contiguous and audio.dtype == np.float32
         np.testing.assert_array_equal(audio, expected.T)
+
+
+@pytest.mark.parametrize("channels", [1, 2, 3])
+def test_16_bit_files_give_the_floats_libsndfile_gives(tmp_path: Path, channels: int) -> None:
+    """16-bit PCM is scaled by the reader itself: every value, the extremes included, over several blocks."""
+    rng = np.random.default_rng(channels)
+    stored = rng.integers(-32768, 32768, size=(READ_BLOCK_FRAMES * 2 + 17, channels)).astype(np.int16)
+    stored[:2] = [[-32768] * channels, [32767] * channels]
+    soundfile.write(tmp_path / "take.wav", stored, 44100, subtype="PCM_16")
+    samples, rate = read_audio_file("take.wav", roots=[tmp_path])
+    expected = soundfile.read(tmp_path / "take.wav", dtype="float32", always_2d=True)[0].T
+    assert rate == 44100 and samples.dtype == np.float32 and samples.shape == (channels, len(stored))
+    np.testing.assert_array_equal(samples, expected)
+    assert samples[:, 0].tolist() == [-1.0] * channels

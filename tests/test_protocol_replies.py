@@ -105,3 +105,8 @@ def test_timestamps_of_now_follow_the_clock_across_a_second_boundary():
         assert before - timedelta(milliseconds=1) <= parsed <= after, (before, stamp, after)
         seconds_seen.add(parsed.second)
     assert len(seconds_seen) >= 2
+
+
+def test_the_pong_frame_written_out_is_the_encoded_pong():
+    pong = replies.pong()
+    assert replies.pong_frame(pong) == encode(pong)

@@ -215,3 +215,13 @@ def test_each_connection_is_its_own_chat_session(ws_client, engine):
     assert len(sessions) == 2 and all(session.startswith("ws-") for session in sessions)
     assert sorted(len(engine.memory.recent(session)) for session in sessions) == [1, 2]
     assert second.ask({"type": "status"})["memory_size"] == len(engine.memory) == 3
+
+
+def test_a_repeated_ping_and_frames_after_it_are_each_answered_for_what_they_are(ws_client) -> None:
+    """The last ping's bytes are remembered to skip parsing: any other frame after it is parsed anew."""
+    client = ws_client()
+    frames = ['{"type": "ping"}', '{"type": "ping"}', '{"type":"ping"}', '{"type": "pang"}', '{"type": "ping"}']
+    for frame in frames:
+        reply = client.ask(frame)
+        assert reply["type"] == ("error" if "pang" in frame else "pong"), (frame, reply)
+        assert TIMESTAMP.match(reply["timestamp"])

@@ -115,26 +115,27 @@ def test_many_large_frames_at_once_each_get_their_own_answer_while_pings_go_on()
     assert levels == sorted(levels)  # louder clip, higher level: each answer is its own frame's
 
 
-def test_samples_come_back_the_same_through_the_memory_file_and_through_the_pipe() -> None:
-    """Both ways a parsing process can hand decoded samples back give the same request and audio."""
+def test_a_parsing_process_gives_back_the_request_and_the_samples_sent() -> None:
+    """The decoded samples come back through the child's pipe, whole, as arrays the server may write to."""
     import asyncio
 
-    from codette_lab.server.parsing import SHARED_SAMPLES, ParserProcesses
+    from codette_lab.server.parsing import ParserProcesses
 
-    frame = _clip_frame(3).encode()
+    rate, index = 44100, 3
+    frame = _clip_frame(index).encode()
 
-    async def parse(shared: bool):
+    async def parse():
         parsers = ParserProcesses(size=1)
-        parsers.shared_samples = shared
         try:
             return await parsers.parse(frame)
         finally:
             await parsers.stop()
 
-    ways = [False, True] if SHARED_SAMPLES else [False]
-    results = [asyncio.run(parse(shared)) for shared in ways]
-    for request, decoded in results:
-        samples, rate = decoded["audio_data"]
-        assert request.track.track_id == "daw3" and rate == 44100 and samples.shape == (2, 6 * 44100)
-        samples[0, 0] = 0.5  # the arrays are the server's own to use, also when mapped
-    np.testing.assert_array_equal(results[0][1]["audio_data"][0][:, 1:], results[-1][1]["audio_data"][0][:, 1:])
+    request, decoded = asyncio.run(parse())
+    samples, sample_rate = decoded["audio_data"]
+    assert request.track.track_id == "daw3" and sample_rate == rate and samples.shape == (2, 6 * rate)
+    t = np.arange(6 * rate) / rate
+    sent = (0.02 * (index + 1) * np.sin(2 * np.pi * 220 * t)).astype("<f4")
+    np.testing.assert_array_equal(samples[0], sent)
+    np.testing.assert_array_equal(samples[1], sent)
+    samples[0, 0] = 0.5  # the arrays are the server's own to use

@@ -34,6 +34,11 @@ def row_dots(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.einsum("ij,ij->i", a, b)
 
 
+def matrix_products(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b`` for a (rows, n) and an (n, k) matrix, each entry summed in a fixed order."""
+    return np.einsum("ij,jk->ik", a, b)
+
+
 def dot(a: np.ndarray, b: np.ndarray) -> float:
     """``float(a @ b)`` for two 1-D arrays."""
     return float(np.einsum("i,i->", a, b))

@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar
 
 from ..errors import ProtocolError
 from . import texts
@@ -342,14 +341,6 @@ def _may_hold_surrogates(text: str | bytes) -> bool:
     return b"\\" in text and (b"\\ud" in text or b"\\uD" in text)
 
 
-# json.loads wraps the C scanner in checks that cost more than scanning a small frame;
-# every message passes here, so the scanner is called directly (whitespace, then one value,
-# then nothing but whitespace: the same grammar json.loads accepts).
-_scan_value = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
-# the pattern matches the empty string too, so a match is always returned
-_skip_whitespace = cast(Callable[[str, int], "re.Match[str]"], re.compile(r"[ \t\n\r]*").match)
-
-
 def decode_json(text: str | bytes) -> Any:
     """JSON text to Python values, raising ProtocolError("Invalid JSON format") on anything else.
 
@@ -358,12 +349,9 @@ def decode_json(text: str | bytes) -> Any:
     try:
         if isinstance(text, (bytes, bytearray, memoryview)):
             text = bytes(text).decode("utf-8")
-        value, end = _scan_value(text, _skip_whitespace(text, 0).end())
-        if _skip_whitespace(text, end).end() != len(text):
-            raise ValueError("extra data after the JSON value")
-        return value
-    # StopIteration: no value where one should start; ValueError covers JSONDecodeError and UnicodeDecodeError
-    except (StopIteration, ValueError, TypeError):
+        return json.loads(text)
+    # ValueError covers JSONDecodeError and UnicodeDecodeError
+    except (ValueError, TypeError):
         raise ProtocolError(texts.INVALID_JSON) from None
     except RecursionError:  # the C decoder refuses nesting near the recursion limit this way
         raise ProtocolError(texts.too_deeply_nested(MAX_NESTING)) from None

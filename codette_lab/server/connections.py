@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -12,40 +11,13 @@ from websockets.protocol import State
 
 from ..protocol.quoting import quote_client_text
 from .events import ConnectionInfo
-from .reading import FairlyReadConnection
 
 #: Connection ids are unique in the process, so a replaced server never reuses a session name.
 _connection_ids = itertools.count(1)
 
-_CLOSING_STATES = (State.CLOSING, State.CLOSED)
-
-
 def session_name(connection_id: int) -> str:
     """The engine session of a connection (its conversation memory, the request hooks' ``session``)."""
     return f"ws-{connection_id}"
-
-
-class ClosingAwareConnection(FairlyReadConnection):
-    """A ServerConnection (read fairly: see :mod:`.reading`) that reports the moment its closing begins.
-
-    The server drops a connection from its table as soon as the close frame
-    arrives (or the TCP connection drops), not when the handler gets round to
-    cleaning up: on the loop thread the table's size is then the exact count a
-    status request must report, at O(1) cost per message. Other threads read
-    ``CodetteServer.active_connections``, which also checks each state.
-    """
-
-    on_close_begins: Callable[[], None] | None = None
-
-    def _parse(self, data: bytes) -> None:
-        super()._parse(data)
-        if self.on_close_begins is not None and self.protocol.state in _CLOSING_STATES:
-            self.on_close_begins()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        super().connection_lost(exc)
-        if self.on_close_begins is not None:
-            self.on_close_begins()
 
 
 def remote_host(socket: ServerConnection) -> str:
@@ -67,14 +39,14 @@ class Connection:
     """What the server keeps about one open connection; ``session`` names it to the engine."""
 
     id: int
-    socket: ClosingAwareConnection
+    socket: ServerConnection
     remote_address: str
     origin: str | None
     connected_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     messages: int = 0
 
     @classmethod
-    def accepted(cls, socket: ClosingAwareConnection) -> Connection:
+    def accepted(cls, socket: ServerConnection) -> Connection:
         """The record of a connection just accepted, with the next id of this process."""
         origin = socket.request.headers.get("Origin") if socket.request else None  # one at most (see http.py)
         origin = quote_client_text(origin) if origin is not None else None
@@ -86,7 +58,8 @@ class Connection:
 
     @property
     def is_open(self) -> bool:
-        return self.socket.protocol.state is State.OPEN
+        """Open, and not closing: a connection stops counting as soon as a close frame arrives."""
+        return self.socket.state is State.OPEN
 
     def info(self) -> ConnectionInfo:
         return ConnectionInfo(self.id, self.remote_address, self.origin, self.connected_at, self.messages)

@@ -26,7 +26,7 @@ import logging
 import os
 import time
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from websockets.asyncio.server import Server, ServerConnection
 from websockets.asyncio.server import serve as websockets_serve
@@ -40,7 +40,7 @@ from ..protocol import encode, replies
 from ..resources import page_folder
 from .access import AccessPolicy
 from .address import health_url, page_url, websocket_url
-from .connections import ClosingAwareConnection, Connection
+from .connections import Connection
 from .events import (
     ConnectionInfo,
     Listener,
@@ -52,6 +52,7 @@ from .events import (
     refusals_reported,
 )
 from .exchange import Exchange, TrafficRecorder
+from .fastpaths import missing_internals, plain_serving_requested
 from .http import http_routes
 from .limits import (
     CLOSE_TIMEOUT,
@@ -66,6 +67,7 @@ from .limits import (
 )
 from .origins import OriginPolicy
 from .ports import bind_error
+from .reading import FairlyReadConnection
 from .static import PageFiles
 from .tls import TLSSetting, server_context
 from .workers import WorkerPools
@@ -102,6 +104,7 @@ class CodetteServer:
         recorder: TrafficRecorder | None,
         ping_interval: float | None,
         ping_timeout: float | None,
+        plain_serving: bool,
         tls: TLSSetting | None = None,
         require_token: bool = False,
     ) -> None:
@@ -120,6 +123,8 @@ class CodetteServer:
         self.budget = Budget(limits)
         self.workers = WorkerPools(workers or os.cpu_count() or 1, request_timeout=self.request_timeout)
         self.closing = False
+        #: Whether connections are served with websockets' documented API only (see :mod:`.fastpaths`).
+        self.plain_serving = plain_serving
         #: Told of every connection, frame and reply (``serve(recorder=...)``), or None.
         self.recorder = recorder
         self._requested_port = port
@@ -139,6 +144,9 @@ class CodetteServer:
         if self._websockets is not None:
             raise ServerError(f"This server was already started (on {self.url})")
         ping_interval, ping_timeout = self._keepalive
+        if not self.plain_serving and (missing := missing_internals()):
+            logger.warning("websockets has no %s: serving with its documented API only", " or ".join(missing))
+            self.plain_serving = True
         self._websockets = websockets_serve(
             self._serve_connection,
             self.host,
@@ -161,7 +169,7 @@ class CodetteServer:
             ping_timeout=ping_timeout,
             server_header=None,
             logger=websockets_logger,
-            create_connection=ClosingAwareConnection,
+            create_connection=ServerConnection if self.plain_serving else FairlyReadConnection,
         )
         try:
             await self._websockets
@@ -198,7 +206,7 @@ class CodetteServer:
         if self._websockets is None:
             return
         for socket in list(self._handled):  # websockets' own ``connections`` leaves out those already closing
-            if socket.protocol.state is not State.CLOSED:
+            if socket.state is not State.CLOSED:
                 socket.transport.abort()
 
     async def wait_closed(self) -> None:
@@ -294,12 +302,10 @@ class CodetteServer:
 
     # -- one connection ------------------------------------------------------------------
 
-    async def _serve_connection(self, accepted: ServerConnection) -> None:
-        socket = cast(ClosingAwareConnection, accepted)  # websockets made it with create_connection
+    async def _serve_connection(self, socket: ServerConnection) -> None:
         connection = Connection.accepted(socket)
         if connection.is_open:
             self._connections = {**self._connections, connection.id: connection}  # copy on write: read by other threads
-            socket.on_close_begins = lambda: self._forget(connection.id)
         logger.info("WebSocket connected: %s (total: %s)", connection.id, self.active_connections)
         origin = f" (origin {connection.origin})" if connection.origin else ""
         name = client_name(socket.request.path) if socket.request else None
@@ -308,7 +314,13 @@ class CodetteServer:
             self.recorder.connected(connection)
         self._handled.add(socket)
         try:
-            await Exchange(self, connection).run()
+            await Exchange(
+                self,
+                connection,
+                recorder=self.recorder,
+                reply_timeout=self.limits.reply_timeout,
+                max_message_bytes=self.limits.max_message_bytes,
+            ).run()
         finally:
             self._handled.discard(socket)
             self._forget(connection.id)
@@ -323,11 +335,33 @@ class CodetteServer:
         if connection_id in self._connections:
             self._connections = {key: value for key, value in self._connections.items() if key != connection_id}
 
-    # -- what an Exchange reports and asks for ------------------------------------------
+    # -- what an Exchange reports and asks for (exchange.ExchangeHost) ------------------------
 
-    def count_connections(self) -> int:
-        """Connections open now, as a status reply reports them (exact on the loop thread, O(1))."""
-        return len(self._connections)
+    def receive(self, frame: bytes) -> Job:
+        """A small frame parsed into a job, on the event loop."""
+        return self.engine.receive(frame)
+
+    async def receive_large(self, frame: bytes) -> tuple[Job, int]:
+        """A large frame, or one with attached audio files, parsed and its audio decoded in a frame-parsing
+        process (see :mod:`.parsing`), then bound to its job; with the bytes the decoded audio holds."""
+        request, decoded = await self.workers.parse(frame, max_seconds=self.engine.audio_roots.max_seconds)
+        del frame
+        held = sum(int(array.nbytes) for array, _ in decoded.values())
+        return self.engine.prepare(request, decoded), held
+
+    async def answer(self, connection: Connection, job: Job) -> replies.Message:
+        """The reply to ``job``: inline on the loop, or in a worker thread when it ``needs_worker`` (see
+        :class:`WorkerPools`). A status reply counts the connections open now (exact on the loop thread)."""
+        active = self.active_connections
+        if not job.needs_worker:
+            return self.engine.answer(job, session=connection.session, active_connections=active)
+        return await self.workers.run(
+            job, lambda: self.engine.answer(job, session=connection.session, active_connections=active)
+        )
+
+    def admit(self, *, audio_bytes: int, analysis: bool) -> str | None:
+        """Reserve one request's share of the shared budget; the "Server busy" text when it is spent."""
+        return self.budget.admit(audio_bytes=audio_bytes, analysis=analysis)
 
     def note_message(self, connection: Connection, job: Job) -> None:
         logger.info("WebSocket %s received: %s", connection.id, job.message_type)
@@ -355,13 +389,6 @@ class CodetteServer:
         kind = "user_error" if failure.by_user_code else "error"
         self._emit(kind, connection, message_type=message_type, detail=failure.text, traceback=failure.traceback)
         return encode(failure.reply())
-
-    async def in_worker(self, connection: Connection, job: Job) -> replies.Message:
-        """Answer ``job`` in a worker thread (see :class:`WorkerPools`), counting connections now."""
-        active = len(self._connections)
-        return await self.workers.run(
-            job, lambda: self.engine.answer(job, session=connection.session, active_connections=active)
-        )
 
     def release(self, *, audio_bytes: int, analysis: bool) -> None:
         """Give back one request's share of the budget; once no audio or analysis is held, return the
@@ -400,6 +427,7 @@ def serve(
     recorder: TrafficRecorder | None = None,
     ping_interval: float | None = 20.0,
     ping_timeout: float | None = 20.0,
+    plain_serving: bool | None = None,
     tls: TLSSetting | None = None,
     require_token: bool = False,
 ) -> CodetteServer:
@@ -421,6 +449,9 @@ def serve(
         tls: an ``ssl.SSLContext``, a ``(certfile, keyfile)`` pair or one PEM path (see
             :mod:`.tls`): serves ``https://`` and ``wss://`` on the same port.
         require_token: ask loopback clients for the token too.
+        plain_serving: True serves with websockets' documented API only, without the fast path of
+            fair reading (default: the ``CODETTE_PLAIN_SERVING`` environment variable; see
+            :mod:`.fastpaths`).
 
     Returns:
         A :class:`CodetteServer`; ``await serve(...)`` also starts it. Once listening, its
@@ -451,6 +482,7 @@ def serve(
         recorder=recorder,
         ping_interval=ping_interval,
         ping_timeout=ping_timeout,
+        plain_serving=plain_serving_requested() if plain_serving is None else plain_serving,
         tls=tls,
         require_token=require_token,
     )

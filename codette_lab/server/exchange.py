@@ -32,10 +32,8 @@ from ..protocol.attachments import is_attachment_frame
 from .limits import CLOSE_TIMEOUT, INLINE_PARSE_LIMIT, LARGE_FRAMES_PER_CONNECTION, READ_AHEAD
 
 if TYPE_CHECKING:
-    from ..audio_input import DecodedAudio
     from ..engine import Job
     from .connections import Connection
-    from .core import CodetteServer
 
 logger = logging.getLogger("codette_lab.server")
 
@@ -47,6 +45,48 @@ class TrafficRecorder(Protocol):
     async def received(self, connection: Connection, frame: bytes) -> None: ...
     def replied(self, connection: Connection, reply: str) -> None: ...
     def disconnected(self, connection: Connection, close_code: int | None) -> None: ...
+
+
+class ExchangeHost(Protocol):
+    """What an exchange needs from the server that runs it (:class:`~.core.CodetteServer` is one).
+
+    The exchange decides the order of things on one connection; the host turns frames into jobs and
+    jobs into replies (where they run is its business), holds the budget shared by all connections,
+    and tells listeners and the log.
+    """
+
+    @property
+    def closing(self) -> bool:
+        """Whether the server is stopping (a request cancelled then is dropped, not answered)."""
+        ...
+
+    def receive(self, frame: bytes) -> Job:
+        """A small frame parsed into a job; raises what parsing raises."""
+        ...
+
+    async def receive_large(self, frame: bytes) -> tuple[Job, int]:
+        """A large frame (or one with attached audio files) parsed and its audio decoded away from the event
+        loop, bound to its job, with the bytes its decoded audio holds; raises what parsing raises."""
+        ...
+
+    async def answer(self, connection: Connection, job: Job) -> replies.Message:
+        """The reply to ``job``; raises what answering raises."""
+        ...
+
+    def admit(self, *, audio_bytes: int, analysis: bool) -> str | None:
+        """Reserve a request's share of the shared budget; the "Server busy" text when it is spent."""
+        ...
+
+    def release(self, *, audio_bytes: int, analysis: bool) -> None:
+        """Give back what :meth:`admit` reserved."""
+        ...
+
+    def note_message(self, connection: Connection, job: Job) -> None: ...
+    def note_reply(self, connection: Connection, reply: replies.Message, received: float) -> None: ...
+
+    def failed(self, connection: Connection, job: Job | None, failure: Failure) -> str:
+        """Log and report one failure; its ``error`` reply frame."""
+        ...
 
 
 @dataclass
@@ -62,13 +102,29 @@ class Pending:
 
 
 class Exchange:
-    """Runs one connection for ``server`` (see the module's docstring)."""
+    """Runs one connection for ``host`` (see the module's docstring); ``recorder`` is told of its traffic,
+    a client leaving a reply unread for ``reply_timeout`` seconds is closed, and so is one sending a frame
+    over ``max_message_bytes`` that attaches no audio file (websockets reads frames up to the larger
+    limit of frames with attached audio)."""
 
-    def __init__(self, server: CodetteServer, connection: Connection) -> None:
-        self.server = server
+    def __init__(
+        self,
+        host: ExchangeHost,
+        connection: Connection,
+        *,
+        recorder: TrafficRecorder | None = None,
+        reply_timeout: float,
+        max_message_bytes: int,
+    ) -> None:
+        self.host = host
+        self.max_message_bytes = max_message_bytes
+        self.recorder = recorder
+        self.reply_timeout = reply_timeout
         self.connection = connection
         self.socket = connection.socket
         self._queue: asyncio.Queue[Pending] = asyncio.Queue(READ_AHEAD)
+        #: The last ping frame received and its job, parsed once: a ping's answer depends on nothing else.
+        self._ping: tuple[bytes, Job] | None = None
         self._large_frames = asyncio.Semaphore(LARGE_FRAMES_PER_CONNECTION)
 
     async def run(self) -> None:
@@ -107,33 +163,36 @@ class Exchange:
         frame = await self.socket.recv(decode=False)
         self.connection.messages += 1
         received = time.perf_counter()
-        if self.server.recorder is not None:
-            await self.server.recorder.received(self.connection, frame)
+        if self.recorder is not None:
+            await self.recorder.received(self.connection, frame)
         attached = is_attachment_frame(frame)
-        limits = self.server.limits
-        if len(frame) > limits.max_message_bytes and not attached:  # websockets read it under the attachment limit
+        if len(frame) > self.max_message_bytes and not attached:  # websockets read it under the attachment limit
             logger.info("WebSocket %s sent a %d-byte frame, over the limit: closing", self.connection.id, len(frame))
-            await close_or_abort(self.socket, CloseCode.MESSAGE_TOO_BIG, f"frame over {limits.max_message_bytes} bytes")
+            await close_or_abort(self.socket, CloseCode.MESSAGE_TOO_BIG, f"frame over {self.max_message_bytes} bytes")
             raise ConnectionClosed(None, None)
         if len(frame) > INLINE_PARSE_LIMIT or attached:  # parsed, and its audio decoded, in a parsing process
             await self._large_frames.acquire()
             pending = Pending(frame, None, None, received, audio_bytes=len(frame), analysis=True)
             return self._admitted(pending)
-        try:
-            job = self.server.engine.receive(frame)
-        except Exception as exc:  # an invalid message: its error reply keeps its place in the order
-            return Pending(None, None, failure_of(exc), received)
+        if self._ping is not None and frame == self._ping[0]:  # a client pings with the same bytes each time
+            job = self._ping[1]
+        else:
+            try:
+                job = self.host.receive(frame)
+            except Exception as exc:  # an invalid message: its error reply keeps its place in the order
+                return Pending(None, None, failure_of(exc), received)
         if isinstance(job.request, PingRequest):
-            self.server.note_message(self.connection, job)
+            self._ping = (frame, job)
+            self.host.note_message(self.connection, job)
             pong = replies.pong()
-            await self._send(encode(pong))
-            self.server.note_reply(self.connection, pong, received)
+            await self._send(replies.pong_frame(pong))
+            self.host.note_reply(self.connection, pong, received)
             return None
         return self._admitted(Pending(None, job, None, received, analysis=job.needs_worker))
 
     def _admitted(self, pending: Pending) -> Pending:
         """``pending`` with its share of the shared budget, or turned into a "Server busy" failure."""
-        busy = self.server.budget.admit(audio_bytes=pending.audio_bytes, analysis=pending.analysis)
+        busy = self.host.admit(audio_bytes=pending.audio_bytes, analysis=pending.analysis)
         if busy is None:
             return pending
         self._release(pending, budget=False)
@@ -143,7 +202,7 @@ class Exchange:
         if pending.audio_bytes:
             self._large_frames.release()
         if budget:
-            self.server.release(audio_bytes=pending.audio_bytes, analysis=pending.analysis)
+            self.host.release(audio_bytes=pending.audio_bytes, analysis=pending.analysis)
         pending.frame = pending.job = None
 
     # -- answering ------------------------------------------------------------------------
@@ -164,55 +223,49 @@ class Exchange:
 
     async def _answer(self, pending: Pending) -> str | None:
         """The reply frame to one queued request; None when the server is closing. Never raises otherwise."""
-        server, job = self.server, pending.job
+        host, job = self.host, pending.job
         if pending.failure is not None:
-            return server.failed(self.connection, job, pending.failure)
+            return host.failed(self.connection, job, pending.failure)
         try:
             if job is None:
                 assert pending.frame is not None
                 frame, pending.frame = pending.frame, None
-                request, decoded = await server.workers.parse(frame, max_seconds=server.engine.audio_roots.max_seconds)
+                job, decoded_bytes = await host.receive_large(frame)
                 del frame
-                busy = self._hold_decoded(pending, decoded)
+                busy = self._hold_decoded(pending, decoded_bytes)
                 if busy is not None:
-                    del decoded
-                    return server.failed(self.connection, None, Failure(busy))
-                job = server.engine.prepare(request, decoded)
-            server.note_message(self.connection, job)
-            if job.needs_worker:
-                reply = await server.in_worker(self.connection, job)
-            else:
-                reply = server.engine.answer(
-                    job, session=self.connection.session, active_connections=server.count_connections()
-                )
+                    del job
+                    return host.failed(self.connection, None, Failure(busy))
+            host.note_message(self.connection, job)
+            reply = await host.answer(self.connection, job)
             text = encode(reply)
         except asyncio.CancelledError:
-            if server.closing:
+            if host.closing:
                 return None
             raise
         except Exception as exc:  # every failure, our own bugs included, is an error reply
-            return server.failed(self.connection, job, failure_of(exc))
-        server.note_reply(self.connection, reply, pending.received)
+            return host.failed(self.connection, job, failure_of(exc))
+        host.note_reply(self.connection, reply, pending.received)
         return text
 
-    def _hold_decoded(self, pending: Pending, decoded: DecodedAudio) -> str | None:
+    def _hold_decoded(self, pending: Pending, held: int) -> str | None:
         """Count decoded audio larger than its frame (attached files expand when decoded) against the shared
         audio budget; the "Server busy" text when it does not fit (the audio is then dropped)."""
-        held = sum(int(array.nbytes) for array, _ in decoded.values())
         if held <= pending.audio_bytes:
             return None
-        busy = self.server.budget.admit(audio_bytes=held - pending.audio_bytes, analysis=False)
+        busy = self.host.admit(audio_bytes=held - pending.audio_bytes, analysis=False)
         if busy is None:
             pending.audio_bytes = held
         return busy
 
     async def _send(self, text: str) -> None:
         """Send one reply; a client that leaves it unread past the reply timeout is closed (1008)."""
-        timeout = self.server.limits.reply_timeout
-        if self.server.recorder is not None:
-            self.server.recorder.replied(self.connection, text)
+        timeout = self.reply_timeout
+        if self.recorder is not None:
+            self.recorder.replied(self.connection, text)
         try:
-            await asyncio.wait_for(self.socket.send(text), timeout)
+            async with asyncio.timeout(timeout):  # no task per reply, as wait_for would make
+                await self.socket.send(text)
         except TimeoutError:
             logger.warning("WebSocket %s left its replies unread for %g s: closing it", self.connection.id, timeout)
             await close_or_abort(self.socket, CloseCode.POLICY_VIOLATION, f"replies unread for {timeout:g} s")

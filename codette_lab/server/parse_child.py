@@ -5,8 +5,7 @@ imported by it. A frame comes after its header (the longest attached audio
 to decode, then the length: :data:`~codette_lab.server.parsing.FRAME_HEADER`);
 each answer is a length (:data:`~codette_lab.server.parsing.LENGTH`) then a pickle; the answer to a
 frame is ``(False, (request, decoded audio))`` or ``(True, exception)``, pickled with its arrays as
-out-of-band buffers: their lengths follow the pickle, and the buffers either follow on the pipe or lie
-back to back in a memory file (``--shared-samples``) whose descriptor precedes the lengths.
+out-of-band buffers: their count and lengths follow the pickle, then the buffers themselves.
 """
 
 from __future__ import annotations
@@ -19,25 +18,17 @@ from typing import Any, BinaryIO
 from ..attached_audio import parse_with_audio
 from ..errors import CodetteError
 from ..processes import configure_parse_child
-from .parsing import FRAME_HEADER, LENGTH, SHARED_SAMPLES_FLAG
+from .parsing import FRAME_HEADER, LENGTH
 
 #: How much lower than the server's the child's scheduling priority is (``nice`` steps).
 CHILD_NICENESS = 10
 
 
-def _serve(source: BinaryIO, sink: BinaryIO, *, shared: bool) -> None:
-    """The child's loop: a frame in, ``(failed, result or exception)`` out, until the input ends.
-
-    With ``shared``, the decoded samples go into a memory file whose descriptor the answer names; the
-    server maps it before it sends the next frame, so the file is closed when the next frame comes.
-    """
+def _serve(source: BinaryIO, sink: BinaryIO) -> None:
+    """The child's loop: a frame in, ``(failed, result or exception)`` out, until the input ends."""
     configure_parse_child()  # each frame's buffers go back to the system once it is answered
     os.nice(CHILD_NICENESS)  # on a busy machine the server's event loop (its pings) goes first
-    mapped: int | None = None
     while header := source.read(FRAME_HEADER.size):
-        if mapped is not None:
-            os.close(mapped)
-            mapped = None
         max_seconds, size = FRAME_HEADER.unpack(header)
         frame = source.read(size)
         try:
@@ -50,30 +41,18 @@ def _serve(source: BinaryIO, sink: BinaryIO, *, shared: bool) -> None:
         buffers: list[pickle.PickleBuffer] = []
         header = pickle.dumps(answer, protocol=5, buffer_callback=buffers.append)
         raws = [buffer.raw() for buffer in buffers]
-        if shared and any(raw.nbytes for raw in raws):
-            mapped = _memory_file(raws)
         sink.write(LENGTH.pack(len(header)))
         sink.write(header)
         sink.write(LENGTH.pack(len(raws)))
-        sink.write(LENGTH.pack(0 if mapped is None else mapped + 1))
-        sink.write(b"".join(LENGTH.pack(raw.nbytes) for raw in raws))
-        if mapped is None:  # the decoded audio, as raw bytes the server reads straight into place
-            sink.writelines(raws)
+        for raw in raws:
+            sink.write(LENGTH.pack(raw.nbytes))
+        for raw in raws:  # the decoded audio, as raw bytes the server reads straight into place
+            sink.write(raw)
         sink.flush()
         del answer, buffers, raws  # no loop variable is left holding the last array until the next frame
-
-
-def _memory_file(raws: list[memoryview]) -> int:
-    """A memory file holding ``raws`` back to back (its descriptor)."""
-    descriptor = os.memfd_create("codette-samples", os.MFD_CLOEXEC)
-    for raw in raws:
-        written = 0
-        while written < raw.nbytes:
-            written += os.write(descriptor, raw[written:])
-    return descriptor
 
 
 if __name__ == "__main__":
     output = sys.stdout.buffer
     sys.stdout = sys.stderr  # a stray print must not corrupt the answers
-    _serve(sys.stdin.buffer, output, shared=SHARED_SAMPLES_FLAG in sys.argv[1:])
+    _serve(sys.stdin.buffer, output)

@@ -8,8 +8,8 @@ codette_lab.server.parse_child``), which answers with the parsed request and the
 decoded audio (:func:`~codette_lab.attached_audio.parse_with_audio`: base64
 samples, or the files attached to a binary frame). The
 exchange is length-prefixed pickles over the child's stdin and stdout, the
-decoded samples left (on Linux) in a memory file of the child's that the server
-maps, so that the event loop copies none of them; the
+decoded samples following the pickle as raw bytes that the server reads
+straight into place, a piece per pass of the event loop; the
 children are started together at the first large frame, run one frame at a time, and
 end when their stdin closes (the server stopped, or its process died). They
 are plain subprocesses, not ``multiprocessing`` ones, so they never re-run
@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
-import mmap
 import os
 import pickle
 import socket
@@ -30,7 +29,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from ..audio_input import DEFAULT_MAX_AUDIO_SECONDS
-from ..errors import ServerError, SharedSamplesError
+from ..errors import ServerError
 
 if TYPE_CHECKING:
     from ..audio_input import DecodedAudio
@@ -49,32 +48,36 @@ CHUNK = 2**20
 #: Room in each pipe to a child (Linux's default pipe holds 64 KiB, a Unix socket about 200 KiB: each
 #: fill took a turn of the event loop, and the interpreter lock; 1 MiB is what any process may ask for).
 PIPE_BYTES = 2**20
-#: Whether children leave the decoded samples in a memory file (memfd) for the server to map, instead of
-#: sending them through the pipe: 10 MB per 30 s clip the event loop no longer reads and copies.
-SHARED_SAMPLES = sys.platform.startswith("linux") and hasattr(os, "memfd_create")
-#: The child's command-line flag for it.
-SHARED_SAMPLES_FLAG = "--shared-samples"
 
 
-def _widen(stream: asyncio.StreamReader | asyncio.StreamWriter | None) -> None:
-    """Give one of a child's pipes PIPE_BYTES of room, best effort.
+def _widen_pipe(descriptor: int) -> None:
+    """Give an OS pipe PIPE_BYTES of room (Linux), best effort: elsewhere it keeps its size."""
+    with contextlib.suppress(OSError, AttributeError):
+        fcntl.fcntl(descriptor, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
 
-    asyncio's own loop makes the pipes OS pipes (room set with F_SETPIPE_SZ on Linux); uvloop makes
-    them Unix sockets (room set as their buffer sizes). Where neither works the pipe keeps its size.
-    """
-    transport = None
-    if isinstance(stream, asyncio.StreamWriter):
-        transport = stream.transport
-    elif stream is not None:
-        transport = getattr(stream, "_transport", None)  # a StreamReader does not offer its transport
-    if transport is None:
-        return
-    with contextlib.suppress(OSError, AttributeError, ValueError):
-        if (pipe := transport.get_extra_info("pipe")) is not None:
-            fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
-        elif (sock := transport.get_extra_info("socket")) is not None:
+
+def _widen_input(writer: asyncio.StreamWriter) -> None:
+    """Give the pipe to a child's stdin PIPE_BYTES of room, best effort (asyncio's own loop makes it an
+    OS pipe, uvloop a Unix socket, whose buffer sizes are set instead)."""
+    transport = writer.transport
+    if (pipe := transport.get_extra_info("pipe")) is not None:
+        _widen_pipe(pipe.fileno())
+    elif (sock := transport.get_extra_info("socket")) is not None:
+        with contextlib.suppress(OSError):
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, PIPE_BYTES)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, PIPE_BYTES)
+
+
+async def _output_pipe() -> tuple[int, asyncio.StreamReader, asyncio.BaseTransport]:
+    """A widened OS pipe for a child's stdout: the end to give the child, and the server's reader of the
+    other end (made here rather than by ``create_subprocess_exec``, whose reader does not offer its pipe)."""
+    read_end, write_end = os.pipe()
+    _widen_pipe(read_end)
+    reader = asyncio.StreamReader(limit=PIPE_BYTES)
+    loop = asyncio.get_running_loop()
+    transport, _ = await loop.connect_read_pipe(
+        lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(read_end, "rb", buffering=0)
+    )
+    return write_end, reader, transport
 
 
 async def _length(stream: asyncio.StreamReader) -> int:
@@ -82,39 +85,24 @@ async def _length(stream: asyncio.StreamReader) -> int:
     return int(value)
 
 
-def _map_samples(pid: int, descriptor: int, sizes: list[int]) -> list[memoryview]:
-    """The buffers a child left back to back in its memory file ``descriptor``, mapped (copy on write:
-    the arrays are writable, the child's file is never changed). The mapping lives as long as they do."""
-    try:
-        opened = os.open(f"/proc/{pid}/fd/{descriptor}", os.O_RDONLY)
-    except OSError as exc:
-        raise SharedSamplesError(f"cannot open the samples a frame-parsing process decoded: {exc}") from None
-    try:
-        view = memoryview(mmap.mmap(opened, sum(sizes), access=mmap.ACCESS_COPY))
-    finally:
-        os.close(opened)
-    buffers, start = [], 0
-    for size in sizes:
-        buffers.append(view[start : start + size])
-        start += size
-    return buffers
-
-
 class _Child:
-    """One parsing process and its two pipes."""
+    """One parsing process and its two pipes (``output``: the server's reader of the child's stdout)."""
 
-    def __init__(self, process: asyncio.subprocess.Process) -> None:
+    def __init__(
+        self, process: asyncio.subprocess.Process, output: asyncio.StreamReader, transport: asyncio.BaseTransport
+    ) -> None:
         self.process = process
+        self.output = output
+        self._output_transport = transport
 
     async def parse(self, frame: bytes, max_seconds: float) -> Any:
         """Hand ``frame`` over and return the child's answer, unpickled.
 
-        The frame goes in CHUNK-sized pieces, yielding to the loop between them. The answer's arrays are
-        mapped from the child's memory file, or (without one) arrive through the pipe in pieces read
-        straight into place: no step copies megabytes at once.
+        The frame goes in CHUNK-sized pieces, yielding to the loop between them; the answer's arrays
+        arrive the same way, each piece read straight into place: no step copies megabytes at once.
         """
-        stdin, stdout = self.process.stdin, self.process.stdout
-        assert stdin is not None and stdout is not None
+        stdin, stdout = self.process.stdin, self.output
+        assert stdin is not None
         stdin.write(FRAME_HEADER.pack(max_seconds, len(frame)))
         view = memoryview(frame)
         for start in range(0, len(view), CHUNK):
@@ -123,18 +111,14 @@ class _Child:
         del view
         header = await stdout.readexactly(await _length(stdout))
         count = await _length(stdout)
-        shared = await _length(stdout)  # the memory file's descriptor in the child plus one, or 0
         sizes = [await _length(stdout) for _ in range(count)]
-        if shared:
-            buffers: list[Any] = _map_samples(self.process.pid, shared - 1, sizes)
-        else:
-            buffers = []
-            for size in sizes:
-                buffer = bytearray(size)
-                for start in range(0, size, CHUNK):
-                    piece = await stdout.readexactly(min(CHUNK, size - start))
-                    buffer[start : start + len(piece)] = piece
-                buffers.append(buffer)
+        buffers = []
+        for size in sizes:
+            buffer = bytearray(size)
+            for start in range(0, size, CHUNK):
+                piece = await stdout.readexactly(min(CHUNK, size - start))
+                buffer[start : start + len(piece)] = piece
+            buffers.append(buffer)
         return pickle.loads(header, buffers=buffers)
 
     def stop(self) -> None:
@@ -148,6 +132,7 @@ class _Child:
         """Wait until the process ended (after :meth:`stop`), so its pipes close on this loop."""
         with contextlib.suppress(ProcessLookupError):
             await self.process.wait()
+        self._output_transport.close()
 
 
 class ParserProcesses:
@@ -158,7 +143,6 @@ class ParserProcesses:
         self._idle: asyncio.Queue[_Child] | None = None
         self._children: list[_Child] = []
         self._starting = 0
-        self.shared_samples = SHARED_SAMPLES
 
     async def parse(
         self, frame: bytes, *, max_seconds: float = DEFAULT_MAX_AUDIO_SECONDS
@@ -185,11 +169,6 @@ class ParserProcesses:
         except (asyncio.IncompleteReadError, ConnectionError, BrokenPipeError):
             self._forget(child)
             raise ServerError("A frame-parsing process of the server ended; send the request again") from None
-        except SharedSamplesError:  # from now on children send their samples through the pipe
-            self.shared_samples = False
-            for other in list(self._children):
-                self._forget(other)
-            raise ServerError("The server could not map decoded samples; send the request again") from None
         except BaseException:  # cancelled mid-exchange: the pipe state is unknown, so the child goes
             self._forget(child)
             raise
@@ -200,18 +179,19 @@ class ParserProcesses:
         return result
 
     async def _spawn(self) -> None:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            CHILD_MODULE,
-            *([SHARED_SAMPLES_FLAG] if self.shared_samples else []),
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            limit=2**20,
-        )
-        for pipe in (process.stdin, process.stdout):  # fewer, larger pieces: fewer turns of the event loop
-            _widen(pipe)
-        child = _Child(process)
+        child_end, output, transport = await _output_pipe()
+        try:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", CHILD_MODULE, stdin=asyncio.subprocess.PIPE, stdout=child_end
+            )
+        except BaseException:
+            transport.close()
+            raise
+        finally:
+            os.close(child_end)  # the child holds its own copy; the reader sees the end when the child exits
+        assert process.stdin is not None
+        _widen_input(process.stdin)  # fewer, larger pieces: fewer turns of the event loop
+        child = _Child(process, output, transport)
         if self._idle is None:  # the server stopped meanwhile
             child.stop()
             await child.wait()

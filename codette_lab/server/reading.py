@@ -1,17 +1,21 @@
 """Received data parsed a little at a time, so that no pass of the event loop runs long.
 
 websockets parses what a connection receives in the transport's callback:
-joining the pieces of a frame, and unmasking it when it is complete, costs 5 to
-20 ms for a 14 MB frame (30 s of stereo audio). When thirty DAWs send their
-clips at once, thirty such frames complete in the same pass of the loop, and a
-ping that arrived meanwhile waited 0.4 to 0.8 s behind them.
+joining the pieces of a frame, and unmasking it when it is complete, costs
+milliseconds for a 14 MB frame (30 s of stereo audio). When many DAWs send
+their clips at once, many such frames complete in the same pass of the loop,
+and a ping that arrived meanwhile waits behind all of them.
 
-So the time spent parsing is counted per pass of the loop (:class:`ReadBudget`).
+So the time spent parsing bulk reads is counted per pass of the loop (:class:`ReadBudget`).
 Once a pass has used its budget, further bulk reads (a connection streaming a
 large frame) are held: the connection stops reading and its held data is
 parsed in a later pass, in order, within that pass's budget. A small read
 that begins a message (a ping, a chat, the opening handshake) is parsed at
 once whatever the budget, so it never waits behind bulk data.
+
+This is the server's fast path: it uses two internals of websockets, named in
+:mod:`.fastpaths`, which also holds the switch to the plain path without it.
+What it gains is measured on and off in ``docs/benchmarks.md`` (fast paths).
 """
 
 from __future__ import annotations
@@ -69,10 +73,10 @@ def budget_of(loop: asyncio.AbstractEventLoop) -> ReadBudget:
 class ChunkedBuffer:
     """The receive buffer of websockets' stream reader, kept as the pieces received.
 
-    websockets appends every read to one ``bytearray``; while thirty connections
+    websockets appends every read to one ``bytearray``; while many connections
     each receive a 14 MB frame at once, each append that cannot grow in place
-    copies the whole buffer, so a frame cost 20 to 40 ms of the event loop's
-    time. Kept in pieces, a frame's bytes are copied once, when it is complete.
+    copies the whole buffer so far. Kept in pieces, a frame's bytes are copied
+    once, when it is complete.
     Only what the reader does with its buffer is offered: ``len``, ``+=``,
     ``[:n]``, ``del [:n]``, ``find``. A connection swaps it in when a large
     frame begins and back to a ``bytearray`` (faster for small messages) once
@@ -139,13 +143,16 @@ class FairlyReadConnection(ServerConnection):
         self._held: deque[bytes] = deque()
 
     def data_received(self, data: bytes) -> None:
-        if self._held or (self._budget.exhausted and self._is_bulk(data)):
-            if not self._held:
-                self.loop.call_soon(self._parse_held)
-            self._held.append(data)
-            self.transport.pause_reading()  # nothing more until the held data is parsed (idempotent)
-            return
-        self._parse(data)
+        if not self._held:
+            if not self._is_bulk(data):  # a small read beginning a message: parsed at once, in microseconds
+                super().data_received(data)
+                return
+            if not self._budget.exhausted:
+                self._parse(data)
+                return
+            self.loop.call_soon(self._parse_held)
+        self._held.append(data)
+        self.transport.pause_reading()  # nothing more until the held data is parsed (idempotent)
 
     def _is_bulk(self, data: bytes) -> bool:
         """A long read, or any read that continues a frame already begun (its last piece may be short,
