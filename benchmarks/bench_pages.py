@@ -23,7 +23,7 @@ from bench_security import Pinger, ping_stats, serve_command
 from bench_server import Server
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from page_browser import chromium
+from page_browser import CHROMIUM, chromium
 
 from codette_lab.resources import demo_folder
 
@@ -46,6 +46,43 @@ def clip(folder: Path) -> Path:
     return path
 
 
+def niced_chromium(folder: Path) -> Path:
+    """Chromium started at the lowest CPU priority: in a classroom each page runs on its student's own
+    machine, so here the 30 pages must not take the server's two cores from it."""
+    wrapper = folder / "chromium-niced"
+    wrapper.write_text(f'#!/bin/sh\nexec nice -n 19 {CHROMIUM} "$@"\n')
+    wrapper.chmod(0o755)
+    return wrapper
+
+
+def _classroom(browser, path: Path, base: str, url: str) -> tuple[int, int, float, Pinger]:
+    """Every page joined with the clip added, then all Analyze clicks at once while the pinger pings."""
+    pages = []
+    for index in range(PAGES):
+        page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+        page.set_default_timeout(ANSWER_WITHIN_MS)
+        page.goto(f"{base}/?name=student{index:02d}")
+        page.wait_for_selector("#connection[data-state=connected]")
+        page.set_input_files("#track-files", str(path))
+        pages.append(page)
+    for page in pages:
+        page.wait_for_selector("#track-list li")
+        page.wait_for_function("() => document.querySelectorAll('#analyze-type option').length > 0")
+        page.select_option("#analyze-type", ANALYSIS)
+    with Pinger(url) as pings:
+        started = time.perf_counter()
+        for page in pages:
+            page.click("#analyze-run")
+        for page in pages:
+            page.wait_for_selector(
+                "#analyze-result[data-state=done], #analyze-result[data-state=failed]", state="attached"
+            )
+        seconds = time.perf_counter() - started
+    answered = sum(page.get_attribute("#analyze-result", "data-state") == "done" for page in pages)
+    retried = sum(int(page.get_attribute("#analyze-result", "data-retries") or 0) for page in pages)
+    return answered, retried, seconds, pings
+
+
 def run() -> str:
     server = Server("codette-lab serve", serve_command)
     base = server.url.removesuffix("/ws")
@@ -55,38 +92,19 @@ def run() -> str:
         "",
         f"`codette-lab serve` as a subprocess; {PAGES} browser contexts of one headless Chromium, each with a "
         f"{CLIP_SECONDS} s stereo FLAC added as a track, click Analyze ({ANALYSIS}) at once: the file's own "
-        "bytes in one binary frame; a busy reply is retried by the page. Pings from a process of their own "
+        "bytes in one binary frame; a busy reply is retried by the page. Chromium runs at the lowest CPU priority "
+        "(`nice 19`: in a class each page has its student's machine). Pings from a process of their own "
         "every 10 ms.",
         "",
         "| Scenario | Result | Pings: median / p99 / max (n) | Target |",
         "|---|---|---|---|",
     ]
     try:
-        with tempfile.TemporaryDirectory() as folder, chromium() as browser:
-            path = clip(Path(folder))
-            pages = []
-            for index in range(PAGES):
-                page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
-                page.set_default_timeout(ANSWER_WITHIN_MS)
-                page.goto(f"{base}/?name=student{index:02d}")
-                page.wait_for_selector("#connection[data-state=connected]")
-                page.set_input_files("#track-files", str(path))
-                pages.append(page)
-            for page in pages:
-                page.wait_for_selector("#track-list li")
-                page.wait_for_function("() => document.querySelectorAll('#analyze-type option').length > 0")
-                page.select_option("#analyze-type", ANALYSIS)
-            with Pinger(server.url) as pings:
-                started = time.perf_counter()
-                for page in pages:
-                    page.click("#analyze-run")
-                for page in pages:
-                    page.wait_for_selector(
-                        "#analyze-result[data-state=done], #analyze-result[data-state=failed]", state="attached"
-                    )
-                seconds = time.perf_counter() - started
-            answered = sum(page.get_attribute("#analyze-result", "data-state") == "done" for page in pages)
-            retried = sum(int(page.get_attribute("#analyze-result", "data-retries") or 0) for page in pages)
+        with (
+            tempfile.TemporaryDirectory() as folder,
+            chromium(executable=niced_chromium(Path(folder))) as browser,
+        ):
+            answered, retried, seconds, pings = _classroom(browser, clip(Path(folder)), base, server.url)
         load = os.getloadavg()[0]
         median, p99, largest, count = ping_stats(pings.times)
         lines.append(
@@ -97,7 +115,7 @@ def run() -> str:
         lines += [
             "",
             f"Load average (1 min) at the end: {load:.1f} on {os.cpu_count()} cores; Chromium and its 30 pages "
-            "run on the same cores as the server.",
+            "run on the same cores as the server (at nice 19).",
         ]
     finally:
         server.stop()

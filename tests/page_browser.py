@@ -35,10 +35,10 @@ def fake_capture_flags(wav: Path) -> list[str]:
 
 
 @contextmanager
-def chromium(*extra_flags: str) -> Iterator[Browser]:
+def chromium(*extra_flags: str, executable: Path = CHROMIUM) -> Iterator[Browser]:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=[*CHROMIUM_FLAGS, *extra_flags]
+            executable_path=str(executable), headless=True, args=[*CHROMIUM_FLAGS, *extra_flags]
         )
         try:
             yield browser
