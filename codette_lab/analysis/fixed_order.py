@@ -8,8 +8,8 @@ two BLAS threads and a command line holding one (matrix-vector and matrix-matrix
 products alike). numpy's own loops (``einsum`` without ``optimize``, ufunc
 reductions) never call BLAS and never split a sum between threads, so every
 product whose result reaches a metric goes through this module instead. The
-band sums here are cheaper than the products they replace; a weighted row sum
-costs about twice its BLAS product (about 1.5 ms over a 3-minute spectrogram).
+band sums here are cheaper than the products they replace and a weighted row
+sum dearer; a whole measurement costs what it did (``benchmarks/bench_analysis.py``).
 """
 
 from __future__ import annotations
