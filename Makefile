@@ -7,7 +7,7 @@ PORT   ?= 8000
 RULES  ?=
 PYTEST_ARGS ?=
 
-.PHONY: lab serve test lint bench install test-deps data clean advice
+.PHONY: lab serve test lint bench install test-deps data page clean advice
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,10 @@ bench: install
 ## Re-synthesise the demo session in codette_lab/data/demo/ (committed; only needed after changing the script).
 data: install
 	$(BIN)/python scripts/make_demo_session.py
+
+## Recompile the join page (codette_lab/page/src/*.ts -> static/*.js, committed; only needed after editing it).
+page: test-deps
+	tests/node/node_modules/.bin/tsc -p codette_lab/page/tsconfig.json
 
 ## The realistic fault corpus (sampled instruments, kits, voices; renders cached in data/corpus_real/): fit on one
 ## split, judge the other, rewrite its section of docs/advice.md (a few minutes; tests/test_advice_realistic.py
