@@ -100,4 +100,3 @@ class UsageError(CodetteError):
 
 class PathEscapeError(AudioError):
     """A link (or a ``..`` inside one) leads out of the audio root being walked; another root may still answer."""
-

@@ -123,8 +123,9 @@ def test_monitor_shows_connections_log_and_user_tracebacks(lab: Lab, panel) -> N
     assert "<b>1</b> DAW(s) connected" in panel.monitor.summary.value
     assert "monitored" in panel.monitor.connection_list.value and "messages" in panel.monitor.connection_list.value
     log_lines = panel.monitor.message_log.value.splitlines()
-    assert any("monitored (Lead Vocal) message ping" in line for line in log_lines)  # named by URL and context
-    assert any("monitored (Lead Vocal) reply pong" in line for line in log_lines)
+    assert any(" monitored message ping" in line for line in log_lines)  # named by the name in its URL
+    assert any(" monitored reply pong" in line for line in log_lines)
+    assert "<b>Lead Vocal</b>" in panel.monitor.connection_list.value  # its tracks, the selected one in bold
     assert " connect " in log_lines[-1] and " user_error " in log_lines[0]  # newest first
     assert any("message chat \u201chelp\u201d [broken]" in line for line in log_lines)
     errors = panel.monitor.errors.value

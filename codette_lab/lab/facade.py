@@ -12,7 +12,8 @@ thread-safe hand-offs.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+import weakref
+from collections.abc import Callable, Iterable
 from os import PathLike
 from typing import TYPE_CHECKING, Any, Self
 
@@ -32,6 +33,7 @@ from ..server import (
     websocket_url,
 )
 from ..server.events import DEFAULT_EVENT_LIMIT, EventLog
+from ..server.ports import free_port_near, port_holder
 from .clients import Clients
 from .definitions import Definitions, NotebookDefinitions
 from .direct import DirectCalls
@@ -50,14 +52,29 @@ if TYPE_CHECKING:
 _current: Lab | None = None
 _current_lock = threading.Lock()
 
+#: Who wants to know when a Lab of this kernel starts (panels of a stopped Lab follow the next one).
+_start_listeners: list[weakref.WeakMethod[Callable[[Lab], None]]] = []
+
 
 def port_in_use_text(host: str, port: int) -> str:
-    """What a notebook user reads when the port is taken: which port, the likely holder, what to do."""
+    """What a notebook user reads when the port is taken: what holds it, what to do, a port that is free."""
+    holder = port_holder(port)
+    if holder is None:
+        holder, remedy = "another process", "Stop that process"
+    elif "kernel" in holder:
+        remedy = (
+            "Shut that kernel down (Kernel > Shut Down Kernel in that notebook, or JupyterLab's Running panel; "
+            "closing a notebook's tab leaves its kernel running)"
+        )
+    elif holder == "this process":
+        holder, remedy = "this kernel (a server started in an earlier cell)", "Stop that server"
+    else:
+        remedy = "Stop it (Ctrl-C in its terminal, or kill its pid)"
+    free = free_port_near(port, host)
+    elsewhere = f"Lab(port={free}) is free now, or " if free is not None else ""
     return (
-        f"Port {port} on {host} is already in use by another process, perhaps the Lab of another notebook "
-        f"(closing a notebook's tab leaves its kernel running). Shut that kernel down (Kernel > Shut Down "
-        f"Kernel in that notebook, or JupyterLab's Running panel), or start this Lab on another port: "
-        f"Lab(port={port + 1}), or Lab(port=0) for any free one."
+        f"Port {port} on {host} is already in use by {holder}. {remedy}, "
+        f"or start this Lab on another port: {elsewhere}Lab(port=0) for any free one."
     )
 
 
@@ -176,9 +193,20 @@ class Lab(DirectCalls, NotebookDefinitions):
             self._server = self._start_server()
         with _current_lock:
             _current = self
+            listeners = [listener() for listener in _start_listeners]
+            _start_listeners[:] = [ref for ref, alive in zip(_start_listeners, listeners, strict=True) if alive]
+        for listener in listeners:
+            if listener is not None:
+                listener(self)
         if self._settings.warm_up:
             self.warm_up()
         return self
+
+    def when_started(self, callback: Callable[[Lab], None]) -> None:
+        """Call the bound method ``callback(lab)`` whenever a Lab of this kernel starts: this one again, or
+        the next one after :meth:`stop`, so a panel on screen follows it (held weakly: a closed panel goes)."""
+        with _current_lock:
+            _start_listeners.append(weakref.WeakMethod(callback))
 
     def _start_server(self, port: int | None = None) -> BackgroundServer:
         """A server with the current settings, listening (on ``port`` instead of the settings' when given)."""
@@ -201,8 +229,9 @@ class Lab(DirectCalls, NotebookDefinitions):
         if self._server is not None:
             self._server.stop(code=CloseCode.SERVICE_RESTART, reason="service restart")
         self._server = self._start_server(port)
-        for daw in self._daws:  # they reconnect on their next request
+        for daw in self._daws:  # the simulated DAWs were told 1012 and come back here, as a DAW would
             daw.url = self.url
+            daw.reconnect_soon()
 
     def warm_up(self, *, wait: bool = False, timeout: float | None = None) -> None:
         """Load the audio analysis stack on a background thread, once per process (see :mod:`.warm_up`).
@@ -348,6 +377,10 @@ class Lab(DirectCalls, NotebookDefinitions):
         from ..daw import simulate_class
 
         results = simulate_class(self.url, students=students, stay_connected=True, **options)
+        arriving = {result.name for result in results if result.daw is not None}
+        for daw in [daw for daw in self._daws if daw.name in arriving]:  # the same student, back again
+            daw.close()
+            self._daws.remove(daw)
         self._daws.extend(result.daw for result in results if result.daw is not None)
         return results
 

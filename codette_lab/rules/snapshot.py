@@ -194,9 +194,7 @@ class RuleSnapshot:
         rules = self._applicable.get(key)
         if rules is None:
             rules = tuple(
-                rule
-                for rule in self.document.rules
-                if rule.applies(track_type=track_type, analysis_type=analysis_type)
+                rule for rule in self.document.rules if rule.applies(track_type=track_type, analysis_type=analysis_type)
             )
             self._applicable[key] = rules
         return rules
@@ -235,9 +233,7 @@ class RuleSnapshot:
 
     # -- texts ------------------------------------------------------------------------------------------
 
-    def advice(
-        self, track_type: str, categories: Iterable[str], *, fired: Iterable[str] = ()
-    ) -> list[tuple[str, str]]:
+    def advice(self, track_type: str, categories: Iterable[str], *, fired: Iterable[str] = ()) -> list[tuple[str, str]]:
         """(category, text) of the track type's advice in those categories, parameters filled in.
 
         Advice that names a rule in its ``unless`` is left out when that rule ``fired``.
