@@ -13,6 +13,7 @@ names itself :data:`~codette_lab.server.events.NOTEBOOK_CLIENT` and is not a DAW
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -107,6 +108,11 @@ def _context_names(context: Mapping[str, Any]) -> tuple[str | None, str | None]:
     return project, track
 
 
+def _natural(name: str) -> list[Any]:
+    """A sort key that orders the numbers in names by value."""
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part.lower()) for part in re.split(r"(\d+)", name)]
+
+
 class Clients:
     """The open connections by id, named (see the module's docstring). Thread-safe."""
 
@@ -160,8 +166,8 @@ class Clients:
             return [self._clients[key] for key in sorted(self._clients)]
 
     def students(self) -> list[Student]:
-        """The DAWs connected now, one per name (the notebook's own Chat connection left out), in order of
-        their first connection still open."""
+        """The DAWs connected now, one per name (the notebook's own Chat connection left out), by name
+        (``student_2`` before ``student_10``)."""
         with self._lock:
             open_ = [self._clients[key] for key in sorted(self._clients) if not self._clients[key].is_notebook]
             seen = [*self._past.values(), *open_]
@@ -170,7 +176,7 @@ class Clients:
             rows.setdefault(client.name, []).append(client)
         return [
             Student(name, tuple(clients), frozenset(c.connection_id for c in seen if c.name == name))
-            for name, clients in rows.items()
+            for name, clients in sorted(rows.items(), key=lambda row: _natural(row[0]))
         ]
 
     def student(self, name: str) -> Student:

@@ -48,6 +48,9 @@ if TYPE_CHECKING:
     from ..widgets import LabPanel
 
 
+#: The address a DAW on this machine uses for a Lab listening on every interface.
+LOOPBACK_FOR_WILDCARD = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}
+
 #: The Lab this process serves from: set by :meth:`Lab.start`, cleared by :meth:`Lab.stop`.
 _current: Lab | None = None
 _current_lock = threading.Lock()
@@ -311,8 +314,11 @@ class Lab(DirectCalls, NotebookDefinitions):
 
     @property
     def url(self) -> str:
-        """``ws://host:port/ws``, where a DAW on this machine connects (others: :attr:`join_url`)."""
-        return self._server.url if self._server is not None else websocket_url(self.host, self._settings.port)
+        """``ws://host:port/ws``, where a DAW on this machine connects (others: :attr:`join_url`).
+
+        A Lab on every interface (``host="0.0.0.0"`` or ``"::"``) is reached here through loopback, where no
+        token is asked for."""
+        return websocket_url(LOOPBACK_FOR_WILDCARD.get(self.host, self.host), self.port)
 
     @property
     def join_url(self) -> str:

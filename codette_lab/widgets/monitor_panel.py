@@ -80,7 +80,8 @@ class MonitorPanel(widgets.VBox):
         self.refresh_button.on_click(lambda _: self.refresh())
         self.clear_button.on_click(lambda _: self.clear())
         self.save_button.on_click(lambda _: self._save_clicked())
-        self.filter.observe(lambda _: self.refresh(), names="value")
+        self._relisting = False
+        self.filter.observe(lambda _: None if self._relisting else self.refresh(), names="value")
         self._live = Coalescer(self.main, self.refresh)
         lab.events.subscribe(self._on_event)
         wrap = widgets.Layout(flex_flow="row wrap")
@@ -170,9 +171,12 @@ class MonitorPanel(widgets.VBox):
         if chosen != ALL and chosen not in names:
             options.append((f"{chosen} (left)", chosen))
         if list(self.filter.options) != options:
-            with self.filter.hold_trait_notifications():
+            self._relisting = True  # new options pass through another value: not a choice of the user's
+            try:
                 self.filter.options = options
                 self.filter.value = chosen
+            finally:
+                self._relisting = False
         followed = chosen != ALL and chosen not in names
         self.follow_note.value = (
             f"<span style='color:#a60'>{html.escape(str(chosen))} has left (no open connection).</span>"
