@@ -140,8 +140,8 @@ def test_a_port_held_elsewhere_is_named_with_a_free_one_in_each_syntax(tmp_path:
             Lab(port=free_port, warm_up=False).start()
         text = str(refused.value)
         assert (
-            f"Port {free_port} on 127.0.0.1 is already in use by a standalone server, codette-lab serve (pid {holder.pid})"
-            in text
+            f"Port {free_port} on 127.0.0.1 is already in use by a standalone server, "
+            f"codette-lab serve (pid {holder.pid})" in text
         )
         assert "Lab(port=" in text and "is free now" in text and "Lab(port=0)" in text
         cli = subprocess.run(
