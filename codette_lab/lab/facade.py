@@ -37,6 +37,7 @@ from ..server.ports import free_port_near, port_holder
 from .clients import Clients
 from .definitions import Definitions, NotebookDefinitions
 from .direct import DirectCalls
+from .join import JoinCode
 from .recent_audio import ReceivedAudio, RecentAudio
 from .settings import LabSettings
 from .warm_up import warm_up_in_background
@@ -324,6 +325,10 @@ class Lab(DirectCalls, NotebookDefinitions):
     def join_url(self) -> str:
         """What students type into their DAW: with the server's token when it listens off loopback."""
         return self._server.join_url if self._server is not None else self.url
+
+    def join_code(self) -> JoinCode:
+        """The join URL with its QR code, for the class to scan (a cell's value shows both)."""
+        return JoinCode(self.join_url)
 
     @property
     def server(self) -> BackgroundServer:
