@@ -230,7 +230,7 @@ def _check_sample_rate(sample_rate: float | None, *, field: str) -> int:
     return int(rate)
 
 
-def _check_samples(samples: np.ndarray, *, field: str) -> None:
+def check_samples(samples: np.ndarray, *, field: str) -> None:
     """AudioError for empty audio, the first NaN/infinite sample, or unscaled integer-sized values."""
     import numpy as np
 
@@ -279,7 +279,7 @@ def decode_samples(
         )
     interleaved = np.frombuffer(raw, dtype="<f4").reshape(-1, channels)
     audio = np.ascontiguousarray(interleaved.T, dtype=np.float32)
-    _check_samples(audio, field=samples_field)
+    check_samples(audio, field=samples_field)
     return audio, rate
 
 
@@ -315,7 +315,7 @@ def read_audio_file(
         )
     if audio.size == 0:
         raise _invalid(path_field, f"'{inside}' holds no samples")
-    _check_samples(audio, field=path_field)
+    check_samples(audio, field=path_field)
     return audio, int(rate)
 
 
@@ -342,6 +342,8 @@ def load_audio(audio: AudioData, *, roots: AudioRoots, field: str = AUDIO_FIELD)
         return decode_samples(audio.samples, channels=audio.channels or 1, sample_rate=audio.sample_rate, field=field)
     if audio.file_path is not None:
         return read_audio_file(audio.file_path, roots=roots, field=field)
+    if audio.attachment is not None:  # decoded with its frame (codette_lab.attached_audio), or never sent
+        raise _invalid(f"{field}.attachment", "no attached bytes came with this request (send it as a binary frame)")
     return None
 
 

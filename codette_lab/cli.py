@@ -108,6 +108,27 @@ def build_parser() -> argparse.ArgumentParser:
         f"${TOKEN_ENVIRONMENT_VARIABLE}, else one is generated and printed with the join URL)",
     )
     run.add_argument(
+        "--require-token",
+        action="store_true",
+        help="ask clients on this machine for the token too (try the join URL you hand out; default: only "
+        "clients on other machines need it)",
+    )
+    run.add_argument(
+        "--certfile",
+        metavar="PEM",
+        default=None,
+        help="serve https:// and wss:// with this certificate (chain) file; with --keyfile unless it holds the key",
+    )
+    run.add_argument("--keyfile", metavar="PEM", default=None, help="the private key of --certfile")
+    run.add_argument(
+        "--max-audio-mb",
+        metavar="MB",
+        type=_positive_number,
+        default=None,
+        help="audio held at once across all connections, in MiB, before requests get 'Server busy' "
+        "(default: a quarter of this machine's memory, at least 512)",
+    )
+    run.add_argument(
         "--max-message-mb",
         metavar="MB",
         type=_positive_number,
@@ -163,6 +184,15 @@ def _build_engine(args: argparse.Namespace) -> Engine:
         raise UsageError(str(exc)) from exc
 
 
+def _tls_setting(args: argparse.Namespace) -> tuple[str, str] | str | None:
+    """The server's TLS setting from --certfile and --keyfile (a key alone is a usage error)."""
+    if args.certfile is None:
+        if args.keyfile is not None:
+            raise UsageError("--keyfile needs --certfile (the certificate it belongs to)")
+        return None
+    return (args.certfile, args.keyfile) if args.keyfile is not None else args.certfile
+
+
 async def _serve_until_signalled(engine: Engine, args: argparse.Namespace) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -185,11 +215,14 @@ async def _serve_until_signalled(engine: Engine, args: argparse.Namespace) -> No
         recorder=recorder,
         token=args.token,
         max_message_bytes=int(args.max_message_mb * MIB),
+        **({"max_audio_bytes": int(args.max_audio_mb * MIB)} if args.max_audio_mb is not None else {}),
+        tls=_tls_setting(args),
+        require_token=args.require_token,
     )
     async with server:
         logging.getLogger("codette_lab.server").info("Health check at %s; Ctrl-C to stop", server.health_url)
-        if server.token is not None:
-            print(f"Students connect their DAW to: {server.join_url}", flush=True)
+        print(f"Students open the join page: {server.join_url}", flush=True)
+        print(f"DAWs connect to: {server.ws_join_url}", flush=True)
         await stop.wait()
         logging.getLogger("codette_lab.server").info("Stopping: closing connections")
     if watcher is not None:

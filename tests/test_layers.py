@@ -33,6 +33,7 @@ LAYERS = {
     "chat": 3,
     "rules": 3,
     "audio_input": 3,
+    "attached_audio": 3,
     "analysis_types": 3,
     "engine": 3,
     "server": 4,

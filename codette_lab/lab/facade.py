@@ -30,6 +30,7 @@ from ..server import (
     DEFAULT_REQUEST_TIMEOUT,
     BackgroundServer,
     ConnectionInfo,
+    page_url,
     websocket_url,
 )
 from ..server.events import DEFAULT_EVENT_LIMIT, EventLog
@@ -97,7 +98,11 @@ class Lab(DirectCalls, NotebookDefinitions):
     folder); ``request_timeout`` is the per-request time limit (seconds) for
     functions defined in the notebook, which the panels' actions are held to
     as well; built-in analyses sent by DAWs are never cut short.
-    ``allowed_origins`` widens the WebSocket Origin check beyond localhost pages.
+    ``allowed_origins`` widens the WebSocket Origin check beyond localhost pages
+    (the server's own join page is always let in). ``tls`` (an ``ssl.SSLContext``,
+    a ``(certfile, keyfile)`` pair or one PEM path) serves ``https://`` and
+    ``wss://``; ``require_token=True`` asks clients on this machine for the
+    token too (to try the join URL you hand out).
 
     A kernel runs one Lab. While it runs, ``Lab(...)`` hands back that same
     Lab, so re-running the start cell keeps every definition, rule change,
@@ -124,6 +129,8 @@ class Lab(DirectCalls, NotebookDefinitions):
         event_limit: int = DEFAULT_EVENT_LIMIT,
         warm_up: bool = True,
         token: str | None = None,
+        tls: Any = None,
+        require_token: bool = False,
     ) -> None:
         settings = LabSettings.of(
             port=port,
@@ -135,6 +142,8 @@ class Lab(DirectCalls, NotebookDefinitions):
             event_limit=event_limit,
             warm_up=warm_up,
             token=token,
+            tls=tls,
+            require_token=require_token,
         )
         if "_settings" in self.__dict__:  # the running Lab, handed back by __new__
             self._apply(settings)
@@ -315,16 +324,25 @@ class Lab(DirectCalls, NotebookDefinitions):
 
     @property
     def url(self) -> str:
-        """``ws://host:port/ws``, where a DAW on this machine connects (others: :attr:`join_url`).
+        """``ws(s)://host:port/ws``, where a DAW on this machine connects (others: :attr:`ws_join_url`).
 
         A Lab on every interface (``host="0.0.0.0"`` or ``"::"``) is reached here through loopback, where no
-        token is asked for."""
-        return websocket_url(LOOPBACK_FOR_WILDCARD.get(self.host, self.host), self.port)
+        token is asked for (unless ``require_token``)."""
+        host = LOOPBACK_FOR_WILDCARD.get(self.host, self.host)
+        return websocket_url(host, self.port, tls=self._settings.tls is not None)
 
     @property
     def join_url(self) -> str:
-        """What students type into their DAW: with the server's token when it listens off loopback."""
-        return self._server.join_url if self._server is not None else self.url
+        """The page students open, ``http(s)://host:port/?token=...`` (the token off loopback or when
+        required); each student's page adds ``&name=<student>``."""
+        if self._server is not None:
+            return self._server.join_url
+        return page_url(self.host, self._settings.port, tls=self._settings.tls is not None)
+
+    @property
+    def ws_join_url(self) -> str:
+        """What a DAW on another machine connects to: ``ws(s)://host:port/ws?token=...``."""
+        return self._server.ws_join_url if self._server is not None else self.url
 
     def join_code(self) -> JoinCode:
         """The join URL with its QR code, for the class to scan (a cell's value shows both)."""

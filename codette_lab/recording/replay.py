@@ -99,7 +99,7 @@ def _answerer(engine: Engine) -> Answer:
     """The reply to an exchange's request as a client would read it (encoded and decoded: NaN is null, ...)."""
 
     def answer(exchange: RecordedExchange) -> dict[str, Any]:
-        reply = engine.respond(exchange.frame_text(), session=f"{exchange.recording}/{exchange.session}")
+        reply = engine.respond(exchange.frame_to_send(), session=f"{exchange.recording}/{exchange.session}")
         return dict(json.loads(encode(reply)))
 
     return answer

@@ -28,9 +28,11 @@ from websockets.frames import CloseCode
 
 from ..engine import Failure, failure_of
 from ..protocol import PingRequest, encode, replies
+from ..protocol.attachments import is_attachment_frame
 from .limits import CLOSE_TIMEOUT, INLINE_PARSE_LIMIT, LARGE_FRAMES_PER_CONNECTION, READ_AHEAD
 
 if TYPE_CHECKING:
+    from ..audio_input import DecodedAudio
     from ..engine import Job
     from .connections import Connection
     from .core import CodetteServer
@@ -107,7 +109,13 @@ class Exchange:
         received = time.perf_counter()
         if self.server.recorder is not None:
             await self.server.recorder.received(self.connection, frame)
-        if len(frame) > INLINE_PARSE_LIMIT:
+        attached = is_attachment_frame(frame)
+        limits = self.server.limits
+        if len(frame) > limits.max_message_bytes and not attached:  # websockets read it under the attachment limit
+            logger.info("WebSocket %s sent a %d-byte frame, over the limit: closing", self.connection.id, len(frame))
+            await close_or_abort(self.socket, CloseCode.MESSAGE_TOO_BIG, f"frame over {limits.max_message_bytes} bytes")
+            raise ConnectionClosed(None, None)
+        if len(frame) > INLINE_PARSE_LIMIT or attached:  # parsed, and its audio decoded, in a parsing process
             await self._large_frames.acquire()
             pending = Pending(frame, None, None, received, audio_bytes=len(frame), analysis=True)
             return self._admitted(pending)
@@ -163,8 +171,12 @@ class Exchange:
             if job is None:
                 assert pending.frame is not None
                 frame, pending.frame = pending.frame, None
-                request, decoded = await server.workers.parse(frame)
+                request, decoded = await server.workers.parse(frame, max_seconds=server.engine.audio_roots.max_seconds)
                 del frame
+                busy = self._hold_decoded(pending, decoded)
+                if busy is not None:
+                    del decoded
+                    return server.failed(self.connection, None, Failure(busy))
                 job = server.engine.prepare(request, decoded)
             server.note_message(self.connection, job)
             if job.needs_worker:
@@ -182,6 +194,17 @@ class Exchange:
             return server.failed(self.connection, job, failure_of(exc))
         server.note_reply(self.connection, reply, pending.received)
         return text
+
+    def _hold_decoded(self, pending: Pending, decoded: DecodedAudio) -> str | None:
+        """Count decoded audio larger than its frame (attached files expand when decoded) against the shared
+        audio budget; the "Server busy" text when it does not fit (the audio is then dropped)."""
+        held = sum(int(array.nbytes) for array, _ in decoded.values())
+        if held <= pending.audio_bytes:
+            return None
+        busy = self.server.budget.admit(audio_bytes=held - pending.audio_bytes, analysis=False)
+        if busy is None:
+            pending.audio_bytes = held
+        return busy
 
     async def _send(self, text: str) -> None:
         """Send one reply; a client that leaves it unread past the reply timeout is closed (1008)."""

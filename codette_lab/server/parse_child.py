@@ -1,8 +1,9 @@
 """A child process of :mod:`codette_lab.server.parsing`: large frames in on stdin, parsed requests out on stdout.
 
 Run as ``python -m codette_lab.server.parse_child`` by the server, never
-imported by it. Each message on both pipes is a length (see
-:data:`~codette_lab.server.parsing.LENGTH`) then a pickle; the answer to a
+imported by it. A frame comes after its header (the longest attached audio
+to decode, then the length: :data:`~codette_lab.server.parsing.FRAME_HEADER`);
+each answer is a length (:data:`~codette_lab.server.parsing.LENGTH`) then a pickle; the answer to a
 frame is ``(False, (request, decoded audio))`` or ``(True, exception)``, pickled with its arrays as
 out-of-band buffers: their lengths follow the pickle, and the buffers either follow on the pipe or lie
 back to back in a memory file (``--shared-samples``) whose descriptor precedes the lengths.
@@ -15,10 +16,10 @@ import pickle
 import sys
 from typing import Any, BinaryIO
 
-from ..audio_input import parse_with_samples
+from ..attached_audio import parse_with_audio
 from ..errors import CodetteError
 from ..heap import HOLDING_MMAP_THRESHOLD, set_heap_thresholds
-from .parsing import LENGTH, SHARED_SAMPLES_FLAG
+from .parsing import FRAME_HEADER, LENGTH, SHARED_SAMPLES_FLAG
 
 #: How much lower than the server's the child's scheduling priority is (``nice`` steps).
 CHILD_NICENESS = 10
@@ -33,14 +34,14 @@ def _serve(source: BinaryIO, sink: BinaryIO, *, shared: bool) -> None:
     set_heap_thresholds(HOLDING_MMAP_THRESHOLD)  # each frame's buffers go back to the system once it is answered
     os.nice(CHILD_NICENESS)  # on a busy machine the server's event loop (its pings) goes first
     mapped: int | None = None
-    while header := source.read(LENGTH.size):
+    while header := source.read(FRAME_HEADER.size):
         if mapped is not None:
             os.close(mapped)
             mapped = None
-        (size,) = LENGTH.unpack(header)
+        max_seconds, size = FRAME_HEADER.unpack(header)
         frame = source.read(size)
         try:
-            answer: tuple[bool, Any] = (False, parse_with_samples(frame))
+            answer: tuple[bool, Any] = (False, parse_with_audio(frame, max_seconds=max_seconds))
         except CodetteError as exc:
             answer = (True, exc)
         except Exception as exc:  # anything else still gets an answer, as our own bug
