@@ -11,6 +11,7 @@ thread-safe hand-offs.
 
 from __future__ import annotations
 
+import logging
 import threading
 import weakref
 from collections.abc import Callable, Iterable
@@ -160,6 +161,8 @@ class Lab(DirectCalls, NotebookDefinitions):
         self._server: BackgroundServer | None = None
         self._daws: list[SimulatedDAW] = []
         self._definitions = Definitions()
+        #: What the server said when it started that people should read (the join URL off loopback, ...).
+        self.notices: tuple[str, ...] = ()
         #: Writes down every request and reply once :meth:`record` was called.
         self.recorder: Recorder | None = None
 
@@ -227,10 +230,16 @@ class Lab(DirectCalls, NotebookDefinitions):
         server = BackgroundServer(self.engine, **options, recorder=self.recorder)
         server.add_listener(self.clients.on_event)  # first: the Monitor's refresh reads the names
         server.add_listener(self.events.append)
+        notices = _StartNotices()
+        server_logger = logging.getLogger("codette_lab.server")
+        server_logger.addFilter(notices)  # the Lab shows them itself: a notebook paints stderr like an error
         try:
             server.start()
         except PortInUseError:
             raise PortInUseError(port_in_use_text(server.host, server.requested_port)) from None
+        finally:
+            server_logger.removeFilter(notices)
+        self.notices = notices.texts
         return server
 
     def _restart(self, *, same_port: bool) -> None:
@@ -421,7 +430,22 @@ class Lab(DirectCalls, NotebookDefinitions):
 
     def __repr__(self) -> str:
         state = f"serving {self.url}" if self.running else "stopped"
+        notes = "".join(f"\n  {notice}" for notice in self.notices) if self.running else ""
         return (
             f"Lab({state}, {self.active_connections} connections, "
-            f"{len(self.perspectives())} perspectives, {len(self.analysis_types())} analysis types)"
+            f"{len(self.perspectives())} perspectives, {len(self.analysis_types())} analysis types){notes}"
         )
+
+
+class _StartNotices(logging.Filter):
+    """Keeps the server's start-up warnings (join URL, token in clear) for the Lab to show as its value."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.texts: tuple[str, ...] = ()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno == logging.WARNING and record.funcName == "start":
+            self.texts = (*self.texts, record.getMessage())
+            return False
+        return True
