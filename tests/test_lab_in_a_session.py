@@ -191,3 +191,32 @@ def test_saves_never_replace_a_file_this_lab_did_not_write_without_a_question(
         assert not (tmp_path / "no such folder").exists()
     finally:
         panel.close()
+
+
+def test_levels_sent_in_track_data_are_used_and_a_wrong_one_is_named(lab: Lab) -> None:
+    daw = lab.simulate_daw(name="levels in the track")
+    reply = daw.request(
+        {
+            "type": "analyze",
+            "track_data": {"track_name": "Vox", "track_type": "vocal", "peak_level": -3.0, "rms_level": -20.0},
+            "analysis_type": "quality",
+        }
+    )
+    insights = reply["analysis"]["codette_insights"]
+    assert "peak -3.0 dBFS, RMS -20.0 dBFS" in insights and "no levels" not in insights
+    assert any(problem["rule"] == "headroom" for problem in reply["analysis"]["problems_detected"])
+    given_both = daw.request(
+        {
+            "type": "analyze",
+            "track_data": {"track_name": "Vox", "peak_level": -3.0},
+            "audio_data": {"peak_level": -12.0, "rms_level": -24.0},
+            "analysis_type": "dynamics",
+        }
+    )
+    assert "peak -12.0 dBFS" in given_both["analysis"]["codette_insights"]  # audio_data's levels win
+    wrong = daw.request({"type": "analyze", "track_data": {"peak_level": "loud"}, "analysis_type": "quality"})
+    assert wrong == {
+        "type": "error",
+        "message": "Invalid field 'track_data.peak_level' in analyze: expected a number, got string",
+        "timestamp": wrong["timestamp"],
+    }

@@ -11,6 +11,8 @@ engine's business, because notebooks add new ones while the server runs.
 
 from __future__ import annotations
 
+import dataclasses
+
 import json
 import math
 import re
@@ -233,12 +235,24 @@ def _parse_analyze(fields: Reader) -> AnalyzeRequest:
             track=_track_data(other_fields if other_fields is not None else other.child("track_data", {})),
             audio=_audio_data(other.object("audio_data", None)),
         )
+    track_fields = fields.object("track_data")
     return AnalyzeRequest(
-        track=_track_data(fields.object("track_data")),
-        audio=_audio_data(fields.object("audio_data", None)),
+        track=_track_data(track_fields),
+        audio=_levels_from_track(track_fields, _audio_data(fields.object("audio_data", None))),
         analysis_type=analysis_type,
         other_track=other_track,
     )
+
+
+def _levels_from_track(track_fields: Reader, audio: AudioData) -> AudioData:
+    """``track_data.peak_level`` / ``rms_level`` (where ``daw_context`` tracks carry a track's levels) stand
+    in for ``audio_data``'s when those are absent, rather than being silently ignored."""
+    levels = {
+        key: value
+        for key in ("peak_level", "rms_level")
+        if getattr(audio, key) is None and (value := track_fields.number(key, None)) is not None
+    }
+    return dataclasses.replace(audio, **levels) if levels else audio
 
 
 # Each request class names its wire type once (``TYPE``); both tables are keyed by it.
