@@ -12,7 +12,6 @@ engine's business, because notebooks add new ones while the server runs.
 from __future__ import annotations
 
 import dataclasses
-
 import json
 import math
 import re
@@ -247,12 +246,9 @@ def _parse_analyze(fields: Reader) -> AnalyzeRequest:
 def _levels_from_track(track_fields: Reader, audio: AudioData) -> AudioData:
     """``track_data.peak_level`` / ``rms_level`` (where ``daw_context`` tracks carry a track's levels) stand
     in for ``audio_data``'s when those are absent, rather than being silently ignored."""
-    levels = {
-        key: value
-        for key in ("peak_level", "rms_level")
-        if getattr(audio, key) is None and (value := track_fields.number(key, None)) is not None
-    }
-    return dataclasses.replace(audio, **levels) if levels else audio
+    peak = track_fields.number("peak_level", None) if audio.peak_level is None else audio.peak_level
+    rms = track_fields.number("rms_level", None) if audio.rms_level is None else audio.rms_level
+    return dataclasses.replace(audio, peak_level=peak, rms_level=rms)
 
 
 # Each request class names its wire type once (``TYPE``); both tables are keyed by it.
