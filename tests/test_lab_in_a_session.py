@@ -220,3 +220,65 @@ def test_levels_sent_in_track_data_are_used_and_a_wrong_one_is_named(lab: Lab) -
         "message": "Invalid field 'track_data.peak_level' in analyze: expected a number, got string",
         "timestamp": wrong["timestamp"],
     }
+
+
+def _texts(figure) -> list[str]:
+    """Every legend entry and text drawn on a figure."""
+    found = []
+    for axes in figure.axes:
+        found += [text.get_text() for text in axes.texts]
+        legend = axes.get_legend()
+        if legend is not None:
+            found += [text.get_text() for text in legend.get_texts()]
+    return found
+
+
+def test_plots_mark_the_finding_that_fired_and_only_targets_that_were_judged(lab: Lab) -> None:
+    panel = lab.panel()
+    try:
+        panel.analysis.choose("bass.flac", analysis_type="dynamics", track_type="bass")  # peaks at -4 dBFS
+        analysis = panel.analysis.run().result(timeout=180)
+        assert any("headroom" in finding.rule_id for finding in analysis.problems)
+        loudness = _texts(panel.analysis.figures["loudness"])
+        assert "headroom mark -6 dBFS (exceeded)" in loudness
+        assert not any(text.startswith("target ") for text in loudness)  # a stem: no streaming target drawn
+        assert "full scale (0 dBFS)" in _texts(panel.analysis.figures["waveform"])
+
+        panel.analysis.choose("keys.flac", analysis_type="masking", track_type="keys", against="bass.flac")
+        masking = panel.analysis.run().result(timeout=180)
+        assert masking.problems  # the demo's keys and bass overlap
+        marks = _texts(panel.analysis.figures["masking"])
+        assert any(mark.startswith("suggested cut") for mark in marks)
+        assert any(mark.startswith("buried") or mark.startswith("buries") for mark in marks)
+
+        panel.analysis.choose("vocal.flac", analysis_type="masking", against="bass.flac")
+        assert panel.analysis.outcome is None and "Press Analyze" in panel.analysis.report.value  # no stale result
+    finally:
+        panel.close()
+
+
+def test_the_saved_report_says_what_it_was_made_from(lab: Lab, tmp_path: Path) -> None:
+    lab.rules["vocal.highpass_hz"] = 110
+    panel = lab.panel()
+    try:
+        panel.analysis.choose("vocal.flac", analysis_type="spectrum", track_type="vocal")
+        panel.analysis.run().result(timeout=180)
+        page = panel.analysis.save(tmp_path / "report.html").read_text()
+        assert "Made from" in page and "vocal.flac" in page
+        assert lab.rules.snapshot().identity in page and "vocal.highpass_hz = 110" in page
+        from codette_lab import __version__
+
+        assert f"<td style='overflow-wrap:anywhere;max-width:100%'>{__version__}</td>" in page
+    finally:
+        panel.close()
+
+
+def test_a_file_a_daw_named_is_listed_once(lab: Lab) -> None:
+    daw = lab.simulate_daw(name="file sender")
+    daw.analyze("Keys", analysis_type="spectrum", send="path")
+    panel = lab.panel()
+    try:
+        labels = [label for label, _ in panel.analysis.source.options]
+        assert sum("keys.flac" in label or "Keys" in label for label in labels) == 1
+    finally:
+        panel.close()

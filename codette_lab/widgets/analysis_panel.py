@@ -104,9 +104,11 @@ class AnalysisPanel(widgets.VBox):
         self.result: AnalysisResult | None = None
         self.figures: dict[str, Any] = {}
         self.outcome: Outcome | None = None
+        self._refreshing = False
         self.run_button.add_class("codette-analysis-run")
         self.source.observe(self._on_source, names="value")
         self.analysis_type.observe(self._on_analysis_type, names="value")
+        self.track_type.observe(self._selection_changed, names="value")
         self.run_button.on_click(lambda _: self.run())
         self.refresh_button.on_click(lambda _: self.refresh())
         self.save_button.on_click(
@@ -151,6 +153,7 @@ class AnalysisPanel(widgets.VBox):
                 recent=item,
             )
             for item in self.lab.recent_audio()
+            if item.request.audio.file_path is None  # a file a DAW named is listed once, as the file
         ]
         files = [
             Source(
@@ -179,6 +182,14 @@ class AnalysisPanel(widgets.VBox):
 
     def refresh(self) -> None:
         """Re-read the sources (new DAW requests, new files) and the analysis types, keeping the choices."""
+        self._refreshing = True  # the lists pass through other values: not the user's choice
+        try:
+            self._relist()
+        finally:
+            self._refreshing = False
+        self._selection_changed()
+
+    def _relist(self) -> None:
         current_source, current_other, current_track_type = self.source.value, self.other.value, self.track_type.value
         options = [(source.label, source) for source in self.sources()]
         labels = {source.label: source for _, source in options}
@@ -232,10 +243,27 @@ class AnalysisPanel(widgets.VBox):
     def _on_source(self, change: dict[str, Any]) -> None:
         if change["new"] is not None:
             self.track_type.value = change["new"].track_type
+        self._selection_changed()
 
     def _on_analysis_type(self, change: dict[str, Any] | None = None) -> None:
         """Show *Against* only for the analysis type that compares two tracks."""
         self.other.layout.display = "" if self.analysis_type.value == TWO_TRACK_TYPE else "none"
+        if change is not None:
+            self._selection_changed()
+
+    def _selection_changed(self, change: dict[str, Any] | None = None) -> None:
+        """A new source or type was picked: the result shown is not about it any more, so it goes."""
+        outcome = self.outcome
+        if outcome is None or self.activity.busy or self._refreshing:
+            return
+        same = (
+            outcome.source == self.source.value
+            and outcome.analysis.analysis_type == self.analysis_type.value
+            and outcome.track_type == self.track_type.value
+        )
+        if not same:
+            self._clear()
+            self.report.value = "<i>Press Analyze for the new choice.</i>"
 
     def _on_event(self, event: ServerEvent) -> None:
         """On the server thread: a DAW's analysis may have brought new audio to list (refresh on the main thread)."""
