@@ -10,6 +10,7 @@ where the host change itself is the point).
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -282,3 +283,20 @@ def test_a_file_a_daw_named_is_listed_once(lab: Lab) -> None:
         assert sum("keys.flac" in label or "Keys" in label for label in labels) == 1
     finally:
         panel.close()
+
+
+def test_the_saved_log_holds_whole_answers_under_the_students_names(lab: Lab, tmp_path: Path) -> None:
+    daw = lab.simulate_daw(name="Ada")
+    reply = daw.chat("How should I compress the bass guitar?")
+    answer = reply["response"]
+    assert len(answer) > 200  # longer than an event's summary
+    panel = lab.panel()
+    try:
+        saved = panel.monitor.save(tmp_path / "class.log").read_text()
+    finally:
+        panel.close()
+    assert saved.startswith("# Codette Lab monitor log, saved ") and "# students: Ada" in saved
+    transcript = saved.split("## Transcript: every request and whole answer", 1)[1]
+    assert " Ada asked: " in transcript and "How should I compress the bass guitar?" in transcript
+    answered = next(line for line in transcript.splitlines() if " Ada answered: " in line and "chat_response" in line)
+    assert json.loads(answered.split(" Ada answered: ", 1)[1])["response"] == answer

@@ -42,6 +42,7 @@ from .direct import DirectCalls
 from .join import JoinCode
 from .recent_audio import ReceivedAudio, RecentAudio
 from .settings import LabSettings
+from .transcript import Tee, Transcript
 from .warm_up import warm_up_in_background
 
 if TYPE_CHECKING:
@@ -163,6 +164,8 @@ class Lab(DirectCalls, NotebookDefinitions):
         self._definitions = Definitions()
         #: What the server said when it started that people should read (the join URL off loopback, ...).
         self.notices: tuple[str, ...] = ()
+        #: The last requests and whole replies, in memory (the Monitor's *Save log* writes them).
+        self.transcript = Transcript()
         #: Writes down every request and reply once :meth:`record` was called.
         self.recorder: Recorder | None = None
 
@@ -227,7 +230,7 @@ class Lab(DirectCalls, NotebookDefinitions):
     def _start_server(self, port: int | None = None) -> BackgroundServer:
         """A server with the current settings, listening (on ``port`` instead of the settings' when given)."""
         options = {**self._settings.server_options(), **({"port": port} if port is not None else {})}
-        server = BackgroundServer(self.engine, **options, recorder=self.recorder)
+        server = BackgroundServer(self.engine, **options, recorder=Tee(self.transcript, self.recorder))
         server.add_listener(self.clients.on_event)  # first: the Monitor's refresh reads the names
         server.add_listener(self.events.append)
         notices = _StartNotices()

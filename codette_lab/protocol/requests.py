@@ -195,9 +195,7 @@ def _audio_data(fields: Reader | None) -> AudioData:
         raise fields.problem("samples", f"give either '{fields.at('samples')}' or '{fields.at('file_path')}', not both")
     if audio.attachment is not None and (audio.samples is not None or audio.file_path is not None):
         given = "samples" if audio.samples is not None else "file_path"
-        raise fields.problem(
-            "attachment", f"give either '{fields.at('attachment')}' or '{fields.at(given)}', not both"
-        )
+        raise fields.problem("attachment", f"give either '{fields.at('attachment')}' or '{fields.at(given)}', not both")
     if audio.samples is not None and audio.sample_rate is None:
         raise fields.errors.missing(fields.at("sample_rate"), "a number > 0 when 'samples' is sent")
     return audio

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from datetime import datetime
 
     from ..analysis_types import AnalysisResult
     from ..audio_input import AudioRoots
@@ -78,6 +79,28 @@ class StudentLike(Protocol):
     def selected_track(self) -> str | None: ...
 
 
+class TranscriptEntryLike(Protocol):
+    """One frame of the Lab's transcript (the Lab's ``transcript.Entry``)."""
+
+    @property
+    def connection_id(self) -> int: ...
+
+    @property
+    def direction(self) -> str: ...
+
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def timestamp(self) -> datetime: ...
+
+
+class TranscriptLike(Protocol):
+    """The last requests and whole replies (the Lab's ``Transcript``)."""
+
+    def entries(self) -> Sequence[TranscriptEntryLike]: ...
+
+
 class ClientsLike(Protocol):
     """Who is connected, by name (the Lab's ``Clients``)."""
 
@@ -99,6 +122,10 @@ class LabLike(Protocol):
     #: The open connections by name, with each DAW's last ``daw_context`` (Monitor names, Chat contexts).
     @property
     def clients(self) -> ClientsLike: ...
+
+    @property
+    def transcript(self) -> TranscriptLike:
+        """The last requests and whole replies (the Monitor's *Save log* writes them)."""
 
     @property
     def url(self) -> str:

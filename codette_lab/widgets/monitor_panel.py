@@ -12,6 +12,7 @@ filtered to one connection, and saved to a text file.
 from __future__ import annotations
 
 import html
+from datetime import UTC, datetime
 from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -194,14 +195,34 @@ class MonitorPanel(widgets.VBox):
         ]
         return [format_event(event, self._who(event.connection_id)) for event in reversed(events)]
 
+    def log_text(self) -> str:
+        """What *Save log* writes: a header (when, where, which version), every event kept, then the
+        transcript: each request and its whole answer, oldest first, under the student's name."""
+        from .. import __version__
+
+        now = datetime.now(UTC)
+        header = [
+            f"# Codette Lab monitor log, saved {now:%Y-%m-%d %H:%M:%S} UTC by codette_lab {__version__}",
+            f"# served at {self.lab.url} (students join at {self.lab.join_url})",
+            f"# students: {', '.join(student.name for student in self.lab.clients.students()) or 'none connected'}",
+            "",
+            "## Events (oldest first)",
+        ]
+        transcript = [
+            f"{entry.timestamp:%H:%M:%S}.{entry.timestamp.microsecond // 1000:03d} "
+            f"{self._who(entry.connection_id)} {entry.direction}: {entry.text}"
+            for entry in self.lab.transcript.entries()
+        ]
+        sections = [*header, *reversed(self.lines()), "", "## Transcript: every request and whole answer"]
+        return "\n".join([*sections, *(transcript or ["(nothing yet)"])]) + "\n"
+
     def save(self, path: str | PathLike[str] | None = None, *, overwrite: bool = False) -> Path:
-        """Write every event kept (all connections, oldest first) to a text file; returns its path.
+        """Write the log (see :meth:`log_text`) to a text file; returns its path.
 
         A file there that this Lab did not write is replaced only with ``overwrite=True`` (the button asks).
         """
         target = Path(path if path is not None else self.path.value).expanduser()
-        text = "\n".join(reversed(self.lines())) + "\n"
-        target = write_text(target, text, overwrite=overwrite, what="log")
+        target = write_text(target, self.log_text(), overwrite=overwrite, what="log")
         where = html.escape(str(target.resolve()))
         self.status.value = f"<span style='color:#080'>Saved to <code>{where}</code></span>"
         return target

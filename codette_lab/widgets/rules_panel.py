@@ -129,6 +129,7 @@ class RulesPanel(widgets.VBox):
         self.reset_button = widgets.Button(description="Reset all", icon="undo")
         self.path = widgets.Text(value=default_name(DEFAULT_EXPORT_NAME), description="Rule file")
         self.question = OverwriteQuestion()
+        self.path.add_class("codette-rules-path")
         self.load_button = widgets.Button(description="Load", icon="folder-open")
         self.export_button = widgets.Button(description="Export", icon="save")
         self.comparison = RulesComparison(lab, self.main, last_analysis)
