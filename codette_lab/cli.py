@@ -17,10 +17,10 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from . import __version__
-from .analysis.blas import hold_blas_to_one_thread
 from .audio_input import DEFAULT_MAX_AUDIO_SECONDS
 from .corpus.command import add_corpus_command
 from .errors import CodetteError, PortInUseError, RecordingError, ServerError, UsageError
+from .processes import configure_command_process
 from .recording import Recorder
 from .recording.command import add_replay_command
 from .reload import RuleFileWatcher
@@ -265,10 +265,19 @@ def _port_in_use_text(host: str, port: int) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status.
 
-    The process is the command's own, and its analyses bring their own threads: BLAS gets one.
+    It changes nothing of the process it runs in (its heap, BLAS threads, ``os.environ``): called from
+    Python, the caller's process is the caller's. The ``codette-lab`` program is :func:`run`.
     """
     parser = build_parser()
     args = parser.parse_args(argv)
-    hold_blas_to_one_thread()
     command: Callable[[argparse.Namespace], int] = args.run
     return command(args)
+
+
+def run() -> None:
+    """The ``codette-lab`` program (console script and ``python -m codette_lab``): the process is the
+    command's own, so it gets the command's process settings (:mod:`codette_lab.processes`), then
+    :func:`main` runs and its status is the exit status."""
+    argv = sys.argv[1:]
+    configure_command_process(next((word for word in argv if not word.startswith("-")), ""))
+    raise SystemExit(main(argv))

@@ -24,6 +24,7 @@ LAYERS = {
     "protocol": 1,
     "resources": 1,
     "heap": 1,
+    "processes": 1,
     "analysis": 2,
     "tracktypes": 3,
     "registry": 3,

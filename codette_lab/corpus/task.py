@@ -83,9 +83,6 @@ def analyze_file(
     """
     from ..analysis import single_threaded
     from ..analysis_types import analyze
-    from ..heap import prepare_for_measuring
-
-    prepare_for_measuring()  # Dask's workers start with a heap that maps every buffer afresh
     path = str(key[0])
     try:
         y, sr = _read(path, max_seconds)

@@ -35,7 +35,7 @@ from websockets.protocol import State
 
 from ..engine import Failure
 from ..errors import ServerError
-from ..heap import TRIM_AFTER_IDLE_S, prepare_for_serving, trim_heap
+from ..heap import TRIM_AFTER_IDLE_S, trim_heap
 from ..protocol import encode, replies
 from ..resources import page_folder
 from .access import AccessPolicy
@@ -139,7 +139,6 @@ class CodetteServer:
         if self._websockets is not None:
             raise ServerError(f"This server was already started (on {self.url})")
         ping_interval, ping_timeout = self._keepalive
-        prepare_for_serving()
         self._websockets = websockets_serve(
             self._serve_connection,
             self.host,

@@ -18,7 +18,7 @@ from typing import Any, BinaryIO
 
 from ..attached_audio import parse_with_audio
 from ..errors import CodetteError
-from ..heap import HOLDING_MMAP_THRESHOLD, set_heap_thresholds
+from ..processes import configure_parse_child
 from .parsing import FRAME_HEADER, LENGTH, SHARED_SAMPLES_FLAG
 
 #: How much lower than the server's the child's scheduling priority is (``nice`` steps).
@@ -31,7 +31,7 @@ def _serve(source: BinaryIO, sink: BinaryIO, *, shared: bool) -> None:
     With ``shared``, the decoded samples go into a memory file whose descriptor the answer names; the
     server maps it before it sends the next frame, so the file is closed when the next frame comes.
     """
-    set_heap_thresholds(HOLDING_MMAP_THRESHOLD)  # each frame's buffers go back to the system once it is answered
+    configure_parse_child()  # each frame's buffers go back to the system once it is answered
     os.nice(CHILD_NICENESS)  # on a busy machine the server's event loop (its pings) goes first
     mapped: int | None = None
     while header := source.read(FRAME_HEADER.size):
