@@ -149,7 +149,8 @@ RUN_IN_KERNEL = """async (code) => {
 #: Run the cell whose source holds the given text (as a user clicking into it and pressing Shift-Enter would).
 RUN_CELL = """async (text) => {
     const notebook = window.jupyterapp.shell.currentWidget;
-    const index = notebook.content.widgets.findIndex((cell) => cell.model.sharedModel.source.includes(text));
+    const index = notebook.content.widgets.findIndex(
+        (cell) => cell.model.type === 'code' && cell.model.sharedModel.source.includes(text));
     notebook.content.activeCellIndex = index;
     await window.jupyterapp.commands.execute('notebook:run-cell');
     while (notebook.sessionContext.session.kernel.status !== 'idle') {
@@ -211,7 +212,7 @@ def test_every_lesson_runs_all_twice_in_order_with_the_previous_ones_left_runnin
                         show = panel.get_by_role("combobox", name="Show")
                         show.select_option(label="student_2")
                         page.evaluate(RUN_CELL, "lab = Lab(port=port)")  # back to 127.0.0.1: a restart
-                        page.evaluate(RUN_CELL, 'host="0.0.0.0"')  # and onto every interface: another
+                        page.evaluate(RUN_CELL, 'Lab(port=port, host="0.0.0.0")')  # onto every interface: another
                         run_in_kernel(
                             "import time\n"
                             "deadline = time.monotonic() + 60\n"
@@ -222,6 +223,7 @@ def test_every_lesson_runs_all_twice_in_order_with_the_previous_ones_left_runnin
                         )
                         expect(show.locator("option:checked")).to_have_text("student_2")
                         expect(panel.locator(".codette-students")).to_contain_text("student_6")
+                        expect(panel.locator(".codette-students")).to_contain_text("Lead Vocal")  # tracks kept
                         expect(panel).to_contain_text("6 DAW(s) connected")
                         expect(panel).to_contain_text("students join at http")
                         expect(panel).not_to_contain_text("0.0.0.0")

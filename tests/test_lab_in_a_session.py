@@ -63,6 +63,7 @@ def test_a_class_moved_to_the_network_comes_back_and_the_followed_student_stays_
         )
         panel.monitor.refresh()
         assert panel.monitor.filter.value == "student_2"  # still followed, no TraitError
+        assert "Lead Vocal" in lab.clients.student("student_2").tracks  # what they had loaded, kept across
         assert "<b>3</b> DAW(s) connected" in panel.monitor.summary.value
         assert "token=" in panel.monitor.summary.value  # the join URL, not ws://0.0.0.0
         assert "0.0.0.0" not in panel.monitor.summary.value

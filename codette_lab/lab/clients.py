@@ -79,6 +79,8 @@ class Student:
     connections: tuple[Client, ...]
     #: Every connection id seen under this name, open or closed (the log filter shows all of them).
     connection_ids: frozenset[int]
+    #: The latest of its connections (open or closed) that sent a ``daw_context``: what it has loaded.
+    context: Client | None = None
 
     @property
     def connected(self) -> bool:
@@ -90,11 +92,11 @@ class Student:
 
     @property
     def tracks(self) -> list[str]:
-        return self.latest.tracks if self.latest is not None else []
+        return self.context.tracks if self.context is not None else []
 
     @property
     def selected_track(self) -> str | None:
-        return self.latest.track if self.latest is not None else None
+        return self.context.track if self.context is not None else None
 
 
 def _context_names(context: Mapping[str, Any]) -> tuple[str | None, str | None]:
@@ -174,10 +176,12 @@ class Clients:
         rows: dict[str, list[Client]] = {}
         for client in open_:
             rows.setdefault(client.name, []).append(client)
-        return [
-            Student(name, tuple(clients), frozenset(c.connection_id for c in seen if c.name == name))
-            for name, clients in sorted(rows.items(), key=lambda row: _natural(row[0]))
-        ]
+        students = []
+        for name, clients in sorted(rows.items(), key=lambda row: _natural(row[0])):
+            same = sorted((c for c in seen if c.name == name), key=lambda c: c.connection_id)
+            context = next((c for c in reversed(same) if c.last_context), None)
+            students.append(Student(name, tuple(clients), frozenset(c.connection_id for c in same), context))
+        return students
 
     def student(self, name: str) -> Student:
         """The student of that name, connected or not (a student who left has no open connections)."""
