@@ -257,7 +257,7 @@ def _port_in_use_text(host: str, port: int) -> str:
     free = free_port_near(port, host)
     elsewhere = f"--port {free} is free now, or " if free is not None else ""
     return (
-        f"port {port} on {host} is already in use by {holder}: stop it, "
+        f"Port {port} on {host} is already in use by {holder}: stop it, "
         f"or serve on another port: {elsewhere}--port 0 for any free one"
     )
 

@@ -301,3 +301,16 @@ def test_the_saved_log_holds_whole_answers_under_the_students_names(lab: Lab, tm
     assert " Ada asked: " in transcript and "How should I compress the bass guitar?" in transcript
     answered = next(line for line in transcript.splitlines() if " Ada answered: " in line and "chat_response" in line)
     assert json.loads(answered.split(" Ada answered: ", 1)[1])["response"] == answer
+
+
+def test_the_join_code_is_the_join_url_as_a_qr_code_with_the_address_under_it(lab: Lab) -> None:
+    import html
+
+    import segno
+
+    shown = lab.join_code()._repr_html_()
+    assert html.escape(lab.join_url) in shown
+    svg = shown[shown.index("<svg") : shown.index("</svg>") + 6]
+    size = segno.make(lab.join_url, error="m").symbol_size(scale=6, border=4)
+    assert f'width="{size[0]}" height="{size[1]}"' in svg  # a symbol big enough for this URL, at projector scale
+    assert str(lab.join_code()) == lab.join_url
