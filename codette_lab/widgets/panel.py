@@ -56,8 +56,7 @@ class LabPanel(widgets.Tab):
         self._build(lab)
         for tab in old:
             tab.close()
-        lab.when_started(self._on_lab_started)
-        self.selected_index = shown
+        self.selected_index = shown  # (this panel already hears of every Lab of the kernel that starts)
 
     def close(self) -> None:
         tabs: list[Any] = list(self.children)
