@@ -102,7 +102,6 @@ class PathEscapeError(AudioError):
     """A link (or a ``..`` inside one) leads out of the audio root being walked; another root may still answer."""
 
 
-
 class MissingExtraError(CodetteError, ImportError):
     """A part of codette_lab whose libraries are not installed (the notebook side, the Dask side).
 
