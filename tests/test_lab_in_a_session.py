@@ -294,6 +294,8 @@ def test_the_saved_log_holds_whole_answers_under_the_students_names(lab: Lab, tm
     panel = lab.panel()
     try:
         saved = panel.monitor.save(tmp_path / "class.log").read_text()
+        panel.monitor.clear_button.click()
+        assert "(nothing yet)" in panel.monitor.log_text() and answer not in panel.monitor.log_text()
     finally:
         panel.close()
     assert saved.startswith("# Codette Lab monitor log, saved ") and "# students: Ada" in saved

@@ -100,6 +100,8 @@ class TranscriptLike(Protocol):
 
     def entries(self) -> Sequence[TranscriptEntryLike]: ...
 
+    def clear(self) -> None: ...
+
 
 class ClientsLike(Protocol):
     """Who is connected, by name (the Lab's ``Clients``)."""

@@ -236,8 +236,9 @@ class MonitorPanel(widgets.VBox):
         )
 
     def clear(self) -> None:
-        """Forget the logged events (the connections stay)."""
+        """Forget the logged events and the transcript (the connections stay)."""
         self.lab.events.clear()
+        self.lab.transcript.clear()
         self.refresh()
 
     def close(self) -> None:
