@@ -18,11 +18,14 @@ from nbclient import NotebookClient
 pytestmark = [pytest.mark.kernel, pytest.mark.timeout(240)]
 
 REPO = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+LESSONS = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+#: Lesson 08 drives a real (headless) Ardour on Ardour's fixed OSC port: tests/test_ardour_lesson.py runs it,
+#: twice in one kernel, with a HOME and cache of its own.
+NOTEBOOKS = [path for path in LESSONS if path.name != "08_live_daw.ipynb"]
 
 
 def test_the_lessons_are_all_there() -> None:
-    names = [path.name for path in NOTEBOOKS]
+    names = [path.name for path in LESSONS]
     assert names == [
         "01_quickstart.ipynb",
         "02_tuning_heuristics.ipynb",
@@ -31,6 +34,7 @@ def test_the_lessons_are_all_there() -> None:
         "05_export_and_serve.ipynb",
         "06_corpus.ipynb",
         "07_record_replay.ipynb",
+        "08_live_daw.ipynb",
     ]
 
 
