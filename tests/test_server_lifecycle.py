@@ -35,6 +35,23 @@ def test_stop_sends_1001_to_every_client_and_frees_the_port(engine, ws_client):
     bind_again(server.port)
 
 
+def test_stop_drops_a_connection_that_never_began_its_handshake(engine, ws_client):
+    """Browsers open spare TCP connections and never speak on them: stopping must not wait for them until
+    websockets' opening-handshake timeout (10 s, past stop's own 5 s limit, which raises ServerError)."""
+    server = BackgroundServer(engine, port=0).start()
+    with socket.create_connection(("127.0.0.1", server.port)) as idle:
+        idle.settimeout(30)
+        client = ws_client(server.url)  # accepted after the idle one: once it is answered, both were accepted
+        assert client.ask({"type": "ping"})["type"] == "pong"
+        server.stop()  # raises ServerError if the idle connection holds the server up
+        try:
+            assert idle.recv(1) == b""  # closed by the server
+        except ConnectionResetError:
+            pass
+    assert not server.running
+    bind_again(server.port)
+
+
 def test_a_port_held_by_a_socket_is_refused_by_name(engine):
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as holder:
         holder.bind(("127.0.0.1", 0))
