@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import LISTENING
 
 from codette_lab import Lab
 from codette_lab.errors import CodetteError, PortInUseError
@@ -32,8 +33,8 @@ def wait_for(condition, timeout: float = 30.0, what: str = "the state waited for
 
 
 @pytest.fixture
-def lab(free_port: int):
-    lab = Lab(port=free_port, request_timeout=20.0, warm_up=False).start()
+def lab():
+    lab = Lab(port=0, request_timeout=20.0, warm_up=False).start()
     yield lab
     Lab.stop(lab)
 
@@ -103,8 +104,9 @@ def test_one_student_one_row_and_the_monitor_says_when_the_followed_student_leav
         panel.close()
 
 
-def test_a_stopped_labs_panel_says_so_and_follows_the_lab_started_next(free_port: int) -> None:
-    lab = Lab(port=free_port, warm_up=False).start()
+def test_a_stopped_labs_panel_says_so_and_follows_the_lab_started_next() -> None:
+    lab = Lab(port=0, warm_up=False).start()
+    port = lab.port
     panel = lab.panel()
     try:
         assert panel.chat.send("Hello?").result(timeout=30)["type"] == "chat_response"
@@ -115,7 +117,7 @@ def test_a_stopped_labs_panel_says_so_and_follows_the_lab_started_next(free_port
         assert stopped == {"type": "error", "message": STOPPED_TEXT}
         assert "ConnectionRefused" not in panel.chat.transcript.value
 
-        again = Lab(port=free_port, warm_up=False)  # the start cell run again: a fresh Lab
+        again = Lab(port=port, warm_up=False)  # the start cell run again: a fresh Lab
         assert again is not lab
         panel.selected_index = 1
         again.start()
@@ -130,24 +132,25 @@ def test_a_stopped_labs_panel_says_so_and_follows_the_lab_started_next(free_port
         Lab.stop(panel.lab)
 
 
-def test_a_port_held_elsewhere_is_named_with_a_free_one_in_each_syntax(tmp_path: Path, free_port: int) -> None:
+def test_a_port_held_elsewhere_is_named_with_a_free_one_in_each_syntax(tmp_path: Path) -> None:
     log = tmp_path / "serve.log"
     with log.open("w") as output:
         holder = subprocess.Popen(
-            [sys.executable, "-m", "codette_lab", "serve", "--port", str(free_port)], stderr=output, stdout=output
+            [sys.executable, "-m", "codette_lab", "serve", "--port", "0"], stderr=output, stdout=output
         )
     try:
-        wait_for(lambda: "listening on" in log.read_text(), what="the standalone server to listen")
+        wait_for(lambda: LISTENING.search(log.read_text()), what="the standalone server to listen")
+        held_port = int(LISTENING.search(log.read_text()).group(1))  # the port it bound
         with pytest.raises(PortInUseError) as refused:
-            Lab(port=free_port, warm_up=False).start()
+            Lab(port=held_port, warm_up=False).start()
         text = str(refused.value)
         assert (
-            f"Port {free_port} on 127.0.0.1 is already in use by a standalone server, "
+            f"Port {held_port} on 127.0.0.1 is already in use by a standalone server, "
             f"codette-lab serve (pid {holder.pid})" in text
         )
         assert "Lab(port=" in text and "is free now" in text and "Lab(port=0)" in text
         cli = subprocess.run(
-            [sys.executable, "-m", "codette_lab", "serve", "--port", str(free_port)],
+            [sys.executable, "-m", "codette_lab", "serve", "--port", str(held_port)],
             capture_output=True, text=True, timeout=60, check=False,
         )  # fmt: skip
         assert cli.returncode != 0

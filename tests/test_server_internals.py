@@ -101,12 +101,13 @@ def _connection_class(plain: bool) -> type:
             await client.recv()
             await client.send(json.dumps({"type": "ping"}))
             assert json.loads(await client.recv())["type"] == "pong"
-            (socket,) = server._handled  # the server's own record of the sockets it handles
+            (socket,) = server._accepted  # the server's own record of the connections websockets made for it
             return type(socket)
 
     return asyncio.run(run())
 
 
 def test_the_plain_path_serves_with_websockets_own_connection_class() -> None:
-    assert _connection_class(plain=True) is ServerConnection
+    plain = _connection_class(plain=True)
+    assert issubclass(plain, ServerConnection) and not issubclass(plain, FairlyReadConnection)
     assert issubclass(_connection_class(plain=False), FairlyReadConnection)

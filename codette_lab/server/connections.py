@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import itertools
+import weakref
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from websockets.asyncio.server import ServerConnection
 from websockets.protocol import State
@@ -63,3 +66,44 @@ class Connection:
 
     def info(self) -> ConnectionInfo:
         return ConnectionInfo(self.id, self.remote_address, self.origin, self.connected_at, self.messages)
+
+
+class AcceptedConnections:
+    """Every connection websockets creates for one server, its opening handshake included, held weakly.
+
+    websockets lists a connection only once its handshake is done, and at close waits for the others up to
+    its open timeout (10 s); browsers open spare TCP connections they never speak on. So the server makes its
+    connections through :meth:`factory` (websockets' documented ``create_connection``) and, at close, drops
+    those still opening at once (nobody to say goodbye to) and, a moment later, any that did not close.
+    """
+
+    def __init__(self) -> None:
+        self._sockets: weakref.WeakSet[ServerConnection] = weakref.WeakSet()
+
+    def factory(self, cls: type[ServerConnection]) -> type[ServerConnection]:
+        """A ``create_connection`` class: ``cls``, each instance remembered."""
+        sockets = self._sockets
+
+        class Remembered(cls):  # type: ignore[valid-type,misc]
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
+                super().__init__(*args, **kwargs)
+                sockets.add(self)
+
+        return Remembered
+
+    def __iter__(self) -> Iterator[ServerConnection]:
+        return iter(list(self._sockets))
+
+    def abort_handshaking(self) -> None:
+        """Drop the connections that have not finished their opening handshake."""
+        self._abort(lambda state: state is State.CONNECTING)
+
+    def abort_unclosed(self) -> None:
+        """Drop every connection not closed yet (those that did not answer the closing handshake)."""
+        self._abort(lambda state: state is not State.CLOSED)
+
+    def _abort(self, which: Callable[[State], bool]) -> None:
+        for socket in list(self._sockets):
+            transport = getattr(socket, "transport", None)  # set once the connection is made
+            if transport is not None and which(socket.state):
+                transport.abort()

@@ -25,14 +25,12 @@ import asyncio
 import logging
 import os
 import time
-import weakref
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from websockets.asyncio.server import Server, ServerConnection
 from websockets.asyncio.server import serve as websockets_serve
 from websockets.frames import CloseCode
-from websockets.protocol import State
 
 from ..engine import Failure
 from ..errors import ServerError
@@ -41,7 +39,7 @@ from ..protocol import encode, replies
 from ..resources import page_folder
 from .access import AccessPolicy
 from .address import health_url, page_url, websocket_url
-from .connections import Connection
+from .connections import AcceptedConnections, Connection
 from .events import (
     ConnectionInfo,
     Listener,
@@ -133,9 +131,7 @@ class CodetteServer:
         self._listeners = Listeners()
         self._connections: dict[int, Connection] = {}
         #: Every socket whose handler is still running, open or closing (what a stop may have to abort).
-        #: Every connection websockets created for this server, the opening handshake included (a browser opens
-        #: spare TCP connections it never speaks on: at close they are dropped at once, not waited for).
-        self._accepted: weakref.WeakSet[ServerConnection] = weakref.WeakSet()
+        self._accepted = AcceptedConnections()
         self._keepalive = (ping_interval, ping_timeout)
         self._websockets: Server | None = None
         self._trim_task: asyncio.Task[None] | None = None  # a heap trim waiting for the server to stay idle
@@ -172,7 +168,7 @@ class CodetteServer:
             ping_timeout=ping_timeout,
             server_header=None,
             logger=websockets_logger,
-            create_connection=self._connection_factory(),
+            create_connection=self._accepted.factory(ServerConnection if self.plain_serving else FairlyReadConnection),
         )
         try:
             await self._websockets
@@ -200,40 +196,11 @@ class CodetteServer:
         self.closing = True
         if self._websockets is not None:
             self._websockets.close(code=code, reason=reason)
-            self._abort_handshaking()
-            asyncio.get_running_loop().call_later(CLOSE_TIMEOUT, self._abort_unclosed)
+            self._accepted.abort_handshaking()
+            asyncio.get_running_loop().call_later(CLOSE_TIMEOUT, self._accepted.abort_unclosed)
         self.workers.cancel_pending()  # requests still running are not waited for
         if self._trim_task is not None:
             self._trim_task.cancel()
-
-    def _connection_factory(self) -> Any:
-        """websockets' ``create_connection``: the connection class of the serving path chosen, each instance
-        remembered (weakly) so that :meth:`close` can reach those still in their opening handshake."""
-        cls = ServerConnection if self.plain_serving else FairlyReadConnection
-        accepted = self._accepted
-
-        def create_connection(*args: Any, **kwargs: Any) -> ServerConnection:
-            socket = cls(*args, **kwargs)
-            accepted.add(socket)
-            return socket
-
-        return create_connection
-
-    def _abort_handshaking(self) -> None:
-        """Drop the connections that never finished their opening handshake: there is nobody to say goodbye
-        to, and websockets would otherwise wait for them up to its open timeout (10 s)."""
-        for socket in list(self._accepted):
-            transport = getattr(socket, "transport", None)
-            if socket.state is State.CONNECTING and transport is not None:
-                transport.abort()
-
-    def _abort_unclosed(self) -> None:
-        if self._websockets is None:
-            return
-        for socket in list(self._accepted):  # websockets' own ``connections`` leaves out those already closing
-            transport = getattr(socket, "transport", None)
-            if socket.state is not State.CLOSED and transport is not None:
-                transport.abort()
 
     async def wait_closed(self) -> None:
         """Wait until the port is free and every connection handler has finished."""

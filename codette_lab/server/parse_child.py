@@ -44,10 +44,8 @@ def _serve(source: BinaryIO, sink: BinaryIO) -> None:
         sink.write(LENGTH.pack(len(header)))
         sink.write(header)
         sink.write(LENGTH.pack(len(raws)))
-        for raw in raws:
-            sink.write(LENGTH.pack(raw.nbytes))
-        for raw in raws:  # the decoded audio, as raw bytes the server reads straight into place
-            sink.write(raw)
+        sink.write(b"".join(LENGTH.pack(buffer.nbytes) for buffer in raws))
+        sink.writelines(raws)  # the decoded audio, as raw bytes the server reads straight into place
         sink.flush()
         del answer, buffers, raws  # no loop variable is left holding the last array until the next frame
 
