@@ -180,7 +180,7 @@ def run() -> str:
                 f"**Resume:** a run writing to `results.parquet` was "
                 f"{'interrupted (KeyboardInterrupt)' if resume['interrupted'] else 'NOT interrupted (it ended first)'}"
                 f" after {resume['first_s']:.2f} s with {resume['kept']} of {files} rows stored; running it again "
-                f"analysed the other {resume['resumed_rows']} files and finished in {resume['resume_s']:.2f} s "
+                f"analyzed the other {resume['resumed_rows']} files and finished in {resume['resume_s']:.2f} s "
                 f"({'every file present, once' if resume['complete'] else 'INCOMPLETE'}). Run once more with "
                 f"nothing left to do it returns in {resume['nothing_left_s']:.2f} s (no cluster is started)."
             ),

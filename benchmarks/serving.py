@@ -1,8 +1,8 @@
-"""A ``codette-lab serve`` subprocess analysing a long track: reply times, and pings answered meanwhile.
+"""A ``codette-lab serve`` subprocess analyzing a long track: reply times, and pings answered meanwhile.
 
 Used by ``bench_analysis``. The server gets ``quality`` analyses of a track by
 ``file_path`` (under a temporary ``--audio-root``) and as base64 ``samples``;
-a pinger in its own process (so that the analysing client's work cannot
+a pinger in its own process (so that the analyzing client's work cannot
 delay its pings) pings back to back on another connection.
 """
 
@@ -143,7 +143,7 @@ class _Pinger:
             self._process.terminate()
 
 
-async def _analyse(url: str, frame: str) -> float:
+async def _analyze(url: str, frame: str) -> float:
     """Seconds from sending one analyze frame (on a fresh connection) to its analysis_response."""
     from websockets.asyncio.client import connect
 
@@ -219,17 +219,17 @@ def serving(x, sr: int) -> dict:
 
 
 async def _one(url: str, frame: str) -> list[float]:
-    return [await _analyse(url, frame)]
+    return [await _analyze(url, frame)]
 
 
 async def _in_turn(url: str, frame: str, count: int) -> list[float]:
-    return [await _analyse(url, frame) for _ in range(count)]
+    return [await _analyze(url, frame) for _ in range(count)]
 
 
 async def _at_once(url: str, frame: str, count: int) -> list[float]:
     """Each connection's seconds to its answer, then the wall time until all were answered."""
     started = time.perf_counter()
-    each = await asyncio.gather(*(_analyse(url, frame) for _ in range(count)))
+    each = await asyncio.gather(*(_analyze(url, frame) for _ in range(count)))
     return [*each, time.perf_counter() - started]
 
 
@@ -238,7 +238,7 @@ PHASE_LABELS = {
     "cold": "first `quality` analysis, `file_path` (server cold: librosa import, numba JIT)",
     "file": f"{WARM_ANALYSES} `quality` analyses in turn, `file_path`",
     "samples": f"{SAMPLES_ANALYSES} `quality` analyses in turn, base64 `samples`",
-    "two": "two connections analysing at once, `file_path`",
+    "two": "two connections analyzing at once, `file_path`",
 }
 
 
@@ -269,7 +269,7 @@ def serving_markdown(data: dict) -> str:
         [
             "### Ping round trips while a long analysis runs",
             (
-                f"`codette-lab serve` (subprocess, {data['cpus']} cores, default worker pool) analyses the same "
+                f"`codette-lab serve` (subprocess, {data['cpus']} cores, default worker pool) analyzes the same "
                 "3-minute stereo track (`quality`, track type `master`) sent by `file_path` (a float WAV under a "
                 f"temporary `--audio-root`) or as base64 `samples` ({data['samples_mb']:.0f} MB frame); another "
                 "connection, in its own process, pings back to back meanwhile. Every analysis is on a fresh "

@@ -1,5 +1,5 @@
 """``python -m codette_lab``: the same command line as ``codette-lab``."""
 
-from .cli import main
+from .cli import run
 
-raise SystemExit(main())
+run()

@@ -22,15 +22,16 @@ import base64
 import binascii
 import dataclasses
 import errno
+import math
 import os
 import stat
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from os import PathLike
 from pathlib import Path, PurePosixPath
 from typing import IO, TYPE_CHECKING
 
 from .errors import AudioError, PathEscapeError
-from .protocol import AnalyzeRequest, AudioData, Request, parse_request
+from .protocol import AnalyzeRequest, AudioData, Request, parse_request, texts
 from .protocol.quoting import quote_client_text
 from .resources import default_audio_root
 
@@ -43,6 +44,8 @@ MAX_SAMPLE_RATE = 384_000
 FLOAT32_BYTES = 4
 #: Formats soundfile (libsndfile) is asked to read, as named in errors.
 READABLE_FORMATS = "WAV, FLAC, OGG, AIFF"
+#: File name suffixes of those formats (lower case): what a folder of audio is searched for.
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".aiff", ".aif")
 #: Longest audio file read, in seconds (checked from the header before any sample is read).
 DEFAULT_MAX_AUDIO_SECONDS = 600.0
 #: Frames decoded at a time when a file is read: each block is turned into channel rows while it is
@@ -65,7 +68,7 @@ _FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 
 
 def _invalid(field: str, problem: str) -> AudioError:
-    return AudioError(f"Invalid field '{field}' in analyze: {problem}")
+    return AudioError(texts.field_problem("analyze", field, problem))
 
 
 class AudioRoots:
@@ -230,7 +233,7 @@ def _check_sample_rate(sample_rate: float | None, *, field: str) -> int:
     return int(rate)
 
 
-def _check_samples(samples: np.ndarray, *, field: str) -> None:
+def check_samples(samples: np.ndarray, *, field: str) -> None:
     """AudioError for empty audio, the first NaN/infinite sample, or unscaled integer-sized values."""
     import numpy as np
 
@@ -279,7 +282,7 @@ def decode_samples(
         )
     interleaved = np.frombuffer(raw, dtype="<f4").reshape(-1, channels)
     audio = np.ascontiguousarray(interleaved.T, dtype=np.float32)
-    _check_samples(audio, field=samples_field)
+    check_samples(audio, field=samples_field)
     return audio, rate
 
 
@@ -295,17 +298,17 @@ def read_audio_file(
     path_field = f"{field}.file_path"
     allowed = roots if isinstance(roots, AudioRoots) else AudioRoots(roots)
     handle, inside = allowed.open(path, field=path_field)
+
+    def too_long(seconds: float) -> AudioError:
+        return _invalid(
+            path_field,
+            f"'{inside}' lasts {seconds:.0f} s; the server reads files of at most {allowed.max_seconds:g} s "
+            "(max_audio_seconds)",
+        )
+
     with handle:
         try:
-            with soundfile.SoundFile(handle) as audio_file:
-                rate, frames = audio_file.samplerate, audio_file.frames
-                if frames > allowed.max_seconds * max(rate, 1):
-                    raise _invalid(
-                        path_field,
-                        f"'{inside}' lasts {frames / max(rate, 1):.0f} s; the server reads files of at most "
-                        f"{allowed.max_seconds:g} s (max_audio_seconds)",
-                    )
-                audio = read_channels(audio_file, frames)
+            audio, rate = read_samples(handle, max_seconds=allowed.max_seconds, too_long=too_long)
         except (soundfile.SoundFileError, RuntimeError, OSError, ValueError, TypeError):
             raise _invalid(path_field, f"cannot read '{inside}' as audio ({READABLE_FORMATS})") from None
     if not MIN_SAMPLE_RATE <= rate <= MAX_SAMPLE_RATE:
@@ -315,8 +318,40 @@ def read_audio_file(
         )
     if audio.size == 0:
         raise _invalid(path_field, f"'{inside}' holds no samples")
-    _check_samples(audio, field=path_field)
+    check_samples(audio, field=path_field)
     return audio, int(rate)
+
+
+def _too_long_error(seconds: float, max_seconds: float) -> ValueError:
+    return ValueError(f"the file lasts {seconds:.0f} s, longer than the {max_seconds:g} s read at most")
+
+
+def read_samples(
+    source: str | PathLike[str] | IO[bytes],
+    *,
+    max_seconds: float = math.inf,
+    too_long: Callable[[float], Exception] | None = None,
+) -> tuple[np.ndarray, int]:
+    """The one way an audio file becomes samples: ``((channels, n) float32, sample rate)``.
+
+    ``source`` is a path or an open binary file (WAV, FLAC, OGG, AIFF: what
+    libsndfile reads). The header is read first: a file longer than
+    ``max_seconds`` raises ``too_long(seconds)`` (default: a ValueError
+    saying how long it is) before any sample is decoded. The samples are then
+    decoded in blocks straight into channel rows (:func:`read_channels`). The
+    server (:func:`read_audio_file`, inside its audio roots), corpus tasks,
+    rule fitting, the DAW simulator and the demo-session script all read
+    through here; soundfile's own errors (LibsndfileError, a RuntimeError)
+    pass through.
+    """
+    import soundfile
+
+    with soundfile.SoundFile(source) as audio_file:
+        rate, frames = audio_file.samplerate, audio_file.frames
+        seconds = frames / max(rate, 1)
+        if seconds > max_seconds:
+            raise too_long(seconds) if too_long is not None else _too_long_error(seconds, max_seconds)
+        return read_channels(audio_file, frames), int(rate)
 
 
 #: What libsndfile scales 16-bit samples by to give floats in [-1, 1).
@@ -354,6 +389,8 @@ def load_audio(audio: AudioData, *, roots: AudioRoots, field: str = AUDIO_FIELD)
         return decode_samples(audio.samples, channels=audio.channels or 1, sample_rate=audio.sample_rate, field=field)
     if audio.file_path is not None:
         return read_audio_file(audio.file_path, roots=roots, field=field)
+    if audio.attachment is not None:  # decoded with its frame (codette_lab.attached_audio), or never sent
+        raise _invalid(f"{field}.attachment", "no attached bytes came with this request (send it as a binary frame)")
     return None
 
 

@@ -17,16 +17,16 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from . import __version__
-from .analysis.blas import hold_blas_to_one_thread
 from .audio_input import DEFAULT_MAX_AUDIO_SECONDS
 from .corpus.command import add_corpus_command
 from .errors import CodetteError, RecordingError, ServerError, UsageError
+from .processes import configure_command_process
 from .recording import Recorder
 from .recording.command import add_replay_command
 from .reload import RuleFileWatcher
 from .server import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_REQUEST_TIMEOUT, WEBSOCKET_PATH, serve
 from .server.access import TOKEN_ENVIRONMENT_VARIABLE
-from .server.limits import DEFAULT_MAX_MESSAGE_BYTES, MIB
+from .server.limits import DEFAULT_MAX_AUDIO_BYTES, DEFAULT_MAX_MESSAGE_BYTES, MIB
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -90,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         help="also accept WebSocket connections from web pages of this origin, e.g. https://daw.example "
-        "(repeatable; '*' accepts any; pages from localhost are always accepted)",
+        "(repeatable; '*' accepts any; pages from localhost and the server's own join page are always accepted)",
     )
     run.add_argument(
         "--request-timeout",
@@ -105,6 +105,27 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help=f"the token clients on other machines must send when --host is not loopback (default: "
         f"${TOKEN_ENVIRONMENT_VARIABLE}, else one is generated and printed with the join URL)",
+    )
+    run.add_argument(
+        "--require-token",
+        action="store_true",
+        help="ask clients on this machine for the token too (try the join URL you hand out; default: only "
+        "clients on other machines need it)",
+    )
+    run.add_argument(
+        "--certfile",
+        metavar="PEM",
+        default=None,
+        help="serve https:// and wss:// with this certificate (chain) file; with --keyfile unless it holds the key",
+    )
+    run.add_argument("--keyfile", metavar="PEM", default=None, help="the private key of --certfile")
+    run.add_argument(
+        "--max-audio-mb",
+        metavar="MB",
+        type=_positive_number,
+        default=None,
+        help="audio held at once across all connections, in MiB, before requests get 'Server busy' "
+        "(default: a quarter of this machine's memory, at least 512)",
     )
     run.add_argument(
         "--max-message-mb",
@@ -162,6 +183,15 @@ def _build_engine(args: argparse.Namespace) -> Engine:
         raise UsageError(str(exc)) from exc
 
 
+def _tls_setting(args: argparse.Namespace) -> tuple[str, str] | str | None:
+    """The server's TLS setting from --certfile and --keyfile (a key alone is a usage error)."""
+    if args.certfile is None:
+        if args.keyfile is not None:
+            raise UsageError("--keyfile needs --certfile (the certificate it belongs to)")
+        return None
+    return (args.certfile, args.keyfile) if args.keyfile is not None else args.certfile
+
+
 async def _serve_until_signalled(engine: Engine, args: argparse.Namespace) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -184,11 +214,14 @@ async def _serve_until_signalled(engine: Engine, args: argparse.Namespace) -> No
         recorder=recorder,
         token=args.token,
         max_message_bytes=int(args.max_message_mb * MIB),
+        max_audio_bytes=DEFAULT_MAX_AUDIO_BYTES if args.max_audio_mb is None else int(args.max_audio_mb * MIB),
+        tls=_tls_setting(args),
+        require_token=args.require_token,
     )
     async with server:
         logging.getLogger("codette_lab.server").info("Health check at %s; Ctrl-C to stop", server.health_url)
-        if server.token is not None:
-            print(f"Students connect their DAW to: {server.join_url}", flush=True)
+        print(f"Students open the join page: {server.join_url}", flush=True)
+        print(f"DAWs connect to: {server.ws_join_url}", flush=True)
         await stop.wait()
         logging.getLogger("codette_lab.server").info("Stopping: closing connections")
     if watcher is not None:
@@ -217,10 +250,19 @@ def _serve_command(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status.
 
-    The process is the command's own, and its analyses bring their own threads: BLAS gets one.
+    It changes nothing of the process it runs in (its heap, BLAS threads, ``os.environ``): called from
+    Python, the caller's process is the caller's. The ``codette-lab`` program is :func:`run`.
     """
     parser = build_parser()
     args = parser.parse_args(argv)
-    hold_blas_to_one_thread()
     command: Callable[[argparse.Namespace], int] = args.run
     return command(args)
+
+
+def run() -> None:
+    """The ``codette-lab`` program (console script and ``python -m codette_lab``): the process is the
+    command's own, so it gets the command's process settings (:mod:`codette_lab.processes`), then
+    :func:`main` runs and its status is the exit status."""
+    argv = sys.argv[1:]
+    configure_command_process(next((word for word in argv if not word.startswith("-")), ""))
+    raise SystemExit(main(argv))

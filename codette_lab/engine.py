@@ -25,14 +25,16 @@ from types import MappingProxyType
 from typing import Any, NamedTuple, cast
 
 from .analysis_types import answer_analyze, builtin_analysis_types
+from .attached_audio import parse_with_audio
 from .audio_input import DEFAULT_MAX_AUDIO_SECONDS, AudioRoots, DecodedAudio
 from .chat import ChatReply, answer_chat, builtin_perspectives
 from .errors import CodetteError, RequestTimeoutError, UserCodeError
 from .knowledge import KnowledgeBase
 from .memory import ConversationMemory
 from .protocol import AnalyzeRequest, ChatRequest, PingRequest, Request, StatusRequest, parse_request, replies
+from .protocol.attachments import is_attachment_frame
 from .protocol.quoting import printable
-from .registry import Entry
+from .registry import Entry, Registry
 from .rules import RuleSet
 
 logger = logging.getLogger("codette_lab.engine")
@@ -137,6 +139,12 @@ def failure_of(exc: Exception) -> Failure:
     return Failure(printable(text), traceback="".join(traceback.format_exception(exc)), bug=True)
 
 
+def offered(registry: Registry) -> list[dict[str, str]]:
+    """What a registry offers right now (built-ins, then notebook definitions), as ``status_response``
+    lists it: ``{"name", "description"}`` each, so a page's pickers come from the server."""
+    return [{"name": entry.name, "description": entry.description} for entry in registry]
+
+
 class Engine:
     """Answers chat, status, ping and analyze requests.
 
@@ -177,7 +185,10 @@ class Engine:
     # -- the pipeline: frame -> Job -> reply ---------------------------------------
 
     def receive(self, frame: str | bytes) -> Job:
-        """The job for one text frame; raises ProtocolError naming what is wrong with it."""
+        """The job for one frame; raises ProtocolError naming what is wrong with it. A binary frame with
+        attached audio files (see :mod:`codette_lab.protocol.attachments`) is decoded here, in full."""
+        if is_attachment_frame(frame):
+            return self.prepare(*parse_with_audio(frame, max_seconds=self.audio_roots.max_seconds))
         return self.prepare(parse_request(frame))
 
     def prepare(self, request: Request, decoded: DecodedAudio | None = None) -> Job:
@@ -270,6 +281,8 @@ class Engine:
             memory_size=len(self.memory),
             active_connections=active_connections,
             rules={"source": rules.document.source, "identity": rules.identity},
+            perspectives=offered(self.perspectives),
+            analysis_types=offered(self.analysis_types),
         )
 
     def _chat(self, job: Job, *, session: str, **_: Any) -> replies.Message:

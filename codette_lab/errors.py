@@ -96,3 +96,15 @@ class UsageError(CodetteError):
 class PathEscapeError(AudioError):
     """A link (or a ``..`` inside one) leads out of the audio root being walked; another root may still answer."""
 
+
+
+class MissingExtraError(CodetteError, ImportError):
+    """A part of codette_lab whose libraries are not installed (the notebook side, the Dask side).
+
+    Its text is one line naming what is missing and the ``pip install`` command that
+    brings it; IPython shows that line alone. It is an ImportError too, so code that
+    guards an optional import keeps working.
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"{type(self).__name__}: {self}"]

@@ -13,7 +13,8 @@ Touching fresh pages is what large frames cost most on the server's event
 loop (thirty 14 MB clips arriving at once need about a gigabyte), so a server
 also keeps what it freed during a burst (:func:`prepare_for_serving`) and
 gives it all back with :func:`trim_heap` once no request holds audio.
-Elsewhere than glibc all this does nothing.
+Elsewhere than glibc all this does nothing. Which processes get which
+thresholds (only those the project starts) is decided in :mod:`.processes`.
 """
 
 from __future__ import annotations

@@ -32,3 +32,8 @@ def default_audio_root() -> Path:
     ``stems/vocal.flac`` (relative) and by their absolute paths.
     """
     return demo_folder()
+
+
+def page_folder() -> Path:
+    """The join page's built files (``index.html`` and its assets), served by the server at ``/``."""
+    return Path(__file__).resolve().parent / "page" / "static"

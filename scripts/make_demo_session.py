@@ -41,6 +41,7 @@ import numpy as np
 import soundfile as sf
 from scipy import signal
 
+from codette_lab.audio_input import read_samples
 from codette_lab.resources import demo_folder
 
 DEFAULT_OUT = demo_folder()
@@ -216,7 +217,8 @@ def render_midi(midi: bytes, work: Path, name: str, *, effects: bool) -> np.ndar
             "-F", str(wav_path), str(SOUNDFONT), str(midi_path),
         ]
     )  # fmt: skip
-    audio, rate = sf.read(wav_path, dtype="float64", always_2d=True)
+    samples, rate = read_samples(wav_path)  # float WAV: float32 holds it exactly
+    audio = samples.T.astype(np.float64)
     if rate != SAMPLE_RATE:
         raise RuntimeError(f"fluidsynth rendered {name} at {rate} Hz, expected {SAMPLE_RATE}")
     return audio
@@ -226,7 +228,8 @@ def speak(text: str, *, pitch: int, work: Path, name: str) -> np.ndarray:
     """Mono float samples at SAMPLE_RATE of espeak-ng saying ``text`` (it speaks at 22.05 kHz)."""
     wav_path = work / f"{name}.wav"
     _run(["espeak-ng", "-v", "en-us", "-s", "125", "-p", str(pitch), "-a", "160", "-w", str(wav_path), text])
-    audio, rate = sf.read(wav_path, dtype="float64")
+    samples, rate = read_samples(wav_path)  # 16-bit WAV: float32 holds it exactly
+    audio = samples[0].astype(np.float64)
     return signal.resample_poly(audio, SAMPLE_RATE, rate)
 
 

@@ -1,7 +1,9 @@
 """Fixtures shared by every test file.
 
 - ``repo_root``: the repository's root folder.
-- ``free_port``: a TCP port free on 127.0.0.1 right now.
+- ``closed_port``: a loopback port bound (not listening) for the test's length: nobody can answer on it.
+- ``wait_until(condition, within=, what=)``: poll for a state, with a deadline against a hang.
+- ``ServeProcess(*arguments)``: ``codette-lab serve --port 0`` in a subprocess; ``wait_for_port()`` reads its port.
 - ``engine``: a fresh :class:`codette_lab.engine.Engine`.
 - ``server``: a BackgroundServer for ``engine`` on 127.0.0.1 (free port), stopped after the test.
 - ``ws_client``: ``ws_client(url=None, *, origin=None)`` connects a :class:`WsClient` to ``url``
@@ -11,9 +13,12 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
+import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -68,16 +73,78 @@ def repo_root() -> Path:
     return REPO_ROOT
 
 
+def wait_until(condition: Callable[[], object], *, within: float = 30.0, what: str = "the state") -> None:
+    """Poll ``condition`` until it is true; fail naming ``what`` if it is not within ``within`` seconds
+    (a deadline against a hang, not a measure of speed)."""
+    deadline = time.monotonic() + within
+    while not condition():
+        assert time.monotonic() < deadline, f"{what} was not reached within {within:g} s"
+        time.sleep(0.01)
+
+
 def free_tcp_port() -> int:
-    """A loopback port nobody listens on right now."""
+    """A loopback port nobody listens on right now, picked and released: another process may take it before
+    it is used. Only for what must be told a port number in advance (the lessons' ``CODETTE_PORT``, a Lab
+    moved to a port named on purpose); everything else binds port 0 and reads the port back."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
 
 
 @pytest.fixture
-def free_port() -> int:
-    return free_tcp_port()
+def closed_port() -> Iterator[int]:
+    """A loopback port held by this test (bound, not listening) for its whole length: connecting is refused."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as held:
+        held.bind(("127.0.0.1", 0))
+        yield held.getsockname()[1]
+
+
+LISTENING = re.compile(r"listening on ws://[^:]+:(\d+)/ws")
+
+
+class ServeProcess:
+    """``codette-lab serve --port 0 ...`` as a subprocess: the port it bound is read back from its log.
+
+    ``log()`` is everything it wrote to stderr so far (and, once it has exited, all of it).
+    """
+
+    def __init__(self, *arguments: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "codette_lab", "serve", "--port", "0", *arguments],
+            cwd=cwd or REPO_ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self._lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            self._lines.append(line)
+
+    def log(self) -> str:
+        if self.process.poll() is not None:
+            self._reader.join(10)
+        return "".join(self._lines)
+
+    def wait_for_port(self, within: float = 60.0) -> int:
+        """The port from the "listening on" line; fails with the log if the server exits first."""
+        deadline = time.monotonic() + within
+        while True:
+            if found := LISTENING.search(self.log()):
+                return int(found.group(1))
+            assert self.process.poll() is None, f"the server exited with {self.process.returncode}: {self.log()}"
+            assert time.monotonic() < deadline, f"the server did not listen within {within:g} s: {self.log()}"
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
 
 
 def venv_kernel_manager(spec_dir: Path, *, display_name: str = "codette_lab tests") -> KernelManager:

@@ -59,7 +59,7 @@ def _blas_threads_after_hold(environment: dict[str, str]) -> list[int]:
     import os
 
     code = (
-        "import json, numpy; from codette_lab.analysis.blas import hold_blas_to_one_thread; "
+        "import json, numpy; from codette_lab.processes import hold_blas_to_one_thread; "
         "hold_blas_to_one_thread(); import scipy.linalg; from threadpoolctl import threadpool_info; "
         "print(json.dumps([i['num_threads'] for i in threadpool_info() if i['user_api'] == 'blas']))"
     )

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import base64
 import json
-import subprocess
-import sys
-import time
-import urllib.request
 
 import numpy as np
 import pytest
+from conftest import ServeProcess
 
 from codette_lab.engine import Engine
 from codette_lab.rules import RuleSet
@@ -145,18 +142,6 @@ def test_a_notebook_analysis_type_gets_the_samples():
 # -- exported rules, served by the standalone server -------------------------------------------------------
 
 
-def wait_for_health(process: subprocess.Popen, port: int) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1):
-                return
-        except OSError:
-            assert process.poll() is None, f"the server exited with {process.returncode}"
-            assert time.monotonic() < deadline, "the server did not answer /health"
-            time.sleep(0.05)
-
-
 @pytest.fixture
 def tuned_rules() -> RuleSet:
     rules = RuleSet.default()
@@ -164,18 +149,11 @@ def tuned_rules() -> RuleSet:
     return rules
 
 
-def test_the_standalone_server_answers_like_the_notebook_with_exported_rules(
-    tmp_path, free_port, ws_client, repo_root, tuned_rules
-):
+def test_the_standalone_server_answers_like_the_notebook_with_exported_rules(tmp_path, ws_client, tuned_rules):
     path = tuned_rules.export(tmp_path / "tuned_rules.json")
-    log = (tmp_path / "server.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "codette_lab", "serve", "--port", str(free_port), "--rules", str(path)],
-        cwd=repo_root, stdout=log, stderr=log,
-    )
+    standalone = ServeProcess("--rules", str(path))
     try:
-        wait_for_health(process, free_port)
-        client = ws_client(f"ws://127.0.0.1:{free_port}/ws")
+        client = ws_client(f"ws://127.0.0.1:{standalone.wait_for_port()}/ws")
         notebook = Engine(rules=tuned_rules)
         requests = [
             LEVELS_REQUEST,
@@ -193,6 +171,4 @@ def test_the_standalone_server_answers_like_the_notebook_with_exported_rules(
         assert served["analysis"] != default["analysis"]
         assert any("3:1" in text for text in served["analysis"]["mixing_suggestions"])
     finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
+        standalone.stop()

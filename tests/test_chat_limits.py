@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 import random
-import statistics
 import string
 import threading
-import time
 import tracemalloc
 
 import pytest
@@ -26,36 +24,23 @@ def distinct_words(count: int, *, seed: int = 1, ending: str = "") -> str:
     return " ".join(list(words)[:count])
 
 
-def best_time(work, repeats: int = 3) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
 @pytest.mark.parametrize("ending", ["", "s", "ing"])
-def test_understanding_is_linear_in_the_number_of_distinct_words(ending):
+def test_understanding_keeps_every_distinct_word(ending):
+    # How its time grows with the number of words (linear, not quadratic) is a row of
+    # benchmarks/bench_responsiveness.py: a ratio of timings is no test on a shared machine.
     base = KnowledgeBase.builtin()
     small, large = distinct_words(2000, ending=ending), distinct_words(16000, ending=ending)
+    assert len(base.parse(small).terms) == 2000
     assert len(base.parse(large).terms) == 16000
-    ratio = best_time(lambda: base.parse(large)) / best_time(lambda: base.parse(small))
-    assert ratio < 16, f"8x the words took {ratio:.1f}x the time (quadratic would be 64x)"
 
 
 def test_a_500_kb_chat_is_refused_at_once_naming_the_limit():
     engine = Engine()
     frame = json.dumps({"type": "chat", "message": distinct_words(64000)})
     assert len(frame) > 500_000
-    engine.respond(frame)  # warm-up: the first reply also builds the knowledge base
-    start = time.perf_counter()
-    reply = engine.respond(frame)
-    elapsed = time.perf_counter() - start
+    reply = engine.respond(frame)  # how long refusing takes: benchmarks/bench_responsiveness.py
     assert reply["type"] == "error"
     assert "'message'" in reply["message"] and f"at most {MAX_CHAT_MESSAGE_CHARS} characters" in reply["message"]
-    # A stall, not a speed target (that is in docs/benchmarks.md): the quadratic matching took 20 s here.
-    assert elapsed < 1.0, f"refusing took {elapsed * 1000:.0f} ms"
     assert len(engine.memory) == 0
 
 
@@ -134,15 +119,14 @@ def test_a_500_kb_chat_does_not_delay_another_connections_pings(ws_client):
 
         worker = threading.Thread(target=chat)
         worker.start()
-        round_trips = []
-        while worker.is_alive() or len(round_trips) < 20:
-            start = time.perf_counter()
+        pongs_while_chatting = []  # how many chat replies had come back when each pong did
+        while worker.is_alive() or len(pongs_while_chatting) < 20:
             assert pinging.ask({"type": "ping"})["type"] == "pong"
-            round_trips.append(time.perf_counter() - start)
+            pongs_while_chatting.append(len(replies))
         worker.join(timeout=30)
 
     assert [reply["type"] for reply in replies] == ["error", "chat_response"] * 4
     assert all(f"at most {MAX_CHAT_MESSAGE_CHARS} characters" in reply["message"] for reply in replies[::2])
-    # Stalls, not speed targets (those are in docs/benchmarks.md): pings waited 20 s behind such chats.
-    assert statistics.median(round_trips) < 0.5, f"median ping {statistics.median(round_trips) * 1000:.0f} ms"
-    assert max(round_trips) < 2.0, f"slowest ping {max(round_trips) * 1000:.0f} ms"
+    # Order, not speed (the round trips are in benchmarks/bench_responsiveness.py): pongs came back between
+    # the chats' replies, not all after them, as when pings waited 20 s behind such chats.
+    assert any(count < len(replies) for count in pongs_while_chatting), pongs_while_chatting

@@ -10,12 +10,11 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import WsClient
+from conftest import LISTENING, WsClient
 
 from codette_lab.analysis_types import judge_metrics
 from codette_lab.engine import Engine
@@ -41,25 +40,22 @@ def tuned(**values: float) -> RuleSet:
 class Served:
     """A ``codette-lab serve`` subprocess whose log goes to a file read while it runs."""
 
-    def __init__(self, root: Path, port: int, log: Path, *arguments: str) -> None:
-        self.port, self.log_path = port, log
+    def __init__(self, root: Path, log: Path, *arguments: str) -> None:
+        self.log_path = log
         self._log = log.open("w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "codette_lab", "serve", "--port", str(port), *arguments],
+            [sys.executable, "-m", "codette_lab", "serve", "--port", "0", *arguments],
             cwd=root,
             stdout=subprocess.DEVNULL,
             stderr=self._log,
             text=True,
         )
         deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1):
-                    break
-            except OSError:
-                assert self.process.poll() is None, f"the server exited: {self.log()}"
-                assert time.monotonic() < deadline, "no /health answer within 30 s"
-                time.sleep(0.05)
+        while not (listening := LISTENING.search(self.log())):  # the port it bound, from its log
+            assert self.process.poll() is None, f"the server exited: {self.log()}"
+            assert time.monotonic() < deadline, f"the server did not listen within 30 s: {self.log()}"
+            time.sleep(0.05)
+        self.port = int(listening.group(1))
 
     def log(self) -> str:
         return self.log_path.read_text()
@@ -73,11 +69,11 @@ class Served:
 
 
 @pytest.fixture
-def serve(repo_root, free_port, tmp_path) -> Iterator[Callable[..., Served]]:
+def serve(repo_root, tmp_path) -> Iterator[Callable[..., Served]]:
     started: list[Served] = []
 
     def start(*arguments: str) -> Served:
-        served = Served(repo_root, free_port, tmp_path / "serve.log", *arguments)
+        served = Served(repo_root, tmp_path / "serve.log", *arguments)
         started.append(served)
         return served
 
@@ -177,11 +173,11 @@ def test_a_request_already_running_finishes_with_the_rules_it_started_with(tmp_p
     assert [problem["rule"] for problem in reply["analysis"]["problems_detected"]] == ["clipping_risk"]
 
 
-def test_a_record_folder_that_cannot_be_written_exits_2_naming_it(repo_root, free_port, tmp_path):
+def test_a_record_folder_that_cannot_be_written_exits_2_naming_it(repo_root, tmp_path):
     taken = tmp_path / "a_file"
     taken.write_text("not a folder")
     completed = subprocess.run(
-        [sys.executable, "-m", "codette_lab", "serve", "--port", str(free_port), "--record", str(taken)],
+        [sys.executable, "-m", "codette_lab", "serve", "--port", "0", "--record", str(taken)],
         cwd=repo_root,
         capture_output=True,
         text=True,

@@ -9,72 +9,66 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable, Iterator
 
 import pytest
+from conftest import ServeProcess
 from websockets.exceptions import ConnectionClosedOK
 from websockets.sync.client import connect
 
 HEAVY_MODULES = ("librosa", "numba", "matplotlib", "pyloudnorm", "soundfile", "ipywidgets")
 
 
-def start_server(repo_root, *arguments: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "codette_lab", "serve", *arguments],
-        cwd=repo_root,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def wait_for_health(process: subprocess.Popen, port: int, *, within: float) -> dict:
+def wait_for_health(port: int, *, within: float) -> dict:
     deadline = time.monotonic() + within
     while True:
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as response:
                 return json.loads(response.read())
         except OSError:
-            if process.poll() is not None:
-                raise AssertionError(f"the server exited with {process.returncode}: {process.stderr.read()}") from None
             if time.monotonic() > deadline:
                 raise AssertionError(f"no /health answer within {within} s") from None
             time.sleep(0.05)
 
 
 @pytest.fixture
-def stop_at_teardown():
-    processes: list[subprocess.Popen] = []
-    yield processes.append
-    for process in processes:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+def serve_process() -> Iterator[Callable[..., ServeProcess]]:
+    """Start ``codette-lab serve --port 0 ARGS...``; every server started is killed at teardown if still running."""
+    started: list[ServeProcess] = []
+
+    def start(*arguments: str) -> ServeProcess:
+        started.append(ServeProcess(*arguments))
+        return started[-1]
+
+    yield start
+    for served in started:
+        served.stop()
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
-def test_serve_answers_health_and_stops_cleanly(repo_root, free_port, stop_at_teardown, stop_signal):
+def test_serve_answers_health_and_stops_cleanly(serve_process, stop_signal):
     # The 2 s start-up target is measured in benchmarks/bench_server.py; the deterministic guard
     # for it is the test below that nothing heavy is imported at start-up.
-    process = start_server(repo_root, "--port", str(free_port))
-    stop_at_teardown(process)
-    health = wait_for_health(process, free_port, within=30.0)
+    served = serve_process()
+    port = served.wait_for_port()
+    health = wait_for_health(port, within=30.0)
     assert health["status"] == "healthy" and health["codette_available"] is True
-    with connect(f"ws://127.0.0.1:{free_port}/ws", open_timeout=10) as client:
+    with connect(f"ws://127.0.0.1:{port}/ws", open_timeout=10) as client:
         assert json.loads(client.recv(timeout=10))["type"] == "connection"
         client.send('{"type": "ping"}')
         assert json.loads(client.recv(timeout=10))["type"] == "pong"
-        process.send_signal(stop_signal)
+        served.process.send_signal(stop_signal)
         with pytest.raises(ConnectionClosedOK):
             client.recv(timeout=10)
         assert client.close_code == 1001
-    assert process.wait(timeout=10) == 0
-    log = process.stderr.read()
-    assert f"listening on ws://127.0.0.1:{free_port}/ws" in log
+    assert served.process.wait(timeout=10) == 0
+    log = served.log()
+    assert f"listening on ws://127.0.0.1:{port}/ws" in log
     assert "WebSocket connected: " in log and "(total: 1)" in log and "received: ping" in log
     assert "WebSocket disconnected: " in log and "(remaining: 0)" in log
     with socket.socket() as probe:  # the port is free again
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        probe.bind(("127.0.0.1", free_port))
+        probe.bind(("127.0.0.1", port))
 
 
 def test_starting_the_server_imports_no_heavy_library(repo_root):
@@ -95,12 +89,12 @@ def test_starting_the_server_imports_no_heavy_library(repo_root):
 
 
 @pytest.mark.parametrize("content", [None, "{not json", '{"rules": 3}', "[]"])
-def test_a_bad_rules_file_exits_2_naming_it(repo_root, tmp_path, free_port, content):
+def test_a_bad_rules_file_exits_2_naming_it(repo_root, tmp_path, content):
     path = tmp_path / "my_rules.json"
     if content is not None:
         path.write_text(content, encoding="utf-8")
     run = subprocess.run(
-        [sys.executable, "-m", "codette_lab", "serve", "--port", str(free_port), "--rules", str(path)],
+        [sys.executable, "-m", "codette_lab", "serve", "--port", "0", "--rules", str(path)],
         cwd=repo_root,
         capture_output=True,
         text=True,

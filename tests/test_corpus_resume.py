@@ -10,6 +10,7 @@ import threading
 import time
 from pathlib import Path
 
+import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 from corpus_material import REPO, render_corpus
@@ -27,7 +28,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def stored_rows(out: Path) -> list[str]:
-    """The path of every row in every part, oldest part first (a file analysed twice appears twice)."""
+    """The path of every row in every part, oldest part first (a file analyzed twice would appear twice)."""
     return [path for part in sorted(out.glob("part-*.parquet")) for path in pq.read_table(part)["path"].to_pylist()]
 
 
@@ -56,12 +57,45 @@ def test_a_rerun_skips_files_done_and_redoes_changed_and_failed_ones(
     copies[0].write_bytes(files[-1].read_bytes())  # a changed file (size and mtime)
     os.utime(copies[1], ns=(time.time_ns(), time.time_ns() + 10**9))  # a touched one (mtime only)
     again = analyze(mine, client=dask_client, out=out, progress=False)
-    assert sorted(stored_rows(out)[7:]) == sorted(str(path) for path in (copies[0], copies[1], broken))
+    assert sorted(stored_rows(out)[-3:]) == sorted(str(path) for path in (copies[0], copies[1], broken))
+    assert sorted(stored_rows(out)) == sorted(str(path) for path in mine.iterdir()), "their old rows are gone"
     assert again.set_index("path").loc[str(copies[0]), "peak_dbfs"] != first.loc[0, "peak_dbfs"]
     assert again.equals(read_results(out, paths=[str(path) for path in sorted(mine.iterdir())]))
 
     analyze(mine, client=dask_client, out=out, progress=False, rerun=True)
     assert sorted(stored_rows(out)) == sorted(str(path) for path in mine.iterdir())
+
+
+def test_a_rerun_retries_failed_files_and_replaces_their_rows(
+    dask_client: Client, corpus: Path, tmp_path: Path
+) -> None:
+    """One corrupt file is then fixed, one stays broken: after every run, one row per file on disk."""
+    folder = tmp_path / "tracks"
+    folder.mkdir()
+    good = sorted(corpus.rglob("*.flac"))[:3]
+    for path in good:
+        (folder / path.name).write_bytes(path.read_bytes())
+    fixed, broken = folder / "fixed.flac", folder / "broken.wav"
+    fixed.write_bytes(b"fLaC but not really")
+    broken.write_bytes(b"RIFF\x24\x00\x00\x00WAVEfmt and then nothing")
+    out = tmp_path / "results.parquet"
+    every_file = sorted(str(path) for path in folder.iterdir())
+
+    first = analyze(folder, client=dask_client, out=out, progress=False).set_index("path")
+    assert first["error"].notna().sum() == 2 and "cannot read audio file" in first.loc[str(fixed), "error"]
+    assert sorted(stored_rows(out)) == every_file
+
+    fixed.write_bytes(good[0].read_bytes())
+    second = analyze(folder, client=dask_client, out=out, progress=False).set_index("path")
+    assert pd.isna(second.loc[str(fixed), "error"]) and second.loc[str(fixed), "peak_dbfs"] is not None
+    assert "cannot read audio file" in second.loc[str(broken), "error"]
+    assert sorted(stored_rows(out)) == every_file, "the fixed file's row replaced its failure"
+    assert sorted(stored_rows(out)[-2:]) == sorted([str(fixed), str(broken)]), "only the failed files were redone"
+
+    third = analyze(folder, client=dask_client, out=out, progress=False)
+    assert sorted(stored_rows(out)) == every_file and stored_rows(out)[-1] == str(broken), "retried again"
+    assert len(third) == len(every_file) and third["error"].notna().sum() == 1
+    assert (pd.read_parquet(out)["path"].value_counts() == 1).all(), "any Parquet reader sees one row per file"
 
 
 def test_an_interrupted_run_keeps_what_it_did_and_the_next_run_does_the_rest(
@@ -120,7 +154,7 @@ def test_the_corpus_command_analyzes_a_folder_and_exits_0_only_when_every_file_w
 
     done = corpus_command(str(folder), "--out", str(out), "--scheduler", address, "--track-type", "from-folder")
     assert done.returncode == 0, done.stderr
-    assert "analyzing" in done.stderr and "3 of 3 files analysed" in done.stderr
+    assert "analyzing" in done.stderr and "3 of 3 files analyzed" in done.stderr
     table = read_results(out)
     assert list(table["track_type"]) == ["vocal"] * 3 and table["score.quality"].between(0, 1).all()
 

@@ -133,8 +133,8 @@ def test_simulator_misuse_is_refused_before_anything_is_sent(daw: SimulatedDAW) 
     assert len(daw.transcript) == 1  # only the welcome
 
 
-def test_a_server_that_is_not_there_raises_naming_the_url(free_port: int) -> None:
-    url = f"ws://127.0.0.1:{free_port}/ws"
+def test_a_server_that_is_not_there_raises_naming_the_url(closed_port: int) -> None:
+    url = f"ws://127.0.0.1:{closed_port}/ws"
     with pytest.raises(DAWConnectionError) as caught:
         SimulatedDAW(url, timeout=2).connect()
     assert url in str(caught.value)
@@ -180,8 +180,8 @@ def test_a_class_is_repeatable_from_its_seed(server: BackgroundServer) -> None:
     assert len({tuple(asked) for asked, _ in first}) > 1, "students ask different questions"
 
 
-def test_a_class_without_a_server_reports_errors_instead_of_raising(free_port: int) -> None:
-    url = f"ws://127.0.0.1:{free_port}/ws"
+def test_a_class_without_a_server_reports_errors_instead_of_raising(closed_port: int) -> None:
+    url = f"ws://127.0.0.1:{closed_port}/ws"
     results = simulate_class(url, students=2, timeout=2)
     assert all(not result.ok and url in result.errors[0] for result in results)
 
@@ -216,9 +216,11 @@ def test_a_class_stops_at_its_time_limit(server: BackgroundServer) -> None:
         assert result.errors == [f"{result.name}: stopped at the class's time limit"]
 
 
-def test_a_reply_too_late_is_an_error_and_never_taken_for_the_next_one(engine, server: BackgroundServer) -> None:
-    def slow(context) -> str:
-        time.sleep(1.0)
+def test_a_reply_too_late_is_an_error_and_never_taken_for_the_next_one(
+    engine, server: BackgroundServer, release
+) -> None:
+    def slow(context) -> str:  # answers only once the DAW has given up on it
+        release.wait(20)
         return "late answer"
 
     engine.perspectives.register("slow", slow)
@@ -226,5 +228,6 @@ def test_a_reply_too_late_is_an_error_and_never_taken_for_the_next_one(engine, s
         with pytest.raises(DAWConnectionError, match=r"no reply from .* within 0.3 s after a 'chat' request"):
             daw.chat("Anything?", perspective="slow")
         assert not daw.connected
+        release.set()
         daw.timeout = 5
         assert daw.ping()["type"] == "pong"  # a fresh connection: the late chat answer went to the old one

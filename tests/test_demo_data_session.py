@@ -81,8 +81,7 @@ def test_the_mix_has_the_faults_the_lessons_look_for() -> None:
 
 
 def test_the_script_reproduces_the_committed_samples(tmp_path: Path) -> None:
-    if not RENDER_TOOLS:
-        pytest.skip("fluidsynth and espeak-ng are needed to re-render the demo session")
+    assert RENDER_TOOLS, "fluidsynth and espeak-ng re-render the demo session: run scripts/install-test-deps.sh"
     subprocess.run([sys.executable, str(SCRIPT), "--out", str(tmp_path)], check=True, capture_output=True)
     assert json.loads((tmp_path / "session.json").read_text(encoding="utf-8")) == SESSION
     for track in SESSION["tracks"]:

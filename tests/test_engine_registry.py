@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import sys
+import threading
+
 import pytest
 
 from codette_lab.analysis_types import builtin_analysis_types
 from codette_lab.engine import Engine
 from codette_lab.errors import RequestError
+from codette_lab.registry import Registry
 
 
 def mine(request):
@@ -57,3 +61,35 @@ def test_a_restored_builtin_answers_the_next_request_again():
 
     assert engine.respond(frame)["response"] == original
     assert engine.perspectives.resolve("mix_engineering").builtin
+
+
+def test_a_reader_never_sees_an_alias_of_one_state_with_the_entries_of_another():
+    """An alias moved to a new entry on every write: read between two stores, it would name a missing entry."""
+    registry = Registry("perspective")
+    registry.register("first", mine, aliases=["latest"])
+    failures: list[str] = []
+    writing = threading.Event()
+
+    def read() -> None:
+        while writing.is_set():
+            try:
+                registry.resolve("latest")
+            except RequestError as exc:
+                failures.append(str(exc))
+                return
+
+    writing.set()
+    reader = threading.Thread(target=read)
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads take turns as often as they can: any window between two reads shows
+    reader.start()
+    try:
+        for number in range(5_000):
+            registry.register(f"entry{number}", mine, aliases=["latest"])
+            registry.unregister(f"entry{number - 1}" if number else "first")
+    finally:
+        writing.clear()
+        reader.join(30)
+        sys.setswitchinterval(interval)
+    assert failures == []
+    assert registry.resolve("latest").name == "entry4999" and len(registry) == 1

@@ -88,8 +88,61 @@ def test_the_python_client(server) -> None:
     assert_the_exchange(replies_of(run.stdout))
 
 
-def test_the_python_client_says_when_no_server_listens(free_port) -> None:
-    url = f"ws://127.0.0.1:{free_port}/ws"
+def test_the_python_client_sends_a_file_in_a_binary_frame(server) -> None:
+    from codette_lab.resources import demo_folder
+
+    vocal = demo_folder() / "stems" / "vocal.flac"
+    join_page = f"http://127.0.0.1:{server.port}/?name=Ada"  # the page's URL works too
+    command = [sys.executable, str(EXAMPLES / "python_client.py"), join_page, "--file", str(vocal)]
+    run = subprocess.run([*command, "--analysis-type", "loudness"], capture_output=True, text=True, timeout=180)
+    assert run.returncode == 0, run.stderr
+    printed = replies_of(run.stdout)
+    assert list(printed) == ["welcome", "ping", "status", "chat", "analyze", "analyze_file"]
+    analysis = printed["analyze_file"]["analysis"]
+    assert analysis["measured_from"] == "audio" and analysis["analysis_type"] == "loudness"
+    by_path = {**ANALYZE, "analysis_type": "loudness", "audio_data": {"file_path": str(vocal)}}
+    expected = Engine().respond(json.dumps(by_path))
+    assert analysis["metrics"]["integrated_lufs"] == expected["analysis"]["metrics"]["integrated_lufs"]
+
+
+def test_the_python_client_retries_a_busy_server(engine, release) -> None:
+    """The only analysis slot is held by a slow notebook analysis: the client is told "Server busy:" and
+    sends again by itself, with growing pauses, until the slot is free."""
+    import threading
+
+    from conftest import WsClient
+
+    from codette_lab.resources import demo_folder
+    from codette_lab.server import BackgroundServer
+
+    engine.analysis_types.register("held", lambda request: release.wait(60) and {"insights": "done"})
+    busy_seen = threading.Event()
+    with BackgroundServer(engine, port=0, max_queued_analyses=1, request_timeout=60) as server:
+        server.add_listener(lambda event: "Server busy" in (event.detail or "") and busy_seen.set())
+        holder = WsClient(server.url, timeout=60)
+        holder.send({"type": "analyze", "analysis_type": "held", "track_data": {"track_name": "x"}})
+        command = [sys.executable, str(EXAMPLES / "python_client.py"), server.url]
+        client = subprocess.Popen(
+            [*command, "--file", str(demo_folder() / "stems" / "bass.flac"), "--analysis-type", "levels"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert busy_seen.wait(60), "the client was never told the server is busy"
+            release.set()
+            stdout, stderr = client.communicate(timeout=120)
+            assert holder.recv()["type"] == "analysis_response"
+        finally:
+            client.kill()
+            holder.close()
+    assert client.returncode == 0, stderr
+    assert "Server busy: 1 analyses are already queued (limit 1)" in stderr and "retrying in" in stderr
+    assert replies_of(stdout)["analyze_file"]["type"] == "analysis_response"
+
+
+def test_the_python_client_says_when_no_server_listens(closed_port) -> None:
+    url = f"ws://127.0.0.1:{closed_port}/ws"
     run = subprocess.run(
         [sys.executable, str(EXAMPLES / "python_client.py"), url], capture_output=True, text=True, timeout=60
     )
@@ -134,8 +187,8 @@ def test_the_typescript_client_under_node(node: str, typescript_module: Path, se
     assert_the_exchange(replies_of(run.stdout))
 
 
-def test_the_typescript_client_says_when_no_server_listens(node: str, typescript_module: Path, free_port) -> None:
-    url = f"ws://127.0.0.1:{free_port}/ws"
+def test_the_typescript_client_says_when_no_server_listens(node: str, typescript_module: Path, closed_port) -> None:
+    url = f"ws://127.0.0.1:{closed_port}/ws"
     run = subprocess.run(
         [node, "--experimental-websocket", str(typescript_module), url], capture_output=True, text=True, timeout=60
     )

@@ -23,32 +23,33 @@ from codette_lab.server.events import EventLog
 
 
 @pytest.fixture
-def lab(free_port: int):
-    lab = Lab(port=free_port, request_timeout=10.0).start()
+def lab():
+    lab = Lab(port=0, request_timeout=10.0).start()
     yield lab
     lab.stop()
 
 
-def test_start_serves_and_stop_frees_the_port(free_port: int, ws_client) -> None:
-    lab = Lab(port=free_port)
+def test_start_serves_and_stop_frees_the_port(ws_client) -> None:
+    lab = Lab(port=0)
     assert lab.start() is lab and lab.running
-    assert lab.url == f"ws://127.0.0.1:{free_port}/ws"
+    port = lab.port
+    assert port > 0 and lab.url == f"ws://127.0.0.1:{port}/ws"
     client = ws_client(lab.url)
     assert client.ask({"type": "status"})["active_connections"] == 1
     lab.stop()
     assert not lab.running
     with socket.socket() as again:
         again.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        again.bind(("127.0.0.1", free_port))
+        again.bind(("127.0.0.1", port))
 
 
-def test_a_new_lab_while_one_runs_is_that_lab_with_everything_kept(free_port: int, ws_client) -> None:
-    first = Lab(port=free_port).start()
+def test_a_new_lab_while_one_runs_is_that_lab_with_everything_kept(ws_client) -> None:
+    first = Lab(port=0).start()
     try:
         first.perspective("only_in_first", lambda context: "first")
         first.rules["vocal.highpass_hz"] = 120
         daw = ws_client(first.url)
-        second = Lab(port=free_port)
+        second = Lab(port=0)
         assert second is first and second.start() is first and first.running
         assert second.rules["vocal.highpass_hz"] == 120
         reply = daw.ask({"type": "chat", "message": "hi", "perspective": "only_in_first"})  # same connection
@@ -59,18 +60,18 @@ def test_a_new_lab_while_one_runs_is_that_lab_with_everything_kept(free_port: in
 
 
 def test_changed_arguments_apply_to_the_running_lab_and_a_restart_says_1012(
-    free_port: int, ws_client, tmp_path: Path
+    ws_client, tmp_path: Path
 ) -> None:
-    first = Lab(port=free_port, host="localhost", warm_up=False).start()
+    first = Lab(port=0, host="localhost", warm_up=False).start()
     try:
         first.perspective("kept", lambda context: "still here")
         daw = ws_client(first.url)
-        same = Lab(port=free_port, host="localhost", warm_up=False, audio_roots=[tmp_path])
+        same = Lab(port=0, host="localhost", warm_up=False, audio_roots=[tmp_path])
         assert same is first and same.audio_roots.roots == (tmp_path.resolve(),)
         assert daw.ask({"type": "ping"})["type"] == "pong"  # roots are swapped without a restart
 
-        moved = Lab(port=free_port, warm_up=False, audio_roots=[tmp_path])  # another host: a restart
-        assert moved is first and moved.url == f"ws://127.0.0.1:{free_port}/ws"
+        moved = Lab(port=0, warm_up=False, audio_roots=[tmp_path])  # another host: a restart
+        assert moved is first and moved.url == f"ws://127.0.0.1:{moved.port}/ws"
         with pytest.raises(ConnectionClosed) as closed:
             daw.socket.recv(timeout=10)
         assert closed.value.rcvd is not None
@@ -81,8 +82,8 @@ def test_changed_arguments_apply_to_the_running_lab_and_a_restart_says_1012(
         first.stop()
 
 
-def test_reset_goes_back_to_the_builtins_and_stop_ends_the_lab(free_port: int, ws_client) -> None:
-    lab = Lab(port=free_port, warm_up=False).start()
+def test_reset_goes_back_to_the_builtins_and_stop_ends_the_lab(ws_client) -> None:
+    lab = Lab(port=0, warm_up=False).start()
     daw = ws_client(lab.url)
     lab.perspective("mix_engineering", lambda context: "class rules")
     lab.analysis_type("extra", lambda request: {"insights": "x"})
@@ -92,16 +93,17 @@ def test_reset_goes_back_to_the_builtins_and_stop_ends_the_lab(free_port: int, w
     assert daw.ask({"type": "chat", "message": "How do I compress a vocal?"})["response"] != "class rules"
     lab.perspective("gone_after_stop", lambda context: "x")
     lab.stop()
-    fresh = Lab(port=free_port, warm_up=False)
+    fresh = Lab(port=0, warm_up=False)
     assert fresh is not lab and "gone_after_stop" not in fresh.perspectives()
 
 
-def test_a_port_held_elsewhere_gives_one_short_message(free_port: int) -> None:
+def test_a_port_held_elsewhere_gives_one_short_message() -> None:
     with socket.socket() as holder:
-        holder.bind(("127.0.0.1", free_port))
+        holder.bind(("127.0.0.1", 0))
         holder.listen()
-        with pytest.raises(PortInUseError, match=rf"Port {free_port} .* Lab\(port={free_port + 1}\)") as raised:
-            Lab(port=free_port).start()
+        port = holder.getsockname()[1]
+        with pytest.raises(PortInUseError, match=rf"Port {port} .* Lab\(port={port + 1}\)") as raised:
+            Lab(port=port).start()
     assert raised.value.__cause__ is None and raised.value.__suppress_context__  # no chained traceback
     assert raised.value._render_traceback_() == [f"PortInUseError: {raised.value}"]  # what IPython shows
 
@@ -194,8 +196,8 @@ def test_a_broken_perspective_is_logged_with_its_traceback(lab: Lab, ws_client) 
     assert error.kind == "user_error" and "return 1 / 0" in error.traceback
 
 
-def test_simulated_daws_belong_to_the_lab_and_close_with_it(free_port: int) -> None:
-    lab = Lab(port=free_port).start()
+def test_simulated_daws_belong_to_the_lab_and_close_with_it() -> None:
+    lab = Lab(port=0).start()
     daw = lab.simulate_daw(name="test DAW")
     assert daw.connected and lab.active_connections == 1
     assert daw.chat("How do I EQ bass?")["type"] == "chat_response"
@@ -267,8 +269,8 @@ def test_repr_says_where_it_serves(lab: Lab) -> None:
     assert "stopped" in repr(lab)
 
 
-def test_a_simulated_class_stays_connected_and_is_named(free_port: int) -> None:
-    lab = Lab(port=free_port, warm_up=False).start()
+def test_a_simulated_class_stays_connected_and_is_named() -> None:
+    lab = Lab(port=0, warm_up=False).start()
     try:
         results = lab.simulate_class(students=3, questions=1, analyses=0, seed=4)
         assert all(result.ok for result in results)

@@ -24,6 +24,8 @@ LAYERS = {
     "protocol": 1,
     "resources": 1,
     "heap": 1,
+    "extras": 1,
+    "processes": 1,
     "analysis": 2,
     "tracktypes": 3,
     "registry": 3,
@@ -33,6 +35,7 @@ LAYERS = {
     "chat": 3,
     "rules": 3,
     "audio_input": 3,
+    "attached_audio": 3,
     "analysis_types": 3,
     "engine": 3,
     "server": 4,
@@ -134,3 +137,20 @@ def test_every_exception_class_lives_in_errors_py():
         if isinstance(node, ast.ClassDef) and _defines_an_exception(node)
     ]
     assert not strays, f"exception classes outside codette_lab/errors.py: {strays}"
+
+
+def test_the_core_imports_none_of_the_extras():
+    """The server, the command line, replays and ``analyze`` load no library of the ``lab`` or ``corpus`` extras
+    (pyproject.toml), so a core install runs them; tests/test_core_install.py installs it for real."""
+    script = (
+        "import sys\n"
+        "import codette_lab, codette_lab.cli, codette_lab.server, codette_lab.recording, codette_lab.engine\n"
+        "from codette_lab import analyze, RuleSet, serve\n"
+        "from codette_lab.extras import EXTRAS\n"
+        "codette_lab.cli.build_parser()\n"
+        "loaded = {name.partition('.')[0] for name in sys.modules}\n"
+        "print(sorted(loaded & {module for modules in EXTRAS.values() for module in modules}))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "[]", f"the core imports extras' libraries: {run.stdout}"

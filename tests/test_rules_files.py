@@ -10,7 +10,6 @@ import copy
 import json
 import os
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -156,11 +155,9 @@ def load_in_thread(path: Path) -> str:
             outcome.append(str(exc))
 
     thread = threading.Thread(target=load, daemon=True)
-    started = time.monotonic()
     thread.start()
-    thread.join(10)
+    thread.join(10)  # a deadline against a hang (nothing ever writes to a FIFO it is given), not a speed target
     assert not thread.is_alive(), f"loading {path} blocked"
-    assert time.monotonic() - started < 5
     return outcome[0]
 
 
@@ -195,12 +192,14 @@ def test_a_file_that_is_not_utf8_is_refused(tmp_path: Path):
     assert refusal(path).startswith(f"Cannot read rules file {path}: not UTF-8 text (invalid continuation byte")
 
 
-def test_an_unreadable_file_is_refused(tmp_path: Path):
-    if os.geteuid() == 0:
-        pytest.skip("root reads files whatever their mode")
-    path = write(tmp_path, default_data())
-    path.chmod(0)
-    assert refusal(path) == f"Cannot read rules file {path}: Permission denied"
+def test_a_file_that_cannot_be_opened_is_refused_with_the_systems_reason(tmp_path: Path):
+    # A link that leads to itself cannot be opened by anyone, root included (file modes do not stop root,
+    # and CI runs as root): the refusal carries the system's reason, as for a file without read permission.
+    path = tmp_path / "rules.json"
+    path.symlink_to(path.name)
+    assert refusal(path) == f"Cannot read rules file {path}: Too many levels of symbolic links"
+    inside_a_file = write(tmp_path, default_data(), "real.json") / "rules.json"
+    assert refusal(inside_a_file) == f"Cannot read rules file {inside_a_file}: Not a directory"
 
 
 # -- diff -------------------------------------------------------------------------------------------------

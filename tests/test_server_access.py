@@ -89,12 +89,20 @@ def test_a_token_is_generated_off_loopback_and_given_or_read_from_the_environmen
     assert AccessPolicy("0.0.0.0", "").generated  # an empty token would let anyone in: one is generated
     monkeypatch.setenv("CODETTE_TOKEN", "from-env")
     assert AccessPolicy("0.0.0.0").token == "from-env" and not AccessPolicy("0.0.0.0").generated
-    assert AccessPolicy("127.0.0.1").join_url(8000) == "ws://127.0.0.1:8000/ws"
+    assert AccessPolicy("127.0.0.1").join_url(8000) == "http://127.0.0.1:8000/"
+    assert AccessPolicy("127.0.0.1").ws_join_url(8000) == "ws://127.0.0.1:8000/ws"
+    monkeypatch.delenv("CODETTE_TOKEN")
+    required = AccessPolicy("127.0.0.1", require_token=True)
+    assert required.generated and required.join_url(8000) == f"http://127.0.0.1:8000/?token={required.token}"
+    secure = AccessPolicy("0.0.0.0", "t", tls=True)
+    assert secure.join_url(8000) == f"https://{machine_address()}:8000/?token=t"
+    assert secure.ws_join_url(8000) == f"wss://{machine_address()}:8000/ws?token=t"
 
 
 def test_the_join_url_names_this_machine_and_the_token(open_server):
-    token = open_server.token
-    assert token and open_server.join_url == f"ws://{machine_address()}:{open_server.port}/ws?token={token}"
+    token, address, port = open_server.token, machine_address(), open_server.port
+    assert token and open_server.join_url == f"http://{address}:{port}/?token={token}"
+    assert open_server.ws_join_url == f"ws://{address}:{port}/ws?token={token}"
 
 
 @needs_lan
@@ -105,9 +113,9 @@ def test_off_loopback_no_frame_without_the_token(open_server):
     assert handshake_status(f"ws://{LAN}:{port}/ws?token={token[:-1]}") == 403
     assert handshake_status(f"ws://{LAN}:{port}/ws", additional_headers={"Authorization": "Bearer nope"}) == 403
     assert http_get(port, "/health", to=LAN)[0] == 401
-    assert handshake_status(open_server.join_url) is None
+    assert handshake_status(open_server.ws_join_url) is None
     assert handshake_status(f"ws://{LAN}:{port}/ws", additional_headers={"Authorization": f"Bearer {token}"}) is None
-    with WsClient(open_server.join_url) as client:  # a student's DAW: the whole protocol once in
+    with WsClient(open_server.ws_join_url) as client:  # a student's DAW: the whole protocol once in
         assert client.ask({"type": "ping"})["type"] == "pong"
         assert client.ask({"type": "chat", "message": "How do I tame a harsh vocal?"})["type"] == "chat_response"
 
@@ -124,7 +132,8 @@ def test_off_loopback_this_machine_joins_by_a_loopback_name_only(open_server):
 
 def test_the_token_can_be_given(engine):
     with BackgroundServer(engine, host="0.0.0.0", port=0, token="s3cret-token") as server:
-        assert server.token == "s3cret-token" and server.join_url.endswith("/ws?token=s3cret-token")
+        assert server.token == "s3cret-token" and server.join_url.endswith("/?token=s3cret-token")
+        assert server.ws_join_url.endswith("/ws?token=s3cret-token")
         status, body = http_get(server.port, "/health?token=s3cret-token", host="classroom.example")
         assert status == 200 and json.loads(body)["status"] == "healthy"
         assert http_get(server.port, "/health?token=s3cret", host="classroom.example")[0] == 403
@@ -133,7 +142,7 @@ def test_the_token_can_be_given(engine):
 def test_a_loopback_server_answers_loopback_names_only(server):
     """DNS rebinding: a page whose name now points at 127.0.0.1 must not read /health or open /ws."""
     port = server.port
-    assert server.token is None and server.join_url == server.url
+    assert server.token is None and server.join_url == server.page_url and server.ws_join_url == server.url
     for host in ("localhost", f"localhost:{port}", f"127.0.0.1:{port}", f"[::1]:{port}"):
         assert http_get(port, "/health", host=host)[0] == 200
     for host in ("evil.example", f"evil.example:{port}", f"127.0.0.1.nip.io:{port}"):
@@ -168,27 +177,31 @@ def test_client_text_is_clipped_and_escaped_in_logs_and_replies(server, ws_clien
     assert not any(line.startswith("2026-01-01") for line in logged.splitlines())
 
 
-def test_cli_prints_the_join_url_and_requires_the_token(tmp_path, free_port):
+def test_cli_prints_the_join_url_and_requires_the_token(tmp_path):
     import subprocess
     import sys
     import time
+    from urllib.parse import urlsplit
 
     process = subprocess.Popen(
-        [sys.executable, "-m", "codette_lab", "serve", "--host", "0.0.0.0", "--port", str(free_port)],
+        [sys.executable, "-m", "codette_lab", "serve", "--host", "0.0.0.0", "--port", "0"],
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
         text=True,
     )
     try:
-        line = process.stdout.readline()
-        assert line.startswith("Students connect their DAW to: ws://")
-        join_url = line.split(": ", 1)[1].strip()
-        assert f":{free_port}/ws?token=" in join_url
+        page_line, daw_line = process.stdout.readline(), process.stdout.readline()
+        assert page_line.startswith("Students open the join page: http://")
+        port = urlsplit(page_line.split(": ", 1)[1].strip()).port  # the port it bound (asked for any free one)
+        assert port and f":{port}/?token=" in page_line
+        assert daw_line.startswith("DAWs connect to: ws://")
+        join_url = daw_line.split(": ", 1)[1].strip()
+        assert f":{port}/ws?token=" in join_url
         deadline = time.monotonic() + 10
-        while http_get(free_port, "/health")[0] != 200 and time.monotonic() < deadline:
+        while http_get(port, "/health")[0] != 200 and time.monotonic() < deadline:
             time.sleep(0.1)
         if LAN is not None:
-            assert handshake_status(f"ws://{LAN}:{free_port}/ws") == 401
+            assert handshake_status(f"ws://{LAN}:{port}/ws") == 401
             assert handshake_status(join_url) is None
     finally:
         process.terminate()

@@ -76,7 +76,7 @@ def test_notebook_functions_get_five_seconds_unless_told_otherwise():
     assert build_parser().parse_args(["serve"]).request_timeout == DEFAULT_REQUEST_TIMEOUT
 
 
-@pytest.mark.parametrize("path", ["/", "/index.html", "/health/x", "/wss", "/api/ws"])
+@pytest.mark.parametrize("path", ["/missing.js", "/health/x", "/wss", "/api/ws"])
 def test_other_paths_are_404(server, path):
     status, _, body = http_get(server.health_url.removesuffix("/health") + path)
     assert status == 404 and path.encode() in body

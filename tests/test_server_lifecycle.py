@@ -44,10 +44,10 @@ def test_a_port_held_by_a_socket_is_refused_by_name(engine):
             BackgroundServer(engine, port=port).start()
 
 
-def test_starting_again_on_the_same_port_replaces_this_processs_server(engine, free_port, ws_client):
-    first = BackgroundServer(engine, port=free_port).start()
+def test_starting_again_on_the_same_port_replaces_this_processs_server(engine, ws_client):
+    first = BackgroundServer(engine, port=0).start()
     client = ws_client(first.url)
-    second = BackgroundServer(engine, port=free_port).start()
+    second = BackgroundServer(engine, port=first.port).start()
     try:
         assert not first.running and second.running
         with pytest.raises(ConnectionClosedOK):
@@ -59,11 +59,11 @@ def test_starting_again_on_the_same_port_replaces_this_processs_server(engine, f
         second.stop()
 
 
-def test_a_server_on_the_same_port_under_another_host_name_is_replaced_too(engine, free_port, ws_client):
+def test_a_server_on_the_same_port_under_another_host_name_is_replaced_too(engine, ws_client):
     """``localhost`` and ``127.0.0.1`` share the loopback socket: this process's own server is no stranger."""
-    first = BackgroundServer(engine, host="localhost", port=free_port).start()
+    first = BackgroundServer(engine, host="localhost", port=0).start()
     client = ws_client(first.url)
-    second = BackgroundServer(engine, host="127.0.0.1", port=free_port).start()
+    second = BackgroundServer(engine, host="127.0.0.1", port=first.port).start()
     try:
         assert not first.running and second.running
         with pytest.raises(ConnectionClosedOK):
@@ -74,8 +74,8 @@ def test_a_server_on_the_same_port_under_another_host_name_is_replaced_too(engin
         second.stop()
 
 
-def test_a_stopped_server_starts_again(engine, free_port, ws_client):
-    server = BackgroundServer(engine, port=free_port).start()
+def test_a_stopped_server_starts_again(engine, ws_client):
+    server = BackgroundServer(engine, port=0).start()
     server.stop()
     server.start()
     try:

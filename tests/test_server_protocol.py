@@ -55,6 +55,8 @@ def test_ping_and_status(ws_client):
         "memory_size": status["memory_size"],
         "active_connections": 1,
         "rules": {"source": "the built-in default_rules.json", "identity": RuleSet.default().snapshot().identity},
+        "perspectives": status["perspectives"],  # their contents: tests/test_binary_frames.py
+        "analysis_types": status["analysis_types"],
     }
     assert isinstance(status["memory_size"], int) and status["memory_size"] >= 0
 

@@ -1,4 +1,4 @@
-"""Long work off the event loop: stuck notebook code, long analyses, several DAWs analysing at once."""
+"""Long work off the event loop: stuck notebook code, long analyses, several DAWs analyzing at once."""
 
 from __future__ import annotations
 
@@ -63,11 +63,11 @@ def analyze_file(name: str) -> dict:
 def test_pings_are_answered_while_another_connection_analyses_a_long_track(long_track, ws_client):
     engine = Engine(audio_roots=[long_track])
     with BackgroundServer(engine, port=0) as server:
-        analysing, pinging = ws_client(server.url), ws_client(server.url)
-        analysing.timeout = 120  # a cold process also pays librosa's first-call set-up
+        analyzing, pinging = ws_client(server.url), ws_client(server.url)
+        analyzing.timeout = 120  # a cold process also pays librosa's first-call set-up
         received: list[str] = []
-        analysing.send(analyze_file("A"))
-        reader = threading.Thread(target=lambda: received.append(analysing.recv()["type"]))
+        analyzing.send(analyze_file("A"))
+        reader = threading.Thread(target=lambda: received.append(analyzing.recv()["type"]))
         reader.start()
         pongs = [pinging.ask({"type": "ping"})["type"] for _ in range(5)]
         answered_before_pongs = list(received)

@@ -11,13 +11,13 @@ rules must all come out of the wheel.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+from built_wheel import PIP, build_wheel
 
 PROBE = textwrap.dedent(
     """
@@ -53,23 +53,10 @@ PROBE = textwrap.dedent(
 def installed(tmp_path_factory: pytest.TempPathFactory, repo_root: Path) -> Path:
     """A folder holding codette_lab as ``pip install --target`` puts it there from a freshly built wheel."""
     base = tmp_path_factory.mktemp("wheel")
-    source = base / "source"
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    shutil.copytree(repo_root / "codette_lab", source / "codette_lab", ignore=ignore)
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy2(repo_root / name, source / name)
-    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input"]
-    build = subprocess.run(
-        [*pip, "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-w", str(base / "dist"), str(source)],
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
-    assert build.returncode == 0, build.stdout + build.stderr
-    (wheel,) = (base / "dist").glob("codette_lab-*.whl")
+    wheel = build_wheel(repo_root, base)
     target = base / "site"
     install = subprocess.run(
-        [*pip, "install", "--no-deps", "--no-index", "--target", str(target), str(wheel)],
+        [*PIP, "install", "--no-deps", "--no-index", "--target", str(target), str(wheel)],
         capture_output=True,
         text=True,
         timeout=240,

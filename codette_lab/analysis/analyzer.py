@@ -10,7 +10,9 @@ thread is done it takes back the parts the helper has not started, so the
 work balances itself whatever the signal. :func:`single_threaded` turns this
 off where the caller already uses every core (a corpus spread over a
 cluster's workers).
-Where a process is all the analysis's, BLAS's own threads are turned off (see :mod:`.blas`).
+Every sum of products is added in a fixed order (:mod:`.fixed_order`) and every metric is rounded to
+the precision it is reported at (:mod:`.precision`), so a measurement is the same bit for bit in a
+notebook kernel, a server, a replay and a corpus worker, whatever their BLAS threads.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from .envelope import EnvelopeAnalyzer
 from .levels import measure_levels
 from .loudness import LoudnessMeter
 from .masking import overlap_metrics
+from .precision import reported
 from .programme import measure_programme
 from .signal import as_channels, check_finite, check_sample_rate, db, mono_mix
 from .spectral import Spectrogram, SpectrumAnalyzer
@@ -136,8 +139,8 @@ class Analyzer:
     def measure(self, y: np.ndarray, *, kinds: Iterable[str] = ALL_KINDS) -> dict[str, Any]:
         """The metrics of ``kinds`` for ``y`` ((n,) mono or (channels, n), float in -1..1).
 
-        Values are floats/ints, None where undefined (never NaN or infinity);
-        ``band_energy_db`` is a dict by band name.
+        Values are floats/ints, None where undefined (never NaN or infinity), each at the precision it is
+        reported at (:mod:`.precision`); ``band_energy_db`` is a dict by band name.
         """
         chosen = _kind_list(kinds)
         handlers = {kind: self._handler(kind) for kind in chosen}
@@ -152,7 +155,7 @@ class Analyzer:
         metrics: dict[str, Any] = {}
         for kind in chosen:
             metrics.update(results[kind])
-        return metrics
+        return reported(metrics)
 
     def _measure_with_helper(
         self,
@@ -201,7 +204,7 @@ class Analyzer:
             self.spectrum.band_power(first.spectrogram), self.spectrum.band_power(second.spectrogram)
         )
         metrics.update(self.burial.measure(first.spectrogram, second.spectrogram))
-        return metrics
+        return reported(metrics)
 
     def spectrum_curve(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return self.spectrum.curve(_Signal(self, y, name="y").spectrogram)

@@ -17,10 +17,20 @@ from typing import Any
 
 import numpy as np
 
+from .fixed_order import ContiguousBands
 from .spectral import Spectrogram
 
 #: The metrics :meth:`BurialAnalyzer.measure` outputs (gathered in :mod:`.outputs`).
 OUTPUTS = ("buried_share", "buried_hz", "buried_by_db", "burying_share", "burying_hz", "burying_by_db")
+#: Decimal places each output is reported to (None: as measured); see :mod:`.precision`.
+DECIMALS = {
+    "buried_share": 4,
+    "buried_hz": 1,
+    "buried_by_db": 2,
+    "burying_share": 4,
+    "burying_hz": 1,
+    "burying_by_db": 2,
+}
 
 #: 1/3-octave bands (centre frequencies, Hz) the tracks are compared in.
 BAND_CENTRES_HZ = tuple(1000.0 * 2.0 ** (index / 3.0) for index in range(-16, 13))  # 25 Hz .. 16 kHz
@@ -40,16 +50,16 @@ class BurialAnalyzer:
 
     def __init__(self, freqs: np.ndarray) -> None:
         centres = np.array(BAND_CENTRES_HZ)
-        edges_low, edges_high = centres * 2.0 ** (-1 / 6), centres * 2.0 ** (1 / 6)
-        matrix = (freqs[:, None] >= edges_low[None, :]) & (freqs[:, None] < edges_high[None, :])
+        edges = np.append(centres * 2.0 ** (-1 / 6), centres[-1] * 2.0 ** (1 / 6))  # a band ends where the next starts
+        matrix = (freqs[:, None] >= edges[None, :-1]) & (freqs[:, None] < edges[None, 1:])
         used = matrix.any(axis=0)
         self.centres = centres[used]
-        self.matrix = matrix[:, used].astype(np.float32)
+        self.bands = ContiguousBands(matrix[:, used])
 
     def measure(self, first: Spectrogram, second: Spectrogram) -> dict[str, Any]:
         frames = min(len(first.power), len(second.power))
-        a = (first.power[:frames] @ self.matrix).astype(np.float64)
-        b = (second.power[:frames] @ self.matrix).astype(np.float64)
+        a = self.bands.sums(first.power[:frames]).astype(np.float64)
+        b = self.bands.sums(second.power[:frames]).astype(np.float64)
         buried = self._covered(a, b)
         burying = self._covered(b, a)
         return {

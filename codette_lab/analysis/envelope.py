@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from .fixed_order import column_products, dot
 from .signal import db
 from .spectral import Spectrogram
 
@@ -44,6 +45,20 @@ OUTPUTS = (
     "sibilance_db",
     "sibilance_hz",
 )
+#: Decimal places each output is reported to (None: as measured); see :mod:`.precision`.
+DECIMALS = {
+    "mud_excess_db": 2,
+    "mud_hz": 1,
+    "mud_q": 2,
+    "mud_tilt_db": 2,
+    "harsh_excess_db": 2,
+    "harsh_hz": 1,
+    "harsh_q": 2,
+    "top_end_db": 2,
+    "top_end_hz": 1,
+    "sibilance_db": 2,
+    "sibilance_hz": 1,
+}
 
 #: Grid of the smoothed spectrum: 1/12-octave steps from GRID_LOW_HZ to the lower of 18 kHz and 0.45 x rate.
 GRID_STEPS_PER_OCTAVE = 12
@@ -115,7 +130,7 @@ class EnvelopeAnalyzer:
 
     def smoothed_db(self, mean_power: np.ndarray) -> np.ndarray:
         """The long-term spectrum on the grid, in dB (floored far below anything audible)."""
-        return 10.0 * np.log10(np.maximum(mean_power @ self.smoothing, 1e-20))
+        return 10.0 * np.log10(np.maximum(column_products(mean_power, self.smoothing), 1e-20))
 
     def excess_db(self, level: np.ndarray, edge_db: float) -> np.ndarray:
         """How far each grid point stands above the line between the levels an octave either side (NaN where
@@ -140,8 +155,8 @@ class EnvelopeAnalyzer:
         active = spec.active
         if not active.any():
             return dict.fromkeys(OUTPUTS)
-        # the mean over the active frames as one product (no copy of the spectrogram)
-        mean_power = (active.astype(np.float32) @ spec.power).astype(np.float64) / active.sum()
+        # the mean over the active frames as one weighted sum (no copy of the spectrogram)
+        mean_power = column_products(active.astype(np.float32), spec.power).astype(np.float64) / active.sum()
         level = self.smoothed_db(mean_power)
         result: dict[str, Any] = {}
         for name, (low, high, edge_db) in REGIONS.items():
@@ -208,5 +223,5 @@ class EnvelopeAnalyzer:
         loud_s = np.percentile(sibilant_energy[frames], LOUD_PERCENTILE)
         loud = np.percentile(energy[active], LOUD_PERCENTILE)
         spectrum = spec.power[frames, self.sibilant_centre].sum(axis=0, dtype=np.float64)
-        centre = float(spectrum @ self.freqs[self.sibilant_centre] / spectrum.sum())
+        centre = dot(spectrum, self.freqs[self.sibilant_centre]) / float(spectrum.sum())
         return {"sibilance_db": db(loud_s / loud, power=True), "sibilance_hz": centre}

@@ -6,10 +6,21 @@ from typing import Any
 
 import numpy as np
 
+from .fixed_order import dot
 from .signal import db
 
 #: The metrics :func:`measure_levels` outputs (gathered in :mod:`.outputs`).
 OUTPUTS = ("peak_dbfs", "rms_dbfs", "crest_factor_db", "clipped_samples", "dc_offset", "duration_s", "sample_rate")
+#: Decimal places each output is reported to (None: as measured); see :mod:`.precision`.
+DECIMALS = {
+    "peak_dbfs": 2,
+    "rms_dbfs": 2,
+    "crest_factor_db": 2,
+    "clipped_samples": None,
+    "dc_offset": 5,
+    "duration_s": 3,
+    "sample_rate": None,
+}
 
 #: Samples at or above this fraction of full scale count as "at full scale".
 FULL_SCALE_FRACTION = 0.999
@@ -58,7 +69,7 @@ def measure_levels(x: np.ndarray, *, sr: float) -> dict[str, Any]:
     """
     channels, length = x.shape
     peak = peak_of(x)
-    sum_squares = sum(float(np.dot(channel, channel)) for channel in x)
+    sum_squares = sum(dot(channel, channel) for channel in x)
     rms = (sum_squares / (channels * length)) ** 0.5
     means = x.sum(axis=1) / np.float64(length)  # float32 pairwise sums: accurate and twice as fast
     peak_dbfs = db(peak)

@@ -22,6 +22,8 @@ import numpy as np
 
 #: The metrics :meth:`LoudnessMeter.measure` outputs (gathered in :mod:`.outputs`).
 OUTPUTS = ("integrated_lufs", "momentary_lufs_max", "short_term_lufs_max", "loudness_range_lu")
+#: Decimal places each output is reported to (None: as measured); see :mod:`.precision`.
+DECIMALS = {"integrated_lufs": 2, "momentary_lufs_max": 2, "short_term_lufs_max": 2, "loudness_range_lu": 2}
 
 #: BS.1770 block offset: a 0 dB 997 Hz sine on one channel reads -3.01 LUFS.
 LOUDNESS_OFFSET = -0.691

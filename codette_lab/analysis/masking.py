@@ -13,6 +13,8 @@ from .bands import BANDS
 OUTPUTS = ("masking_overlap",)
 PER_BAND_OUTPUTS = ("masking_band_overlap",)
 BAND_NAME_OUTPUTS = ("masked_band",)
+#: Decimal places each output is reported to (None: as measured); see :mod:`.precision`.
+DECIMALS = {"masking_overlap": 4, "masking_band_overlap": 4, "masked_band": None}
 
 #: A band counts as masked when the tracks share at least this much of it...
 MASKED_BAND_OVERLAP = 0.3

@@ -18,6 +18,8 @@ from .spectral import Spectrogram, flatness
 
 #: The metrics :func:`measure_programme` outputs (gathered in :mod:`.outputs`).
 OUTPUTS = ("noise_only", "pause_fraction")
+#: Decimal places each output is reported to (None: as measured); see :mod:`.precision`.
+DECIMALS = {"noise_only": None, "pause_fraction": 4}
 
 #: Noise is steady: its loud and quiet frames (these percentiles) lie within NOISE_SPREAD_DB...
 SPREAD_PERCENTILES = (10.0, 95.0)

@@ -18,12 +18,15 @@ from typing import Any
 import numpy as np
 
 from .bands import AUDIBLE_RANGE, BANDS
+from .fixed_order import ContiguousBands, row_products
 from .signal import db
 
 #: The metrics :meth:`SpectrumAnalyzer.measure` outputs (gathered in :mod:`.outputs`); the per-band
 #: ones are a {band name: value} dict.
 OUTPUTS = ("spectral_centroid_hz", "spectral_rolloff_hz", "spectral_flatness")
 PER_BAND_OUTPUTS = ("band_energy_db",)
+#: Decimal places each output is reported to (None: as measured); see :mod:`.precision`.
+DECIMALS = {"spectral_centroid_hz": 1, "spectral_rolloff_hz": 1, "spectral_flatness": 4, "band_energy_db": 2}
 
 #: STFT frame length in seconds, rounded up to a power of two in samples (4096 at 44.1/48 kHz: 10.8 Hz
 #: bins, fine enough to tell sub-bass from bass).
@@ -122,10 +125,10 @@ class SpectrumAnalyzer:
         self.hop = self.n_fft // 2
         self.window = get_window("hann", self.n_fft).astype(np.float32)
         self.freqs = np.fft.rfftfreq(self.n_fft, 1.0 / sr)
-        #: (bins, bands) 0/1 matrix: which bins belong to which band (empty above Nyquist).
-        self.band_matrix = np.stack(
-            [(self.freqs >= low) & (self.freqs < high) for low, high in BANDS.values()], axis=1
-        ).astype(np.float32)
+        #: The bins of each band (a band above Nyquist has none).
+        self.bands = ContiguousBands(
+            np.stack([(self.freqs >= low) & (self.freqs < high) for low, high in BANDS.values()], axis=1)
+        )
         low, high = AUDIBLE_RANGE
         self.audible = (self.freqs >= low) & (self.freqs < high)
         #: A full-scale sine's peak bin power, the 0 dB reference of plotted spectra.
@@ -162,7 +165,7 @@ class SpectrumAnalyzer:
             }
         magnitude = spec.magnitude if active.all() else spec.magnitude[active]
         frame_sums = magnitude.sum(axis=1, dtype=np.float64)
-        centroid = (magnitude @ self.freqs.astype(np.float32)) / frame_sums
+        centroid = row_products(magnitude, self.freqs.astype(np.float32)) / frame_sums
         power = spec.power if active.all() else spec.power[active]
         return {
             "spectral_centroid_hz": float(centroid.mean()),
@@ -174,7 +177,7 @@ class SpectrumAnalyzer:
     def band_energy_db(self, bin_power: np.ndarray) -> dict[str, float | None]:
         """Each band's share of the 20 Hz - 20 kHz energy in dB (None for a band with no energy)."""
         total = float(bin_power[self.audible].sum())
-        shares = bin_power @ self.band_matrix.astype(np.float64)
+        shares = self.bands.sums(bin_power)
         return {
             name: db(float(share) / total, power=True) if total > 0 else None
             for name, share in zip(BANDS, shares, strict=True)
@@ -182,7 +185,7 @@ class SpectrumAnalyzer:
 
     def band_power(self, spec: Spectrogram) -> np.ndarray:
         """(frames, bands) power of every band in every frame."""
-        return spec.power @ self.band_matrix
+        return self.bands.sums(spec.power)
 
     def curve(self, spec: Spectrogram) -> tuple[np.ndarray, np.ndarray]:
         """Frequencies (Hz) and the mean power spectrum in dB relative to a full-scale sine (floored)."""

@@ -6,8 +6,12 @@ from typing import Any
 
 import numpy as np
 
+from .fixed_order import dot
+
 #: The metrics :func:`measure_stereo` outputs (gathered in :mod:`.outputs`).
 OUTPUTS = ("stereo_correlation", "stereo_width", "stereo_balance")
+#: Decimal places each output is reported to (None: as measured); see :mod:`.precision`.
+DECIMALS = {"stereo_correlation": 4, "stereo_width": 4, "stereo_balance": 4}
 
 #: A channel this far (dB of energy) below the other counts as silent: the pair is one-sided.
 SILENT_CHANNEL_DB = -100.0
@@ -39,7 +43,7 @@ def measure_stereo(x: np.ndarray) -> dict[str, Any]:
     if x.shape[0] == 1:
         return {"stereo_correlation": 1.0, "stereo_width": 0.0, "stereo_balance": 0.0}
     left, right = x[0], x[1]
-    ll, rr, lr = (float(np.dot(a, b)) for a, b in ((left, left), (right, right), (left, right)))
+    ll, rr, lr = (dot(a, b) for a, b in ((left, left), (right, right), (left, right)))
     total = ll + rr
     if total <= 0:
         return {"stereo_correlation": None, "stereo_width": None, "stereo_balance": None}

@@ -15,10 +15,13 @@ from typing import Any
 
 import numpy as np
 
+from .fixed_order import row_products
 from .spectral import Spectrogram
 
 #: The metrics :meth:`TransientAnalyzer.measure` outputs (gathered in :mod:`.outputs`).
 OUTPUTS = ("onsets_per_second", "transient_crest_db", "attack_time_ms")
+#: Decimal places each output is reported to (None: as measured); see :mod:`.precision`.
+DECIMALS = {"onsets_per_second": 3, "transient_crest_db": 2, "attack_time_ms": 1}
 
 ENVELOPE_S = 0.001
 #: How far around an onset frame the attack peak is searched, and how far before it the rise may start.
@@ -30,9 +33,6 @@ RISE_FROM, RISE_TO = 0.1, 0.9
 N_MELS = 128
 #: librosa's default peak-picking window and minimum gap between onsets.
 PEAK_PICK_S = 0.03
-#: Mel filters projected together: each group multiplies only the bins its filters cover (the filter
-#: bank is over 95 % zeros, so this is about four times cheaper than one dense product).
-MEL_GROUP = 4
 
 
 class TransientAnalyzer:
@@ -46,24 +46,21 @@ class TransientAnalyzer:
         self.mel_basis = librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=N_MELS).astype(np.float32).T
         self.envelope_block = max(1, round(ENVELOPE_S * sr))
         covered = self.mel_basis != 0
-        first = np.where(covered.any(axis=0), covered.argmax(axis=0), 0)
+        first = covered.argmax(axis=0)
         last = len(covered) - covered[::-1].argmax(axis=0)
-        #: (mel columns, bin rows) of each group of filters, for the banded product in :meth:`mel_power`.
-        self.mel_groups = [
-            (
-                slice(start, start + MEL_GROUP),
-                slice(int(first[start : start + MEL_GROUP].min()), int(last[start : start + MEL_GROUP].max())),
-            )
-            for start in range(0, N_MELS, MEL_GROUP)
+        #: (mel band, the bins its filter covers) of every filter that covers any: the bank is over 95 %
+        #: zeros, so :meth:`mel_power` weighs only those bins.
+        self.mel_spans = [
+            (band, slice(int(first[band]), int(last[band]))) for band in range(N_MELS) if covered[:, band].any()
         ]
 
     def mel_power(self, spec: Spectrogram) -> np.ndarray:
-        """(frames, mels) mel-band power: ``spec.power @ mel_basis``, each filter group over its own bins."""
-        mel = np.zeros((len(spec.power), N_MELS), dtype=np.float32)
-        for columns, rows in self.mel_groups:
-            if rows.start < rows.stop:
-                np.matmul(spec.power[:, rows], self.mel_basis[rows, columns], out=mel[:, columns])
-        return mel
+        """(frames, mels) mel-band power: ``spec.power @ mel_basis``, each filter over its own bins, summed
+        in a fixed order (:mod:`.fixed_order`: onsets found are the same whatever BLAS's threads)."""
+        mel = np.zeros((N_MELS, len(spec.power)), dtype=np.float32)
+        for band, rows in self.mel_spans:
+            mel[band] = row_products(spec.power[:, rows], self.mel_basis[rows, band])
+        return mel.T
 
     def onset_frames(self, spec: Spectrogram) -> np.ndarray:
         import librosa

@@ -31,10 +31,19 @@ def analyze(
 ) -> AnalysisResult:
     """Analyze an array from Python, with the same code a DAW request runs.
 
-    ``y`` is (n,) mono or (channels, n) float audio at ``sr`` Hz; ``kind`` an
-    analysis type (or alias); ``other`` a second array at the same rate for
-    ``masking``; ``target`` ``"streaming"``, ``"broadcast"``, ``"podcast"`` or
-    a LUFS number; ``rules`` a RuleSet, a rule file, or None for the built-ins.
+    Arguments:
+        y: (n,) mono or (channels, n) float audio, finite, at ``sr`` Hz (8 to 384 kHz).
+        kind: an analysis type or alias (``quality``, ``loudness``, ``masking``, ...).
+        track_type, track_name: what the track is, as a DAW names it (rules are chosen by type).
+        rules: a :class:`~codette_lab.RuleSet`, a snapshot, a rule file, or None for the built-ins.
+        target: the loudness target: ``"streaming"``, ``"broadcast"``, ``"podcast"`` or a LUFS number.
+        other, other_track_type, other_track_name: the second track of ``masking``, at the same rate.
+        analysis_types: the registry ``kind`` is looked up in (default: the built-in types).
+
+    Returns:
+        An :class:`AnalysisResult`: ``metrics``, ``problems`` (the rules that fired), ``suggestions``,
+        ``insights``, ``quality_score``; ``to_wire()`` is the protocol's ``analysis`` object.
+        Raises RequestError (an unknown kind or track type) or AnalysisInputError (unusable audio).
     """
     from ..analysis.signal import as_channels, check_finite, check_sample_rate
 

@@ -51,14 +51,19 @@ class Levels:
         return self.peak_dbfs is not None or self.rms_dbfs is not None
 
     def metrics(self) -> dict[str, Any]:
+        """The reported levels as metrics, at the precision measured ones are reported at."""
+        from ..analysis.precision import reported
+
         peak, rms = self.peak_dbfs, self.rms_dbfs
-        return {
-            "peak_dbfs": peak,
-            "rms_dbfs": rms,
-            "crest_factor_db": peak - rms if peak is not None and rms is not None else None,
-            "duration_s": self.duration_s,
-            "sample_rate": self.sample_rate,
-        }
+        return reported(
+            {
+                "peak_dbfs": peak,
+                "rms_dbfs": rms,
+                "crest_factor_db": peak - rms if peak is not None and rms is not None else None,
+                "duration_s": self.duration_s,
+                "sample_rate": self.sample_rate,
+            }
+        )
 
 
 class TrackRequest:

@@ -9,17 +9,18 @@
   mix sits against that reference.
 - ``codette-lab corpus DIR --out results.parquet`` does the analysis from a shell.
 
-pandas, dask and distributed are imported when a corpus is analysed, never by the server.
+pandas, dask and distributed are imported when a corpus is analyzed, never by the server.
 """
 
-from .files import AUDIO_EXTENSIONS, FROM_FOLDER, audio_files, track_type_from_folder
+from ..audio_input import AUDIO_SUFFIXES
+from .files import FROM_FOLDER, audio_files, track_type_from_folder
 from .fit import distance_from_reference, fit_report, fit_rules
 from .run import analyze
 from .store import read_results
 from .task import MAX_SECONDS
 
 __all__ = [
-    "AUDIO_EXTENSIONS",
+    "AUDIO_SUFFIXES",
     "FROM_FOLDER",
     "MAX_SECONDS",
     "analyze",

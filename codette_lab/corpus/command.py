@@ -1,8 +1,8 @@
 """``codette-lab corpus DIR --out results.parquet``: analyze a folder of audio files from a shell.
 
-Exit status: 0 when every file was analysed, 1 when some file could not be
+Exit status: 0 when every file was analyzed, 1 when some file could not be
 (each named on stderr, and recorded in the results), 2 for bad arguments
-(an unloadable rule file, nothing to analyse), 130 when interrupted (what was
+(an unloadable rule file, nothing to analyze), 130 when interrupted (what was
 done is kept: run the same command again to go on).
 """
 
@@ -27,7 +27,7 @@ def add_corpus_command(commands: Any) -> None:
         "corpus",
         help="analyze every audio file under a folder on a Dask cluster into a Parquet table (resumable)",
         description="Analyze every audio file under DIR (recursively) into a Parquet results folder. "
-        "A re-run skips files already analysed (same path, size and modification time).",
+        "A re-run skips files already analyzed (same path, size and modification time).",
     )
     corpus.add_argument("dir", metavar="DIR", help="folder of audio files (WAV, FLAC, OGG, AIFF), or one file")
     corpus.add_argument("--out", required=True, metavar="PATH", help="results folder, e.g. results.parquet")
@@ -49,7 +49,8 @@ def add_corpus_command(commands: Any) -> None:
 
 
 def corpus_command(args: argparse.Namespace) -> int:
-    from ..errors import CodetteError
+    from ..errors import CodetteError, MissingExtraError
+    from ..extras import require
     from ..rules import RuleSet
     from .files import corpus_files
     from .run import analyze
@@ -57,6 +58,11 @@ def corpus_command(args: argparse.Namespace) -> int:
     def usage(text: str) -> int:
         print(f"codette-lab corpus: error: {text}", file=sys.stderr)
         return EXIT_USAGE
+
+    try:
+        require("corpus", "codette-lab corpus")
+    except MissingExtraError as exc:
+        return usage(str(exc))
 
     try:
         rules = RuleSet.load(args.rules) if args.rules is not None else None
@@ -83,7 +89,7 @@ def corpus_command(args: argparse.Namespace) -> int:
     except (FileExistsError, OSError) as exc:
         return usage(str(exc))
     failed = table[table["error"].notna()]
-    print(f"{len(table) - len(failed)} of {len(table)} files analysed; results in {args.out}", file=sys.stderr)
+    print(f"{len(table) - len(failed)} of {len(table)} files analyzed; results in {args.out}", file=sys.stderr)
     for path, error in list(zip(failed["path"], failed["error"], strict=True))[:SHOWN_FAILURES]:
         print(f"  failed: {path}: {error}", file=sys.stderr)
     if len(failed) > SHOWN_FAILURES:

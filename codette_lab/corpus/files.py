@@ -8,10 +8,8 @@ from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
 
+from ..audio_input import AUDIO_SUFFIXES
 from ..tracktypes import GENERIC, TRACK_TYPES
-
-#: Extensions :func:`audio_files` collects (what libsndfile reads).
-AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".aiff", ".aif")
 
 #: The ``track_type`` value that takes each file's type from its folder's name (``reference/vocal/a.wav``).
 FROM_FOLDER = "from-folder"
@@ -38,7 +36,7 @@ class FileKey:
         return cls(str(path), stat.st_size, stat.st_mtime_ns)
 
 
-def audio_files(root: str | PathLike[str], *, extensions: Sequence[str] = AUDIO_EXTENSIONS) -> list[Path]:
+def audio_files(root: str | PathLike[str], *, extensions: Sequence[str] = AUDIO_SUFFIXES) -> list[Path]:
     """Every audio file under ``root`` (recursively), sorted."""
     wanted = {extension.lower() for extension in extensions}
     return sorted(path for path in Path(root).rglob("*") if path.is_file() and path.suffix.lower() in wanted)

@@ -18,6 +18,7 @@ from os import PathLike
 from typing import TYPE_CHECKING, Any
 
 from ..errors import RulesError
+from ..extras import require
 from ..rules.model import ANY
 from ..tracktypes import TRACK_TYPES
 from .task import flatten
@@ -89,6 +90,7 @@ def fit_report(
     clipped (whether the range cut it), default. ``reference`` is a table of
     :func:`analyze`; rows with an error are left out.
     """
+    require("corpus", "codette_lab.corpus.fit_rules()", ("pandas",))
     import numpy as np
     import pandas as pd
 
@@ -172,12 +174,11 @@ def _mix_metrics(mix: Any, track_type: str) -> dict[str, Any]:
     if isinstance(mix, Mapping) or hasattr(mix, "to_dict"):
         return flatten(dict(mix))
     if isinstance(mix, (str, PathLike)):
-        import soundfile as sf
-
         from ..analysis_types import analyze
+        from ..audio_input import read_samples
 
-        frames, sr = sf.read(mix, dtype="float32", always_2d=True)
-        return flatten(analyze(frames.T, sr, kind="quality", track_type=track_type).metrics)
+        samples, sr = read_samples(mix)
+        return flatten(analyze(samples, sr, kind="quality", track_type=track_type).metrics)
     raise TypeError(
         f"mix: expected a table row, a metrics dict, an AnalysisResult or an audio file path, got {type(mix).__name__}"
     )
@@ -200,6 +201,7 @@ def distance_from_reference(
     ``track_type`` defaults to the mix row's own; the reference tracks of
     that type are used (all of them when the reference has none).
     """
+    require("corpus", "codette_lab.corpus.distance_from_reference()", ("pandas",))
     import numpy as np
     import pandas as pd
 

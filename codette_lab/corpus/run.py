@@ -18,13 +18,14 @@ from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..extras import require
 from .files import FileKey, PathsOrGlob, TrackTypeChoice, corpus_files, track_type_picker
 from .store import ResultStore, results_table
 from .task import MAX_SECONDS, Row, analyze_files, describe_failure, empty_row
 
 if TYPE_CHECKING:
     import pandas as pd
-    from distributed import Client
+    from distributed import Client, LocalCluster
 
     from ..rules import RuleSet
 
@@ -46,22 +47,45 @@ def _rule_set(rules: RuleSet | str | PathLike[str] | None) -> RuleSet | None:
 
 
 @contextmanager
+def _environment_kept() -> Iterator[None]:
+    """``os.environ`` as it was, once the block ends: a Dask nanny writes the variables it gives its
+    worker into the environment of the process that started it (here, the caller's)."""
+    saved = dict(os.environ)
+    try:
+        yield
+    finally:
+        for name in set(os.environ) - set(saved):
+            del os.environ[name]
+        os.environ.update(saved)
+
+
+def _local_cluster() -> LocalCluster:
+    """One single-threaded worker process per core, each started with the process settings of
+    :func:`~codette_lab.processes.local_cluster_environment`, through Dask's own worker configuration."""
+    import dask
+    from distributed import LocalCluster
+
+    from ..processes import local_cluster_environment
+
+    environ = {**dask.config.get("distributed.nanny.pre-spawn-environ", {}), **local_cluster_environment()}
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+        # dashboard_address ":0": any free port, so it never clashes with another cluster's 8787
+        return LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1, processes=True, dashboard_address=":0")
+
+
+@contextmanager
 def connected(client: Client | str | None) -> Iterator[Client]:
-    """The client to run on: the one given, one connected to a scheduler address, or a new local cluster."""
-    from distributed import Client, LocalCluster
+    """The client to run on: the one given (its cluster as it is), one connected to a scheduler
+    address, or a new local cluster (closed on the way out)."""
+    from distributed import Client
 
     if isinstance(client, Client):
         yield client
     elif isinstance(client, str):
         with Client(client) as remote:
             yield remote
-    else:  # dashboard_address ":0": any free port, so it never clashes with another cluster's 8787
-        with (
-            LocalCluster(
-                n_workers=os.cpu_count() or 1, threads_per_worker=1, processes=True, dashboard_address=":0"
-            ) as cluster,
-            Client(cluster) as local,
-        ):
+    else:
+        with _environment_kept(), _local_cluster() as cluster, Client(cluster) as local:
             yield local
 
 
@@ -94,25 +118,36 @@ def analyze(
     a :class:`~codette_lab.RuleSet` or rule file (default: the built-in rules),
     sent to the workers once. ``client``: see the module text. ``max_seconds``
     bounds a worker's memory: longer files are recorded with an error.
+    ``progress`` shows a progress bar (tqdm).
+
+    Returns the results table: columns ``path``, ``size``, ``mtime_ns``,
+    ``track_type``, ``error`` (None when analyzed), ``duration_s``, one column
+    per measurement (``band_energy_db.sub_bass``, ...), ``score.<kind>``, and
+    the lists ``findings``, ``problems`` and ``suggestions``.
 
     With ``out`` (a folder, e.g. ``results.parquet``) rows are written there as
-    they arrive; a later call with the same ``out`` skips every file analysed
-    without error whose path, size and modification time are unchanged (all
-    are analysed again with ``rerun=True``, the thing to do after changing
-    ``kinds``, ``track_type`` or ``rules``). Rows go to disk in parts of at
+    they arrive; a later call with the same ``out`` skips every file analyzed
+    without error whose path, size and modification time are unchanged, and
+    analyzes again the files that failed or changed, their new rows replacing
+    the old: the folder always holds one row per file (all are analyzed again
+    with ``rerun=True``, the thing to do after changing ``kinds``,
+    ``track_type`` or ``rules``). Rows go to disk in parts of at
     most ``part_rows`` rows (sooner when rows come slowly), and on an
     interruption (KeyboardInterrupt) the rows already received are written
-    before it propagates. A file that cannot be read or analysed gets its
+    before it propagates. A file that cannot be read or analyzed gets its
     ``error`` text and the run goes on.
     """
+    require("corpus", "codette_lab.corpus.analyze()")
     import pandas as pd
 
     kind_list = [kinds] if isinstance(kinds, str) else list(kinds)
     files = corpus_files(paths_or_glob)
     pick_type = track_type_picker(track_type)
     store = ResultStore(out) if out is not None else None
-    if store is not None and rerun:
-        store.clear()
+    if store is not None:
+        if rerun:
+            store.clear()
+        store.compact()  # a run stopped between writing a new row and taking out the old one
     done = store.done() if store is not None else set()
     todo = [key for key in (FileKey.of(path) for path in files) if key not in done]
     rows: list[Row] = []

@@ -2,8 +2,12 @@
 
 ``results.parquet/`` holds ``part-NNNNNN.parquet`` files, each written to a
 temporary name and renamed when complete: an interrupted run leaves whole
-parts only, and whatever reached the disk is kept. When a file has rows in
-several parts (it was analysed again), the newest row counts.
+parts only, and whatever reached the disk is kept. A file has one row: when
+it is analyzed again (it failed, or changed), its new row is written first and
+its old one then taken out of the older part (rewritten the same way), so the
+folder read by any Parquet reader has one row per file. Should a run stop
+between the two, the newest row counts when the table is read, and the next
+run takes the old one out.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..extras import require
 from .files import FileKey
 from .task import KEY_COLUMNS, LIST_COLUMNS, Row
 
@@ -51,7 +56,7 @@ class ResultStore:
         self._next = 0
 
     def done(self) -> set[FileKey]:
-        """The files analysed without error, as they were then (a changed file is no longer done)."""
+        """The files analyzed without error, as they were then (a changed file is no longer done)."""
         import pyarrow.parquet as pq
 
         keys: set[FileKey] = set()
@@ -65,26 +70,56 @@ class ResultStore:
         return keys
 
     def append(self, rows: list[Row]) -> None:
-        """Write ``rows`` as one new part (atomically: a part is either whole or absent)."""
+        """Write ``rows`` as one new part (atomically: a part is either whole or absent), then take any
+        older row of the same files out of the older parts."""
         if not rows:
             return
         import pandas as pd
 
         frame = pd.DataFrame(rows)
         frame["error"] = frame["error"].astype("string")
+        self._write(frame, self.folder / _part_name(self._next))
+        self._next += 1
+        self.compact()
+
+    def compact(self) -> None:
+        """Leave one row per file, its newest: older rows of a file are taken out of their parts (a part
+        left empty is removed). Costs a read of each part's paths when nothing needs taking out."""
+        import pyarrow.parquet as pq
+
+        newer: set[str] = set()
+        for part in reversed(self.parts()):
+            paths = pq.read_table(part, columns=["path"])["path"].to_pylist()
+            stale = [path in newer for path in paths]
+            if any(stale):
+                self._rewrite_without(part, stale)
+            newer.update(paths)
+
+    def _rewrite_without(self, part: Path, stale: list[bool]) -> None:
+        import pandas as pd
+
+        frame = pd.read_parquet(part)
+        kept = frame[[not old for old in stale]]
+        if kept.empty:
+            part.unlink()
+        else:
+            self._write(kept.reset_index(drop=True), part)
+
+    def _write(self, frame: pd.DataFrame, destination: Path) -> None:
+        """Write ``frame`` to ``destination`` through a temporary file renamed over it when complete."""
         handle, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
         os.close(handle)
         try:
             frame.to_parquet(temporary, index=False)
-            os.replace(temporary, self.folder / _part_name(self._next))
+            os.replace(temporary, destination)
         finally:
             if os.path.exists(temporary):
                 os.unlink(temporary)
-        self._next += 1
 
 
 def read_results(out: str | PathLike[str], *, paths: Iterable[str] | None = None) -> pd.DataFrame:
     """The results table stored in ``out``: see :func:`results_table`."""
+    require("corpus", "codette_lab.corpus.read_results()", ("pandas", "pyarrow"))
     import pandas as pd
 
     return results_table([pd.read_parquet(part) for part in ResultStore(out).parts()], paths=paths)

@@ -56,15 +56,12 @@ def empty_row(key: Sequence[Any], track_type: str, error: str | None) -> Row:
 
 def _read(path: str, max_seconds: float) -> tuple[Any, int]:
     """(channels, n) float32 audio and its rate; ValueError for a file over ``max_seconds`` (before reading it)."""
-    import soundfile as sf
+    from ..audio_input import read_samples
 
-    from ..audio_input import read_channels
+    def too_long(seconds: float) -> ValueError:
+        return ValueError(f"the file lasts {seconds:.0f} s, longer than the {max_seconds:g} s a task reads")
 
-    with sf.SoundFile(path) as audio_file:
-        rate, frames = audio_file.samplerate, audio_file.frames
-        if frames > max_seconds * rate:
-            raise ValueError(f"the file lasts {frames / rate:.0f} s, longer than the {max_seconds:g} s a task reads")
-        return read_channels(audio_file, frames), int(rate)
+    return read_samples(path, max_seconds=max_seconds, too_long=too_long)
 
 
 def analyze_file(
@@ -83,9 +80,6 @@ def analyze_file(
     """
     from ..analysis import single_threaded
     from ..analysis_types import analyze
-    from ..heap import prepare_for_measuring
-
-    prepare_for_measuring()  # Dask's workers start with a heap that maps every buffer afresh
     path = str(key[0])
     try:
         y, sr = _read(path, max_seconds)
@@ -119,7 +113,7 @@ def analyze_files(keys: Sequence[Sequence[Any]], *, track_types: Sequence[str], 
     """:func:`analyze_file` for each key in turn (``track_types[i]`` for ``keys[i]``): one row per file.
 
     One task for several files spends Dask's per-task work (scheduling, fetching the result) once for
-    them all; the files are still read and analysed one at a time, so memory is that of one file.
+    them all; the files are still read and analyzed one at a time, so memory is that of one file.
     """
     return [
         analyze_file(key, track_type=track_type, **options) for key, track_type in zip(keys, track_types, strict=True)

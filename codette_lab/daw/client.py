@@ -38,6 +38,7 @@ from websockets.sync.client import ClientConnection, connect
 from ..errors import DAWConnectionError, DAWError
 from ..protocol.timestamps import utc_timestamp
 from ..server import DEFAULT_HOST, DEFAULT_PORT, websocket_url
+from ..server.address import daw_url
 from .payloads import audio_payload
 from .session import Message, Session, Track
 
@@ -96,7 +97,7 @@ class SimulatedDAW:
         timeout: float = DEFAULT_REPLY_TIMEOUT,
         reconnect_attempts: int = 5,
     ) -> None:
-        self.url = url
+        self.url = daw_url(url)  # a join page's URL works too
         self.name = name
         self.timeout = timeout
         self.reconnect_attempts = reconnect_attempts

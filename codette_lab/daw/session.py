@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import soundfile as sf
 
+from ..audio_input import read_samples
 from ..errors import DAWError
 from ..resources import demo_session_path
 
@@ -50,9 +50,10 @@ def audio_levels(y: np.ndarray, sr: int) -> dict[str, float]:
 
 
 def read_audio(path: str | PathLike[str]) -> tuple[np.ndarray, int]:
-    """A file's audio as :func:`codette_lab.analyze` takes it: float32, (n,) mono or (channels, n)."""
-    y, sr = sf.read(path, dtype="float32")
-    return (np.ascontiguousarray(y.T) if y.ndim == 2 else y), sr
+    """A file's audio as :func:`codette_lab.analyze` takes it: float32, (n,) mono or (channels, n)
+    (read by :func:`codette_lab.audio_input.read_samples`, as the server reads it)."""
+    y, sr = read_samples(path)
+    return (y[0] if y.shape[0] == 1 else y), sr
 
 
 @functools.lru_cache(maxsize=64)

@@ -11,7 +11,11 @@ the analysis stack. The Lab's event log is the server's
 :class:`~codette_lab.server.events.EventLog`.
 """
 
-from .facade import Lab
-from .recent_audio import ReceivedAudio, RecentAudio
+from ..extras import require
+
+require("lab", "codette_lab.Lab")  # before the imports below: a core install reads one line naming the extra
+
+from .facade import Lab  # noqa: E402
+from .recent_audio import ReceivedAudio, RecentAudio  # noqa: E402
 
 __all__ = ["Lab", "ReceivedAudio", "RecentAudio"]

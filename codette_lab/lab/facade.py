@@ -29,6 +29,7 @@ from ..server import (
     DEFAULT_REQUEST_TIMEOUT,
     BackgroundServer,
     ConnectionInfo,
+    page_url,
     websocket_url,
 )
 from ..server.events import DEFAULT_EVENT_LIMIT, EventLog
@@ -70,13 +71,24 @@ def _running_lab() -> Lab | None:
 class Lab(DirectCalls, NotebookDefinitions):
     """The Codette server in a notebook: start it, then change how it answers while DAWs stay connected.
 
+    ``port`` and ``host`` say where :meth:`start` listens (default 127.0.0.1:8000;
+    ``port=0`` takes any free port, read back from ``lab.port`` and ``lab.url``).
     ``rules`` is a :class:`RuleSet` (copied), a path to an exported rule file,
     or None for the built-in rules; ``audio_roots`` are the folders an
     ``analyze`` request may read files from (default: the demo session's
     folder); ``request_timeout`` is the per-request time limit (seconds) for
     functions defined in the notebook, which the panels' actions are held to
     as well; built-in analyses sent by DAWs are never cut short.
-    ``allowed_origins`` widens the WebSocket Origin check beyond localhost pages.
+    ``allowed_origins`` widens the WebSocket Origin check beyond localhost pages
+    (the server's own join page is always let in); ``event_limit`` is how many
+    server events ``lab.events`` keeps; ``warm_up`` loads the analysis stack in
+    the background at start; ``token`` is what clients off this machine send
+    when ``host`` is not loopback (default: generated). ``tls`` (an ``ssl.SSLContext``,
+    a ``(certfile, keyfile)`` pair or one PEM path) serves ``https://`` and
+    ``wss://``; ``require_token=True`` asks clients on this machine for the
+    token too (to try the join URL you hand out). :meth:`start` returns the Lab,
+    listening; it raises PortInUseError (one line, saying what to do) when
+    another process holds the port.
 
     A kernel runs one Lab. While it runs, ``Lab(...)`` hands back that same
     Lab, so re-running the start cell keeps every definition, rule change,
@@ -103,6 +115,8 @@ class Lab(DirectCalls, NotebookDefinitions):
         event_limit: int = DEFAULT_EVENT_LIMIT,
         warm_up: bool = True,
         token: str | None = None,
+        tls: Any = None,
+        require_token: bool = False,
     ) -> None:
         settings = LabSettings.of(
             port=port,
@@ -114,6 +128,8 @@ class Lab(DirectCalls, NotebookDefinitions):
             event_limit=event_limit,
             warm_up=warm_up,
             token=token,
+            tls=tls,
+            require_token=require_token,
         )
         if "_settings" in self.__dict__:  # the running Lab, handed back by __new__
             self._apply(settings)
@@ -282,13 +298,25 @@ class Lab(DirectCalls, NotebookDefinitions):
 
     @property
     def url(self) -> str:
-        """``ws://host:port/ws``, where a DAW on this machine connects (others: :attr:`join_url`)."""
-        return self._server.url if self._server is not None else websocket_url(self.host, self._settings.port)
+        """``ws(s)://host:port/ws``, where a DAW on this machine connects (others: :attr:`ws_join_url`);
+        with ``require_token``, the token is in it (``?token=...``)."""
+        if self._server is not None:
+            token = self._server.token if self._settings.require_token else None
+            return self._server.url + (f"?token={token}" if token else "")
+        return websocket_url(self.host, self._settings.port, tls=self._settings.tls is not None)
 
     @property
     def join_url(self) -> str:
-        """What students type into their DAW: with the server's token when it listens off loopback."""
-        return self._server.join_url if self._server is not None else self.url
+        """The page students open, ``http(s)://host:port/?token=...`` (the token off loopback or when
+        required); each student's page adds ``&name=<student>``."""
+        if self._server is not None:
+            return self._server.join_url
+        return page_url(self.host, self._settings.port, tls=self._settings.tls is not None)
+
+    @property
+    def ws_join_url(self) -> str:
+        """What a DAW on another machine connects to: ``ws(s)://host:port/ws?token=...``."""
+        return self._server.ws_join_url if self._server is not None else self.url
 
     @property
     def server(self) -> BackgroundServer:

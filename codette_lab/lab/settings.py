@@ -5,7 +5,7 @@ runs (see :class:`~codette_lab.lab.Lab`); comparing the new
 :class:`LabSettings` with the old ones says what to do: nothing when the cell
 is the same, swap the audio roots or reload the rules when those arguments
 changed, and restart the server only when an argument it was started with
-changed (port, host, time limit, allowed origins, token).
+changed (port, host, time limit, allowed origins, token, TLS, require_token).
 """
 
 from __future__ import annotations
@@ -33,6 +33,11 @@ class LabSettings:
     warm_up: bool
     #: What clients off this machine must send (see :mod:`codette_lab.server.access`); None: generated there.
     token: str | None = None
+    #: TLS for https:// and wss:// (see :mod:`codette_lab.server.tls`): an SSLContext, a PEM path or a
+    #: (certfile, keyfile) pair of paths; None for plain http:// and ws://.
+    tls: Any = None
+    #: True when clients on this machine must send the token too.
+    require_token: bool = False
 
     @classmethod
     def of(
@@ -47,6 +52,8 @@ class LabSettings:
         event_limit: int,
         warm_up: bool,
         token: str | None,
+        tls: Any = None,
+        require_token: bool = False,
     ) -> LabSettings:
         return cls(
             port=port,
@@ -58,6 +65,8 @@ class LabSettings:
             event_limit=event_limit,
             warm_up=warm_up,
             token=token,
+            tls=_normalised_tls(tls),
+            require_token=bool(require_token),
         )
 
     def server_options(self) -> dict[str, Any]:
@@ -68,6 +77,8 @@ class LabSettings:
             "request_timeout": self.request_timeout,
             "allowed_origins": self.allowed_origins,
             "token": self.token,
+            "tls": self.tls,
+            "require_token": self.require_token,
         }
 
     def starting_rules(self) -> RuleSet:
@@ -75,3 +86,12 @@ class LabSettings:
         if isinstance(self.rules, RuleSet):
             return self.rules.copy()
         return RuleSet.load(self.rules) if self.rules else RuleSet.default()
+
+
+def _normalised_tls(tls: Any) -> Any:
+    """Paths as strings (a pair as a tuple), so that the same files given twice compare equal."""
+    if isinstance(tls, str | PathLike):
+        return os.fspath(tls)
+    if isinstance(tls, tuple | list):
+        return tuple(os.fspath(part) for part in tls)
+    return tls

@@ -72,12 +72,23 @@ class TrackData:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """``audio_data.attachment``: the track's audio is a file's own encoded bytes, attached to a binary frame
+    after its JSON header (see :mod:`.attachments`); ``name`` is the file's name as the user has it."""
+
+    bytes: int
+    name: str | None = None
+
+
+@dataclass(frozen=True)
 class AudioData:
     """``analyze.audio_data``: levels (the document's fields) and, as extensions, real audio.
 
     ``samples`` is base64 of little-endian float32 PCM, interleaved over
-    ``channels``; ``file_path`` names a file on the server's machine. At most
-    one of the two is given; with neither, only the levels are analysed.
+    ``channels``; ``file_path`` names a file on the server's machine;
+    ``attachment`` says the audio is attached to the frame as a file's encoded
+    bytes. At most one of the three is given; with none, only the levels are
+    analyzed.
     """
 
     peak_level: float | None = None
@@ -87,10 +98,11 @@ class AudioData:
     samples: str | None = None
     channels: int | None = None
     file_path: str | None = None
+    attachment: Attachment | None = None
 
     @property
     def has_audio(self) -> bool:
-        return self.samples is not None or self.file_path is not None
+        return self.samples is not None or self.file_path is not None or self.attachment is not None
 
 
 @dataclass(frozen=True)
@@ -103,7 +115,7 @@ class TrackAudio:
 
 @dataclass(frozen=True)
 class AnalyzeRequest:
-    """A request to analyse one track (and, for masking, a second one in ``other_track``)."""
+    """A request to analyze one track (and, for masking, a second one in ``other_track``)."""
 
     TYPE: ClassVar[str] = "analyze"
 
@@ -155,6 +167,15 @@ def _track_data(fields: Reader) -> TrackData:
     )
 
 
+def _attachment(fields: Reader | None) -> Attachment | None:
+    if fields is None:
+        return None
+    return Attachment(
+        bytes=fields.integer("bytes", minimum=1),
+        name=fields.text("name", None),
+    )
+
+
 def _audio_data(fields: Reader | None) -> AudioData:
     if fields is None:
         return AudioData()
@@ -166,9 +187,15 @@ def _audio_data(fields: Reader | None) -> AudioData:
         samples=fields.text("samples", None),
         channels=fields.integer("channels", None, minimum=1),
         file_path=fields.text("file_path", None, non_empty=True),
+        attachment=_attachment(fields.object("attachment", None)),
     )
     if audio.samples is not None and audio.file_path is not None:
         raise fields.problem("samples", f"give either '{fields.at('samples')}' or '{fields.at('file_path')}', not both")
+    if audio.attachment is not None and (audio.samples is not None or audio.file_path is not None):
+        given = "samples" if audio.samples is not None else "file_path"
+        raise fields.problem(
+            "attachment", f"give either '{fields.at('attachment')}' or '{fields.at(given)}', not both"
+        )
     if audio.samples is not None and audio.sample_rate is None:
         raise fields.errors.missing(fields.at("sample_rate"), "a number > 0 when 'samples' is sent")
     return audio
@@ -330,8 +357,56 @@ def decode_json(text: str | bytes) -> Any:
         raise ProtocolError(texts.too_deeply_nested(MAX_NESTING)) from None
 
 
-def parse_request(text: str | bytes) -> Request:
-    """Parse one WebSocket text frame into a request, or raise ProtocolError naming what is wrong."""
+def _check_attachments(request: Request, attached_bytes: int | None) -> None:
+    """ProtocolError unless the ``attachment`` objects of ``request`` account for ``attached_bytes`` exactly
+    (None: the frame has no attached bytes, so no audio may refer to any)."""
+    if not isinstance(request, AnalyzeRequest):
+        if attached_bytes is not None:
+            raise ProtocolError(
+                f"Invalid message: a frame with attached bytes must hold an analyze request, not {request.TYPE}"
+            )
+        return
+    audios = [("audio_data", request.audio)]
+    if request.other_track is not None:
+        audios.append(("other_track.audio_data", request.other_track.audio))
+    declared = [(field, audio.attachment.bytes) for field, audio in audios if audio.attachment is not None]
+    if attached_bytes is None:
+        if declared:
+            raise ProtocolError(
+                texts.field_problem(
+                    "analyze",
+                    f"{declared[0][0]}.attachment",
+                    "attached audio comes only in a binary frame that starts with 'CDA1' (see the protocol "
+                    "document); send the file's bytes after the JSON header, or send 'samples' instead",
+                )
+            )
+        return
+    field = declared[0][0] if declared else "audio_data"
+    if sum(size for _, size in declared) != attached_bytes:
+        total = " + ".join(str(size) for _, size in declared) or "no attachment"
+        raise ProtocolError(
+            texts.field_problem(
+                "analyze",
+                f"{field}.attachment",
+                f"the attachments declare {total} bytes but {attached_bytes} bytes follow the header; "
+                "'bytes' must add up to the length of the rest of the frame",
+            )
+        )
+
+
+def parse_request(text: str | bytes, *, attached_bytes: int | None = None) -> Request:
+    """Parse one WebSocket frame (its JSON) into a request, or raise ProtocolError naming what is wrong.
+
+    ``attached_bytes`` is the length of the bytes attached after the JSON header of a binary
+    attachment frame (see :mod:`.attachments`): the request's ``attachment`` objects must add up to
+    it. A plain frame (None) may not refer to attached bytes.
+    """
+    request = _parse_request(text)
+    _check_attachments(request, attached_bytes)
+    return request
+
+
+def _parse_request(text: str | bytes) -> Request:
     data = decode_json(text)
     if not isinstance(data, dict):
         raise ProtocolError(texts.not_an_object(data))

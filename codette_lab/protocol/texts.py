@@ -1,7 +1,14 @@
-"""Every error text the server can send, in one place.
+"""The error texts of frames that are not valid protocol, and the patterns other error texts follow.
 
-The first two are fixed by the protocol document word for word; the others
-follow one pattern: name the field, say what was expected and what came.
+Here: every text a frame's parsing can fail with (``protocol.requests``),
+the first two fixed by the protocol document word for word, and the shapes
+shared with the layers above (:func:`field_problem` for a field's value,
+:func:`unknown_choice` for a name not in a table). The texts of requests that
+parse but cannot be answered are written where that is found out, in these
+shapes: audio that cannot be used in ``audio_input``, "Server busy" in
+``server.limits``, time limits in ``server.workers``, notebook functions in
+``usercode``, rules in ``rules``. ``docs/protocol.md`` lists them all.
+Every text names the field, says what was expected and what came.
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import RecordingError
+from .attachments import frame_to_send
 from .recorder import FORMAT, FRAME_OMITTED, SAMPLES_OMITTED
 
 RecordingSource = str | PathLike[str] | Iterable[str | PathLike[str]]
@@ -68,6 +69,13 @@ class RecordedExchange:
     def frame_text(self) -> str:
         """The frame to send again: the recorded message as JSON, or the recorded text."""
         return self.frame if self.request is None and self.frame is not None else json.dumps(self.request)
+
+    def frame_to_send(self) -> str | bytes:
+        """What to send again: the binary frame of a request whose attached files were kept, else
+        :meth:`frame_text`."""
+        if isinstance(self.request, dict) and (frame := frame_to_send(self.request)) is not None:
+            return frame
+        return self.frame_text()
 
     @property
     def label(self) -> str:

@@ -31,7 +31,9 @@ the samples are checked to be plain ASCII (numpy, without the lock) and
 written as they came. A large frame that cannot be cut so (no ``samples``
 text, escapes in it, or a rest that is still large or not JSON) is kept as a
 ``frame_omitted`` record (SHA-256 and bytes of the frame), or, with
-``keep_samples``, as its text in ``frame``.
+``keep_samples``, as its text in ``frame``. A binary frame with attached
+audio files keeps its header as ``message``, each file as a hash (or, with
+``keep_samples``, its bytes): see :mod:`.attachments`.
 """
 
 from __future__ import annotations
@@ -52,11 +54,13 @@ from typing import Any
 import numpy as np
 
 from ..errors import RecordingError
+from ..protocol.attachments import is_attachment_frame
 from ..protocol.timestamps import utc_timestamp
 from ..rules import RuleSet
 from ..server.connections import Connection
 from ..server.events import client_name
 from ..server.limits import INLINE_PARSE_LIMIT
+from .attachments import recorded_message
 
 logger = logging.getLogger("codette_lab.recording")
 
@@ -126,7 +130,9 @@ class Recorder:
         """Record a frame before it is answered; a large one (audio) is cut and written off the event loop."""
         head = self._head("request", connection)
         data = frame.encode("utf-8", errors="replace") if isinstance(frame, str) else frame
-        if len(data) <= INLINE_PARSE_LIMIT:
+        if is_attachment_frame(data):
+            await asyncio.to_thread(self._record_attachments, head, data)
+        elif len(data) <= INLINE_PARSE_LIMIT:
             self._append([_line(head, self._parsed_fields(data))])
         else:
             await asyncio.to_thread(self._record_large, head, data)
@@ -168,6 +174,11 @@ class Recorder:
         message = _rest_parsed(frame, spans, _samples_hashed)
         fields = {"message": without_samples(message)} if message is not None else _frame_omitted(frame)
         self._append([_line(head, fields)])
+
+    def _record_attachments(self, head: dict[str, Any], frame: bytes) -> None:
+        """Write the line of an attachment frame: its header, each file hashed or kept (run in a thread)."""
+        message = recorded_message(frame, keep=self.keep_samples, omitted_key=SAMPLES_OMITTED)
+        self._append([_line(head, {"message": message} if message is not None else _frame_omitted(frame))])
 
     def _head(self, kind: str, connection: Connection) -> dict[str, Any]:
         return {

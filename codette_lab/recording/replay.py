@@ -49,11 +49,19 @@ def replay(
 ) -> ReplayReport:
     """Answer a recording's requests with ``rules`` and compare with ``against`` (default: the recorded replies).
 
-    ``recording`` is a ``.jsonl`` file, a folder of them, or exchanges read
-    with :func:`read_recording`; ``rules`` and ``against`` are RuleSets or
-    rule files (None: the built-in rules, for ``rules``). ``engine`` lends
-    its perspectives, analysis types and audio roots (a Lab's, with the
-    functions its notebook defined); its memory and hooks are not touched.
+    Arguments:
+        recording: a ``.jsonl`` file, a folder of them, or exchanges read with :func:`read_recording`.
+        rules: the rules to answer with: a RuleSet or a rule file (None: the built-in rules).
+        against: the rules to compare with, likewise (None: the replies the recording holds).
+        engine: lends its perspectives, analysis types and audio roots (a Lab's, with the functions
+            its notebook defined); its memory and hooks are not touched.
+
+    Returns:
+        A :class:`ReplayReport`: one :class:`Outcome` per chat and analyze request (``same``,
+        ``changed`` with the findings, suggestions and score that moved, or ``not replayed`` with
+        why), ``differs`` for a CI check, ``table()`` / ``to_json()`` for a shell and ``to_frame()``
+        for a notebook (pandas). Raises RecordingError for a recording that cannot be read and
+        RulesError for rules that cannot be loaded.
     """
     exchanges = recording if _is_exchanges(recording) else read_recording(cast(RecordingSource, recording))
     after_engine = _engine(rules, engine)
@@ -99,7 +107,7 @@ def _answerer(engine: Engine) -> Answer:
     """The reply to an exchange's request as a client would read it (encoded and decoded: NaN is null, ...)."""
 
     def answer(exchange: RecordedExchange) -> dict[str, Any]:
-        reply = engine.respond(exchange.frame_text(), session=f"{exchange.recording}/{exchange.session}")
+        reply = engine.respond(exchange.frame_to_send(), session=f"{exchange.recording}/{exchange.session}")
         return dict(json.loads(encode(reply)))
 
     return answer

@@ -6,6 +6,8 @@ import json
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..extras import missing, require
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -91,6 +93,7 @@ class ReplayReport:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per replayed request, indexed by its number in the recording; ``attrs`` hold the rest."""
+        require("lab", "a replay table (ReplayReport.to_frame())", ("pandas",))
         import pandas as pd
 
         rows = [outcome.to_dict() for outcome in self.outcomes]
@@ -119,7 +122,9 @@ class ReplayReport:
         lines.append(f"{len(self.outcomes)} requests replayed: {self.summary()}.")
         return "\n".join(lines)
 
-    def _repr_html_(self) -> str:  # a notebook shows the table of every request
+    def _repr_html_(self) -> str | None:  # a notebook shows the table of every request (plain text without pandas)
+        if missing(("pandas",)):
+            return None
         return str(self.to_frame()._repr_html_())
 
     def __repr__(self) -> str:

@@ -11,10 +11,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .model import OPERATORS, SEVERITIES, Condition, Finding, LoudnessTarget, Rule
 from .templates import Template, lookup_in
+
+if TYPE_CHECKING:  # snapshot.py imports this module: the type only, for the checker
+    from .snapshot import RuleSnapshot
 
 
 @dataclass(frozen=True)
@@ -65,10 +68,10 @@ class Derivation:
     """
 
     outputs: tuple[str, ...]
-    compute: Callable[[Mapping[str, Any], Any, Situation], tuple[Any, ...]]
+    compute: Callable[[Mapping[str, Any], RuleSnapshot, Situation], tuple[Any, ...]]
 
 
-def _crest(flat: Mapping[str, Any], snapshot: Any, situation: Situation) -> tuple[Any, ...]:
+def _crest(flat: Mapping[str, Any], snapshot: RuleSnapshot, situation: Situation) -> tuple[Any, ...]:
     """The measured crest factor, else peak minus RMS (levels-only requests)."""
     if number(flat.get("crest_factor_db")) is not None:
         return (flat["crest_factor_db"],)
@@ -76,12 +79,12 @@ def _crest(flat: Mapping[str, Any], snapshot: Any, situation: Situation) -> tupl
     return (peak - rms if peak is not None and rms is not None else None,)
 
 
-def _dc_offset(flat: Mapping[str, Any], snapshot: Any, situation: Situation) -> tuple[Any, ...]:
+def _dc_offset(flat: Mapping[str, Any], snapshot: RuleSnapshot, situation: Situation) -> tuple[Any, ...]:
     dc = number(flat.get("dc_offset"))
     return (abs(dc) if dc is not None else None,)
 
 
-def _loudness(flat: Mapping[str, Any], snapshot: Any, situation: Situation) -> tuple[Any, ...]:
+def _loudness(flat: Mapping[str, Any], snapshot: RuleSnapshot, situation: Situation) -> tuple[Any, ...]:
     """Loudness as measured, else estimated from RMS; where it came from; how far from the target."""
     measured, rms = number(flat.get("integrated_lufs")), number(flat.get("rms_dbfs"))
     if measured is not None:
@@ -95,7 +98,7 @@ def _loudness(flat: Mapping[str, Any], snapshot: Any, situation: Situation) -> t
     return loudness, source, loudness - target, target - loudness
 
 
-def _ceiling(flat: Mapping[str, Any], snapshot: Any, situation: Situation) -> tuple[Any, ...]:
+def _ceiling(flat: Mapping[str, Any], snapshot: RuleSnapshot, situation: Situation) -> tuple[Any, ...]:
     ceiling = situation.target.true_peak_dbtp
     peak, true_peak = number(flat.get("peak_dbfs")), number(flat.get("true_peak_dbtp"))
     return (
@@ -104,7 +107,7 @@ def _ceiling(flat: Mapping[str, Any], snapshot: Any, situation: Situation) -> tu
     )
 
 
-def _remedy_amounts(flat: Mapping[str, Any], snapshot: Any, situation: Situation) -> tuple[Any, ...]:
+def _remedy_amounts(flat: Mapping[str, Any], snapshot: RuleSnapshot, situation: Situation) -> tuple[Any, ...]:
     """The amounts remedies name, from the measurements: the gain change that brings the peaks to the
     headroom mark and the RMS to the type's target, what the mono sum loses against the channels (a side
     share ``width`` leaves ``1 - width`` in the sum), and how deep a cut on a masking track must go (the gap
@@ -139,7 +142,7 @@ DERIVATIONS: tuple[Derivation, ...] = (
 DERIVED_METRICS: tuple[str, ...] = tuple(name for derivation in DERIVATIONS for name in derivation.outputs)
 
 
-def derive(flat: Mapping[str, Any], snapshot: Any, situation: Situation) -> dict[str, Any]:
+def derive(flat: Mapping[str, Any], snapshot: RuleSnapshot, situation: Situation) -> dict[str, Any]:
     """The flat metrics plus every derived one."""
     result = dict(flat)
     for derivation in DERIVATIONS:
@@ -191,7 +194,7 @@ SITUATION_VALUES: tuple[str, ...] = tuple(item.name for item in fields(Situation
 FINDING_VALUES: tuple[str, ...] = tuple(item.name for item in fields(FindingValues))
 
 
-def _band_values(flat: Mapping[str, Any], snapshot: Any) -> dict[str, Any]:
+def _band_values(flat: Mapping[str, Any], snapshot: RuleSnapshot) -> dict[str, Any]:
     band = snapshot.document.bands.get(flat.get("masked_band") or "")
     if band is None:
         return {}
@@ -204,7 +207,7 @@ def _band_values(flat: Mapping[str, Any], snapshot: Any) -> dict[str, Any]:
     }
 
 
-def context_for(flat: Mapping[str, Any], snapshot: Any, situation: Situation) -> dict[str, Any]:
+def context_for(flat: Mapping[str, Any], snapshot: RuleSnapshot, situation: Situation) -> dict[str, Any]:
     """Values templates can name besides metrics and parameters (see :class:`SituationValues`)."""
     track = situation.track_name or snapshot.words("unnamed_track")
     other = situation.other_track_name or snapshot.words("unnamed_other_track")
@@ -239,14 +242,14 @@ def render(template: Template, lookup: Callable[[str], Any]) -> str:
 # -- the rules themselves --------------------------------------------------------------------------------------
 
 
-def _threshold(condition: Condition, snapshot: Any, track_type: str) -> float:
+def _threshold(condition: Condition, snapshot: RuleSnapshot, track_type: str) -> float:
     if isinstance(condition.threshold, float):
         return condition.threshold
     return snapshot.values[snapshot.resolve(condition.threshold, track_type)]
 
 
 def _holds(
-    condition: Condition, flat: Mapping[str, Any], snapshot: Any, track_type: str
+    condition: Condition, flat: Mapping[str, Any], snapshot: RuleSnapshot, track_type: str
 ) -> tuple[bool, float | None, float]:
     value = number(flat.get(condition.metric))
     threshold = _threshold(condition, snapshot, track_type)
@@ -255,7 +258,7 @@ def _holds(
     return OPERATORS[condition.op](value, threshold), value, threshold
 
 
-def _fires(rule: Rule, flat: Mapping[str, Any], snapshot: Any, track_type: str) -> tuple[float, float] | None:
+def _fires(rule: Rule, flat: Mapping[str, Any], snapshot: RuleSnapshot, track_type: str) -> tuple[float, float] | None:
     fired, value, threshold = _holds(rule.condition, flat, snapshot, track_type)
     if not fired or not all(_holds(extra, flat, snapshot, track_type)[0] for extra in rule.when):
         return None
@@ -264,7 +267,7 @@ def _fires(rule: Rule, flat: Mapping[str, Any], snapshot: Any, track_type: str) 
 
 
 def evaluate(
-    snapshot: Any, metrics: Mapping[str, Any], situation: Situation, *, render_texts: bool = True
+    snapshot: RuleSnapshot, metrics: Mapping[str, Any], situation: Situation, *, render_texts: bool = True
 ) -> list[Finding]:
     """The findings of every rule that applies to the situation and fires, most serious first.
 

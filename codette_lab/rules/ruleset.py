@@ -31,6 +31,13 @@ ChangeCallback = Callable[[dict[str, float]], None]
 class RuleSet:
     """The engine's tunable heuristics. Safe to change from one thread while another evaluates.
 
+    Built with :meth:`default` (the built-in rules), :meth:`load` (a rule file; RulesError naming
+    the file and field) or :meth:`from_dict`, not with the constructor, which takes a snapshot.
+    ``rules[name]`` reads a parameter and ``rules[name] = value`` sets it (range-checked, RulesError
+    otherwise); :meth:`update` sets several at once, :meth:`reset` goes back to the defaults,
+    :meth:`diff` lists what changed, :meth:`export` writes a file and returns its path, and
+    :meth:`snapshot` returns the immutable :class:`RuleSnapshot` a request is evaluated with.
+
     >>> rules = RuleSet.default()
     >>> rules["vocal.highpass_hz"] = 100          # range-checked; applies to the next request
     >>> rules.export("my_rules.json")             # codette-lab serve --rules my_rules.json answers the same

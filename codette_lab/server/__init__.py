@@ -7,7 +7,7 @@ client needs the server's token (see :mod:`.access`). What it holds at once is
 bounded (see :mod:`.limits`).
 """
 
-from .address import HEALTH_PATH, WEBSOCKET_PATH, health_url, websocket_url
+from .address import HEALTH_PATH, PAGE_PATH, WEBSOCKET_PATH, health_url, page_url, websocket_url
 from .background import BackgroundServer, running_servers
 from .core import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_REQUEST_TIMEOUT, CodetteServer, serve
 from .events import EVENT_KINDS, ConnectionInfo, ServerEvent
@@ -19,6 +19,7 @@ __all__ = [
     "DEFAULT_REQUEST_TIMEOUT",
     "EVENT_KINDS",
     "HEALTH_PATH",
+    "PAGE_PATH",
     "WEBSOCKET_PATH",
     "BackgroundServer",
     "CodetteServer",
@@ -27,6 +28,7 @@ __all__ = [
     "ServerEvent",
     "health_url",
     "is_local_origin",
+    "page_url",
     "running_servers",
     "serve",
     "websocket_url",

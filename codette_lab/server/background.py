@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from websockets.frames import CloseCode
 
 from ..errors import ServerError
-from .address import health_url, websocket_url
+from .address import health_url, page_url, websocket_url
 from .core import DEFAULT_HOST, DEFAULT_PORT, CodetteServer, serve
 from .events import ConnectionInfo, Listener
 
@@ -136,10 +136,10 @@ class BackgroundServer:
             loop.close()
 
     async def _serve(self, started: concurrent.futures.Future[None]) -> None:
-        server = serve(self.engine, host=self.host, port=self.requested_port, **self.options)
-        for function in self._listeners:
-            server.add_listener(function)
         try:
+            server = serve(self.engine, host=self.host, port=self.requested_port, **self.options)
+            for function in self._listeners:
+                server.add_listener(function)
             await server.start()
         except BaseException as exc:
             started.set_exception(exc)
@@ -170,13 +170,28 @@ class BackgroundServer:
         return self._server.port if self._server is not None else self.requested_port
 
     @property
+    def tls(self) -> bool:
+        """True when the server serves (or will serve) ``https://`` and ``wss://``."""
+        return self._server.tls if self._server is not None else self.options.get("tls") is not None
+
+    @property
     def url(self) -> str:
-        return websocket_url(self.host, self.port)
+        return websocket_url(self.host, self.port, tls=self.tls)
+
+    @property
+    def page_url(self) -> str:
+        """The join page on the bound address, without the token."""
+        return page_url(self.host, self.port, tls=self.tls)
 
     @property
     def join_url(self) -> str:
-        """What students type into their DAW: the URL with the token off loopback (see :mod:`.access`)."""
-        return self._server.join_url if self._server is not None else self.url
+        """The page students open: with the token off loopback or when required (see :mod:`.access`)."""
+        return self._server.join_url if self._server is not None else self.page_url
+
+    @property
+    def ws_join_url(self) -> str:
+        """What a DAW on another machine connects to: the WebSocket URL with the token when one is needed."""
+        return self._server.ws_join_url if self._server is not None else self.url
 
     @property
     def token(self) -> str | None:
@@ -185,7 +200,7 @@ class BackgroundServer:
 
     @property
     def health_url(self) -> str:
-        return health_url(self.host, self.port)
+        return health_url(self.host, self.port, tls=self.tls)
 
     @property
     def active_connections(self) -> int:

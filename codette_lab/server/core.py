@@ -35,10 +35,11 @@ from websockets.protocol import State
 
 from ..engine import Failure
 from ..errors import ServerError
-from ..heap import TRIM_AFTER_IDLE_S, prepare_for_serving, trim_heap
+from ..heap import TRIM_AFTER_IDLE_S, trim_heap
 from ..protocol import encode, replies
+from ..resources import page_folder
 from .access import AccessPolicy
-from .address import health_url, websocket_url
+from .address import health_url, page_url, websocket_url
 from .connections import Connection
 from .events import (
     ConnectionInfo,
@@ -55,6 +56,7 @@ from .fastpaths import missing_internals, plain_serving_requested
 from .http import http_routes
 from .limits import (
     CLOSE_TIMEOUT,
+    DEFAULT_MAX_ATTACHMENT_FRAME_BYTES,
     DEFAULT_MAX_AUDIO_BYTES,
     DEFAULT_MAX_MESSAGE_BYTES,
     DEFAULT_MAX_QUEUED_ANALYSES,
@@ -66,6 +68,8 @@ from .limits import (
 from .origins import OriginPolicy
 from .ports import bind_error
 from .reading import FairlyReadConnection
+from .static import PageFiles
+from .tls import TLSSetting, server_context
 from .workers import WorkerPools
 
 if TYPE_CHECKING:
@@ -100,7 +104,9 @@ class CodetteServer:
         recorder: TrafficRecorder | None,
         ping_interval: float | None,
         ping_timeout: float | None,
-        plain_serving: bool,
+        plain_serving: bool = False,
+        tls: TLSSetting | None = None,
+        require_token: bool = False,
     ) -> None:
         if request_timeout <= 0:
             raise ServerError(f"request_timeout must be a number of seconds > 0, got {request_timeout!r}")
@@ -110,7 +116,9 @@ class CodetteServer:
         self.host = host
         self.request_timeout = float(request_timeout)
         self.origin_policy = OriginPolicy(allowed_origins)
-        self.access = AccessPolicy(host, token)
+        #: The server's TLS context (``https://`` and ``wss://``), or None for plain ``http://`` and ``ws://``.
+        self.ssl_context = server_context(tls)
+        self.access = AccessPolicy(host, token, require_token=require_token, tls=self.ssl_context is not None)
         self.limits = limits
         self.budget = Budget(limits)
         self.workers = WorkerPools(workers or os.cpu_count() or 1, request_timeout=self.request_timeout)
@@ -139,16 +147,22 @@ class CodetteServer:
         if not self.plain_serving and (missing := missing_internals()):
             logger.warning("websockets has no %s: serving with its documented API only", " or ".join(missing))
             self.plain_serving = True
-        prepare_for_serving()
         self._websockets = websockets_serve(
             self._serve_connection,
             self.host,
             self._requested_port,
             process_request=refusals_reported(
-                http_routes(self.origin_policy, self.access, codette_available=lambda: True), self._listeners.emit
+                http_routes(
+                    self.origin_policy,
+                    self.access,
+                    codette_available=lambda: True,
+                    page=PageFiles(page_folder()),
+                ),
+                self._listeners.emit,
             ),
+            ssl=self.ssl_context,
             compression=None,  # frames are small and local: deflate would only cost time
-            max_size=self.limits.max_message_bytes,
+            max_size=max(self.limits.max_message_bytes, self.limits.max_attachment_frame_bytes),
             max_queue=RECEIVE_QUEUE,
             close_timeout=CLOSE_TIMEOUT,
             ping_interval=ping_interval,
@@ -163,10 +177,16 @@ class CodetteServer:
             raise bind_error(exc, self.host, self._requested_port) from exc
         self._bound_port = self._websockets.sockets[0].getsockname()[1]
         self.workers.start()
-        logger.info("Codette server listening on %s", self.url)
-        if not self.access.loopback_only:
+        logger.info("Codette server listening on %s (page at %s)", self.url, self.page_url)
+        if not self.access.loopback_only or self.access.require_token:
             origin = "generated" if self.access.generated else "given"
-            logger.warning("Reachable from the network, with a %s token. Students join at %s", origin, self.join_url)
+            reach = "Reachable from the network" if not self.access.loopback_only else "Token required on loopback too"
+            logger.warning("%s, with a %s token. Students join at %s", reach, origin, self.join_url)
+            if not self.access.loopback_only and self.ssl_context is None:
+                logger.warning(
+                    "Without TLS the token travels in clear on this network: anyone listening can join. "
+                    "Serve with --certfile/--keyfile (tls=...) for https:// and wss://"
+                )
         return self
 
     def close(self, code: int = CloseCode.GOING_AWAY, reason: str = "") -> None:
@@ -228,13 +248,29 @@ class CodetteServer:
         return self._bound_port or self._requested_port
 
     @property
+    def tls(self) -> bool:
+        """True when the server speaks ``https://`` and ``wss://``."""
+        return self.ssl_context is not None
+
+    @property
     def url(self) -> str:
-        return websocket_url(self.host, self.port)
+        return websocket_url(self.host, self.port, tls=self.tls)
+
+    @property
+    def page_url(self) -> str:
+        """The join page on the bound address, without the token (``http://127.0.0.1:8000/``)."""
+        return page_url(self.host, self.port, tls=self.tls)
 
     @property
     def join_url(self) -> str:
-        """The URL a student types into the DAW: with the token off loopback (``ws://<address>:<port>/ws?token=...``)."""
+        """The page students open: ``http(s)://<address>:<port>/?token=...`` (the token off loopback, or
+        with ``require_token``); the page adds ``&name=<student>``."""
         return self.access.join_url(self.port)
+
+    @property
+    def ws_join_url(self) -> str:
+        """What a DAW connects to from another machine: ``ws(s)://<address>:<port>/ws?token=...``."""
+        return self.access.ws_join_url(self.port)
 
     @property
     def token(self) -> str | None:
@@ -243,7 +279,7 @@ class CodetteServer:
 
     @property
     def health_url(self) -> str:
-        return health_url(self.host, self.port)
+        return health_url(self.host, self.port, tls=self.tls)
 
     @property
     def active_connections(self) -> int:
@@ -278,7 +314,7 @@ class CodetteServer:
             self.recorder.connected(connection)
         self._handled.add(socket)
         try:
-            await Exchange(self, connection, recorder=self.recorder, reply_timeout=self.limits.reply_timeout).run()
+            await Exchange(self, connection, limits=self.limits, recorder=self.recorder).run()
         finally:
             self._handled.discard(socket)
             self._forget(connection.id)
@@ -301,7 +337,7 @@ class CodetteServer:
 
     async def receive_large(self, frame: bytes) -> Job:
         """A large frame parsed in a frame-parsing process (see :mod:`.parsing`), then bound to its job."""
-        request, decoded = await self.workers.parse(frame)
+        request, decoded = await self.workers.parse(frame, max_seconds=self.engine.audio_roots.max_seconds)
         del frame
         return self.engine.prepare(request, decoded)
 
@@ -376,6 +412,7 @@ def serve(
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
     workers: int | None = None,
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+    max_attachment_frame_bytes: int = DEFAULT_MAX_ATTACHMENT_FRAME_BYTES,
     max_audio_bytes: int = DEFAULT_MAX_AUDIO_BYTES,
     max_queued_analyses: int = DEFAULT_MAX_QUEUED_ANALYSES,
     reply_timeout: float = DEFAULT_REPLY_TIMEOUT,
@@ -383,21 +420,35 @@ def serve(
     ping_interval: float | None = 20.0,
     ping_timeout: float | None = 20.0,
     plain_serving: bool | None = None,
+    tls: TLSSetting | None = None,
+    require_token: bool = False,
 ) -> CodetteServer:
-    """A Codette server for ``engine`` (a fresh Engine when None), not yet listening.
+    """A Codette server for ``engine``, not yet listening: ``async with serve(...) as server:``.
 
-    Use ``async with serve(...) as server:`` or ``server = await serve(...)``.
-    ``port=0`` picks a free port (read it from ``server.port``); ``allowed_origins``
-    adds web origins (or ``"*"``) beyond localhost pages; ``token`` is what clients
-    off this machine must send when ``host`` is not loopback (default: the
-    ``CODETTE_TOKEN`` environment variable, else one generated: read
-    ``server.join_url``); ``workers`` sizes the pools for long requests (default:
-    one per CPU); the ``max_*`` and ``reply_timeout`` bounds are explained in
-    :mod:`codette_lab.server.limits`; ``ping_interval`` and ``ping_timeout`` are
-    websockets' keepalive settings; ``recorder`` is told of all traffic (see
-    :class:`codette_lab.recording.Recorder`); ``plain_serving=True`` serves with
-    websockets' documented API only, without the fast path of fair reading (default:
-    the ``CODETTE_PLAIN_SERVING`` environment variable; see :mod:`.fastpaths`).
+    Arguments:
+        engine: what answers every request (default: a fresh :class:`~codette_lab.engine.Engine`).
+        host, port: where to listen (default 127.0.0.1:8000); ``port=0`` picks a free port.
+        allowed_origins: web origins (or ``"*"``) accepted beyond localhost pages.
+        token: what clients off this machine must send when ``host`` is not loopback (default:
+            the ``CODETTE_TOKEN`` environment variable, else one generated).
+        request_timeout: seconds a notebook-defined perspective or analysis type may take per
+            request (built-ins are never cut short).
+        workers: threads of the pools for long requests (default: one per CPU).
+        max_message_bytes, max_attachment_frame_bytes, max_audio_bytes, max_queued_analyses,
+            reply_timeout: the bounds of :mod:`codette_lab.server.limits`.
+        recorder: told of all traffic (see :class:`codette_lab.recording.Recorder`).
+        ping_interval, ping_timeout: websockets' keepalive, in seconds (None turns it off).
+        tls: an ``ssl.SSLContext``, a ``(certfile, keyfile)`` pair or one PEM path (see
+            :mod:`.tls`): serves ``https://`` and ``wss://`` on the same port.
+        require_token: ask loopback clients for the token too.
+        plain_serving: serve with websockets' documented API only, without the fast path of fair
+            reading (default: the ``CODETTE_PLAIN_SERVING`` environment variable; see :mod:`.fastpaths`).
+
+    Returns:
+        A :class:`CodetteServer`; ``await serve(...)`` also starts it. Once listening, its
+        ``port``, ``url``, ``health_url``, ``join_url`` (the join page) and ``ws_join_url`` say
+        where it is. Starting raises
+        :class:`~codette_lab.errors.PortInUseError` if the port is held.
     """
     if engine is None:
         from ..engine import Engine
@@ -405,6 +456,7 @@ def serve(
         engine = Engine()
     limits = Limits(
         max_message_bytes=max_message_bytes,
+        max_attachment_frame_bytes=max_attachment_frame_bytes,
         max_audio_bytes=max_audio_bytes,
         max_queued_analyses=max_queued_analyses,
         reply_timeout=reply_timeout,
@@ -422,4 +474,6 @@ def serve(
         ping_interval=ping_interval,
         ping_timeout=ping_timeout,
         plain_serving=plain_serving_requested() if plain_serving is None else plain_serving,
+        tls=tls,
+        require_token=require_token,
     )

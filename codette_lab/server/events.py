@@ -138,6 +138,8 @@ def describe_request(request: Request) -> str:
         name = track.track_name or (str(track.track_id) if track.track_id is not None else "a track")
         audio = request.audio
         sent = "file" if audio.file_path else "samples" if audio.samples else "levels"
+        if audio.attachment is not None:
+            sent = f"attached {audio.attachment.name or 'file'}"
         other = f" vs {request.other_track.track.track_name}" if request.other_track is not None else ""
         return shorten(f"{request.analysis_type} of {name} ({track.track_type or 'audio'}, {sent}){other}")
     return ""

@@ -28,9 +28,11 @@ from websockets.frames import CloseCode
 
 from ..engine import Failure, failure_of
 from ..protocol import PingRequest, encode, replies
-from .limits import CLOSE_TIMEOUT, INLINE_PARSE_LIMIT, LARGE_FRAMES_PER_CONNECTION, READ_AHEAD
+from ..protocol.attachments import is_attachment_frame
+from .limits import CLOSE_TIMEOUT, INLINE_PARSE_LIMIT, LARGE_FRAMES_PER_CONNECTION, READ_AHEAD, Limits
 
 if TYPE_CHECKING:
+    from ..audio_input import DecodedAudio
     from ..engine import Job
     from .connections import Connection
 
@@ -64,7 +66,8 @@ class ExchangeHost(Protocol):
         ...
 
     async def receive_large(self, frame: bytes) -> Job:
-        """A large frame parsed (away from the event loop) into a job; raises what parsing raises."""
+        """A large frame (or one with attached files) parsed, and its audio decoded, away from the event
+        loop into a job; raises what parsing raises."""
         ...
 
     async def answer(self, connection: Connection, job: Job) -> replies.Message:
@@ -100,20 +103,15 @@ class Pending:
 
 
 class Exchange:
-    """Runs one connection for ``host`` (see the module's docstring); ``recorder`` is told of its traffic,
-    and a client leaving a reply unread for ``reply_timeout`` seconds is closed."""
+    """Runs one connection for ``host`` (see the module's docstring) within ``limits`` (frame sizes, the
+    reply timeout); ``recorder`` is told of its traffic."""
 
     def __init__(
-        self,
-        host: ExchangeHost,
-        connection: Connection,
-        *,
-        recorder: TrafficRecorder | None = None,
-        reply_timeout: float,
+        self, host: ExchangeHost, connection: Connection, *, limits: Limits, recorder: TrafficRecorder | None = None
     ) -> None:
         self.host = host
         self.recorder = recorder
-        self.reply_timeout = reply_timeout
+        self.limits = limits
         self.connection = connection
         self.socket = connection.socket
         self._queue: asyncio.Queue[Pending] = asyncio.Queue(READ_AHEAD)
@@ -159,7 +157,13 @@ class Exchange:
         received = time.perf_counter()
         if self.recorder is not None:
             await self.recorder.received(self.connection, frame)
-        if len(frame) > INLINE_PARSE_LIMIT:
+        attached = is_attachment_frame(frame)
+        limits = self.limits
+        if len(frame) > limits.max_message_bytes and not attached:  # websockets read it under the attachment limit
+            logger.info("WebSocket %s sent a %d-byte frame, over the limit: closing", self.connection.id, len(frame))
+            await close_or_abort(self.socket, CloseCode.MESSAGE_TOO_BIG, f"frame over {limits.max_message_bytes} bytes")
+            raise ConnectionClosed(None, None)
+        if len(frame) > INLINE_PARSE_LIMIT or attached:  # parsed, and its audio decoded, in a parsing process
             await self._large_frames.acquire()
             pending = Pending(frame, None, None, received, audio_bytes=len(frame), analysis=True)
             return self._admitted(pending)
@@ -221,6 +225,9 @@ class Exchange:
                 frame, pending.frame = pending.frame, None
                 job = await host.receive_large(frame)
                 del frame
+                busy = self._hold_decoded(pending, job.decoded)
+                if busy is not None:
+                    return host.failed(self.connection, job, Failure(busy))
             host.note_message(self.connection, job)
             reply = await host.answer(self.connection, job)
             text = encode(reply)
@@ -233,9 +240,20 @@ class Exchange:
         host.note_reply(self.connection, reply, pending.received)
         return text
 
+    def _hold_decoded(self, pending: Pending, decoded: DecodedAudio) -> str | None:
+        """Count decoded audio larger than its frame (attached files expand when decoded) against the shared
+        audio budget; the "Server busy" text when it does not fit (the audio is then dropped)."""
+        held = sum(int(array.nbytes) for array, _ in decoded.values())
+        if held <= pending.audio_bytes:
+            return None
+        busy = self.host.admit(audio_bytes=held - pending.audio_bytes, analysis=False)
+        if busy is None:
+            pending.audio_bytes = held
+        return busy
+
     async def _send(self, text: str) -> None:
         """Send one reply; a client that leaves it unread past the reply timeout is closed (1008)."""
-        timeout = self.reply_timeout
+        timeout = self.limits.reply_timeout
         if self.recorder is not None:
             self.recorder.replied(self.connection, text)
         try:

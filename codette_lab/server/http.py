@@ -3,11 +3,13 @@
 In this order: a request with several ``Origin`` headers, or one the origin
 policy refuses, gets 403; a request the access policy refuses (a ``Host``
 that is not a loopback name on a loopback server, a missing or wrong token
-off loopback) gets 400, 401 or 403; then ``GET /health`` answers JSON (as the
-original server did), ``/ws`` goes on to the WebSocket handshake, and every
-other path is 404. This is websockets' ``process_request`` hook: returning a
-response ends the exchange before any WebSocket frame, returning None lets
-the handshake go on.
+off loopback, or anywhere with ``require_token``) gets 400, 401 or 403, each
+naming its reason in the ``X-Codette-Refusal`` header too; then ``GET
+/health`` answers JSON (as the original server did), ``/ws`` goes on to the
+WebSocket handshake, and any other path is a file of the join page
+(:mod:`.static`; no token needed: the page holds no secret) or 404. This is
+websockets' ``process_request`` hook: returning a response ends the exchange
+before any WebSocket frame, returning None lets the handshake go on.
 """
 
 from __future__ import annotations
@@ -22,10 +24,11 @@ from websockets.http11 import Request, Response
 
 from ..protocol import encode, replies
 from ..protocol.quoting import quote_client_text
-from .access import AccessPolicy
+from .access import REFUSAL_HEADER, REFUSED_ORIGIN, AccessPolicy
 from .address import HEALTH_PATH, WEBSOCKET_PATH
 from .connections import remote_host
 from .origins import OriginPolicy
+from .static import PageFiles
 
 logger = logging.getLogger("codette_lab.server")
 
@@ -46,8 +49,21 @@ def _json_response(connection: ServerConnection, body: str, *, origin: str | Non
     return response
 
 
-def http_routes(policy: OriginPolicy, access: AccessPolicy, *, codette_available: Callable[[], bool]) -> ProcessRequest:
-    """The ``process_request`` hook for a server with these Origin and access policies."""
+def _host_header(request: Request) -> str | None:
+    try:
+        return request.headers.get("Host")
+    except MultipleValuesError:
+        return None
+
+
+def http_routes(
+    policy: OriginPolicy,
+    access: AccessPolicy,
+    *,
+    codette_available: Callable[[], bool],
+    page: PageFiles | None = None,
+) -> ProcessRequest:
+    """The ``process_request`` hook for a server with these Origin and access policies, serving ``page``."""
 
     def process_request(connection: ServerConnection, request: Request) -> Response | None:
         path = _path(request)
@@ -57,16 +73,19 @@ def http_routes(policy: OriginPolicy, access: AccessPolicy, *, codette_available
         except MultipleValuesError:
             logger.info("Refused a request with several Origin headers (path %s)", shown_path)
             return connection.respond(HTTPStatus.FORBIDDEN, "Expected at most one Origin header, got several\n")
-        if origin is not None and not policy.allows(origin):
+        if origin is not None and not policy.allows(origin, host_header=_host_header(request), tls=access.tls):
             logger.info("Refused a connection from origin '%s' (path %s)", quote_client_text(origin), shown_path)
-            return connection.respond(HTTPStatus.FORBIDDEN, policy.refusal(quote_client_text(origin)))
+            response = connection.respond(HTTPStatus.FORBIDDEN, policy.refusal(quote_client_text(origin)))
+            response.headers[REFUSAL_HEADER] = REFUSED_ORIGIN
+            return response
         peer = remote_host(connection)
-        refused = access.refusal(peer, request)
+        public = path not in (WEBSOCKET_PATH, HEALTH_PATH)
+        refused = access.refusal(peer, request, public=public)
         if refused is not None:
-            status, body = refused
-            logger.info("Refused a request from %s (path %s): %s", peer, shown_path, body.strip())
-            response = connection.respond(status, body)
-            if status is HTTPStatus.UNAUTHORIZED:
+            logger.info("Refused a request from %s (path %s): %s", peer, shown_path, refused.body.strip())
+            response = connection.respond(refused.status, refused.body)
+            response.headers[REFUSAL_HEADER] = refused.kind
+            if refused.status is HTTPStatus.UNAUTHORIZED:
                 response.headers["WWW-Authenticate"] = 'Bearer realm="codette"'
             return response
         if path == WEBSOCKET_PATH:
@@ -74,9 +93,17 @@ def http_routes(policy: OriginPolicy, access: AccessPolicy, *, codette_available
         if path == HEALTH_PATH:
             body = encode(replies.health(codette_available=codette_available()))
             return _json_response(connection, body, origin=origin)
+        if page is not None:
+            try:
+                if_none_match = request.headers.get("If-None-Match")
+            except MultipleValuesError:
+                if_none_match = None
+            served = page.response(path, if_none_match)
+            if served is not None:
+                return served
         return connection.respond(
             HTTPStatus.NOT_FOUND,
-            f"Not found: {shown_path} (WebSocket at {WEBSOCKET_PATH}, health at {HEALTH_PATH})\n",
+            f"Not found: {shown_path} (WebSocket at {WEBSOCKET_PATH}, health at {HEALTH_PATH}, page at /)\n",
         )
 
     return process_request

@@ -11,7 +11,9 @@ saying the server is busy; a client that leaves replies unread is closed.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 from ..heap import MIB
 
@@ -19,8 +21,44 @@ from ..heap import MIB
 LONGEST_CLIP_BYTES = 60 * 48_000 * 2 * 4 * 4 // 3 + MIB
 #: Largest frame accepted (``--max-message-mb``); larger ones close the connection with code 1009.
 DEFAULT_MAX_MESSAGE_BYTES = -(-LONGEST_CLIP_BYTES // MIB) * MIB
-#: Bytes of large frames (audio) held at once across all connections, from arrival until answered.
-DEFAULT_MAX_AUDIO_BYTES = 512 * MIB
+#: Largest frame that carries its audio as attached encoded bytes (a frame starting with the attachment
+#: magic, see :mod:`codette_lab.protocol.attachments`): a 10-minute stereo FLAC is 60 to 80 MB.
+DEFAULT_MAX_ATTACHMENT_FRAME_BYTES = 128 * MIB
+#: The share of the machine's memory that audio in flight may take (``--max-audio-mb`` sets it outright).
+AUDIO_MEMORY_FRACTION = 0.25
+#: The least audio in flight allowed, whatever the machine (what every server allowed before).
+MIN_MAX_AUDIO_BYTES = 512 * MIB
+#: Where a container's memory limit is read (cgroup v2); "max" means none.
+CGROUP_MEMORY_MAX = Path("/sys/fs/cgroup/memory.max")
+
+
+def machine_memory_bytes() -> int | None:
+    """The memory this process may use: the machine's RAM, or its container's limit when lower."""
+    try:
+        physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+    try:
+        text = CGROUP_MEMORY_MAX.read_text().strip()
+        if text != "max":
+            return min(physical, int(text))
+    except (OSError, ValueError):
+        pass
+    return physical
+
+
+def default_max_audio_bytes() -> int:
+    """AUDIO_MEMORY_FRACTION of :func:`machine_memory_bytes`, at least MIN_MAX_AUDIO_BYTES: 6 GiB on 24 GB,
+    so twenty DAWs sending a 60 s stereo clip each at once are all answered."""
+    memory = machine_memory_bytes()
+    if memory is None:
+        return MIN_MAX_AUDIO_BYTES
+    return max(MIN_MAX_AUDIO_BYTES, int(memory * AUDIO_MEMORY_FRACTION) // MIB * MIB)
+
+
+#: Bytes of audio held at once across all connections, from arrival until answered: large frames by their
+#: size, attached audio by its decoded size.
+DEFAULT_MAX_AUDIO_BYTES = default_max_audio_bytes()
 #: Requests that need a worker (analyses, notebook functions), queued or running, across all connections.
 DEFAULT_MAX_QUEUED_ANALYSES = 64
 #: Seconds a reply may wait for a client that stopped reading before that client is closed (code 1008).
@@ -43,6 +81,7 @@ class Limits:
     """The caps of one server (see the module's constants for each default)."""
 
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
+    max_attachment_frame_bytes: int = DEFAULT_MAX_ATTACHMENT_FRAME_BYTES
     max_audio_bytes: int = DEFAULT_MAX_AUDIO_BYTES
     max_queued_analyses: int = DEFAULT_MAX_QUEUED_ANALYSES
     reply_timeout: float = DEFAULT_REPLY_TIMEOUT

@@ -1,8 +1,9 @@
 """A child process of :mod:`codette_lab.server.parsing`: large frames in on stdin, parsed requests out on stdout.
 
 Run as ``python -m codette_lab.server.parse_child`` by the server, never
-imported by it. Each message on both pipes is a length (see
-:data:`~codette_lab.server.parsing.LENGTH`) then a pickle; the answer to a
+imported by it. A frame comes after its header (the longest attached audio
+to decode, then the length: :data:`~codette_lab.server.parsing.FRAME_HEADER`);
+each answer is a length (:data:`~codette_lab.server.parsing.LENGTH`) then a pickle; the answer to a
 frame is ``(False, (request, decoded audio))`` or ``(True, exception)``, pickled with its arrays as
 out-of-band buffers: their count and lengths follow the pickle, then the buffers themselves.
 """
@@ -14,10 +15,10 @@ import pickle
 import sys
 from typing import Any, BinaryIO
 
-from ..audio_input import parse_with_samples
+from ..attached_audio import parse_with_audio
 from ..errors import CodetteError
-from ..heap import HOLDING_MMAP_THRESHOLD, set_heap_thresholds
-from .parsing import LENGTH
+from ..processes import configure_parse_child
+from .parsing import FRAME_HEADER, LENGTH
 
 #: How much lower than the server's the child's scheduling priority is (``nice`` steps).
 CHILD_NICENESS = 10
@@ -25,13 +26,13 @@ CHILD_NICENESS = 10
 
 def _serve(source: BinaryIO, sink: BinaryIO) -> None:
     """The child's loop: a frame in, ``(failed, result or exception)`` out, until the input ends."""
-    set_heap_thresholds(HOLDING_MMAP_THRESHOLD)  # each frame's buffers go back to the system once it is answered
+    configure_parse_child()  # each frame's buffers go back to the system once it is answered
     os.nice(CHILD_NICENESS)  # on a busy machine the server's event loop (its pings) goes first
-    while header := source.read(LENGTH.size):
-        (size,) = LENGTH.unpack(header)
+    while header := source.read(FRAME_HEADER.size):
+        max_seconds, size = FRAME_HEADER.unpack(header)
         frame = source.read(size)
         try:
-            answer: tuple[bool, Any] = (False, parse_with_samples(frame))
+            answer: tuple[bool, Any] = (False, parse_with_audio(frame, max_seconds=max_seconds))
         except CodetteError as exc:
             answer = (True, exc)
         except Exception as exc:  # anything else still gets an answer, as our own bug
@@ -43,12 +44,10 @@ def _serve(source: BinaryIO, sink: BinaryIO) -> None:
         sink.write(LENGTH.pack(len(header)))
         sink.write(header)
         sink.write(LENGTH.pack(len(raws)))
-        for raw in raws:
-            sink.write(LENGTH.pack(raw.nbytes))
-        for raw in raws:  # the decoded audio, as raw bytes the server reads straight into place
-            sink.write(raw)
+        sink.write(b"".join(LENGTH.pack(raw.nbytes) for raw in raws))
+        sink.writelines(raws)  # the decoded audio, as raw bytes the server reads straight into place
         sink.flush()
-        del answer, buffers, raws
+        del answer, buffers, raws  # no loop variable is left holding the last array until the next frame
 
 
 if __name__ == "__main__":

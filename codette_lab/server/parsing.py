@@ -5,7 +5,8 @@ interpreter lock for tens of milliseconds; in a thread of the server's process
 that would stall the event loop, and every connection's pings, for as long.
 So each large frame goes to a child process (``python -m
 codette_lab.server.parse_child``), which answers with the parsed request and the
-decoded audio (:func:`~codette_lab.audio_input.parse_with_samples`). The
+decoded audio (:func:`~codette_lab.attached_audio.parse_with_audio`: base64
+samples, or the files attached to a binary frame). The
 exchange is length-prefixed pickles over the child's stdin and stdout, the
 decoded samples following the pickle as raw bytes that the server reads
 straight into place, a piece per pass of the event loop; the
@@ -27,6 +28,7 @@ import struct
 import sys
 from typing import TYPE_CHECKING, Any
 
+from ..audio_input import DEFAULT_MAX_AUDIO_SECONDS
 from ..errors import ServerError
 
 if TYPE_CHECKING:
@@ -39,6 +41,8 @@ PARSE_PROCESSES = 2
 CHILD_MODULE = "codette_lab.server.parse_child"
 #: Each message on the pipes is preceded by its length.
 LENGTH = struct.Struct("!Q")
+#: A frame sent to a child is preceded by the longest attached audio to decode, in seconds, and its length.
+FRAME_HEADER = struct.Struct("!dQ")
 #: Bytes moved through a pipe at a time (the event loop gets its turn between pieces).
 CHUNK = 2**20
 #: Room in each pipe to a child (Linux's default pipe holds 64 KiB, a Unix socket about 200 KiB: each
@@ -91,7 +95,7 @@ class _Child:
         self.output = output
         self._output_transport = transport
 
-    async def parse(self, frame: bytes) -> Any:
+    async def parse(self, frame: bytes, max_seconds: float) -> Any:
         """Hand ``frame`` over and return the child's answer, unpickled.
 
         The frame goes in CHUNK-sized pieces, yielding to the loop between them; the answer's arrays
@@ -99,7 +103,7 @@ class _Child:
         """
         stdin, stdout = self.process.stdin, self.output
         assert stdin is not None
-        stdin.write(LENGTH.pack(len(frame)))
+        stdin.write(FRAME_HEADER.pack(max_seconds, len(frame)))
         view = memoryview(frame)
         for start in range(0, len(view), CHUNK):
             stdin.write(view[start : start + CHUNK])
@@ -140,9 +144,12 @@ class ParserProcesses:
         self._children: list[_Child] = []
         self._starting = 0
 
-    async def parse(self, frame: bytes) -> tuple[Request, DecodedAudio]:
-        """``frame`` parsed and its samples decoded in a child; raises what parsing raises
-        (ProtocolError, AudioError), or ServerError when the child died.
+    async def parse(
+        self, frame: bytes, *, max_seconds: float = DEFAULT_MAX_AUDIO_SECONDS
+    ) -> tuple[Request, DecodedAudio]:
+        """``frame`` parsed and its audio decoded in a child (attached files no longer than
+        ``max_seconds``); raises what parsing raises (ProtocolError, AudioError), or ServerError when
+        the child died.
 
         The first large frame starts every child of the pool at once (and a child that died is
         replaced at the next frame): the starts are paid together, before a class's burst of clips,
@@ -158,7 +165,7 @@ class ParserProcesses:
                 self._starting -= missing
         child = await idle.get()
         try:
-            payload = await child.parse(frame)
+            payload = await child.parse(frame, max_seconds)
         except (asyncio.IncompleteReadError, ConnectionError, BrokenPipeError):
             self._forget(child)
             raise ServerError("A frame-parsing process of the server ended; send the request again") from None

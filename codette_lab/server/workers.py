@@ -137,9 +137,10 @@ class WorkerPools:
         assert self._builtin is not None, "the server was not started"
         return await self._track(asyncio.get_running_loop().run_in_executor(self._builtin, function, *args))
 
-    async def parse(self, frame: bytes) -> tuple[Request, DecodedAudio]:
-        """A large frame parsed, and its samples decoded, in a parsing process (see :func:`parse_with_samples`)."""
-        return await self._track(asyncio.ensure_future(self._parsers.parse(frame)))
+    async def parse(self, frame: bytes, *, max_seconds: float) -> tuple[Request, DecodedAudio]:
+        """A large or attachment frame parsed, and its audio decoded (attached files no longer than
+        ``max_seconds``), in a parsing process (see :func:`~codette_lab.attached_audio.parse_with_audio`)."""
+        return await self._track(asyncio.ensure_future(self._parsers.parse(frame, max_seconds=max_seconds)))
 
     async def _track(self, future: asyncio.Future[T]) -> T:
         self._pending.add(future)

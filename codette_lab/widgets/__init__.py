@@ -6,12 +6,16 @@ They are thin views: every button calls a public method (``panel.chat.send(...)`
 They use only what :class:`~codette_lab.widgets.interface.LabLike` declares.
 """
 
-from .analysis_panel import AnalysisPanel
-from .chat_panel import ChatPanel
-from .interface import LabLike
-from .mainthread import MainThread
-from .monitor_panel import MonitorPanel
-from .panel import LabPanel
-from .rules_panel import RulesPanel
+from ..extras import require
+
+require("lab", "lab.panel()", ("ipywidgets", "matplotlib"))  # before ipywidgets is imported
+
+from .analysis_panel import AnalysisPanel  # noqa: E402
+from .chat_panel import ChatPanel  # noqa: E402
+from .interface import LabLike  # noqa: E402
+from .mainthread import MainThread  # noqa: E402
+from .monitor_panel import MonitorPanel  # noqa: E402
+from .panel import LabPanel  # noqa: E402
+from .rules_panel import RulesPanel  # noqa: E402
 
 __all__ = ["AnalysisPanel", "ChatPanel", "LabLike", "LabPanel", "MainThread", "MonitorPanel", "RulesPanel"]

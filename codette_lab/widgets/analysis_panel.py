@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 
+from ..audio_input import AUDIO_SUFFIXES
 from ..errors import CodetteError, UserCodeError
 from ..server import ServerEvent
 from ..tracktypes import GENERIC, TRACK_TYPES, canonical_track_type
@@ -37,9 +38,6 @@ if TYPE_CHECKING:
     from ..analysis_types import AnalysisResult
     from ..lab import ReceivedAudio
     from .interface import LabLike
-
-#: Audio files the panel lists from the audio roots.
-AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".aiff", ".aif")
 
 #: How many files at most are listed (a big audio root should not flood the dropdown).
 FILE_LIMIT = 200

@@ -222,7 +222,7 @@ class ChatPanel(widgets.VBox):
 
     def _connected_daw(self) -> SimulatedDAW:
         """The panel's DAW connection (it follows the Lab to a new URL, and reconnects after a restart)."""
-        url = f"{self.lab.url}?client={NOTEBOOK_CLIENT}"
+        url = f"{self.lab.url}{'&' if '?' in self.lab.url else '?'}client={NOTEBOOK_CLIENT}"
         if self._daw is None or self._daw.url != url:
             if self._daw is not None:
                 self._daw.close()

@@ -1,0 +1,130 @@
+"""Audio files attached to a binary frame, decoded from memory with soundfile (libsndfile).
+
+Layer 3. The bytes are a file as the user has it (WAV, FLAC, OGG/Vorbis or
+Opus, MP3, AIFF, ...: whatever libsndfile decodes); the container is
+sniffed, never declared. Its header is read first, and audio longer than
+``max_seconds`` is refused before a single block is decoded, so a tiny FLAC
+that expands to hours of silence costs nothing; then the whole file is
+decoded once, block by block, into a (channels, n) float32 array, never more
+frames than the header declared. Errors are :class:`~codette_lab.errors.AudioError`
+naming the field (``audio_data.attachment``), as the wire error texts do.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import TYPE_CHECKING, Any
+
+from .audio_input import (
+    DEFAULT_MAX_AUDIO_SECONDS,
+    MAX_SAMPLE_RATE,
+    MIN_SAMPLE_RATE,
+    DecodedAudio,
+    check_samples,
+    parse_with_samples,
+    read_channels,
+)
+from .errors import AudioError
+from .protocol import AnalyzeRequest, Request
+from .protocol.attachments import is_attachment_frame, parse_attachment_frame
+from .protocol.quoting import quote_client_text
+
+if TYPE_CHECKING:
+    import numpy as np
+
+#: What the error texts say the server decodes.
+DECODABLE_FORMATS = "WAV, FLAC, OGG, MP3, AIFF"
+#: Characters of a client's file name shown in an error text.
+SHOWN_NAME_LIMIT = 120
+
+
+class MemoryFile(io.RawIOBase):
+    """A read-only, seekable file over bytes already in memory, read without copying them first."""
+
+    def __init__(self, data: memoryview) -> None:
+        super().__init__()
+        self._data = data
+        self._position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        count = max(0, min(len(buffer), len(self._data) - self._position))
+        buffer[:count] = self._data[self._position : self._position + count]
+        self._position += count
+        return count
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: len(self._data)}[whence]
+        self._position = max(0, base + offset)
+        return self._position
+
+    def tell(self) -> int:
+        return self._position
+
+
+def _invalid(field: str, problem: str) -> AudioError:
+    return AudioError(f"Invalid field '{field}' in analyze: {problem}")
+
+
+def decode_attachment(
+    data: memoryview, *, name: str | None, field: str, max_seconds: float
+) -> tuple[np.ndarray, int]:
+    """The audio of one attached file -> ((channels, n) float32, sample rate); AudioError naming
+    ``<field>.attachment`` for bytes that are not audio, audio too long, or an unusable rate."""
+    import soundfile
+
+    where = f"{field}.attachment"
+    shown = f"'{quote_client_text(name, SHOWN_NAME_LIMIT)}'" if name else "the attached file"
+    try:
+        with soundfile.SoundFile(MemoryFile(data)) as audio_file:
+            rate, frames = audio_file.samplerate, audio_file.frames
+            if not MIN_SAMPLE_RATE <= rate <= MAX_SAMPLE_RATE:
+                raise _invalid(
+                    where, f"{shown} has a sample rate of {rate} Hz; expected {MIN_SAMPLE_RATE} to {MAX_SAMPLE_RATE} Hz"
+                )
+            if frames > max_seconds * rate:
+                raise _invalid(
+                    where,
+                    f"{shown} lasts {frames / rate:.0f} s by its header; the server decodes audio of at most "
+                    f"{max_seconds:g} s (max_audio_seconds)",
+                )
+            audio = read_channels(audio_file, frames)
+    except (soundfile.SoundFileError, RuntimeError, OSError, ValueError, TypeError, MemoryError) as exc:
+        reason = getattr(exc, "error_string", None) or str(exc).strip() or type(exc).__name__
+        raise _invalid(
+            where,
+            f"the attached bytes are not audio the server can decode ({DECODABLE_FORMATS}; {shown}: {reason})",
+        ) from None
+    if audio.size == 0:
+        raise _invalid(where, f"{shown} holds no samples")
+    check_samples(audio, field=where)
+    return audio, int(rate)
+
+
+def parse_with_audio(
+    frame: str | bytes, *, max_seconds: float = DEFAULT_MAX_AUDIO_SECONDS
+) -> tuple[Request, DecodedAudio]:
+    """Parse any frame and decode the audio it carries (attached files or base64 ``samples``), by field.
+
+    What a parsing process of the server does with large and attachment frames; the request keeps its
+    ``attachment`` objects (name and size), while their audio is in the decoded mapping.
+    """
+    if not is_attachment_frame(frame):
+        return parse_with_samples(frame)
+    request, attached = parse_attachment_frame(frame if isinstance(frame, bytes) else frame.encode())
+    assert isinstance(request, AnalyzeRequest)
+    audios = {"audio_data": request.audio}
+    if request.other_track is not None:
+        audios["other_track.audio_data"] = request.other_track.audio
+    decoded = {}
+    for field, data in attached.items():
+        attachment = audios[field].attachment
+        decoded[field] = decode_attachment(
+            data, name=attachment.name if attachment else None, field=field, max_seconds=max_seconds
+        )
+    return request, decoded
