@@ -7,14 +7,14 @@ PORT   ?= 8000
 RULES  ?=
 PYTEST_ARGS ?=
 
-.PHONY: lab serve test lint bench install test-deps data clean
+.PHONY: lab serve test lint bench install test-deps data page clean advice
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[lab,corpus,test,bench]'
+	$(BIN)/pip install -q -e '.[lab,corpus,test,bench,ardour]'
 	touch $@
 
 install: $(VENV)/.installed
@@ -47,6 +47,16 @@ bench: install
 ## Re-synthesise the demo session in codette_lab/data/demo/ (committed; only needed after changing the script).
 data: install
 	$(BIN)/python scripts/make_demo_session.py
+
+## Recompile the join page (codette_lab/page/src/*.ts -> static/*.js, committed; only needed after editing it).
+page: test-deps
+	tests/node/node_modules/.bin/tsc -p codette_lab/page/tsconfig.json
+
+## The realistic fault corpus (sampled instruments, kits, voices; renders cached in data/corpus_real/): fit on one
+## split, judge the other, rewrite its section of docs/advice.md (a few minutes; tests/test_advice_realistic.py
+## runs a subset of it in make test).
+advice: test-deps
+	$(BIN)/python scripts/fault_real.py --report
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -16,7 +16,7 @@ song, dense masters and the true-peak worst case (:mod:`served_quality`;
 issues 12 and 16: at most 0.30 s, 600x real time, on each), ping round trips
 while long analyses run, and two connections analyzing at once
 (:mod:`serving`; issue 4: "while a long analysis runs, pings are answered
-under 50 ms, and several DAWs can analyse at once").
+under 50 ms, and several DAWs can analyze at once").
 """
 
 from __future__ import annotations

@@ -71,9 +71,7 @@ def _invalid(field: str, problem: str) -> AudioError:
     return AudioError(f"Invalid field '{field}' in analyze: {problem}")
 
 
-def decode_attachment(
-    data: memoryview, *, name: str | None, field: str, max_seconds: float
-) -> tuple[np.ndarray, int]:
+def decode_attachment(data: memoryview, *, name: str | None, field: str, max_seconds: float) -> tuple[np.ndarray, int]:
     """The audio of one attached file -> ((channels, n) float32, sample rate); AudioError naming
     ``<field>.attachment`` for bytes that are not audio, audio too long, or an unusable rate."""
     import soundfile

@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING
 
 from . import __version__
 from .audio_input import DEFAULT_MAX_AUDIO_SECONDS
+from .bridges.ardour.command import add_bridge_command
 from .corpus.command import add_corpus_command
-from .errors import CodetteError, RecordingError, ServerError, UsageError
+from .errors import CodetteError, PortInUseError, RecordingError, ServerError, UsageError
 from .processes import configure_command_process
 from .recording import Recorder
 from .recording.command import add_replay_command
@@ -27,6 +28,7 @@ from .reload import RuleFileWatcher
 from .server import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_REQUEST_TIMEOUT, WEBSOCKET_PATH, serve
 from .server.access import TOKEN_ENVIRONMENT_VARIABLE
 from .server.limits import DEFAULT_MAX_AUDIO_BYTES, DEFAULT_MAX_MESSAGE_BYTES, MIB
+from .server.ports import free_port_near, port_holder
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -145,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(run=_serve_command)
     add_corpus_command(commands)
     add_replay_command(commands)
+    add_bridge_command(commands)
     return parser
 
 
@@ -239,12 +242,26 @@ def _serve_command(args: argparse.Namespace) -> int:
     except UsageError as exc:
         print(f"codette-lab serve: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except PortInUseError:
+        print(f"codette-lab serve: error: {_port_in_use_text(args.host, args.port)}", file=sys.stderr)
+        return EXIT_SERVER_ERROR
     except ServerError as exc:
         print(f"codette-lab serve: error: {exc}", file=sys.stderr)
         return EXIT_SERVER_ERROR
     except KeyboardInterrupt:  # Ctrl-C before the server was listening: nothing to close
         pass
     return EXIT_OK
+
+
+def _port_in_use_text(host: str, port: int) -> str:
+    """The taken port, what holds it, and a free one, in the command line's own syntax."""
+    holder = port_holder(port) or "another process"
+    free = free_port_near(port, host)
+    elsewhere = f"--port {free} is free now, or " if free is not None else ""
+    return (
+        f"Port {port} on {host} is already in use by {holder}: stop it, "
+        f"or serve on another port: {elsewhere}--port 0 for any free one"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -81,6 +81,11 @@ class DAWConnectionError(DAWError):
     """The simulator could not reach the server at its URL, lost the connection, or got no reply in time."""
 
 
+class BridgeError(CodetteError):
+    """A bridge to a real DAW (Ardour) was asked for something it cannot do: a track it does not know,
+    audio it was not told the place of, a setting out of range, or a server that went away mid-request."""
+
+
 class KnowledgeError(CodetteError):
     """A knowledge-base document that does not have the expected shape; the text names the entry and field."""
 
@@ -95,7 +100,6 @@ class UsageError(CodetteError):
 
 class PathEscapeError(AudioError):
     """A link (or a ``..`` inside one) leads out of the audio root being walked; another root may still answer."""
-
 
 
 class MissingExtraError(CodetteError, ImportError):

@@ -6,7 +6,7 @@ extra and the Dask side (``corpus``) with the ``corpus`` extra; pandas tables
 come with either. Code that needs one calls :func:`require` before its first
 import of those libraries, so a user without them reads one line naming what
 is missing and the command that installs it, instead of a bare ImportError
-from deep inside.
+from deep inside. The Ardour bridge's OSC library comes with the ``ardour`` extra.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from .errors import MissingExtraError
 EXTRAS: dict[str, tuple[str, ...]] = {
     "lab": ("ipykernel", "ipywidgets", "matplotlib", "pandas"),
     "corpus": ("dask", "distributed", "pandas", "pyarrow", "tqdm"),
+    "ardour": ("pythonosc",),
 }
 
 def install_command(extra: str) -> str:

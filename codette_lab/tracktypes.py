@@ -175,3 +175,15 @@ def spoken_aliases() -> dict[str, str]:
         for alias in (name, *aliases)
         if alias not in NAME_ONLY
     }
+
+
+def page_table() -> dict[str, object]:
+    """This table as the join page reads it (``page/static/tracktypes.json``): the canonical types,
+    instrument -> type, and every ``[alias, instrument]`` pair, best ranked first (the order :func:`_match`
+    prefers among word runs of the same length)."""
+    return {
+        "generic": GENERIC,
+        "track_types": list(TRACK_TYPES),
+        "instruments": dict(INSTRUMENTS),
+        "aliases": [[alias, _LOOKUP[alias]] for alias in sorted(_LOOKUP, key=_RANK.__getitem__)],
+    }

@@ -104,3 +104,20 @@ def test_distance_from_reference_ranks_a_mix_against_its_type(reference: pd.Data
     far = distance_from_reference(reference, mix, track_type="vocal").set_index("metric")
     assert far.loc["band_energy_db.sub_bass", "outside"] > 0 and far.loc["band_energy_db.sub_bass", "rank"] == 1.0
     assert far["spread"].abs().is_monotonic_decreasing
+
+
+def test_fit_between_sets_thresholds_halfway_between_clean_tracks_and_faults_with_their_margins():
+    import pandas as pd
+
+    from codette_lab.corpus import fit_between
+
+    clean = pd.DataFrame({"track_type": ["vocal", "vocal", "guitar"], "harsh_excess_db": [3.0, 4.0, 7.0]})
+    faults = pd.DataFrame(
+        {"track_type": ["vocal", "vocal", "guitar"], "rule": ["harshness"] * 3, "harsh_excess_db": [8.0, 10.0, 6.0]}
+    )
+    report = fit_between(clean, faults).set_index("parameter")
+    vocal = report.loc["vocal.harsh_excess_max_db"]
+    assert (vocal["clean_extreme"], vocal["weakest_fault"], vocal["value"]) == (4.0, 8.0, 6.0)
+    assert vocal["clean_margin"] == 2.0 and vocal["fault_margin"] == 2.0
+    guitar = report.loc["guitar.harsh_excess_max_db"]  # overlap: one step past the clean side, the fault missed
+    assert guitar["value"] == 7.5 and guitar["fault_margin"] < 0 < guitar["clean_margin"]

@@ -22,7 +22,8 @@ import pytest
 
 from codette_lab.engine import Engine
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLES = REPO / "examples"
 NODE_DIR = Path(__file__).resolve().parent / "node"
 TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 
@@ -160,11 +161,17 @@ def node() -> str:
 
 @pytest.fixture(scope="module")
 def typescript_module(node: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The example transpiled to an ES module by the pinned compiler."""
-    module = tmp_path_factory.mktemp("typescript") / "typescript_client.mjs"
-    transpile = [node, str(NODE_DIR / "transpile.cjs"), str(EXAMPLES / "typescript_client.ts"), str(module)]
-    subprocess.run(transpile, check=True, timeout=60)
-    return module
+    """The example and the client it imports, compiled to ES modules by the pinned compiler."""
+    out = tmp_path_factory.mktemp("typescript")
+    tsc = NODE_DIR / "node_modules" / "typescript" / "bin" / "tsc"
+    options = ["--target", "es2022", "--module", "esnext", "--lib", "es2022,dom", "--rootDir", str(REPO)]
+    subprocess.run(
+        [node, str(tsc), *options, "--outDir", str(out), str(EXAMPLES / "typescript_client.ts")],
+        check=True,
+        timeout=120,
+    )
+    (out / "package.json").write_text('{"type": "module"}')
+    return out / "examples" / "typescript_client.js"
 
 
 def test_the_typescript_client_type_checks_strictly(node: str) -> None:
@@ -185,6 +192,24 @@ def test_the_typescript_client_under_node(node: str, typescript_module: Path, se
     )
     assert run.returncode == 0, run.stdout + run.stderr
     assert_the_exchange(replies_of(run.stdout))
+
+
+def test_the_typescript_client_sends_an_audio_file_in_a_binary_frame(
+    node: str, typescript_module: Path, server
+) -> None:
+    from codette_lab.resources import demo_folder
+
+    stem = demo_folder() / "stems" / "bass.flac"
+    run = subprocess.run(
+        [node, "--experimental-websocket", str(typescript_module), server.url, str(stem)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    reply = replies_of(run.stdout)["analyze_file"]
+    assert reply["type"] == "analysis_response" and reply["trackId"] == "file_001"
+    assert reply["analysis"]["measured_from"] == "audio" and reply["analysis"]["track_type"] == "bass"
 
 
 def test_the_typescript_client_says_when_no_server_listens(node: str, typescript_module: Path, closed_port) -> None:

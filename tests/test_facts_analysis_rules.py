@@ -129,12 +129,15 @@ def test_every_value_evaluation_declares_is_accepted_by_rule_files_and_filled_in
         "masked_band": "bass",
         "buried_by_db": 4.0,
         "burying_by_db": 5.0,
+        "mud_excess_db": 6.0,
+        "harsh_excess_db": 14.0,
     }
     situation = {"track_type": "vocal", "analysis_type": "masking", "track_name": "Lead"}
     other = {"other_track_name": "Bass", "other_track_type": "bass"}
     findings = snapshot.evaluate(metrics, **situation, **other)
     probe = next(finding for finding in findings if finding.rule_id == "probe")
     assert "n/a" not in probe.problem, probe.problem
+    assert "mud_cut_db=6 harsh_cut_db=12 " in probe.problem  # no cut deeper than general.eq_cut_max_db
     assert "band_label=bass band_low_hz=60" in probe.problem and "cut_track=Bass keep_track=Lead" in probe.problem
     target = snapshot.loudness_target()
     assert set(snapshot.situation(**situation, **other, target=target)) == set(SITUATION_VALUES)

@@ -45,6 +45,7 @@ LAYERS = {
     "widgets": 5,
     "daw": 5,
     "corpus": 5,
+    "bridges": 5,
     "cli": 5,
     "__main__": 5,
     "__init__": 5,

@@ -156,6 +156,7 @@ def test_copy_and_pickle_give_independent_equal_rule_sets():
 def test_export_then_load_gives_the_same_values_and_findings(tmp_path: Path):
     rules = RuleSet.default()
     rules.set(**{"vocal.rumble_max_db": -40, "general.headroom_peak_dbfs": -9, "loudness.streaming_lufs": -12})
+    (tmp_path / "tuned").mkdir()
     path = rules.export(tmp_path / "tuned" / "rules.json")
     assert [p.name for p in tmp_path.joinpath("tuned").iterdir()] == ["rules.json"]  # no temp file left behind
     loaded = RuleSet.load(path)
@@ -169,11 +170,30 @@ def test_export_then_load_gives_the_same_values_and_findings(tmp_path: Path):
     assert loaded["vocal.rumble_max_db"] == -30.0  # the defaults travel with the file
 
 
-def test_export_replaces_an_existing_file(tmp_path: Path):
+def test_export_replaces_an_existing_file_only_when_told_or_written_here(tmp_path: Path):
     path = tmp_path / "rules.json"
     path.write_text("old")
-    RuleSet.default().export(path)
+    with pytest.raises(RulesError, match=r"rules\.json: the file exists and was not written by this Lab; pass overw"):
+        RuleSet.default().export(path)
+    assert path.read_text() == "old"  # nothing a user saved is lost
+    RuleSet.default().export(path, overwrite=True)
     assert json.loads(path.read_text())["format"] == "codette-lab-rules"
+    tuned = RuleSet.default()
+    tuned["vocal.highpass_hz"] = 110
+    tuned.export(path)  # written by this process, unchanged since: no question asked
+    assert RuleSet.load(path)["vocal.highpass_hz"] == 110
+    path.write_text("edited by hand")
+    with pytest.raises(RulesError, match="not written by this Lab"):
+        tuned.export(path)
+
+
+def test_export_into_a_missing_folder_or_an_unwritable_one_names_the_file_not_a_temporary(tmp_path: Path):
+    with pytest.raises(RulesError, match=r"the folder .*missing does not exist"):
+        RuleSet.default().export(tmp_path / "missing" / "rules.json")
+    assert not (tmp_path / "missing").exists()
+    with pytest.raises(RulesError) as refused:  # /proc takes no new files, not even from root
+        RuleSet.default().export(Path("/proc") / "rules.json")
+    assert "/proc/rules.json" in str(refused.value) and ".tmp" not in str(refused.value)
 
 
 def test_export_gives_a_new_file_the_usual_mode_and_keeps_an_existing_files(tmp_path: Path):

@@ -84,3 +84,13 @@ def test_the_installed_wheel_finds_the_demo_session_knowledge_and_rules(installe
     assert found["rate"] == 44_100
     assert "snare" in found["chat"].lower()
     assert "rumble" in found["rules"], "the default rules judged the demo vocal"
+
+
+def test_the_installed_wheel_holds_the_compiled_join_page(installed: Path) -> None:
+    """Users need no Node: the page's compiled files, exactly as committed, ship in the wheel."""
+    static = Path(__file__).resolve().parents[1] / "codette_lab" / "page" / "static"
+    shipped = installed / "codette_lab" / "page" / "static"
+    committed = sorted(path.name for path in static.iterdir() if path.is_file())
+    assert {"index.html", "page.js", "client.js", "tracktypes.json", "page.css"} <= set(committed)
+    for name in committed:
+        assert (shipped / name).read_bytes() == (static / name).read_bytes(), name

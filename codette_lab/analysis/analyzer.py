@@ -36,7 +36,7 @@ from .levels import measure_levels
 from .loudness import LoudnessMeter
 from .masking import overlap_metrics
 from .precision import reported
-from .programme import measure_programme
+from .programme import ProgrammeAnalyzer
 from .signal import as_channels, check_finite, check_sample_rate, db, mono_mix
 from .spectral import Spectrogram, SpectrumAnalyzer
 from .stereo import measure_stereo
@@ -107,6 +107,7 @@ class Analyzer:
         self.transients = TransientAnalyzer(self.sample_rate, n_fft=self.spectrum.n_fft)
         self.envelope = EnvelopeAnalyzer(self.sample_rate, self.spectrum.freqs)
         self.burial = BurialAnalyzer(self.spectrum.freqs)
+        self.programme = ProgrammeAnalyzer(self.spectrum.freqs)
         self._kinds: dict[str, Callable[[_Signal], dict[str, Any]]] = {
             "levels": lambda s: measure_levels(s.x, sr=self.sample_rate),
             "true_peak": lambda s: self.true_peak.measure(s.x),
@@ -115,7 +116,7 @@ class Analyzer:
             "stereo": lambda s: measure_stereo(s.x),
             "transients": lambda s: self.transients.measure(s.mono, s.spectrogram),
             "envelope": lambda s: self.envelope.measure(s.spectrogram),
-            "programme": lambda s: measure_programme(s.spectrogram),
+            "programme": lambda s: self.programme.measure(s.spectrogram),
         }
         #: Kinds that can be cut into independent parts (one per channel) for the helper thread.
         self._parts: dict[str, Callable[[_Signal], Parts]] = {

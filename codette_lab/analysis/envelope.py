@@ -132,9 +132,11 @@ class EnvelopeAnalyzer:
         """The long-term spectrum on the grid, in dB (floored far below anything audible)."""
         return 10.0 * np.log10(np.maximum(column_products(mean_power, self.smoothing), 1e-20))
 
-    def excess_db(self, level: np.ndarray, edge_db: float) -> np.ndarray:
+    def excess_db(self, level: np.ndarray, edge_db: float, cliff: int | None = None) -> np.ndarray:
         """How far each grid point stands above the line between the levels an octave either side (NaN where
-        the grid does not reach that far); a side more than ``edge_db`` under the point is an edge."""
+        the grid does not reach that far); a side more than ``edge_db`` under the point is an edge, and so is
+        an upper side at or past ``cliff`` (the grid index where a low-pass cuts the top end off: what stands
+        just under a filter's cliff is the pass band, not a build-up)."""
         excess = np.full(len(level), np.nan)
         span = round(ENVELOPE_SPAN_OCTAVES * GRID_STEPS_PER_OCTAVE)
         if len(level) <= 2 * span:
@@ -143,6 +145,8 @@ class EnvelopeAnalyzer:
         # An edge (nothing under a note's fundamental, a synthesis or filter limit) is not a shoulder: the
         # envelope continues flat from the side that has sound.
         below_edge, above_edge = below < centre - edge_db, above < centre - edge_db
+        if cliff is not None:
+            above_edge = above_edge | (np.arange(2 * span, len(level)) >= cliff)
         below = np.where(below_edge & ~above_edge, above, below)
         above = np.where(above_edge & ~below_edge, below, above)
         line = np.where(below_edge & above_edge, np.maximum(below, above), 0.5 * (below + above))
@@ -158,9 +162,10 @@ class EnvelopeAnalyzer:
         # the mean over the active frames as one weighted sum (no copy of the spectrogram)
         mean_power = column_products(active.astype(np.float32), spec.power).astype(np.float64) / active.sum()
         level = self.smoothed_db(mean_power)
+        cliff = self._cliff(level)
         result: dict[str, Any] = {}
         for name, (low, high, edge_db) in REGIONS.items():
-            build_up = self._build_up(self.excess_db(level, edge_db), low, high)
+            build_up = self._build_up(self.excess_db(level, edge_db, cliff), low, high)
             result.update(zip((f"{name}_excess_db", f"{name}_hz", f"{name}_q"), build_up, strict=True))
         result["mud_tilt_db"] = self._tilt(level)
         result.update(self._top_end(mean_power, level))
@@ -197,18 +202,26 @@ class EnvelopeAnalyzer:
         presence = 10.0 * np.log10(np.mean(10.0 ** (level[self.presence] / 10.0)))
         return float(level[self.mud_region].max() - presence)
 
+    def _slopes(self, level: np.ndarray) -> np.ndarray:
+        """The smoothed spectrum's slope at each grid point, dB per octave (centred; inf at the ends)."""
+        half = GRID_STEPS_PER_OCTAVE // 2
+        slope = np.full(len(level), np.inf)
+        slope[half:-half] = level[2 * half :] - level[: -2 * half]
+        return slope
+
+    def _cliff(self, level: np.ndarray) -> int | None:
+        """The grid index where the spectrum first falls off a cliff above TOP_END_SEARCH_HZ, or None."""
+        steep = np.flatnonzero((self.grid >= TOP_END_SEARCH_HZ) & (self._slopes(level) < CLIFF_DB_PER_OCTAVE))
+        return int(steep[0]) if len(steep) else None
+
     def _top_end(self, mean_power: np.ndarray, level: np.ndarray) -> dict[str, Any]:
         if not self.top.any():  # the rate leaves no top end to measure
             return {"top_end_db": None, "top_end_hz": None}
         top, body = float(mean_power[self.top].sum()), float(mean_power[self.body].sum())
         share = (db(top / body, power=True) or NOTHING_ABOVE_DB) if body > 0 else None
-        octave = GRID_STEPS_PER_OCTAVE
-        half = octave // 2
-        slope = np.full(len(level), np.inf)
-        slope[half:-half] = level[2 * half :] - level[: -2 * half]  # dB per octave, centred
-        steep = np.flatnonzero((self.grid >= TOP_END_SEARCH_HZ) & (slope < CLIFF_DB_PER_OCTAVE))
-        if len(steep):
-            edge = float(self.grid[steep[0]])
+        cliff = self._cliff(level)
+        if cliff is not None:
+            edge = float(self.grid[cliff])
         else:  # a gentle roll-off: where the spectrum sinks TOP_END_RANGE_DB under its loudest part
             edge = float(self.grid[np.flatnonzero(level >= level.max() - TOP_END_RANGE_DB)[-1]])
         return {"top_end_db": share, "top_end_hz": edge}

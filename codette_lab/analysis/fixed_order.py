@@ -8,8 +8,8 @@ two BLAS threads and a command line holding one (matrix-vector and matrix-matrix
 products alike). numpy's own loops (``einsum`` without ``optimize``, ufunc
 reductions) never call BLAS and never split a sum between threads, so every
 product whose result reaches a metric goes through this module instead. The
-band sums here are cheaper than the products they replace; a weighted row sum
-costs about twice its BLAS product (about 1.5 ms over a 3-minute spectrogram).
+band sums here are cheaper than the products they replace and a weighted row
+sum dearer; a whole measurement costs what it did (``benchmarks/bench_analysis.py``).
 """
 
 from __future__ import annotations
@@ -32,6 +32,11 @@ def column_products(weights: np.ndarray, matrix: np.ndarray) -> np.ndarray:
 def row_dots(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """The dot product of each row of ``a`` with the same row of ``b`` (two (rows, n) arrays)."""
     return np.einsum("ij,ij->i", a, b)
+
+
+def matrix_products(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b`` for a (rows, n) and an (n, k) matrix, each entry summed in a fixed order."""
+    return np.einsum("ij,jk->ik", a, b)
 
 
 def dot(a: np.ndarray, b: np.ndarray) -> float:

@@ -11,18 +11,17 @@ master, where every part of the track may hold the peak, costs about as much
 as a quiet one. Chunks whose bound (the filter's largest per-phase sum of
 absolute taps times the chunk's largest sample) cannot reach the best rough
 peak so far are skipped. Then the outputs whose rough value lies within
-ROUGH_MARGIN of the rough peak are computed again from their own windows, in
-a fixed order (:mod:`.fixed_order`), and the largest of those is the answer:
-the oversampled peak, the same in every process whatever BLAS's thread count
-and the rough pass's rounding (under 1e-5 of the peak: it only chooses which
-outputs are computed again).
+ROUGH_MARGIN of the rough peak are computed again from their own windows
+(the filter's taps times the samples under them), and the largest of those is
+the answer: the oversampled peak, whatever the rough pass's rounding (under
+1e-5 of the peak: it only chooses which outputs are computed again).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .fixed_order import row_dots
+from .fixed_order import matrix_products
 from .signal import db
 
 #: The metrics :meth:`TruePeakMeter.measure` outputs (gathered in :mod:`.outputs`).
@@ -100,16 +99,16 @@ class TruePeakMeter:
         if best == 0.0:
             return 0.0
         threshold = best * (1.0 - ROUGH_MARGIN)
-        near = np.concatenate(  # (output, phase) pairs as output * 4 + phase
-            [
-                index * chunk * OVERSAMPLING + np.flatnonzero(rough(index).ravel() >= threshold)
-                for index, peak in peaks.items()
-                if peak >= threshold
-            ]
-        )
-        outputs, phase = np.divmod(near, OVERSAMPLING)  # each computed again, in a fixed order
+        near = [
+            index * chunk + np.flatnonzero(rough(index).max(axis=1) >= threshold)
+            for index, peak in peaks.items()
+            if peak >= threshold
+        ]
         windows = np.lib.stride_tricks.sliding_window_view(padded, span)
-        return float(np.abs(row_dots(windows[outputs], np.ascontiguousarray(self.matrix.T)[phase])).max())
+        # the candidates again, every product added in a fixed order (:mod:`.fixed_order`): BLAS's last bits
+        # depend on its thread count, and the rough margin is far wider than that error, so the true peak is
+        # always among them and comes out the same in every process
+        return float(np.abs(matrix_products(windows[np.concatenate(near)], self.matrix)).max())
 
     def measure(self, x: np.ndarray) -> dict[str, float | None]:
         """true_peak_dbtp: the largest oversampled peak over all channels (None for silence)."""

@@ -83,7 +83,7 @@ def judge_metrics(request: TrackRequest, metrics: Mapping[str, Any]) -> Analysis
     score = request.rules.score(findings)
     texts = request.rules.analysis_texts(request.analysis_type)
     fired = [finding.rule_id for finding in findings]
-    advice = request.rules.advice(request.track_type, texts.advice if texts else (), fired=fired)
+    advice = request.rules.advice(request.track_type, texts.advice if texts else (), fired=fired, metrics=metrics)
     suggestions: list[str] = []
     details: list[dict[str, Any]] = []
     for text, detail in [

@@ -44,8 +44,11 @@ def _track_lines(
 ) -> list[str]:
     track = understanding.track
     if track is not None:
-        count = max(daw.track_count, 1)
-        line = texts["selected_track"].format(name=track.name, kind=track.kind, count=count)
+        alone = texts.get("selected_track_alone")
+        if daw.track_count < 2 and alone:  # "one of 1 tracks" says nothing: the session's size is not known
+            line = alone.format(name=track.name, kind=track.kind)
+        else:
+            line = texts["selected_track"].format(name=track.name, kind=track.kind, count=max(daw.track_count, 1))
         return [" ".join([line, *level_notes(track, rules, texts["levels"])])]
     lines = []
     matching = [t for instrument in understanding.instruments for t in daw.tracks_of(instrument)]

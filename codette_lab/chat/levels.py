@@ -30,6 +30,12 @@ FULL_SCALE_DBFS = 0.0
 #: The rule parameter saying where a track's peaks should sit (``bus.headroom_peak_dbfs`` for a bus).
 PEAK_TARGET = "type.headroom_peak_dbfs"
 
+#: The rule parameter saying where a track's RMS should sit when it is gain-staged.
+RMS_TARGET = "type.target_rms_dbfs"
+
+#: Track types judged by loudness targets rather than by peaks and RMS: no gain-staging note for them.
+NOT_GAIN_STAGED = frozenset({"master"})
+
 #: The rule parameter below which a peak sits low when the DAW reports no RMS to judge by.
 QUIET_PEAK = "type.quiet_peak_dbfs"
 
@@ -134,6 +140,19 @@ def _problems(track: TrackView, rules: RuleSnapshot, rule_ids: set[str]) -> list
     return [finding.problem for finding in findings if finding.rule_id in rule_ids]
 
 
+def _by_peaks_note(
+    track: TrackView, texts: Mapping[str, Any], values: dict[str, float], rms_target: float | None
+) -> str:
+    """When the track's crest factor is wider than the gap between the peak mark and the RMS target, both cannot
+    hold: the note says to set it by its peaks and where its RMS then sits (nothing when they can both hold)."""
+    template, crest, target = texts.get("by_peaks"), track.crest_db, values.get("target")
+    if not template or crest is None or target is None or rms_target is None or track.track_type in NOT_GAIN_STAGED:
+        return ""
+    if round(crest, 1) <= round(target - rms_target, 1):
+        return ""
+    return _render(template, {**values, "rms_target": rms_target, "rms_at_target": target - crest})
+
+
 def level_notes(track: TrackView, rules: RuleSnapshot, texts: Mapping[str, Any]) -> list[str]:
     """Sentences about a track's levels, fader and state, judged by ``rules`` and worded by ``texts`` (``levels``)."""
     verdict, figures = _verdict(rules, track.track_type, track.peak_db, track.rms_db)
@@ -153,6 +172,7 @@ def level_notes(track: TrackView, rules: RuleSnapshot, texts: Mapping[str, Any])
     notes = [
         *_peak_notes(track, findings, texts, values, quiet_below=lookup(QUIET_PEAK)),
         *_dynamics_notes(track, findings, texts, values),
+        _by_peaks_note(track, texts, values, lookup(RMS_TARGET)),
         *(_problems(track, rules, unworded) if unworded else ()),
     ]
     if track.volume_db is not None:

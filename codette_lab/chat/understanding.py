@@ -63,9 +63,11 @@ def understand(message: str, *, daw: DawContext, memory: tuple[Turn, ...], knowl
     parsed = knowledge.parse(message)
     follows_cue = knowledge.has_cue("follow_up", message)
     points_at_selection = knowledge.has_cue("selection", message)
+    # "each track", "all my tracks": a question about the whole session is not steered by the selected track
+    session_wide = knowledge.has_cue("session_wide", message)
     previous = next((turn for turn in reversed(memory) if turn.on_topic), None)
     is_follow_up = previous is not None and (follows_cue or (not parsed.terms and bool(parsed.instruments)))
-    selected = daw.selected_track
+    selected = daw.selected_track if not session_wide else None
 
     candidates = (
         ("question", parsed.instruments, True),

@@ -5,7 +5,8 @@
   written incrementally to Parquet so an interrupted run resumes.
 - :func:`fit_rules` derives rule thresholds from reference tracks (per track
   type, at percentiles you choose) into a :class:`~codette_lab.RuleSet` that
-  can be exported and served; :func:`distance_from_reference` shows where a
+  can be exported and served; :func:`fit_between` sets thresholds between clean
+  tracks and tracks with faults; :func:`distance_from_reference` shows where a
   mix sits against that reference.
 - ``codette-lab corpus DIR --out results.parquet`` does the analysis from a shell.
 
@@ -14,7 +15,7 @@ pandas, dask and distributed are imported when a corpus is analyzed, never by th
 
 from ..audio_input import AUDIO_SUFFIXES
 from .files import FROM_FOLDER, audio_files, track_type_from_folder
-from .fit import distance_from_reference, fit_report, fit_rules
+from .fit import distance_from_reference, fit_between, fit_report, fit_rules
 from .run import analyze
 from .store import read_results
 from .task import MAX_SECONDS
@@ -26,6 +27,7 @@ __all__ = [
     "analyze",
     "audio_files",
     "distance_from_reference",
+    "fit_between",
     "fit_report",
     "fit_rules",
     "read_results",

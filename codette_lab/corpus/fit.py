@@ -49,11 +49,17 @@ class Bound:
     track_types: tuple[str, ...]
 
 
-def rule_bounds(rules: RuleSet) -> list[Bound]:
-    """Every parameter a rule compares a measurement with (``metric op parameter``), per parameter."""
+def rule_bounds(rules: RuleSet, *, with_when: bool = False) -> list[Bound]:
+    """Every parameter a rule compares a measurement with (``metric op parameter``), per parameter; with
+    ``with_when``, also those of the rules' extra ``when`` conditions."""
     found: dict[tuple[str, str, str], list[str]] = {}
-    for rule in rules.snapshot().document.rules:
-        threshold, op = rule.condition.threshold, rule.condition.op
+    conditions = [
+        (rule, condition)
+        for rule in rules.snapshot().document.rules
+        for condition in ((rule.condition, *rule.when) if with_when else (rule.condition,))
+    ]
+    for rule, condition in conditions:
+        threshold, op = condition.threshold, condition.op
         if not isinstance(threshold, str) or op not in (*UPPER_BOUND_OPS, *LOWER_BOUND_OPS):
             continue
         for track_type in TRACK_TYPES:
@@ -62,7 +68,7 @@ def rule_bounds(rules: RuleSet) -> list[Bound]:
                     parameter = rules.snapshot().resolve(threshold, track_type)
                 except RulesError:
                     continue
-                found.setdefault((parameter, rule.condition.metric, op), []).append(track_type)
+                found.setdefault((parameter, condition.metric, op), []).append(track_type)
     return [
         Bound(parameter, metric, op, tuple(dict.fromkeys(types))) for (parameter, metric, op), types in found.items()
     ]
@@ -148,6 +154,81 @@ def fit_rules(
     report = fit_report(reference, percentiles=percentiles, rules=fitted, min_tracks=min_tracks)
     fitted.update(dict(zip(report["parameter"], report["value"], strict=True)))
     return fitted
+
+
+def _rules_of(rules: RuleSet, parameter: str, track_type: str) -> set[str]:
+    """The ids of the rules one of whose conditions compares a measurement with ``parameter`` for ``track_type``."""
+    snapshot = rules.snapshot()
+    found = set()
+    for rule in snapshot.document.rules:
+        if not rule.applies(track_type=track_type, analysis_type="quality"):
+            continue
+        for condition in (rule.condition, *rule.when):
+            if not isinstance(condition.threshold, str):
+                continue
+            try:
+                if snapshot.resolve(condition.threshold, track_type) == parameter:
+                    found.add(rule.id)
+            except RulesError:
+                continue
+    return found
+
+
+def fit_between(clean: pd.DataFrame, faults: pd.DataFrame, *, rules: RuleSet | None = None) -> pd.DataFrame:
+    """Thresholds set between clean tracks and faults: one row per parameter with both on each side.
+
+    ``clean`` holds the measurements of clean tracks (``track_type`` and metric columns, as :func:`analyze`
+    writes them); ``faults`` those of tracks carrying a fault, with a ``rule`` column naming the rule that
+    must report it. For each parameter a rule compares a measurement with, over the track types it serves:
+    (a rule's ``when`` conditions included: a build-up must also stand out over the presence range),
+    the clean extreme (the highest value for an upper bound, the lowest for a lower one), the weakest fault
+    (the one nearest the clean side), and the value: halfway between them, rounded to the parameter's step
+    (when they overlap, one step past the clean extreme: no warning on a clean track comes first).
+    Columns: parameter, metric, op, track_types, clean_extreme, weakest_fault, value, clean_margin,
+    fault_margin (both positive when the threshold separates them), default.
+    """
+    import numpy as np
+    import pandas as pd
+
+    from ..rules import RuleSet
+
+    base = rules if rules is not None else RuleSet.default()
+    rows = []
+    for bound in rule_bounds(base, with_when=True):
+        if bound.metric not in clean or bound.metric not in faults:
+            continue
+        types = list(bound.track_types)
+        ids = set().union(*(_rules_of(base, bound.parameter, track_type) for track_type in types))
+        clean_values = pd.to_numeric(clean[clean["track_type"].isin(types)][bound.metric], errors="coerce").dropna()
+        chosen = faults[faults["track_type"].isin(types) & faults["rule"].isin(ids)]
+        fault_values = pd.to_numeric(chosen[bound.metric], errors="coerce").dropna()
+        if not len(clean_values) or not len(fault_values):
+            continue
+        upper = bound.op in UPPER_BOUND_OPS
+        extreme = float(clean_values.max() if upper else clean_values.min())
+        weakest = float(fault_values.min() if upper else fault_values.max())
+        parameter = base.parameter(bound.parameter)
+        step = parameter.step if parameter.step > 0 else 0.1
+        separated = weakest > extreme if upper else weakest < extreme
+        middle = (extreme + weakest) / 2 if separated else extreme + (step if upper else -step)
+        value = float(np.clip(round(middle / step) * step, parameter.minimum, parameter.maximum))
+        sign = 1.0 if upper else -1.0
+        rows.append(
+            {
+                "parameter": bound.parameter,
+                "metric": bound.metric,
+                "op": bound.op,
+                "track_types": ", ".join(sorted(set(types) & set(clean["track_type"]))),
+                "clean_extreme": extreme,
+                "weakest_fault": weakest,
+                "value": value,
+                "clean_margin": sign * (value - extreme),
+                "fault_margin": sign * (weakest - value),
+                "default": parameter.default,
+            }
+        )
+    columns = ["parameter", "metric", "op", "track_types", "clean_extreme", "weakest_fault", "value"]
+    return pd.DataFrame(rows, columns=[*columns, "clean_margin", "fault_margin", "default"])
 
 
 def compared_metrics(table: pd.DataFrame) -> list[str]:

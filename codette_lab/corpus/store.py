@@ -45,6 +45,8 @@ class ResultStore:
             )
         self.folder.mkdir(parents=True, exist_ok=True)
         self._next = 1 + max((int(part.stem.split("-")[1]) for part in self.parts()), default=-1)
+        #: The part holding each file's row (read on the first append after :meth:`compact`).
+        self._holder: dict[str, Path] | None = None
 
     def parts(self) -> list[Path]:
         return sorted(self.folder.glob(PART_GLOB))
@@ -54,6 +56,7 @@ class ResultStore:
         for part in self.parts():
             part.unlink()
         self._next = 0
+        self._holder = None
 
     def done(self) -> set[FileKey]:
         """The files analyzed without error, as they were then (a changed file is no longer done)."""
@@ -70,36 +73,55 @@ class ResultStore:
         return keys
 
     def append(self, rows: list[Row]) -> None:
-        """Write ``rows`` as one new part (atomically: a part is either whole or absent), then take any
-        older row of the same files out of the older parts."""
+        """Write ``rows`` as one new part (atomically: a part is either whole or absent), then take the
+        older rows of the same files out of their parts."""
         if not rows:
             return
         import pandas as pd
 
+        holder = self._holders()
         frame = pd.DataFrame(rows)
         frame["error"] = frame["error"].astype("string")
-        self._write(frame, self.folder / _part_name(self._next))
+        part = self.folder / _part_name(self._next)
+        self._write(frame, part)
         self._next += 1
-        self.compact()
+        written = set(frame["path"])
+        for older in sorted({holder[path] for path in written if path in holder}):
+            self._rewrite_without(older, written)
+        holder.update(dict.fromkeys(written, part))
 
     def compact(self) -> None:
-        """Leave one row per file, its newest: older rows of a file are taken out of their parts (a part
-        left empty is removed). Costs a read of each part's paths when nothing needs taking out."""
+        """Leave one row per file, its newest (older rows are taken out of their parts; a part left empty
+        is removed): what a run stopped between writing a row and taking out the one it replaced left."""
         import pyarrow.parquet as pq
 
         newer: set[str] = set()
         for part in reversed(self.parts()):
             paths = pq.read_table(part, columns=["path"])["path"].to_pylist()
-            stale = [path in newer for path in paths]
-            if any(stale):
+            stale = newer.intersection(paths)
+            if stale:
                 self._rewrite_without(part, stale)
             newer.update(paths)
+        self._holder = None
 
-    def _rewrite_without(self, part: Path, stale: list[bool]) -> None:
+    def _holders(self) -> dict[str, Path]:
+        """Which part holds each file's row (one row per file: see :meth:`compact`)."""
+        if self._holder is None:
+            import pyarrow.parquet as pq
+
+            self._holder = {
+                path: part
+                for part in self.parts()
+                for path in pq.read_table(part, columns=["path"])["path"].to_pylist()
+            }
+        return self._holder
+
+    def _rewrite_without(self, part: Path, paths: set[str]) -> None:
+        """``part`` without the rows of ``paths`` (removed when nothing is left)."""
         import pandas as pd
 
         frame = pd.read_parquet(part)
-        kept = frame[[not old for old in stale]]
+        kept = frame[~frame["path"].isin(paths)]
         if kept.empty:
             part.unlink()
         else:

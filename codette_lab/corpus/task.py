@@ -80,6 +80,7 @@ def analyze_file(
     """
     from ..analysis import single_threaded
     from ..analysis_types import analyze
+
     path = str(key[0])
     try:
         y, sr = _read(path, max_seconds)

@@ -32,6 +32,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+from websockets.frames import CloseCode
 from websockets.protocol import State
 from websockets.sync.client import ClientConnection, connect
 
@@ -54,6 +55,9 @@ PING_TIMEOUT_S = 5.0
 
 #: Largest reply accepted (replies are small; this only guards against a runaway server).
 MAX_REPLY_BYTES = 16 * 2**20
+
+#: How long a simulator keeps trying to come back after a server restart (seconds).
+REJOIN_SECONDS = 30.0
 
 #: How many sent/received messages :attr:`SimulatedDAW.transcript` keeps (oldest dropped first).
 TRANSCRIPT_LIMIT = 1000
@@ -82,10 +86,13 @@ class SimulatedDAW:
     :meth:`connect` and :meth:`close`. Calls are serialised by a lock, so
     a widget callback and a cell never interleave their requests.
 
-    If the server closed the connection (a restarted Lab, say), the next
-    request reconnects first, up to ``reconnect_attempts`` times with a
-    doubling delay, as the document's client does; a request is never sent
-    twice.
+    If the server closed the connection, the next request reconnects first,
+    up to ``reconnect_attempts`` times with a doubling delay, as the
+    document's client does; a request is never sent twice. A server that
+    restarts (close code 1012, "service restart": a Lab whose start cell ran
+    again with another host or port) is rejoined at once, on a thread of the
+    simulator's own, as a DAW would: the student is back in the Monitor
+    without asking anything.
     """
 
     def __init__(
@@ -105,6 +112,8 @@ class SimulatedDAW:
         self.selected: Track | None = self.session.selected
         self.welcome: Message | None = None
         self._connection: ClientConnection | None = None
+        self._rejoining: threading.Thread | None = None
+        self._closed_by_us = False
         self._transcript: deque[TranscriptEntry] = deque(maxlen=TRANSCRIPT_LIMIT)
         self._lock = threading.RLock()
 
@@ -152,6 +161,10 @@ class SimulatedDAW:
             except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:
                 raise DAWConnectionError(f"{self.name}: cannot connect to {self.url}: {_describe(exc)}") from None
             self._connection = connection
+            self._closed_by_us = False
+            threading.Thread(
+                target=self._watch, args=(connection,), name=f"codette-daw-watch-{self.name}", daemon=True
+            ).start()
             welcome = self._receive(after="the connection")
             if not isinstance(welcome, dict) or welcome.get("type") != "connection":
                 self._drop_connection()
@@ -162,9 +175,43 @@ class SimulatedDAW:
             return welcome
 
     def close(self) -> None:
-        """Close the connection (normal closure, 1000). Safe to call twice."""
+        """Close the connection (normal closure, 1000); a restart is no longer followed. Safe to call twice."""
+        self._closed_by_us = True
         with self._lock:
             self._drop_connection()
+
+    def reconnect_soon(self) -> None:
+        """Reconnect on a thread of its own (to :attr:`url`, read at each try) unless connected already."""
+        if self._closed_by_us or self.connected:
+            return
+        rejoining = self._rejoining
+        if rejoining is not None and rejoining.is_alive():
+            return
+        self._rejoining = threading.Thread(target=self._rejoin, name=f"codette-daw-rejoin-{self.name}", daemon=True)
+        self._rejoining.start()
+
+    def _watch(self, connection: ClientConnection) -> None:
+        """Wait for ``connection`` to end; after a server restart (1012), come back (see the class docstring)."""
+        connection.recv_events_thread.join()
+        received = connection.protocol.close_rcvd
+        if received is not None and received.code == CloseCode.SERVICE_RESTART and not self._closed_by_us:
+            self.reconnect_soon()
+
+    def _rejoin(self) -> None:
+        """Try to connect with a doubling delay (at most REJOIN_SECONDS in all); give up quietly after."""
+        deadline = time.monotonic() + REJOIN_SECONDS
+        delay = 0.1
+        while not self._closed_by_us and time.monotonic() < deadline:
+            with self._lock:
+                if self.connected or self._closed_by_us:
+                    return
+                try:
+                    self.connect()
+                    return
+                except DAWConnectionError:
+                    pass
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
 
     def _drop_connection(self) -> None:
         connection, self._connection = self._connection, None

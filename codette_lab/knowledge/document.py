@@ -42,11 +42,15 @@ TEXT_FIELDS: Mapping[str, frozenset[str]] = {
     "greeting": frozenset({"topics"}),
     "follow_up": frozenset({"previous"}),
     "selected_track": frozenset({"name", "kind", "count"}),
+    "selected_track_alone": frozenset({"name", "kind"}),
     "matching_tracks": frozenset({"names", "count"}),
     "session_size": frozenset({"count"}),
     "related": frozenset({"title", "text"}),
     "answer": frozenset({"title", "text"}),
 }
+
+#: Texts a document may leave out (a custom one gets the built-in text, the built-in one none).
+OPTIONAL_TEXT_FIELDS = frozenset({"selected_track_alone"})
 
 #: The sentences about a selected track's levels (``texts.levels``) and their placeholders. The two
 #: ``*_rules`` groups word the findings of rules by rule id: ``peak_rules`` for the peak sentence,
@@ -57,11 +61,14 @@ LEVEL_FIELDS: Mapping[str, frozenset[str]] = {
     "peak": _PEAK,
     "quiet": _PEAK | {"raise_by"},
     "crest": _DYNAMICS | {"peak"},
+    "by_peaks": _PEAK | _DYNAMICS | {"rms_target", "rms_at_target"},
     "rms": frozenset({"rms"}),
     "fader": frozenset({"volume"}),
     "muted": frozenset(),
     "soloed": frozenset(),
 }
+#: Level texts a custom document may leave out (added after documents were written; chat skips them).
+OPTIONAL_LEVEL_FIELDS = frozenset({"by_peaks"})
 RULE_TEXT_GROUPS = ("peak_rules", "dynamics_rules")
 RULE_TEXT_FIELDS = _PEAK | _FINDING | _DYNAMICS | _REMEDY
 
@@ -161,8 +168,8 @@ def _texts(root: Reader, defaults: Mapping[str, Any] | None) -> dict[str, Any]:
     default_levels = defaults.get("levels", {}) if defaults is not None else None
     result: dict[str, Any] = {}
     for key, allowed in TEXT_FIELDS.items():
-        if defaults is not None and not texts.has(key):
-            result[key] = defaults[key]
+        if (defaults is not None or key in OPTIONAL_TEXT_FIELDS) and not texts.has(key):
+            result[key] = (defaults or {}).get(key)
         else:
             result[key] = check_template(texts, key, allowed, words=_WORD_FIELDS)
     levels = texts.object("levels", None) if default_levels is not None else texts.object("levels")
@@ -173,7 +180,9 @@ def _texts(root: Reader, defaults: Mapping[str, Any] | None) -> dict[str, Any]:
 
 def _levels(levels: Reader) -> dict[str, Any]:
     result: dict[str, Any] = {
-        key: check_template(levels, key, allowed, words=_WORD_FIELDS) for key, allowed in LEVEL_FIELDS.items()
+        key: check_template(levels, key, allowed, words=_WORD_FIELDS)
+        for key, allowed in LEVEL_FIELDS.items()
+        if key not in OPTIONAL_LEVEL_FIELDS or levels.has(key)
     }
     for group in RULE_TEXT_GROUPS:
         words = levels.object(group)

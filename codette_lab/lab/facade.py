@@ -11,8 +11,10 @@ thread-safe hand-offs.
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Iterable
+import weakref
+from collections.abc import Callable, Iterable
 from os import PathLike
 from typing import TYPE_CHECKING, Any, Self
 
@@ -33,32 +35,54 @@ from ..server import (
     websocket_url,
 )
 from ..server.events import DEFAULT_EVENT_LIMIT, EventLog
+from ..server.ports import free_port_near, port_holder
 from .clients import Clients
 from .definitions import Definitions, NotebookDefinitions
 from .direct import DirectCalls
+from .join import JoinCode
 from .recent_audio import ReceivedAudio, RecentAudio
 from .settings import LabSettings
+from .transcript import Tee, Transcript
 from .warm_up import warm_up_in_background
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from ..bridges.ardour import ArdourBridge
     from ..daw import SimulatedDAW, StudentResult
     from ..widgets import LabPanel
 
+
+#: The address a DAW on this machine uses for a Lab listening on every interface.
+LOOPBACK_FOR_WILDCARD = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}
 
 #: The Lab this process serves from: set by :meth:`Lab.start`, cleared by :meth:`Lab.stop`.
 _current: Lab | None = None
 _current_lock = threading.Lock()
 
+#: Who wants to know when a Lab of this kernel starts (panels of a stopped Lab follow the next one).
+_start_listeners: list[weakref.WeakMethod[Callable[[Lab], None]]] = []
+
 
 def port_in_use_text(host: str, port: int) -> str:
-    """What a notebook user reads when the port is taken: which port, the likely holder, what to do."""
+    """What a notebook user reads when the port is taken: what holds it, what to do, a port that is free."""
+    holder = port_holder(port)
+    if holder is None:
+        holder, remedy = "another process", "Stop that process"
+    elif "kernel" in holder:
+        remedy = (
+            "Shut that kernel down (Kernel > Shut Down Kernel in that notebook, or JupyterLab's Running panel; "
+            "closing a notebook's tab leaves its kernel running)"
+        )
+    elif holder == "this process":
+        holder, remedy = "this kernel (a server started in an earlier cell)", "Stop that server"
+    else:
+        remedy = "Stop it (Ctrl-C in its terminal, or kill its pid)"
+    free = free_port_near(port, host)
+    elsewhere = f"Lab(port={free}) is free now, or " if free is not None else ""
     return (
-        f"Port {port} on {host} is already in use by another process, perhaps the Lab of another notebook "
-        f"(closing a notebook's tab leaves its kernel running). Shut that kernel down (Kernel > Shut Down "
-        f"Kernel in that notebook, or JupyterLab's Running panel), or start this Lab on another port: "
-        f"Lab(port={port + 1}), or Lab(port=0) for any free one."
+        f"Port {port} on {host} is already in use by {holder}. {remedy}, "
+        f"or start this Lab on another port: {elsewhere}Lab(port=0) for any free one."
     )
 
 
@@ -145,7 +169,12 @@ class Lab(DirectCalls, NotebookDefinitions):
         self.engine.add_request_hook(self.clients)
         self._server: BackgroundServer | None = None
         self._daws: list[SimulatedDAW] = []
+        self._ardour: tuple[dict[str, Any], ArdourBridge] | None = None
         self._definitions = Definitions()
+        #: What the server said when it started that people should read (the join URL off loopback, ...).
+        self.notices: tuple[str, ...] = ()
+        #: The last requests and whole replies, in memory (the Monitor's *Save log* writes them).
+        self.transcript = Transcript()
         #: Writes down every request and reply once :meth:`record` was called.
         self.recorder: Recorder | None = None
 
@@ -192,20 +221,37 @@ class Lab(DirectCalls, NotebookDefinitions):
             self._server = self._start_server()
         with _current_lock:
             _current = self
+            listeners = [listener() for listener in _start_listeners]
+            _start_listeners[:] = [ref for ref, alive in zip(_start_listeners, listeners, strict=True) if alive]
+        for listener in listeners:
+            if listener is not None:
+                listener(self)
         if self._settings.warm_up:
             self.warm_up()
         return self
 
+    def when_started(self, callback: Callable[[Lab], None]) -> None:
+        """Call the bound method ``callback(lab)`` whenever a Lab of this kernel starts: this one again, or
+        the next one after :meth:`stop`, so a panel on screen follows it (held weakly: a closed panel goes)."""
+        with _current_lock:
+            _start_listeners.append(weakref.WeakMethod(callback))
+
     def _start_server(self, port: int | None = None) -> BackgroundServer:
         """A server with the current settings, listening (on ``port`` instead of the settings' when given)."""
         options = {**self._settings.server_options(), **({"port": port} if port is not None else {})}
-        server = BackgroundServer(self.engine, **options, recorder=self.recorder)
+        server = BackgroundServer(self.engine, **options, recorder=Tee(self.transcript, self.recorder))
         server.add_listener(self.clients.on_event)  # first: the Monitor's refresh reads the names
         server.add_listener(self.events.append)
+        notices = _StartNotices()
+        server_logger = logging.getLogger("codette_lab.server")
+        server_logger.addFilter(notices)  # the Lab shows them itself: a notebook paints stderr like an error
         try:
             server.start()
         except PortInUseError:
             raise PortInUseError(port_in_use_text(server.host, server.requested_port)) from None
+        finally:
+            server_logger.removeFilter(notices)
+        self.notices = notices.texts
         return server
 
     def _restart(self, *, same_port: bool) -> None:
@@ -217,8 +263,11 @@ class Lab(DirectCalls, NotebookDefinitions):
         if self._server is not None:
             self._server.stop(code=CloseCode.SERVICE_RESTART, reason="service restart")
         self._server = self._start_server(port)
-        for daw in self._daws:  # they reconnect on their next request
+        for daw in self._daws:  # the simulated DAWs were told 1012 and come back here, as a DAW would
             daw.url = self.url
+            daw.reconnect_soon()
+        if self._ardour is not None:  # the bridge reconnects to the new address on its own
+            self._ardour[1].url = self.url
 
     def warm_up(self, *, wait: bool = False, timeout: float | None = None) -> None:
         """Load the audio analysis stack on a background thread, once per process (see :mod:`.warm_up`).
@@ -238,6 +287,9 @@ class Lab(DirectCalls, NotebookDefinitions):
         for daw in self._daws:
             daw.close()
         self._daws.clear()
+        if self._ardour is not None:
+            self._ardour[1].close()
+            self._ardour = None
         if self._server is not None:
             self._server.stop()
         if self.recorder is not None:
@@ -298,12 +350,14 @@ class Lab(DirectCalls, NotebookDefinitions):
 
     @property
     def url(self) -> str:
-        """``ws(s)://host:port/ws``, where a DAW on this machine connects (others: :attr:`ws_join_url`);
-        with ``require_token``, the token is in it (``?token=...``)."""
-        if self._server is not None:
-            token = self._server.token if self._settings.require_token else None
-            return self._server.url + (f"?token={token}" if token else "")
-        return websocket_url(self.host, self._settings.port, tls=self._settings.tls is not None)
+        """``ws(s)://host:port/ws``, where a DAW on this machine connects (others: :attr:`ws_join_url`).
+
+        A Lab on every interface (``host="0.0.0.0"`` or ``"::"``) is reached here through loopback, where no
+        token is asked for, unless ``require_token``: then the token is in it (``?token=...``)."""
+        host = LOOPBACK_FOR_WILDCARD.get(self.host, self.host)
+        url = websocket_url(host, self.port, tls=self._settings.tls is not None)
+        token = self._server.token if self._server is not None and self._settings.require_token else None
+        return url + (f"?token={token}" if token else "")
 
     @property
     def join_url(self) -> str:
@@ -317,6 +371,10 @@ class Lab(DirectCalls, NotebookDefinitions):
     def ws_join_url(self) -> str:
         """What a DAW on another machine connects to: ``ws(s)://host:port/ws?token=...``."""
         return self._server.ws_join_url if self._server is not None else self.url
+
+    def join_code(self) -> JoinCode:
+        """The join URL with its QR code, for the class to scan (a cell's value shows both)."""
+        return JoinCode(self.join_url)
 
     @property
     def server(self) -> BackgroundServer:
@@ -376,8 +434,32 @@ class Lab(DirectCalls, NotebookDefinitions):
         from ..daw import simulate_class
 
         results = simulate_class(self.url, students=students, stay_connected=True, **options)
+        arriving = {result.name for result in results if result.daw is not None}
+        for daw in [daw for daw in self._daws if daw.name in arriving]:  # the same student, back again
+            daw.close()
+            self._daws.remove(daw)
         self._daws.extend(result.daw for result in results if result.daw is not None)
         return results
+
+    def connect_ardour(self, **options: Any) -> ArdourBridge:
+        """The Ardour session open on this machine joins this Lab as a DAW, named ``Ardour: <session>``.
+
+        Options go to :class:`~codette_lab.bridges.ardour.ArdourBridge` (``levels_interval``, ``full_every``,
+        ``ardour_port``, ``listen_port``, ...). Run again with the same options (a re-run cell), it hands back
+        the bridge already running; with others, that one is closed and a new one started. :meth:`stop`
+        closes it. ``bridge.tracks``, ``bridge.status`` and ``bridge.answers`` show what it sees and gets.
+        """
+        from ..bridges.ardour import ArdourBridge
+
+        if self._ardour is not None:
+            running_options, running = self._ardour
+            if running_options == options:
+                return running
+            running.close()
+            self._ardour = None
+        bridge = ArdourBridge(self.url, **options).start()
+        self._ardour = (dict(options), bridge)
+        return bridge
 
     def panel(self) -> LabPanel:
         """The ipywidgets UI: Chat, Monitor, Analysis and Rules tabs over this Lab."""
@@ -387,7 +469,22 @@ class Lab(DirectCalls, NotebookDefinitions):
 
     def __repr__(self) -> str:
         state = f"serving {self.url}" if self.running else "stopped"
+        notes = "".join(f"\n  {notice}" for notice in self.notices) if self.running else ""
         return (
             f"Lab({state}, {self.active_connections} connections, "
-            f"{len(self.perspectives())} perspectives, {len(self.analysis_types())} analysis types)"
+            f"{len(self.perspectives())} perspectives, {len(self.analysis_types())} analysis types){notes}"
         )
+
+
+class _StartNotices(logging.Filter):
+    """Keeps the server's start-up warnings (join URL, token in clear) for the Lab to show as its value."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.texts: tuple[str, ...] = ()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno == logging.WARNING and record.funcName == "start":
+            self.texts = (*self.texts, record.getMessage())
+            return False
+        return True

@@ -11,6 +11,7 @@ engine's business, because notebooks add new ones while the server runs.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections.abc import Callable, Mapping
@@ -193,9 +194,7 @@ def _audio_data(fields: Reader | None) -> AudioData:
         raise fields.problem("samples", f"give either '{fields.at('samples')}' or '{fields.at('file_path')}', not both")
     if audio.attachment is not None and (audio.samples is not None or audio.file_path is not None):
         given = "samples" if audio.samples is not None else "file_path"
-        raise fields.problem(
-            "attachment", f"give either '{fields.at('attachment')}' or '{fields.at(given)}', not both"
-        )
+        raise fields.problem("attachment", f"give either '{fields.at('attachment')}' or '{fields.at(given)}', not both")
     if audio.samples is not None and audio.sample_rate is None:
         raise fields.errors.missing(fields.at("sample_rate"), "a number > 0 when 'samples' is sent")
     return audio
@@ -232,12 +231,21 @@ def _parse_analyze(fields: Reader) -> AnalyzeRequest:
             track=_track_data(other_fields if other_fields is not None else other.child("track_data", {})),
             audio=_audio_data(other.object("audio_data", None)),
         )
+    track_fields = fields.object("track_data")
     return AnalyzeRequest(
-        track=_track_data(fields.object("track_data")),
-        audio=_audio_data(fields.object("audio_data", None)),
+        track=_track_data(track_fields),
+        audio=_levels_from_track(track_fields, _audio_data(fields.object("audio_data", None))),
         analysis_type=analysis_type,
         other_track=other_track,
     )
+
+
+def _levels_from_track(track_fields: Reader, audio: AudioData) -> AudioData:
+    """``track_data.peak_level`` / ``rms_level`` (where ``daw_context`` tracks carry a track's levels) stand
+    in for ``audio_data``'s when those are absent, rather than being silently ignored."""
+    peak = track_fields.number("peak_level", None) if audio.peak_level is None else audio.peak_level
+    rms = track_fields.number("rms_level", None) if audio.rms_level is None else audio.rms_level
+    return dataclasses.replace(audio, peak_level=peak, rms_level=rms)
 
 
 # Each request class names its wire type once (``TYPE``); both tables are keyed by it.

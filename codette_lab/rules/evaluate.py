@@ -127,6 +127,29 @@ def _remedy_amounts(flat: Mapping[str, Any], snapshot: RuleSnapshot, situation: 
     )
 
 
+def _gain_stage(flat: Mapping[str, Any], snapshot: Any, situation: Situation) -> tuple[Any, ...]:
+    """Whether the type's RMS target and peak mark can both hold at the track's crest factor: the RMS it
+    has with its peaks at the mark, and how far its crest factor exceeds the gap between the two (> 0: they
+    cannot both hold, and the track is gain-staged by its peaks)."""
+    crest = number(flat.get("crest_factor_db"))
+    parameter = snapshot.lookup_for(situation.track_type)
+    headroom, target_rms = parameter("type.headroom_peak_dbfs"), parameter("type.target_rms_dbfs")
+    if crest is None or headroom is None or target_rms is None:
+        return None, None
+    return headroom - crest, crest - (headroom - target_rms)
+
+
+def _eq_cuts(flat: Mapping[str, Any], snapshot: Any, situation: Situation) -> tuple[Any, ...]:
+    """How deep the cuts against the measured build-ups go: their excess, but no deeper than
+    ``general.eq_cut_max_db`` (beyond that an engineer checks the source rather than cutting more)."""
+    limit = snapshot.lookup_for(situation.track_type)("general.eq_cut_max_db")
+    cuts = []
+    for metric in ("mud_excess_db", "harsh_excess_db"):
+        excess = number(flat.get(metric))
+        cuts.append(None if excess is None else min(excess, limit) if limit is not None else excess)
+    return tuple(cuts)
+
+
 DERIVATIONS: tuple[Derivation, ...] = (
     Derivation(("crest_factor_db",), _crest),
     Derivation(("dc_offset_abs",), _dc_offset),
@@ -136,6 +159,8 @@ DERIVATIONS: tuple[Derivation, ...] = (
         ("peak_over_headroom_db", "rms_below_target_db", "mono_loss_db", "unmask_cut_db", "unmask_other_cut_db"),
         _remedy_amounts,
     ),
+    Derivation(("rms_at_headroom_dbfs", "crest_over_gap_db"), _gain_stage),
+    Derivation(("mud_cut_db", "harsh_cut_db"), _eq_cuts),
 )
 
 #: Every name the derivations add (rules may judge them, templates may name them).

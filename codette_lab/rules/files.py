@@ -9,10 +9,12 @@ in one rename, so a server reading the file never sees half of it.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
 import stat
+import threading
 import uuid
 from collections.abc import Mapping
 from importlib import resources
@@ -109,25 +111,72 @@ def _kind(mode: int) -> str:
     return next((name for test, name in kinds if test(mode)), "a special file")
 
 
-def write(path: str | PathLike[str], data: Mapping[str, Any]) -> Path:
+#: Files this process wrote, by resolved path, with what they were then (inode, mtime, size): these may be
+#: written again without ``overwrite=True`` as long as nobody else changed them meanwhile.
+_written: dict[Path, tuple[int, int, int]] = {}
+_written_lock = threading.Lock()
+
+
+def _identity(path: Path) -> tuple[int, int, int]:
+    info = path.stat()
+    return info.st_ino, info.st_mtime_ns, info.st_size
+
+
+def written_here(path: str | PathLike[str]) -> bool:
+    """True when ``path`` is a file this process wrote (through :func:`write` or :func:`remember_written`),
+    unchanged since."""
+    target = Path(path).expanduser().resolve()
+    with _written_lock:
+        known = _written.get(target)
+    try:
+        return known is not None and known == _identity(target)
+    except OSError:
+        return False
+
+
+def remember_written(path: str | PathLike[str]) -> None:
+    """Note that this process just wrote ``path`` (so writing it again needs no ``overwrite=True``)."""
+    target = Path(path).expanduser().resolve()
+    with contextlib.suppress(OSError), _written_lock:
+        _written[target] = _identity(target)
+
+
+def writable_target(path: str | PathLike[str], *, overwrite: bool, what: str) -> Path:
+    """``path`` as a Path, checked before anything is written: its folder exists, and an existing file there
+    is one this process wrote or ``overwrite`` says to replace. Raises RulesError naming ``what`` otherwise."""
+    target = Path(path).expanduser()
+    folder = target.parent
+    if not folder.is_dir():
+        raise RulesError(f"Cannot write {what} {target}: the folder {folder} does not exist (create it first)")
+    if target.exists() and not target.is_dir() and not overwrite and not written_here(target):
+        raise RulesError(
+            f"Cannot write {what} {target}: the file exists and was not written by this Lab; "
+            "pass overwrite=True to replace it, or choose another name"
+        )
+    return target
+
+
+def write(path: str | PathLike[str], data: Mapping[str, Any], *, overwrite: bool = False) -> Path:
     """Write rule file data to ``path`` atomically; RulesError naming the file when that fails.
 
-    A new file gets the usual mode (0o666 less the umask), so a server run by another account can read
-    it; an existing file keeps its mode.
+    An existing file is replaced only when this process wrote it (unchanged since) or with ``overwrite``;
+    a missing folder is an error (see :func:`writable_target`). A new file gets the usual mode (0o666
+    less the umask), so a server run by another account can read it; an existing file keeps its mode.
+    Errors name the file asked for, never the temporary file written beside it.
     """
-    target = Path(path)
+    target = writable_target(path, overwrite=overwrite, what="rules file")
     text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = _create_beside(target)
     except OSError as exc:
-        raise RulesError(f"Cannot write rules file {target}: {exc}") from None
+        raise RulesError(f"Cannot write rules file {target}: {exc.strerror or exc}") from None
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temporary, target)
+        remember_written(target)
     except OSError as exc:
         temporary.unlink(missing_ok=True)
         raise RulesError(f"Cannot write rules file {target}: {exc.strerror or exc}") from None  # not the temp name

@@ -145,10 +145,20 @@ class LoudnessTarget:
 
 @dataclass(frozen=True)
 class Advice:
-    """One piece of track-type advice; left out when a rule in ``unless`` fired (its finding says it better)."""
+    """One piece of track-type advice; left out when a rule in ``unless`` fired (its finding says it better).
+
+    A measurement may contradict a generic tip: ``when`` are conditions over the track's metrics under which
+    the tip holds (else ``otherwise`` is said instead, or nothing); ``move`` (``cut`` or ``boost``) and ``hz``
+    (the parameter naming the tip's frequency) let a build-up measured near that frequency re-aim the cut at
+    the measured one, or drop a boost that would pull against it.
+    """
 
     template: Template
     unless: frozenset[str] = frozenset()
+    when: tuple[Condition, ...] = ()
+    otherwise: Template | None = None
+    move: str | None = None
+    hz: str | None = None
 
 
 @dataclass(frozen=True)

@@ -183,9 +183,13 @@ class RuleSet:
     def remove_on_change(self, callback: ChangeCallback) -> None:
         self._callbacks = [registered for registered in self._callbacks if registered != callback]
 
-    def export(self, path: str | PathLike[str]) -> Path:
-        """Write the current rules to ``path`` atomically; ``RuleSet.load(path)`` answers identically."""
-        return files.write(path, self.to_dict())
+    def export(self, path: str | PathLike[str], *, overwrite: bool = False) -> Path:
+        """Write the current rules to ``path`` atomically; ``RuleSet.load(path)`` answers identically.
+
+        A file already there is replaced only if this process wrote it (unchanged since) or with
+        ``overwrite=True``; the folder must exist. Both are RulesError naming the file otherwise.
+        """
+        return files.write(path, self.to_dict(), overwrite=overwrite)
 
     def __repr__(self) -> str:
         changed = self.changed()

@@ -244,13 +244,37 @@ def _targets(root: Reader, names: Names) -> tuple[dict[str, TargetSpec], str, st
     return targets, default, custom, names.check_parameter(section, "rms_to_lufs")
 
 
+#: The moves an advice item may declare (``move``), for reconciling it with measured build-ups.
+ADVICE_MOVES = ("cut", "boost")
+
+
+def _advice_frequency(item: Reader, names: Names, track_type: str) -> str | None:
+    """The parameter an advice item's ``hz`` names, resolved for its track type (``type.x`` -> ``vocal.x``)."""
+    name = names.check_threshold(item, "hz", [track_type])
+    if not isinstance(name, str):
+        raise item.fail("hz", "the name of the parameter holding the tip's frequency", name)
+    return names.parameter_for(name, track_type)
+
+
 def _advice_item(item: Reader, names: Names, track_type: str, rule_ids: set[str]) -> Advice:
-    """A text template, or ``{"text": template, "unless": [rule ids]}``."""
+    """A text template, or ``{"text": template, "unless": [rule ids], "when": [conditions], "otherwise":
+    template, "move": "cut" | "boost", "hz": parameter}``."""
     if not isinstance(item.data, dict):
         return Advice(template=names.check_text(item, [track_type]))
-    item.only(("text", "unless"))
+    item.only(("text", "unless", "when", "otherwise", "move", "hz"))
     unless = item.strings("unless", required=False, choices=rule_ids)
-    return Advice(template=names.check_template(item, "text", [track_type]), unless=frozenset(unless))
+    when = tuple(_when(extra, names, [track_type]) for extra in item.array("when", required=False))
+    otherwise = names.check_template(item, "otherwise", [track_type]) if item.has("otherwise") else None
+    move = item.choice("move", ADVICE_MOVES) if item.has("move") else None
+    hz = _advice_frequency(item, names, track_type) if item.has("hz") else None
+    return Advice(
+        template=names.check_template(item, "text", [track_type]),
+        unless=frozenset(unless),
+        when=when,
+        otherwise=otherwise,
+        move=move,
+        hz=hz,
+    )
 
 
 def _advice(root: Reader, names: Names, rules: tuple[Rule, ...]) -> dict[str, dict[str, tuple[Advice, ...]]]:

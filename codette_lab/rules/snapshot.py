@@ -19,6 +19,7 @@ from typing import Any
 from ..errors import RequestError, RulesError
 from ..tracktypes import canonical_track_type
 from . import evaluate as evaluation
+from .advising import advise
 from .model import ANY, AnalysisTypeTexts, Document, Finding, LoudnessTarget, Parameter, Rule
 from .schema import resolver
 from .templates import lookup_in
@@ -194,9 +195,7 @@ class RuleSnapshot:
         rules = self._applicable.get(key)
         if rules is None:
             rules = tuple(
-                rule
-                for rule in self.document.rules
-                if rule.applies(track_type=track_type, analysis_type=analysis_type)
+                rule for rule in self.document.rules if rule.applies(track_type=track_type, analysis_type=analysis_type)
             )
             self._applicable[key] = rules
         return rules
@@ -236,21 +235,32 @@ class RuleSnapshot:
     # -- texts ------------------------------------------------------------------------------------------
 
     def advice(
-        self, track_type: str, categories: Iterable[str], *, fired: Iterable[str] = ()
+        self,
+        track_type: str,
+        categories: Iterable[str],
+        *,
+        fired: Iterable[str] = (),
+        metrics: Mapping[str, Any] | None = None,
     ) -> list[tuple[str, str]]:
         """(category, text) of the track type's advice in those categories, parameters filled in.
 
-        Advice that names a rule in its ``unless`` is left out when that rule ``fired``.
+        Advice that names a rule in its ``unless`` is left out when that rule ``fired``; with the track's
+        ``metrics``, a tip they contradict is adapted or left out (:mod:`.advising`).
         """
         track_type = canonical_track_type(track_type)
         items = self.document.advice.get(track_type, {})
         lookup = self.lookup_for(track_type)
+        flat = None
+        if metrics is not None:
+            situation = evaluation.Situation(
+                track_type=track_type, analysis_type="", track_name=None, target=self.loudness_target(None)
+            )
+            flat = evaluation.derive(evaluation.flatten(metrics), self, situation)
         fired_ids = set(fired)
         return [
-            (category, evaluation.render(item.template, lookup))
+            (category, text)
             for category in categories
-            for item in items.get(category, ())
-            if not item.unless & fired_ids
+            for text in advise(items.get(category, ()), lookup=lookup, fired=fired_ids, flat=flat)
         ]
 
     def analysis_texts(self, analysis_type: str) -> AnalysisTypeTexts | None:

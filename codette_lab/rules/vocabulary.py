@@ -29,8 +29,16 @@ CONTEXT_NAMES: tuple[str, ...] = (*FINDING_VALUES, *SITUATION_VALUES, *TEXT_VALU
 
 #: Texts every rule file provides (how insights are put together).
 TEXT_NAMES: tuple[str, ...] = (
-    "measured_from_levels", "measured_from_audio", "no_problems", "problems", "unknown_track_type",
-    "no_measurements", "unnamed_track", "unnamed_other_track", "loudness_measured", "loudness_estimated",
+    "measured_from_levels",
+    "measured_from_audio",
+    "no_problems",
+    "problems",
+    "unknown_track_type",
+    "no_measurements",
+    "unnamed_track",
+    "unnamed_other_track",
+    "loudness_measured",
+    "loudness_estimated",
 )
 
 #: Categories of per-track-type advice.
@@ -38,12 +46,30 @@ ADVICE_CATEGORIES: tuple[str, ...] = ("eq", "dynamics", "level", "stereo", "tran
 
 #: The members each kind of rule-file object may have (anything else is a misspelling, refused at load).
 SECTIONS: tuple[str, ...] = (
-    "format", "version", "parameters", "bands", "loudness_targets", "rules", "advice", "analysis_types",
-    "metric_labels", "texts", "masking_priority",
+    "format",
+    "version",
+    "parameters",
+    "bands",
+    "loudness_targets",
+    "rules",
+    "advice",
+    "analysis_types",
+    "metric_labels",
+    "texts",
+    "masking_priority",
 )
 PARAMETER_FIELDS = ("name", "value", "default", "min", "max", "step", "unit", "group", "description")
 CONDITION_FIELDS = ("metric", "op", "threshold")
 RULE_FIELDS = (
-    "id", "analysis_types", "track_types", "not_track_types", *CONDITION_FIELDS, "when", "suppressed_by",
-    "severity", "penalty", "problem", "suggestion",
+    "id",
+    "analysis_types",
+    "track_types",
+    "not_track_types",
+    *CONDITION_FIELDS,
+    "when",
+    "suppressed_by",
+    "severity",
+    "penalty",
+    "problem",
+    "suggestion",
 )

@@ -104,7 +104,7 @@ class CodetteServer:
         recorder: TrafficRecorder | None,
         ping_interval: float | None,
         ping_timeout: float | None,
-        plain_serving: bool = False,
+        plain_serving: bool,
         tls: TLSSetting | None = None,
         require_token: bool = False,
     ) -> None:
@@ -314,7 +314,13 @@ class CodetteServer:
             self.recorder.connected(connection)
         self._handled.add(socket)
         try:
-            await Exchange(self, connection, limits=self.limits, recorder=self.recorder).run()
+            await Exchange(
+                self,
+                connection,
+                recorder=self.recorder,
+                reply_timeout=self.limits.reply_timeout,
+                max_message_bytes=self.limits.max_message_bytes,
+            ).run()
         finally:
             self._handled.discard(socket)
             self._forget(connection.id)
@@ -335,11 +341,13 @@ class CodetteServer:
         """A small frame parsed into a job, on the event loop."""
         return self.engine.receive(frame)
 
-    async def receive_large(self, frame: bytes) -> Job:
-        """A large frame parsed in a frame-parsing process (see :mod:`.parsing`), then bound to its job."""
+    async def receive_large(self, frame: bytes) -> tuple[Job, int]:
+        """A large frame, or one with attached audio files, parsed and its audio decoded in a frame-parsing
+        process (see :mod:`.parsing`), then bound to its job; with the bytes the decoded audio holds."""
         request, decoded = await self.workers.parse(frame, max_seconds=self.engine.audio_roots.max_seconds)
         del frame
-        return self.engine.prepare(request, decoded)
+        held = sum(int(array.nbytes) for array, _ in decoded.values())
+        return self.engine.prepare(request, decoded), held
 
     async def answer(self, connection: Connection, job: Job) -> replies.Message:
         """The reply to ``job``: inline on the loop, or in a worker thread when it ``needs_worker`` (see
@@ -441,8 +449,9 @@ def serve(
         tls: an ``ssl.SSLContext``, a ``(certfile, keyfile)`` pair or one PEM path (see
             :mod:`.tls`): serves ``https://`` and ``wss://`` on the same port.
         require_token: ask loopback clients for the token too.
-        plain_serving: serve with websockets' documented API only, without the fast path of fair
-            reading (default: the ``CODETTE_PLAIN_SERVING`` environment variable; see :mod:`.fastpaths`).
+        plain_serving: True serves with websockets' documented API only, without the fast path of
+            fair reading (default: the ``CODETTE_PLAIN_SERVING`` environment variable; see
+            :mod:`.fastpaths`).
 
     Returns:
         A :class:`CodetteServer`; ``await serve(...)`` also starts it. Once listening, its

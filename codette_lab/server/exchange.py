@@ -29,10 +29,9 @@ from websockets.frames import CloseCode
 from ..engine import Failure, failure_of
 from ..protocol import PingRequest, encode, replies
 from ..protocol.attachments import is_attachment_frame
-from .limits import CLOSE_TIMEOUT, INLINE_PARSE_LIMIT, LARGE_FRAMES_PER_CONNECTION, READ_AHEAD, Limits
+from .limits import CLOSE_TIMEOUT, INLINE_PARSE_LIMIT, LARGE_FRAMES_PER_CONNECTION, READ_AHEAD
 
 if TYPE_CHECKING:
-    from ..audio_input import DecodedAudio
     from ..engine import Job
     from .connections import Connection
 
@@ -65,9 +64,9 @@ class ExchangeHost(Protocol):
         """A small frame parsed into a job; raises what parsing raises."""
         ...
 
-    async def receive_large(self, frame: bytes) -> Job:
-        """A large frame (or one with attached files) parsed, and its audio decoded, away from the event
-        loop into a job; raises what parsing raises."""
+    async def receive_large(self, frame: bytes) -> tuple[Job, int]:
+        """A large frame (or one with attached audio files) parsed and its audio decoded away from the event
+        loop, bound to its job, with the bytes its decoded audio holds; raises what parsing raises."""
         ...
 
     async def answer(self, connection: Connection, job: Job) -> replies.Message:
@@ -103,15 +102,24 @@ class Pending:
 
 
 class Exchange:
-    """Runs one connection for ``host`` (see the module's docstring) within ``limits`` (frame sizes, the
-    reply timeout); ``recorder`` is told of its traffic."""
+    """Runs one connection for ``host`` (see the module's docstring); ``recorder`` is told of its traffic,
+    a client leaving a reply unread for ``reply_timeout`` seconds is closed, and so is one sending a frame
+    over ``max_message_bytes`` that attaches no audio file (websockets reads frames up to the larger
+    limit of frames with attached audio)."""
 
     def __init__(
-        self, host: ExchangeHost, connection: Connection, *, limits: Limits, recorder: TrafficRecorder | None = None
+        self,
+        host: ExchangeHost,
+        connection: Connection,
+        *,
+        recorder: TrafficRecorder | None = None,
+        reply_timeout: float,
+        max_message_bytes: int,
     ) -> None:
         self.host = host
+        self.max_message_bytes = max_message_bytes
         self.recorder = recorder
-        self.limits = limits
+        self.reply_timeout = reply_timeout
         self.connection = connection
         self.socket = connection.socket
         self._queue: asyncio.Queue[Pending] = asyncio.Queue(READ_AHEAD)
@@ -158,10 +166,9 @@ class Exchange:
         if self.recorder is not None:
             await self.recorder.received(self.connection, frame)
         attached = is_attachment_frame(frame)
-        limits = self.limits
-        if len(frame) > limits.max_message_bytes and not attached:  # websockets read it under the attachment limit
+        if len(frame) > self.max_message_bytes and not attached:  # websockets read it under the attachment limit
             logger.info("WebSocket %s sent a %d-byte frame, over the limit: closing", self.connection.id, len(frame))
-            await close_or_abort(self.socket, CloseCode.MESSAGE_TOO_BIG, f"frame over {limits.max_message_bytes} bytes")
+            await close_or_abort(self.socket, CloseCode.MESSAGE_TOO_BIG, f"frame over {self.max_message_bytes} bytes")
             raise ConnectionClosed(None, None)
         if len(frame) > INLINE_PARSE_LIMIT or attached:  # parsed, and its audio decoded, in a parsing process
             await self._large_frames.acquire()
@@ -223,11 +230,12 @@ class Exchange:
             if job is None:
                 assert pending.frame is not None
                 frame, pending.frame = pending.frame, None
-                job = await host.receive_large(frame)
+                job, decoded_bytes = await host.receive_large(frame)
                 del frame
-                busy = self._hold_decoded(pending, job.decoded)
+                busy = self._hold_decoded(pending, decoded_bytes)
                 if busy is not None:
-                    return host.failed(self.connection, job, Failure(busy))
+                    del job
+                    return host.failed(self.connection, None, Failure(busy))
             host.note_message(self.connection, job)
             reply = await host.answer(self.connection, job)
             text = encode(reply)
@@ -240,10 +248,9 @@ class Exchange:
         host.note_reply(self.connection, reply, pending.received)
         return text
 
-    def _hold_decoded(self, pending: Pending, decoded: DecodedAudio) -> str | None:
+    def _hold_decoded(self, pending: Pending, held: int) -> str | None:
         """Count decoded audio larger than its frame (attached files expand when decoded) against the shared
         audio budget; the "Server busy" text when it does not fit (the audio is then dropped)."""
-        held = sum(int(array.nbytes) for array, _ in decoded.values())
         if held <= pending.audio_bytes:
             return None
         busy = self.host.admit(audio_bytes=held - pending.audio_bytes, analysis=False)
@@ -253,7 +260,7 @@ class Exchange:
 
     async def _send(self, text: str) -> None:
         """Send one reply; a client that leaves it unread past the reply timeout is closed (1008)."""
-        timeout = self.limits.reply_timeout
+        timeout = self.reply_timeout
         if self.recorder is not None:
             self.recorder.replied(self.connection, text)
         try:

@@ -44,8 +44,10 @@ def _serve(source: BinaryIO, sink: BinaryIO) -> None:
         sink.write(LENGTH.pack(len(header)))
         sink.write(header)
         sink.write(LENGTH.pack(len(raws)))
-        sink.write(b"".join(LENGTH.pack(raw.nbytes) for raw in raws))
-        sink.writelines(raws)  # the decoded audio, as raw bytes the server reads straight into place
+        for raw in raws:
+            sink.write(LENGTH.pack(raw.nbytes))
+        for raw in raws:  # the decoded audio, as raw bytes the server reads straight into place
+            sink.write(raw)
         sink.flush()
         del answer, buffers, raws  # no loop variable is left holding the last array until the next frame
 

@@ -41,7 +41,5 @@ def server_context(tls: TLSSetting | None) -> ssl.SSLContext | None:
     except FileNotFoundError as exc:
         raise ServerError(f"tls: no file at '{exc.filename or certfile}' (certfile/keyfile)") from None
     except (ssl.SSLError, OSError) as exc:
-        raise ServerError(
-            f"tls: cannot use certificate '{certfile}' with key '{keyfile or certfile}': {exc}"
-        ) from None
+        raise ServerError(f"tls: cannot use certificate '{certfile}' with key '{keyfile or certfile}': {exc}") from None
     return context

@@ -31,13 +31,13 @@ from .activity import Activity, within
 from .analysis_report import WRAP, report_html, save_report
 from .listen import ListenBox
 from .mainthread import Coalescer, MainThread
+from .saving import OverwriteQuestion, default_name, save_clicked
 
 if TYPE_CHECKING:
     import numpy as np
 
     from ..analysis_types import AnalysisResult
-    from ..lab import ReceivedAudio
-    from .interface import LabLike
+    from .interface import LabLike, ReceivedAudioLike
 
 #: How many files at most are listed (a big audio root should not flood the dropdown).
 FILE_LIMIT = 200
@@ -45,8 +45,8 @@ FILE_LIMIT = 200
 #: The analysis type that compares two tracks, and so needs the *Against* picker.
 TWO_TRACK_TYPE = "masking"
 
-#: Where :meth:`AnalysisPanel.save` writes when the path box is left as it is.
-DEFAULT_REPORT_PATH = "analysis_report.html"
+#: Where :meth:`AnalysisPanel.save` writes when the path box is left as it is (a name of the notebook's own).
+DEFAULT_REPORT_NAME = "report.html"
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ class Source:
     track_name: str
     track_type: str
     path: Path | None = None
-    recent: ReceivedAudio | None = None
+    recent: ReceivedAudioLike | None = None
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,8 @@ class Outcome:
     options: dict[str, Any] = field(default_factory=dict)
     figures: dict[str, Any] = field(default_factory=dict)
     pngs: dict[str, bytes] = field(default_factory=dict)
+    #: The second source a masking analysis compared with.
+    other: Source | None = None
 
 
 class AnalysisPanel(widgets.VBox):
@@ -89,7 +91,8 @@ class AnalysisPanel(widgets.VBox):
         self.run_button = widgets.Button(description="Analyze", button_style="primary", icon="line-chart")
         self.refresh_button = widgets.Button(description="Refresh lists", icon="refresh")
         self.activity = Activity(self.main, buttons=[self.run_button, self.refresh_button])
-        self.report_path = widgets.Text(value=DEFAULT_REPORT_PATH, description="Report to")
+        self.report_path = widgets.Text(value=default_name(DEFAULT_REPORT_NAME), description="Report to")
+        self.question = OverwriteQuestion()
         self.save_button = widgets.Button(description="Save report", icon="save", disabled=True)
         self.status = widgets.HTML()
         self.plots = widgets.Output(layout=widgets.Layout(width="100%"))
@@ -99,12 +102,21 @@ class AnalysisPanel(widgets.VBox):
         self.result: AnalysisResult | None = None
         self.figures: dict[str, Any] = {}
         self.outcome: Outcome | None = None
+        self._refreshing = False
         self.run_button.add_class("codette-analysis-run")
         self.source.observe(self._on_source, names="value")
         self.analysis_type.observe(self._on_analysis_type, names="value")
+        self.track_type.observe(self._selection_changed, names="value")
         self.run_button.on_click(lambda _: self.run())
         self.refresh_button.on_click(lambda _: self.refresh())
-        self.save_button.on_click(lambda _: self._save_clicked())
+        self.save_button.on_click(
+            lambda _: save_clicked(
+                self.question,
+                self.report_path.value,
+                lambda overwrite: self.save(overwrite=overwrite),
+                lambda text: self._say(text, error=True),
+            )
+        )
         lab.add_definition_listener(self._on_definition)
         self._follow_daws = Coalescer(self.main, self.refresh)
         lab.events.subscribe(self._on_event)
@@ -120,6 +132,7 @@ class AnalysisPanel(widgets.VBox):
                 self.listen,
                 self.plots,
                 widgets.HBox([self.report_path, self.save_button, self.status], layout=wrap),
+                self.question,
             ],
             layout=widgets.Layout(overflow="hidden"),
         )
@@ -138,6 +151,7 @@ class AnalysisPanel(widgets.VBox):
                 recent=item,
             )
             for item in self.lab.recent_audio()
+            if item.request.audio.file_path is None  # a file a DAW named is listed once, as the file
         ]
         files = [
             Source(
@@ -166,6 +180,14 @@ class AnalysisPanel(widgets.VBox):
 
     def refresh(self) -> None:
         """Re-read the sources (new DAW requests, new files) and the analysis types, keeping the choices."""
+        self._refreshing = True  # the lists pass through other values: not the user's choice
+        try:
+            self._relist()
+        finally:
+            self._refreshing = False
+        self._selection_changed()
+
+    def _relist(self) -> None:
         current_source, current_other, current_track_type = self.source.value, self.other.value, self.track_type.value
         options = [(source.label, source) for source in self.sources()]
         labels = {source.label: source for _, source in options}
@@ -219,10 +241,27 @@ class AnalysisPanel(widgets.VBox):
     def _on_source(self, change: dict[str, Any]) -> None:
         if change["new"] is not None:
             self.track_type.value = change["new"].track_type
+        self._selection_changed()
 
     def _on_analysis_type(self, change: dict[str, Any] | None = None) -> None:
         """Show *Against* only for the analysis type that compares two tracks."""
         self.other.layout.display = "" if self.analysis_type.value == TWO_TRACK_TYPE else "none"
+        if change is not None:
+            self._selection_changed()
+
+    def _selection_changed(self, change: dict[str, Any] | None = None) -> None:
+        """A new source or type was picked: the result shown is not about it any more, so it goes."""
+        outcome = self.outcome
+        if outcome is None or self.activity.busy or self._refreshing:
+            return
+        same = (
+            outcome.source == self.source.value
+            and outcome.analysis.analysis_type == self.analysis_type.value
+            and outcome.track_type == self.track_type.value
+        )
+        if not same:
+            self._clear()
+            self.report.value = "<i>Press Analyze for the new choice.</i>"
 
     def _on_event(self, event: ServerEvent) -> None:
         """On the server thread: a DAW's analysis may have brought new audio to list (refresh on the main thread)."""
@@ -282,6 +321,7 @@ class AnalysisPanel(widgets.VBox):
         if other is not None:
             options["other"], _ = self._load(other)
             options.update(other_track_name=other.track_name, other_track_type=other.track_type)
+
         analysis = within(
             self.lab.time_limit(kind),
             f"Notebook analysis type '{kind}' (held to the time limit of a DAW's request)",
@@ -300,23 +340,50 @@ class AnalysisPanel(widgets.VBox):
             other_title=other.track_name if other is not None else "",
         )
         pngs = {name: png_bytes(figure) for name, figure in figures.items()}
-        return Outcome(source, analysis, samples, sample_rate, track_type, options, figures, pngs)
+        return Outcome(source, analysis, samples, sample_rate, track_type, options, figures, pngs, other)
 
-    def save(self, path: str | PathLike[str] | None = None) -> Path:
-        """Save the last analysis (text, metrics, suggestions, figures) as one HTML file; returns its path."""
+    def save(self, path: str | PathLike[str] | None = None, *, overwrite: bool = False) -> Path:
+        """Save the last analysis (text, metrics, suggestions, figures) as one HTML file; returns its path.
+
+        A file there that this Lab did not write is replaced only with ``overwrite=True`` (the button asks).
+        """
         outcome = self.outcome
         if outcome is None:
             raise CodetteError("Nothing to save yet: run an analysis first")
         chosen = path if path is not None else self.report_path.value
-        target = save_report(chosen, outcome.analysis, outcome.source.track_name, outcome.pngs)
+        target = save_report(
+            chosen,
+            outcome.analysis,
+            outcome.source.track_name,
+            outcome.pngs,
+            overwrite=overwrite,
+            provenance=self._provenance(outcome),
+        )
         self._say(f"Saved to <code>{html.escape(str(target.resolve()))}</code>")
         return target
 
-    def _save_clicked(self) -> None:
-        try:
-            self.save()
-        except CodetteError as exc:
-            self._say(html.escape(str(exc)), error=True)
+    def _provenance(self, outcome: Outcome) -> dict[str, str]:
+        """What a kept report says it was made from: the source(s), the rules in force, the version."""
+        from .. import __version__
+
+        def where(source: Source) -> str:
+            if source.path is not None:
+                return str(source.path)
+            return f"{source.label} (audio a DAW sent)"
+
+        sources = where(outcome.source)
+        if outcome.other is not None:
+            sources += f"; against {where(outcome.other)}"
+        snapshot = self.lab.rules.snapshot()
+        changed = self.lab.rules.changed()
+        changes = ", ".join(f"{name} = {value:g}" for name, value in sorted(changed.items())) or "none"
+        return {
+            "Audio": sources,
+            "Analysis type": outcome.analysis.analysis_type,
+            "Track type": outcome.track_type,
+            "Rules": f"{self.lab.rules.source} (identity {snapshot.identity}); changed from the defaults: {changes}",
+            "codette_lab": __version__,
+        }
 
     def close(self) -> None:
         self.lab.events.unsubscribe(self._on_event)

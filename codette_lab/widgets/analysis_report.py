@@ -17,7 +17,7 @@ from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import CodetteError
+from .saving import write_text
 
 if TYPE_CHECKING:
     from ..analysis_types import AnalysisResult
@@ -81,9 +81,15 @@ def save_report(
     analysis: AnalysisResult,
     track_name: str,
     pngs: Mapping[str, bytes],
+    *,
+    overwrite: bool = False,
+    provenance: Mapping[str, str] | None = None,
 ) -> Path:
-    """Write one self-contained HTML file: the text of :func:`report_html` and every figure as an embedded PNG."""
-    target = Path(path).expanduser()
+    """Write one self-contained HTML file: the text of :func:`report_html`, every figure as an embedded PNG,
+    and what it was made from (``provenance``: source files, rules in force, version).
+
+    A file there that this Lab did not write is replaced only with ``overwrite`` (see :mod:`.saving`).
+    """
     figures = "".join(
         f"<figure><img alt='{html.escape(name)}' src='data:image/png;base64,{base64.b64encode(png).decode('ascii')}'>"
         f"<figcaption>{html.escape(name)}</figcaption></figure>"
@@ -93,12 +99,20 @@ def save_report(
     page = (
         "<!doctype html><html><head><meta charset='utf-8'>"
         f"<title>{html.escape(title)}</title></head><body style='font-family:sans-serif;max-width:900px'>"
-        f"{report_html(analysis, track_name)}{figures}"
+        f"{report_html(analysis, track_name)}{figures}{_provenance_html(provenance or {})}"
         f"<p style='color:#777;font-size:11px'>Saved by codette_lab on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC</p>"
         "</body></html>"
     )
-    try:
-        target.write_text(page, encoding="utf-8")
-    except OSError as exc:
-        raise CodetteError(f"Cannot save the report to {target}: {exc.strerror or exc}") from None
-    return target
+    return write_text(path, page, overwrite=overwrite, what="report")
+
+
+def _provenance_html(provenance: Mapping[str, str]) -> str:
+    """The report's "Made from" table: one row per fact."""
+    if not provenance:
+        return ""
+    rows = "".join(
+        f"<tr><th style='text-align:left;padding-right:12px'>{html.escape(key)}</th>"
+        f"<td style='{WRAP}'>{html.escape(value)}</td></tr>"
+        for key, value in provenance.items()
+    )
+    return f"<h4>Made from</h4><table class='codette-provenance'>{rows}</table>"

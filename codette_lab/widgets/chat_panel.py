@@ -29,7 +29,7 @@ from .activity import Activity
 from .mainthread import Coalescer, MainThread
 
 if TYPE_CHECKING:
-    from .interface import LabLike
+    from .interface import ClientLike, LabLike
 
 #: How many exchanges the transcript shows.
 TRANSCRIPT_LIMIT = 50
@@ -122,7 +122,7 @@ class ChatPanel(widgets.VBox):
         """Re-list the contexts: none, the demo session, and each connected DAW's last one (keeps the choice)."""
         options: list[tuple[str, Any]] = [("none", NO_CONTEXT), ("the demo session", DEMO_CONTEXT)]
         options += [
-            (f"{client.name}: its last context", client.connection_id)
+            (f"{_with_track(client)}: its last context", client.connection_id)
             for client in self.lab.clients.all()
             if client.last_context and not client.is_notebook
         ]
@@ -140,7 +140,7 @@ class ChatPanel(widgets.VBox):
         if value == DEMO_CONTEXT:
             return "the demo session", self._demo_daw().daw_context()
         client = self.lab.clients.get(value)
-        return client.name, dict(client.last_context)
+        return _with_track(client), dict(client.last_context)
 
     def _show_context(self) -> None:
         label, context = self.chosen_context()
@@ -177,11 +177,13 @@ class ChatPanel(widgets.VBox):
 
     def _ask(self, text: str, perspective: str, context: dict[str, Any]) -> dict[str, Any]:
         """The server's reply to one question, over the panel's DAW connection (any thread; one at a time)."""
+        if not self.lab.running:
+            return _error(STOPPED_TEXT)
         try:
             with self._lock:
                 return self._connected_daw().chat(text, perspective=perspective, daw_context=context)
         except CodetteError as exc:  # the server is not reachable: say so in the transcript
-            return _error(str(exc))
+            return _error(STOPPED_TEXT if not self.lab.running else str(exc))
 
     def _record(self, exchange: Exchange, *, clear_box: bool) -> None:
         """On the main thread: add the exchange to the transcript; empty the box if it still holds the question."""
@@ -250,6 +252,18 @@ class ChatPanel(widgets.VBox):
                 f"<div style='margin-top:4px'><b>Codette</b>: {body}</div></div>"
             )
         self.transcript.value = "".join(blocks)
+
+
+#: What Chat says when the Lab is not serving (instead of a bare ConnectionRefusedError).
+STOPPED_TEXT = (
+    "The Lab is stopped, so nothing can answer: run lab.start() (or the notebook's start cell) "
+    "and this panel follows it."
+)
+
+
+def _with_track(client: ClientLike) -> str:
+    """``Studio B (Bass)``: a student and the track their context was about."""
+    return f"{client.name} ({client.track})" if client.track else client.name
 
 
 def _error(text: str) -> dict[str, Any]:

@@ -2,11 +2,15 @@
 
 A spectrum shows where the analysis found something (the high-pass
 frequency a rumble finding asks for, the centre of a build-up); loudness
-shows the target and the true-peak ceiling the analysis judged against;
-stereo gets a goniometer, transients the onset envelope; ``masking`` both
-spectra. A notebook analysis type gets its own figure when it was defined
-with one (``@lab.analysis_type("x", figure=draw)``, ``draw(samples, sr,
-analysis)`` returning a matplotlib Figure), else a spectrum and a waveform.
+shows the true-peak ceiling and, under it, the headroom mark stems are judged
+against (in the finding's colour when that finding fired); a loudness target
+is drawn only where the analysis judged against it (a master or bus, or a
+loudness finding), so a stem does not look short of a target nobody applied.
+Stereo gets a goniometer, transients the onset envelope; ``masking`` both
+spectra with the suggested cut and where one track buries the other. A
+notebook analysis type gets its own figure when it was defined with one
+(``@lab.analysis_type("x", figure=draw)``, ``draw(samples, sr, analysis)``
+returning a matplotlib Figure), else a spectrum and a waveform.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import traceback
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..errors import UserCodeError
+from ..errors import CodetteError, UserCodeError
 from . import plots
 
 if TYPE_CHECKING:
@@ -60,18 +64,66 @@ def spectrum_marks(analysis: AnalysisResult, rules: RuleSnapshot) -> list[tuple[
     return marks
 
 
-def _loudness(y: np.ndarray, sr: int, analysis: AnalysisResult, title: str) -> Figure:
+#: The parameter holding the headroom mark stems are judged against (peaks above it are flagged).
+HEADROOM_PARAMETER = "general.headroom_peak_dbfs"
+
+#: Track types judged against a delivery loudness target (a stem is not: its LUFS is not a shortfall).
+TARGET_TRACK_TYPES = frozenset({"master", "bus"})
+
+
+def _fired(analysis: AnalysisResult, metric: str) -> bool:
+    return any(finding.metric == metric for finding in analysis.problems)
+
+
+def headroom_mark(analysis: AnalysisResult, rules: RuleSnapshot) -> tuple[float, bool] | None:
+    """(dBFS, fired) of the headroom mark peaks are judged against, when the rules have one."""
+    try:
+        level = float(rules[HEADROOM_PARAMETER])
+    except CodetteError:  # a rule set without the parameter: nothing to draw
+        return None
+    return level, any("headroom" in finding.rule_id for finding in analysis.problems)
+
+
+def loudness_target(analysis: AnalysisResult) -> float | None:
+    """The LUFS target to draw: only where the analysis judged against it (a master or bus, or a finding on
+    the integrated loudness), so a single stem does not look short of a target nobody applied to it."""
+    target = (analysis.extras.get("loudness_target") or {}).get("lufs")
+    if target is None:
+        return None
+    judged = analysis.track_type in TARGET_TRACK_TYPES or _fired(analysis, "integrated_lufs")
+    return float(target) if judged else None
+
+
+def _loudness(y: np.ndarray, sr: int, analysis: AnalysisResult, title: str, rules: RuleSnapshot) -> Figure:
     target = analysis.extras.get("loudness_target") or {}
     metrics = analysis.metrics
     return plots.loudness_figure(
         y,
         sr,
         integrated=metrics.get("integrated_lufs"),
-        target=target.get("lufs"),
+        target=loudness_target(analysis),
         true_peak=metrics.get("true_peak_dbtp"),
         ceiling=target.get("true_peak_dbtp"),
+        headroom=headroom_mark(analysis, rules),
         title=title,
     )
+
+
+def masking_marks(analysis: AnalysisResult, rules: RuleSnapshot) -> list[tuple[float, str]]:
+    """Where masking found something: the suggested cut (the centre of the masked band) and where this track
+    is buried by the other one (or buries it)."""
+    metrics = analysis.metrics
+    marks = []
+    band = rules.document.bands.get(str(metrics.get("masked_band") or ""))
+    if band is not None and analysis.problems:
+        marks.append((float(band.centre_hz), f"suggested cut {plots.hz_label(band.centre_hz)}"))
+    buried, by = metrics.get("buried_hz"), metrics.get("buried_by_db")
+    if isinstance(buried, int | float):
+        marks.append((float(buried), f"buried {by:.0f} dB" if isinstance(by, int | float) else "buried"))
+    burying, over = metrics.get("burying_hz"), metrics.get("burying_by_db")
+    if isinstance(burying, int | float):
+        marks.append((float(burying), f"buries the other {over:.0f} dB" if isinstance(over, int | float) else "buries"))
+    return marks
 
 
 def draw_figures(
@@ -102,12 +154,13 @@ def draw_figures(
                 traceback="".join(traceback.format_exception(exc)),
             ) from None
     if kind == "masking" and other is not None:
-        return {"masking": plots.spectrum_figure(y, sr, title=title, other=other, other_label=other_title)}
+        marks = masking_marks(analysis, rules)
+        return {"masking": plots.spectrum_figure(y, sr, title=title, other=other, other_label=other_title, marks=marks)}
     by_type: dict[str, dict[str, Callable[[], Figure]]] = {
         "spectrum": {"spectrum": spectrum},
-        "loudness": {"loudness": lambda: _loudness(y, sr, analysis, title)},
+        "loudness": {"loudness": lambda: _loudness(y, sr, analysis, title, rules)},
         "dynamics": {
-            "loudness": lambda: _loudness(y, sr, analysis, title),
+            "loudness": lambda: _loudness(y, sr, analysis, title, rules),
             "waveform": lambda: plots.waveform_figure(y, sr, title=title),
         },
         "stereo": {"stereo": lambda: plots.stereo_figure(y, sr, title=title)},
@@ -117,7 +170,7 @@ def draw_figures(
         },
         "quality": {
             "spectrum": spectrum,
-            "loudness": lambda: _loudness(y, sr, analysis, title),
+            "loudness": lambda: _loudness(y, sr, analysis, title, rules),
             "waveform": lambda: plots.waveform_figure(y, sr, title=title),
         },
     }

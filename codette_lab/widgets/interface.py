@@ -4,21 +4,113 @@ The panels are views over a :class:`~codette_lab.lab.Lab`, but they depend
 only on this protocol (the Lab's public face), never on its engine or server
 internals, so the Lab can change how it is built without the panels noticing,
 and a test or another host can drive them with anything that has these members.
+What the Lab hands the panels (a DAW's recent audio, the connected clients and
+students) is declared here too, so that ``widgets`` imports nothing of ``lab``:
+the Lab imports the panels, never the other way round.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from datetime import datetime
+
     from ..analysis_types import AnalysisResult
     from ..audio_input import AudioRoots
-    from ..lab import ReceivedAudio
-    from ..lab.clients import Clients
+    from ..protocol import AnalyzeRequest
     from ..rules import RuleSet
     from ..server import ConnectionInfo
     from ..server.events import EventLog
+
+
+class ReceivedAudioLike(Protocol):
+    """An analyze request a DAW sent with audio (the Lab's ``ReceivedAudio``)."""
+
+    @property
+    def request(self) -> AnalyzeRequest: ...
+
+    @property
+    def label(self) -> str: ...
+
+    def audio(self, roots: AudioRoots) -> tuple[Any, int] | None: ...
+
+
+class ClientLike(Protocol):
+    """One connection as the panels name it (the Lab's ``Client``)."""
+
+    @property
+    def connection_id(self) -> int: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def is_notebook(self) -> bool: ...
+
+    @property
+    def track(self) -> str | None: ...
+
+    @property
+    def last_context(self) -> Mapping[str, Any]: ...
+
+
+class StudentLike(Protocol):
+    """One Monitor row: a name and its connections (the Lab's ``Student``)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def connections(self) -> tuple[ClientLike, ...]: ...
+
+    @property
+    def connection_ids(self) -> frozenset[int]: ...
+
+    @property
+    def connected(self) -> bool: ...
+
+    @property
+    def tracks(self) -> list[str]: ...
+
+    @property
+    def selected_track(self) -> str | None: ...
+
+
+class TranscriptEntryLike(Protocol):
+    """One frame of the Lab's transcript (the Lab's ``transcript.Entry``)."""
+
+    @property
+    def connection_id(self) -> int: ...
+
+    @property
+    def direction(self) -> str: ...
+
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def timestamp(self) -> datetime: ...
+
+
+class TranscriptLike(Protocol):
+    """The last requests and whole replies (the Lab's ``Transcript``)."""
+
+    def entries(self) -> Sequence[TranscriptEntryLike]: ...
+
+
+class ClientsLike(Protocol):
+    """Who is connected, by name (the Lab's ``Clients``)."""
+
+    def get(self, connection_id: int) -> ClientLike: ...
+
+    def all(self) -> Sequence[ClientLike]: ...
+
+    def students(self) -> Sequence[StudentLike]: ...
+
+    def student(self, name: str) -> StudentLike: ...
 
 
 class LabLike(Protocol):
@@ -28,11 +120,20 @@ class LabLike(Protocol):
     events: EventLog
 
     #: The open connections by name, with each DAW's last ``daw_context`` (Monitor names, Chat contexts).
-    clients: Clients
+    @property
+    def clients(self) -> ClientsLike: ...
+
+    @property
+    def transcript(self) -> TranscriptLike:
+        """The last requests and whole replies (the Monitor's *Save log* writes them)."""
 
     @property
     def url(self) -> str:
         """Where a DAW connects (the Chat panel connects there too)."""
+
+    @property
+    def join_url(self) -> str:
+        """What students are given (the Monitor's header shows it)."""
 
     @property
     def running(self) -> bool: ...
@@ -57,7 +158,7 @@ class LabLike(Protocol):
     def resolve_analysis_type(self, name: str) -> str:
         """The registered name of an analysis type given by name or alias."""
 
-    def recent_audio(self) -> list[ReceivedAudio]:
+    def recent_audio(self) -> Sequence[ReceivedAudioLike]:
         """The last analyze requests DAWs sent with audio, newest first."""
 
     def analyze(
@@ -81,3 +182,7 @@ class LabLike(Protocol):
         """Call ``callback(kind, name)`` after a perspective or analysis type is defined or removed."""
 
     def remove_definition_listener(self, callback: Callable[[str, str], None]) -> None: ...
+
+    def when_started(self, callback: Callable[[Any], None]) -> None:
+        """Call the bound method ``callback(lab)`` whenever a Lab of this kernel starts (this one again, or
+        the next one after a stop), so the panels follow it."""

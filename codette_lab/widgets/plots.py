@@ -115,10 +115,12 @@ def loudness_figure(
     target: float | None = None,
     true_peak: float | None = None,
     ceiling: float | None = None,
+    headroom: tuple[float, bool] | None = None,
     title: str = "",
 ) -> Figure:
     """Momentary and short-term loudness with the integrated value and the ``target`` (LUFS) drawn; under
-    it the peak level over time with the true-peak ``ceiling`` (dBTP) and the measured ``true_peak``."""
+    it the peak level over time with the true-peak ``ceiling`` (dBTP), the measured ``true_peak`` and the
+    ``headroom`` mark (dBFS, and whether its finding fired: then in the finding's colour)."""
     import numpy as np
 
     from ..analysis import loudness_curve, waveform_envelope
@@ -149,6 +151,10 @@ def loudness_figure(
         peaks.axhline(ceiling, color=FINDING_COLOUR, linewidth=1.2, label=f"true-peak ceiling {ceiling:g} dBTP")
     if true_peak is not None:
         peaks.axhline(true_peak, color="#333", linestyle=":", linewidth=0.8, label=f"true peak {true_peak:.1f} dBTP")
+    if headroom is not None:
+        mark, fired = headroom
+        peaks.axhline(mark, color=FINDING_COLOUR if fired else "#8e44ad", linewidth=1.2, linestyle="-." ,
+                      label=f"headroom mark {mark:g} dBFS" + (" (exceeded)" if fired else ""))  # fmt: skip
     peaks.set_ylim(-60, 3)
     peaks.set_xlabel("time (s)")
     peaks.set_ylabel("peak (dBFS)")
@@ -166,6 +172,8 @@ def waveform_figure(y: np.ndarray, sr: float, *, title: str = "") -> Figure:
     axes.fill_between(times, low, high, color="#2e8b57", linewidth=0)
     for level in (-1.0, 1.0):
         axes.axhline(level, color="#c0392b", linewidth=0.6, linestyle=":")
+    axes.text(0.005, 0.985, "full scale (0 dBFS)", transform=axes.get_yaxis_transform(), fontsize=7,
+              color="#c0392b", va="top")  # fmt: skip
     axes.set_ylim(-1.05, 1.05)
     axes.set_xlabel("time (s)")
     axes.set_ylabel("amplitude")

@@ -27,14 +27,16 @@ from ..errors import CodetteError
 from ..rules import RuleSet
 from .mainthread import Coalescer, MainThread
 from .rules_compare import RulesComparison
+from .saving import OverwriteQuestion, default_name, save_clicked
 
 if TYPE_CHECKING:
     from ..rules.model import Parameter
     from .analysis_panel import Outcome
     from .interface import LabLike
 
-#: Where :meth:`RulesPanel.export` writes (and :meth:`RulesPanel.load` reads) when the path box is left as it is.
-DEFAULT_EXPORT_PATH = "tuned_rules.json"
+#: Where :meth:`RulesPanel.export` writes (and :meth:`RulesPanel.load` reads) when the path box is left as it is:
+#: a name of the notebook's own (see :func:`~.saving.default_name`).
+DEFAULT_EXPORT_NAME = "rules.json"
 
 #: The marker shown next to a value that differs from its default.
 CHANGED = "&#9679;"
@@ -125,13 +127,22 @@ class RulesPanel(widgets.VBox):
         self.status = widgets.HTML()
         self.changes = widgets.HTML()
         self.reset_button = widgets.Button(description="Reset all", icon="undo")
-        self.path = widgets.Text(value=DEFAULT_EXPORT_PATH, description="Rule file")
+        self.path = widgets.Text(value=default_name(DEFAULT_EXPORT_NAME), description="Rule file")
+        self.question = OverwriteQuestion()
+        self.path.add_class("codette-rules-path")
         self.load_button = widgets.Button(description="Load", icon="folder-open")
         self.export_button = widgets.Button(description="Export", icon="save")
         self.comparison = RulesComparison(lab, self.main, last_analysis)
         self.reset_button.on_click(lambda _: self.reset())
         self.load_button.on_click(lambda _: self._file_action(self.load))
-        self.export_button.on_click(lambda _: self._file_action(self.export))
+        self.export_button.on_click(
+            lambda _: save_clicked(
+                self.question,
+                self.path.value,
+                lambda overwrite: self.export(overwrite=overwrite),
+                lambda text: self._say(text, error=True),
+            )
+        )
         self._follow = Coalescer(self.main, self.refresh)
         lab.rules.on_change(self._on_rules_changed)
         self._show_changes()
@@ -141,6 +152,7 @@ class RulesPanel(widgets.VBox):
                     [self.path, self.load_button, self.export_button, self.reset_button],
                     layout=widgets.Layout(flex_flow="row wrap"),
                 ),
+                self.question,
                 self.status,
                 widgets.HTML("<b>Changes</b> from the defaults"),
                 self.changes,
@@ -192,11 +204,14 @@ class RulesPanel(widgets.VBox):
         self._say(f"Loaded <code>{html.escape(str(target.resolve()))}</code>")
         return target
 
-    def export(self, path: str | PathLike[str] | None = None) -> Path:
-        """Write the tuned rules to ``path`` (default: the path box); ``codette-lab serve --rules`` loads it."""
+    def export(self, path: str | PathLike[str] | None = None, *, overwrite: bool = False) -> Path:
+        """Write the tuned rules to ``path`` (default: the path box); ``codette-lab serve --rules`` loads it.
+
+        A file there that this Lab did not write is replaced only with ``overwrite=True`` (the button asks).
+        """
         target = Path(path if path is not None else self.path.value).expanduser()
         try:
-            self.lab.rules.export(target)
+            self.lab.rules.export(target, overwrite=overwrite)
         except (CodetteError, OSError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             raise CodetteError(f"Export to {target} failed: {reason}") from None

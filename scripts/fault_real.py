@@ -1,0 +1,460 @@
+"""The realistic fault corpus: faults injected at several severities into sampled instruments, recorded kits,
+samples, voices and mastered songs (scripts/fault_real_sources.py), judged on a split by source.
+
+``python scripts/fault_real.py`` renders (cached under data/corpus_real/) and analyzes every case with the
+built-in ``quality`` type, fits the thresholds of the build-up, top-end and sibilance rules on the ``fit``
+sources (codette_lab.corpus.fit_between) and prints the figures of both splits; ``--report`` adds them to
+docs/advice.md. Each case carries one fault, checked on the rendered audio by an independent measurement
+(fault_injection's Welch spectra and pyloudnorm); a finding of any other rule on a fault case is a false
+alarm, as is any finding on a clean control.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy.signal import butter, sosfilt
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from fault_cases import Case
+from fault_injection import _band_db, _gain_at, at_peak, bell, check, limited, lufs
+from fault_real_sources import REPO, SOURCES, clean
+
+RATES = (44100, 48000)
+STEM_PEAK_DBFS = -10.0
+#: The loudness targets the songs are mastered to (a master of each, at each rate).
+MASTERINGS = {"streaming": -14.0, "broadcast": -23.0}
+
+
+@dataclass(frozen=True)
+class RealCase:
+    """One rendered track of the realistic corpus and what an engineer would say about it."""
+
+    case: Case  # name, track type, rate, fault, rules, remedy, frequency and amount (fault_cases.Case)
+    source: str
+    split: str
+    target: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.case.name
+
+    @property
+    def control(self) -> str:
+        target = f"-{self.target}" if self.target else ""
+        return f"clean-{self.source}{target}-{self.case.sr}"
+
+
+def _rate(*parts: object) -> int:
+    return RATES[zlib.crc32("/".join(map(str, parts)).encode()) % 2]
+
+
+def _case(
+    source: str, sr: int, fault: str, severity: str = "", target: str | None = None, **fields: object
+) -> RealCase:
+    params = tuple(sorted(fields.pop("params", {}).items()))  # type: ignore[attr-defined]
+    spec = SOURCES[source]
+    label = f"{fault}{severity}-{source}{'-' + target if target else ''}-{sr}"
+    case = Case(label, source, spec.track_type, sr, fault, target=target, params=params, **fields)  # type: ignore[arg-type]
+    return RealCase(case, source, spec.split, target)
+
+
+def cases() -> list[RealCase]:
+    """Controls (every source at both rates, songs mastered to each target) and faults at several severities."""
+    found: list[RealCase] = []
+    for name, spec in SOURCES.items():
+        targets = MASTERINGS if spec.track_type == "master" else (None,)
+        found.extend(_case(name, sr, "clean", target=target) for sr in RATES for target in targets)
+    cut = r"\bcut\b"
+    for name, spec in SOURCES.items():
+        kind = spec.track_type
+        if kind in ("keys", "guitar", "synth", "vocal", "bass", "master"):
+            hz = 300.0 if kind == "vocal" else 250.0
+            for gain in (9.0, 6.0):
+                target = "streaming" if kind == "master" else None
+                found.append(
+                    _case(
+                        name,
+                        _rate(name, "mud", gain),
+                        "mud",
+                        f"{gain:.0f}",
+                        target,
+                        rules=("low_mid_buildup",),
+                        remedy=cut,
+                        hz=hz,
+                        hz_tolerance=1.3,
+                        params={"gain_db": gain, "hz": hz, "q": 1.4},
+                    )
+                )
+        if kind in ("keys", "guitar", "synth", "vocal", "master"):
+            for gain in (9.0, 6.0):
+                target = "streaming" if kind == "master" else None
+                found.append(
+                    _case(
+                        name,
+                        _rate(name, "harsh", gain),
+                        "harsh",
+                        f"{gain:.0f}",
+                        target,
+                        rules=("harshness",),
+                        remedy=cut,
+                        hz=3200.0,
+                        wrong="de-ess",
+                        params={"gain_db": gain, "hz": 3200.0, "q": 2.0},
+                    )
+                )
+            for hz in (3500.0, 5000.0):
+                target = "streaming" if kind == "master" else None
+                found.append(
+                    _case(
+                        name,
+                        _rate(name, "dull", hz),
+                        "dull",
+                        f"{hz / 1000:g}k",
+                        target,
+                        rules=("dull",),
+                        remedy=r"low-pass|shelf",
+                        params={"hz": hz},
+                    )
+                )
+        if kind == "vocal":
+            found.extend(
+                _case(
+                    name,
+                    _rate(name, "sib", gain),
+                    "sibilance",
+                    f"{gain:.0f}",
+                    rules=("sibilance",),
+                    remedy="de-ess",
+                    hz=7000.0,
+                    hz_tolerance=1.3,
+                    params={"gain_db": gain, "hz": 7000.0, "q": 2.0},
+                )
+                for gain in (12.0, 8.0)
+            )
+            found.append(
+                _case(name, _rate(name, "rumble"), "rumble", rules=("rumble",), remedy="high-pass", params={"hz": 35.0})
+            )
+        if kind in ("vocal", "guitar"):
+            found.extend(
+                _case(
+                    name,
+                    _rate(name, noise),
+                    "hiss_only",
+                    f"-{noise}",
+                    rules=("no_programme",),
+                    remedy=r"routing|record",
+                    wrong=r"raise",
+                    exact=True,
+                    params={"colour": ("white", "pink", "hum").index(noise)},
+                )
+                for noise in ("white", "pink", "hum")
+            )
+        if kind == "master":
+            found.append(
+                _case(
+                    name,
+                    _rate(name, "loud"),
+                    "too_loud",
+                    target="streaming",
+                    rules=("too_loud",),
+                    remedy="lower",
+                    db=5.0,
+                    db_tolerance=0.6,
+                    params={"lufs": -9.0},
+                )
+            )
+            found.append(
+                _case(
+                    name,
+                    _rate(name, "quiet"),
+                    "too_quiet",
+                    target="streaming",
+                    rules=("too_quiet",),
+                    remedy="raise",
+                    db=6.0,
+                    db_tolerance=0.6,
+                    params={"lufs": -20.0},
+                )
+            )
+    CASES_BY_NAME.update((rc.name, rc) for rc in found)
+    return found
+
+
+CASES_BY_NAME: dict[str, RealCase] = {}
+
+
+# -- rendering: clean material at its level, one fault each, each checked --------------------------------------
+
+
+def _levelled(y: np.ndarray, rc: RealCase) -> np.ndarray:
+    if rc.target is not None:
+        stereo = np.atleast_2d(y) if np.atleast_2d(y).shape[0] == 2 else np.vstack([y, y])
+        return limited(stereo, rc.case.sr, MASTERINGS[rc.target])
+    return at_peak(y, STEM_PEAK_DBFS)
+
+
+def _noise(rc: RealCase, n: int) -> np.ndarray:
+    """Hiss without programme: white (high-passed), pink, or hum with its harmonics under pink hiss."""
+    sr, colour = rc.case.sr, int(rc.case.param("colour"))
+    rng = np.random.default_rng(zlib.crc32(rc.name.encode()))
+    white = rng.standard_normal(n)
+    if colour == 0:
+        return sosfilt(butter(2, 200.0, "highpass", fs=sr, output="sos"), white) * 10 ** (-60 / 20)
+    spectrum = np.fft.rfft(white) / np.sqrt(np.maximum(np.fft.rfftfreq(n, 1 / sr), 20.0))
+    pink = np.fft.irfft(spectrum, n)
+    pink = pink / np.sqrt(np.mean(pink**2)) * 10 ** (-66 / 20)
+    if colour == 1:
+        return pink
+    t = np.arange(n) / sr
+    hum = sum(np.sin(2 * np.pi * 50 * k * t) / k for k in (1, 2, 3, 5)) * 10 ** (-62 / 20)
+    return pink + hum
+
+
+def render(rc: RealCase) -> np.ndarray:
+    """The case's audio, float32: the clean source at its level with its one fault, checked."""
+    case = rc.case
+    y = _levelled(clean(rc.source, case.sr), rc)
+    fault = case.fault
+    if fault in ("mud", "harsh", "sibilance"):
+        gain, hz = case.param("gain_db"), case.param("hz")
+        raw = clean(rc.source, case.sr)
+        out = sosfilt(bell(gain, hz, case.param("q"), case.sr), raw, axis=-1)
+        check(abs(_gain_at(raw, out, case.sr, hz) - gain) < 1.5, case, f"{gain:+.0f} dB at {hz:.0f} Hz")
+        y = _levelled(out, rc)  # a master is mastered after the EQ, as it happens
+    elif fault == "dull":
+        hz = case.param("hz")
+        raw = clean(rc.source, case.sr)
+        out = sosfilt(butter(8, hz, "lowpass", fs=case.sr, output="sos"), raw, axis=-1)
+        drop = _band_db(raw, case.sr, hz * 1.5, 16000) - _band_db(out, case.sr, hz * 1.5, 16000)
+        check(drop > 25, case, f"energy above {hz * 1.5:.0f} Hz down by more than 25 dB (got {drop:.1f})")
+        y = _levelled(out, rc)
+    elif fault == "rumble":
+        t = np.arange(y.shape[-1]) / case.sr
+        y = y + np.abs(y).max() * 0.3 * np.sin(2 * np.pi * case.param("hz") * t)
+        check(_band_db(y, case.sr, 20, 60) > -15, case, "sub-bass above -15 dB of the energy")
+    elif fault == "hiss_only":
+        y = _noise(rc, y.shape[-1])
+        check(20 * np.log10(np.sqrt(np.mean(y**2))) < -50, case, "noise under -50 dBFS RMS")
+    elif fault in ("too_loud", "too_quiet"):
+        goal = case.param("lufs")
+        out = y * 10 ** ((goal - lufs(y, case.sr)) / 20)
+        if np.abs(out).max() > 0.89:
+            out = limited(out, case.sr, goal)
+        check(abs(lufs(out, case.sr) - goal) < 0.3, case, "integrated loudness (pyloudnorm)")
+        y = out
+    return np.asarray(y, dtype=np.float32)
+
+
+# -- judging -------------------------------------------------------------------------------------------------------
+
+
+def analyze_case(rc: RealCase, rules: object = None) -> dict:
+    from codette_lab.analysis_types import analyze
+
+    case = rc.case
+    result = analyze(
+        render(rc),
+        case.sr,
+        kind="quality",
+        track_type=case.track_type,
+        track_name=rc.source.title(),
+        target=rc.target,
+        rules=rules,
+    )
+    return result.to_wire()
+
+
+def run(selected: list[RealCase], rules: object = None) -> list[dict]:
+    """Every case's verdict (make_fault_corpus.judge), with its split, extra findings and its control's score."""
+    from make_fault_corpus import judge
+
+    wires = {rc.name: analyze_case(rc, rules) for rc in selected}
+    verdicts = []
+    for rc in selected:
+        verdict = judge(rc.case, wires[rc.name]) | {"split": rc.split, "source": rc.source}
+        verdict["metrics"] = wires[rc.name]["metrics"]
+        verdict["suggestions"] = wires[rc.name]["mixing_suggestions"]
+        if rc.case.fault != "clean":
+            verdict["extra"] = sorted(set(verdict["findings"]) - set(rc.case.rules))
+            control = wires.get(rc.control)
+            verdict["control_score"] = control["quality_score"] if control else None
+            verdict["below_control"] = control is None or verdict["score"] < control["quality_score"]
+        verdicts.append(verdict)
+    return verdicts
+
+
+def figures(verdicts: list[dict], split: str) -> dict[str, float | int]:
+    chosen = [v for v in verdicts if v["split"] == split]
+    faults = [v for v in chosen if v["fault"] != "clean"]
+    controls = [v for v in chosen if v["fault"] == "clean"]
+    found = [v for v in faults if v["found"]]
+    return {
+        "faults": len(faults),
+        "found": len(found),
+        "right_remedy": sum(v["remedy_ok"] for v in found),
+        "controls": len(controls),
+        "alarmed_controls": sum(bool(v["false_alarms"]) for v in controls),
+        "extra_on_faults": sum(bool(v["extra"]) for v in faults),
+        "below_control": sum(v["below_control"] for v in faults),
+    }
+
+
+#: The rules whose thresholds are fitted on the fit split: the judgements of timbre, which depend on the
+#: instrument (levels, loudness, clipping and stereo are judged against fixed engineering marks).
+FITTED_RULES = frozenset({"low_mid_buildup", "harshness", "dull", "sibilance"})
+
+
+def _table(verdicts: list[dict], *, faults: bool) -> object:
+    import pandas as pd
+
+    from codette_lab.corpus.task import flatten
+
+    rows = []
+    for v in verdicts:
+        if (v["fault"] != "clean") != faults:
+            continue
+        rc = CASES_BY_NAME[v["case"]]
+        row = {"track_type": rc.case.track_type, **flatten(v["metrics"])}
+        if faults:
+            row["rule"] = rc.case.rules[0] if rc.case.rules else None
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def fit(verdicts: list[dict]) -> tuple[object, object]:
+    """The built-in rules with the timbre thresholds set between the fit split's clean tracks and faults, and
+    the report of :func:`codette_lab.corpus.fit_between` (margins to the nearest clean track and weakest fault)."""
+    from codette_lab.corpus import fit_between
+    from codette_lab.rules import RuleSet
+
+    chosen = [v for v in verdicts if v["split"] == "fit"]
+    faults = _table(chosen, faults=True)
+    faults = faults[faults["rule"].isin(FITTED_RULES)]
+    report = fit_between(_table(chosen, faults=False), faults)
+    rules = RuleSet.default()
+    rules.update(dict(zip(report["parameter"], report["value"], strict=True)))
+    return rules, report
+
+
+#: The heading of the realistic corpus's section of docs/advice.md (fault_report keeps it when it rewrites the page).
+SECTION = "## Realistic corpus: sampled instruments, fitted on one set, judged on another"
+
+
+def _percent(part: int, whole: int) -> str:
+    return f"{100.0 * part / whole:.0f} % ({part}/{whole})" if whole else "-"
+
+
+def _figure_rows(label: str, counts: dict[str, int]) -> list[str]:
+    found, faults, controls = counts["found"], counts["faults"], counts["controls"]
+    return [
+        f"| {label} | {_percent(found, faults)} | {_percent(counts['right_remedy'], found)} "
+        f"| {_percent(counts['alarmed_controls'], controls)} | {_percent(counts['extra_on_faults'], faults)} "
+        f"| {_percent(counts['below_control'], faults)} |"
+    ]
+
+
+def section(built_in: list[dict], fitted: list[dict], report: object) -> list[str]:
+    """The realistic corpus's section of docs/advice.md, from a real run."""
+    import datetime
+    import platform
+
+    lines = [
+        SECTION,
+        "",
+        f"Written by `python scripts/fault_real.py --report` (`make advice`) from a real run ({datetime.date.today()},"
+        f" Python {platform.python_version()}).",
+        f"{len(SOURCES)} sources rendered by `scripts/fault_real_sources.py` with the tools",
+        "`scripts/install-test-deps.sh` installs (FluidR3 GM instruments through fluidsynth, Hydrogen drum",
+        "kits, a sonic-pi loop, espeak-ng voices, and songs mixed from them, mastered to -14 and -23 LUFS), 6 s at",
+        "44.1 and 48 kHz; faults injected at two severities (bells of +9 and +6 dB, low-passes at 3.5 and 5 kHz, S",
+        "sounds +12 and +8 dB, three kinds of hiss), each checked by an independent measurement when rendered. Split",
+        "by source: the `fit` sources (piano, nylon guitar, finger bass, warm pad, the Millo kit, the `en+m3` voice",
+        "and their song) against the `validation` ones (electric piano, steel guitar, picked bass, strings, the",
+        "Colombo kit, the amen loop, the `en-us+f2` and `en-gb-x-rp+m1` voices and their song). A finding of any",
+        "other rule on a fault case counts as an extra finding (a false alarm), any finding on a clean control too.",
+        "",
+        "| rules, split | recall | right remedy (of found) | clean controls with a finding "
+        "| fault cases with an extra finding | faults below their control |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for label, verdicts in (("built-in", built_in), ("fitted on `fit`", fitted)):
+        for split in ("fit", "validation"):
+            lines += _figure_rows(f"{label}, {split}", figures(verdicts, split))
+    lines += [
+        "",
+        "The targets (recall >= 95 %, no finding on a clean control, the right remedy for >= 95 % of the faults",
+        "found, every fault below its clean version, on the validation split) are **not met**: the timbre",
+        "judgements (build-ups, dull, harsh, sibilant) are made against the track's own spectral envelope with",
+        "one threshold per track type, and the instruments of one type differ more than those thresholds allow",
+        "(a clean electric piano has nothing above 1.5 kHz and reads darker than a piano low-passed at 3.5 kHz;",
+        "clean strings and a steel guitar stand further out of their envelope at 2-5 kHz than a nylon guitar",
+        "with a +6 dB bell there; espeak-ng's S sounds are as loud as a +8 dB sibilance fault on another voice).",
+        "Fitting the per-type thresholds on one instrument of each type does not carry to the others (the",
+        "second rows). Judging timbre against reference envelopes per instrument, fitted on several sources of",
+        "each type, is the work left (issue 19).",
+        "",
+        "Thresholds fitted between the fit split's clean tracks and its faults (`codette_lab.corpus.fit_between`):",
+        "margin to the nearest clean control and to the weakest fault, in the parameter's unit (negative: they",
+        "overlap, and the threshold sits one step past the clean side). The built-in rules keep their values.",
+        "",
+        "| parameter | clean extreme | weakest fault | fitted | margin to clean | margin to fault | built-in |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in report.itertuples():  # type: ignore[attr-defined]
+        lines.append(
+            f"| `{row.parameter}` | {row.clean_extreme:.2f} | {row.weakest_fault:.2f} | {row.value:g} "
+            f"| {row.clean_margin:.2f} | {row.fault_margin:.2f} | {row.default:g} |"
+        )
+    lines += ["", "Validation cases the built-in rules get wrong:", ""]
+    for v in built_in:
+        if v["split"] != "validation":
+            continue
+        if v["fault"] == "clean" and v["false_alarms"]:
+            lines.append(f"- `{v['case']}` (clean): {', '.join(v['false_alarms'])}")
+        elif v["fault"] != "clean" and not (v["found"] and v["remedy_ok"] and not v["extra"]):
+            why = "not found" if not v["found"] else "; ".join(v["remedy_problems"]) or "extra findings"
+            lines.append(f"- `{v['case']}`: {why} (findings: {', '.join(v['findings']) or 'none'})")
+    return lines
+
+
+def write_section(page: Path, lines: list[str]) -> None:
+    """Replace (or append) the realistic corpus's section of ``page``."""
+    text = page.read_text() if page.is_file() else ""
+    head = text.split(SECTION)[0].rstrip("\n")
+    page.write_text(head + "\n\n" + "\n".join(lines) + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--split", choices=("fit", "validation"), help="only this split")
+    parser.add_argument("--report", nargs="?", const=str(REPO / "docs" / "advice.md"), help="write the figures")
+    args = parser.parse_args(argv)
+    selected = [rc for rc in cases() if args.split in (None, rc.split)]
+    verdicts = run(selected)
+    for split in ("fit", "validation"):
+        print("built-in rules", split, figures(verdicts, split))
+    rules, report = fit(verdicts)  # on the fit split only
+    print(report.to_string())
+    fitted = run(selected, rules.snapshot())
+    for split in ("fit", "validation"):
+        print("fitted rules", split, figures(fitted, split))
+    if args.report:
+        write_section(Path(args.report), section(verdicts, fitted, report))
+        print(f"wrote {args.report}")
+    for v in verdicts:
+        bad = (v["fault"] == "clean" and v["false_alarms"]) or (
+            v["fault"] != "clean" and (not v["found"] or v["extra"] or not v["remedy_ok"] or not v["below_control"])
+        )
+        if bad:
+            print(v["split"][:3], v["case"], v["findings"], v.get("remedy_problems"), v.get("extra"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""The realistic fault corpus (scripts/fault_real.py): sampled instruments, recorded kits and voices.
+
+``make advice`` runs all of it and writes its figures into docs/advice.md; this test runs the cases whose
+behaviour holds on material no threshold was tuned on, and checks the corpus itself: every source renders
+with the installed tools, every injected fault passes its independent check, a track of hiss (white, pink,
+or with mains hum) is a routing problem and never a gain move, no cut goes deeper than the rules' limit, and
+every answer on the corpus passes the consistency check of tests/consistency.py.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+from consistency import crest_problems, eq_problems, gain_direction_problems
+from corpus_material import project_script
+
+from codette_lab.rules import RuleSet
+
+real = project_script("fault_real")
+sources = project_script("fault_real_sources")
+pytestmark = pytest.mark.skipif(
+    shutil.which("fluidsynth") is None
+    or shutil.which("espeak-ng") is None
+    or not all(path.exists() for path in (sources.SOUNDFONT, sources.HYDROGEN, sources.SONIC_PI)),
+    reason="needs fluidsynth, fluid-soundfont-gm, hydrogen-drumkits, sonic-pi-samples and espeak-ng "
+    "(scripts/install-test-deps.sh)",
+)
+
+CASES = real.cases()
+SUBSET = [
+    rc
+    for rc in CASES
+    if rc.case.fault in ("hiss_only", "too_loud", "too_quiet", "rumble")
+    or (rc.case.fault in ("mud", "harsh", "dull", "sibilance") and rc.case.sr == 44100)
+]
+
+
+def test_the_corpus_is_split_by_source_and_covers_every_family_rate_and_layout():
+    sources = real.SOURCES
+    assert {source.split for source in sources.values()} == {"fit", "validation"}
+    for family in ("gm", "hydrogen", "espeak", "song"):
+        splits = {source.split for source in sources.values() if source.family == family}
+        assert splits == {"fit", "validation"}, family
+    assert {rc.case.sr for rc in CASES} == {44100, 48000}
+    faults = {rc.case.fault for rc in CASES if rc.case.fault != "clean"}
+    assert {"mud", "harsh", "dull", "sibilance", "hiss_only", "too_loud", "too_quiet", "rumble"} <= faults
+    severities = {rc.name.split("-")[0] for rc in CASES if rc.case.fault == "mud"}
+    assert severities == {"mud9", "mud6"}
+
+
+@pytest.fixture(scope="module")
+def verdicts() -> dict[str, dict]:
+    return {v["case"]: v for v in real.run(SUBSET)}
+
+
+def test_every_fault_is_rendered_and_checked_by_an_independent_measurement(verdicts):
+    assert len(verdicts) == len(SUBSET)  # render() raises when a fault fails its check
+
+
+@pytest.mark.parametrize("name", [rc.name for rc in SUBSET if rc.case.fault == "hiss_only"])
+def test_hiss_alone_is_a_routing_problem_never_a_gain_move(verdicts, name):
+    verdict = verdicts[name]
+    assert verdict["findings"] == ["no_programme"], verdict
+    assert re.search("routing|record", verdict["remedy"]) and not re.search(r"\braise\b", verdict["remedy"], re.I)
+
+
+@pytest.mark.parametrize("name", [rc.name for rc in SUBSET if rc.case.fault in ("too_loud", "too_quiet", "rumble")])
+def test_level_loudness_and_rumble_faults_are_found_with_the_right_remedy(verdicts, name):
+    verdict = verdicts[name]
+    assert verdict["found"] and verdict["remedy_ok"], verdict
+
+
+def test_no_cut_is_deeper_than_the_rules_allow_and_every_answer_is_consistent(verdicts):
+    limit = RuleSet.default()["general.eq_cut_max_db"]
+    for rc in SUBSET:
+        suggestions = verdicts[rc.name]["suggestions"]
+        text = " ".join(suggestions)
+        for amount in re.findall(r"\bCut (\d+(?:\.\d+)?) dB", text):
+            assert float(amount) <= limit, (rc.name, text)
+        problems = eq_problems(suggestions, track=rc.source.title()) + gain_direction_problems(text)
+        if rc.case.track_type != "master":
+            problems += crest_problems(text, verdicts[rc.name]["metrics"].get("crest_factor_db"))
+        assert not problems, (rc.name, problems)
