@@ -3,7 +3,7 @@
 Used by ``bench_analysis``. The tracks are written under a temporary
 ``--audio-root`` (the synthetic song as float WAV; a dense master, loud and
 limited to the ceiling, as 16-bit PCM and as float WAV; dense white noise, the
-true-peak search's worst case). Each is analysed REPLY_ANALYSES times, the
+true-peak search's worst case). Each is analyzed REPLY_ANALYSES times, the
 tracks taken in turns so that drift in the machine's load hits them alike,
 one request at a time on fresh connections with nothing else on the server.
 For each request the wall time (sending the frame to the reply) and the CPU
@@ -22,7 +22,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from serving import _analyse, _analyze_frame, _start_server, _stop_server
+from serving import _analyze, _analyze_frame, _start_server, _stop_server
 
 #: Analyses per track (the figures are medians and maxima of these).
 REPLY_ANALYSES = 9
@@ -56,7 +56,7 @@ def _cpu_seconds(pid: int) -> float:
 
 def _timed_reply(process, url: str, frame: str) -> tuple[float, float]:
     before = _cpu_seconds(process.pid)
-    wall = asyncio.run(_analyse(url, frame))
+    wall = asyncio.run(_analyze(url, frame))
     return wall, _cpu_seconds(process.pid) - before
 
 

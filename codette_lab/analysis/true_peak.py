@@ -77,7 +77,8 @@ class TruePeakMeter:
         chunks = -(-(length + span - 1) // chunk)
         padded = np.zeros(span - 1 + chunks * chunk, dtype=np.float32)  # output m: padded[m : m + span]
         padded[span - 1 : span - 1 + length] = channel
-        chunk_max = np.abs(padded[: chunks * chunk].reshape(chunks, chunk)).max(axis=1)
+        blocks = padded[: chunks * chunk].reshape(chunks, chunk)
+        chunk_max = np.maximum(blocks.max(axis=1), -blocks.min(axis=1))  # |x| per chunk, no |x| copy made
         reach = chunk_max.copy()  # a chunk's outputs also see the first span - 1 inputs of the next one
         np.maximum(reach[:-1], chunk_max[1:], out=reach[:-1])
         bound = reach * self.gain_bound
@@ -86,21 +87,21 @@ class TruePeakMeter:
         )
 
         def rough(index: int) -> np.ndarray:
-            """|outputs| of chunk ``index``, one row per output, one column per phase (rough last bits)."""
-            product = rows[index * CHUNK_ROWS : (index + 1) * CHUNK_ROWS] @ self.row_matrix
-            return np.abs(product.reshape(chunk, OVERSAMPLING))
+            """The outputs of chunk ``index``, one row per output, one column per phase (rough last bits)."""
+            return (rows[index * CHUNK_ROWS : (index + 1) * CHUNK_ROWS] @ self.row_matrix).reshape(chunk, OVERSAMPLING)
 
         best, peaks = 0.0, {}
         for index in np.argsort(bound)[::-1]:
             if bound[index] < best * (1.0 - ROUGH_MARGIN):
                 break  # sorted: no later chunk can reach it either
-            peaks[int(index)] = peak = float(rough(int(index)).max())
+            outputs = rough(int(index))
+            peaks[int(index)] = peak = max(float(outputs.max()), -float(outputs.min()))
             best = max(best, peak)
         if best == 0.0:
             return 0.0
         threshold = best * (1.0 - ROUGH_MARGIN)
         near = [
-            index * chunk + np.flatnonzero(rough(index).max(axis=1) >= threshold)
+            index * chunk + np.flatnonzero(np.abs(rough(index)).max(axis=1) >= threshold)
             for index, peak in peaks.items()
             if peak >= threshold
         ]
