@@ -119,9 +119,11 @@ def test_ardour_meters_match_the_stems_levels(bridge, ardour):
     def measured() -> dict[str, float]:
         return {name: highest.get(ssid, -200.0) for name, ssid in ssids.items()}
 
+    # Ardour sends a meter's value as it is when its feedback ticks, not a held peak: a transient's top is
+    # caught on some passes of the looping session and not others (more often missed on a loaded machine)
     wait_for(
         lambda: all(abs(measured()[name] - expected[name]) <= 0.5 for name in EXPECTED),
-        STATE_S,
+        3 * STATE_S,
         lambda: f"meters {measured()} against the stems' peaks {expected}",
     )
 
