@@ -103,7 +103,7 @@ async def _upload_and_answer(url: str, frame: bytes) -> tuple[float, float, str]
         reply = json.loads(await asyncio.wait_for(socket.recv(), REPLY_TIMEOUT_S))
         answered = time.perf_counter()
     if reply.get("type") != "analysis_response":
-        raise RuntimeError(f"the 10-minute FLAC was not analysed: {reply}")
+        raise RuntimeError(f"the 10-minute FLAC was not analyzed: {reply}")
     return uploaded - started, answered - uploaded, reply["type"]
 
 

@@ -167,7 +167,7 @@ def test_a_mute_made_in_ardour_reaches_the_daw_context_and_stops_its_analyses(br
         for _ in range(2):  # a round sent before the mute arrived may still be answered: judge the next one
             since = time.monotonic()
             wait_for(lambda since=since: _levels_answers_since(bridge, since, "Keys"), STATE_S, bridge.status)
-        assert not _levels_answers_since(bridge, since, "Bass"), "a muted track is not analysed"
+        assert not _levels_answers_since(bridge, since, "Bass"), "a muted track is not analyzed"
     finally:
         bridge.surface.send("/strip/mute", bass.ssid, 0)
     wait_for(lambda: not bridge.session.track("Bass").muted, STATE_S, "the unmute")

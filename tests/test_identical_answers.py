@@ -1,6 +1,6 @@
 """The same request gets the same answer, bit for bit, however it is answered and whatever BLAS's threads.
 
-The demo session's stems are analysed (``quality`` of each track, two
+The demo session's stems are analyzed (``quality`` of each track, two
 ``masking`` pairs, a ``spectrum`` sent as samples) by an Engine called
 directly and a Lab serving in the process (as in a notebook kernel), by a
 ``codette-lab serve`` subprocess, by ``codette-lab replay`` of what that server
