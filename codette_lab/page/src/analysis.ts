@@ -32,7 +32,7 @@ export class AnalysisView {
   private readonly listenNote = byId<HTMLElement>("listen-note");
   private filters: FilterSpec[] = [];
   private currentMarks: Marker[] = [];
-  private analysed: Track | null = null;
+  private analyzed: Track | null = null;
   private framesUnsupported = false;
   client: CodetteClient | null = null;
 
@@ -70,7 +70,7 @@ export class AnalysisView {
     byId("analyze-other-row").hidden = this.typePick.value !== "masking";
   }
 
-  private drawChosen(marks = this.analysed?.id === this.trackPick.value ? this.currentMarks : []): void {
+  private drawChosen(marks = this.analyzed?.id === this.trackPick.value ? this.currentMarks : []): void {
     const track = this.tracks.find(this.trackPick.value);
     if (track !== undefined) drawSpectrum(this.canvas, track.spectrum, track.player.buffer.sampleRate, marks);
   }
@@ -97,7 +97,7 @@ export class AnalysisView {
     try {
       const reply = await this.ask(client, track, type, other);
       const analysis = reply.analysis as Record<string, unknown>;
-      this.analysed = track;
+      this.analyzed = track;
       showAnalysis(this.result, analysis);
       this.result.dataset.type = String(analysis.analysis_type ?? type);
       this.currentMarks = markers(analysis);
@@ -164,7 +164,7 @@ export class AnalysisView {
   }
 
   private listen(): void {
-    const track = this.analysed;
+    const track = this.analyzed;
     if (track === null) return;
     if (track.player.playing) track.player.stop();
     else track.player.play(this.chosenFilter());
@@ -179,7 +179,7 @@ export class AnalysisView {
 
   private reroute(): void {
     const filter = this.chosenFilter();
-    this.analysed?.player.route(filter);
+    this.analyzed?.player.route(filter);
     byId("listen").dataset.version = filter === null ? "as it is" : filter.label;
   }
 }

@@ -28,7 +28,7 @@ export class AnalysisView {
     listenNote = byId("listen-note");
     filters = [];
     currentMarks = [];
-    analysed = null;
+    analyzed = null;
     framesUnsupported = false;
     client = null;
     constructor(tracks) {
@@ -62,7 +62,7 @@ export class AnalysisView {
     showOther() {
         byId("analyze-other-row").hidden = this.typePick.value !== "masking";
     }
-    drawChosen(marks = this.analysed?.id === this.trackPick.value ? this.currentMarks : []) {
+    drawChosen(marks = this.analyzed?.id === this.trackPick.value ? this.currentMarks : []) {
         const track = this.tracks.find(this.trackPick.value);
         if (track !== undefined)
             drawSpectrum(this.canvas, track.spectrum, track.player.buffer.sampleRate, marks);
@@ -90,7 +90,7 @@ export class AnalysisView {
         try {
             const reply = await this.ask(client, track, type, other);
             const analysis = reply.analysis;
-            this.analysed = track;
+            this.analyzed = track;
             showAnalysis(this.result, analysis);
             this.result.dataset.type = String(analysis.analysis_type ?? type);
             this.currentMarks = markers(analysis);
@@ -158,7 +158,7 @@ export class AnalysisView {
         return this.filters[Number(this.listenPick.value)] ?? null;
     }
     listen() {
-        const track = this.analysed;
+        const track = this.analyzed;
         if (track === null)
             return;
         if (track.player.playing)
@@ -175,7 +175,7 @@ export class AnalysisView {
     }
     reroute() {
         const filter = this.chosenFilter();
-        this.analysed?.player.route(filter);
+        this.analyzed?.player.route(filter);
         byId("listen").dataset.version = filter === null ? "as it is" : filter.label;
     }
 }
