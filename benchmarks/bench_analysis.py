@@ -278,7 +278,7 @@ def reply_markdown(figures: dict[str, dict[str, list[float]]], in_process: float
                 "analysis on both cores, the rules and the JSON reply included), and the CPU time the server "
                 "process used meanwhile (all its threads; what the load of other work on the machine cannot "
                 "inflate). The last row is a second server whose BLAS may use two threads (`OPENBLAS_NUM_THREADS=2`; "
-                "the command line holds it to one, see `codette_lab/analysis/blas.py`)."
+                "the command line holds it to one, see `codette_lab/processes.py`)."
             ),
             (
                 "| track (3 min stereo, 44.1 kHz) | wall p50 (s) | wall max (s) | server CPU p50 (s) | "

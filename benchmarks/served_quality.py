@@ -11,7 +11,7 @@ time the server process used meanwhile (``/proc``: user + system, all its
 threads) are kept: on a loaded machine the CPU time shows what the server did.
 
 A second server, its BLAS allowed two threads (``OPENBLAS_NUM_THREADS=2``; the
-command line otherwise holds BLAS to one, see ``codette_lab.analysis.blas``),
+command line otherwise holds BLAS to one, see ``codette_lab.processes``),
 answers the song too, in the same turns.
 """
 
