@@ -37,7 +37,7 @@ from .loudness import LoudnessMeter
 from .masking import overlap_metrics
 from .precision import reported
 from .programme import ProgrammeAnalyzer
-from .signal import as_channels, check_finite, check_sample_rate, db, mono_mix
+from .signal import as_channels, check_finite, check_sample_rate, db
 from .spectral import Spectrogram, SpectrumAnalyzer
 from .stereo import measure_stereo
 from .transients import TransientAnalyzer
@@ -81,12 +81,8 @@ class _Signal:
         check_finite(self.x, name=name)
 
     @cached_property
-    def mono(self) -> np.ndarray:
-        return mono_mix(self.x)
-
-    @cached_property
     def spectrogram(self) -> Spectrogram:
-        return self.analyzer.spectrum.spectrogram(self.mono)
+        return self.analyzer.spectrum.spectrogram(self.x)
 
 
 Parts = tuple[list[Callable[[], Any]], Callable[[list[Any]], dict[str, Any]]]
@@ -114,7 +110,7 @@ class Analyzer:
             "loudness": lambda s: self.loudness.measure(s.x),
             "spectral": lambda s: self.spectrum.measure(s.spectrogram),
             "stereo": lambda s: measure_stereo(s.x),
-            "transients": lambda s: self.transients.measure(s.mono, s.spectrogram),
+            "transients": lambda s: self.transients.measure(s.x, s.spectrogram),
             "envelope": lambda s: self.envelope.measure(s.spectrogram),
             "programme": lambda s: self.programme.measure(s.spectrogram),
         }

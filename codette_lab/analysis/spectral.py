@@ -19,7 +19,7 @@ import numpy as np
 
 from .bands import AUDIBLE_RANGE, BANDS
 from .fixed_order import ContiguousBands, row_products
-from .signal import db
+from .signal import db, mono_mix
 
 #: The metrics :meth:`SpectrumAnalyzer.measure` outputs (gathered in :mod:`.outputs`); the per-band
 #: ones are a {band name: value} dict.
@@ -52,10 +52,6 @@ class Spectrogram:
 
     power: np.ndarray
     hop: int
-
-    @cached_property
-    def magnitude(self) -> np.ndarray:
-        return np.sqrt(self.power)
 
     @cached_property
     def frame_energy(self) -> np.ndarray:
@@ -134,27 +130,39 @@ class SpectrumAnalyzer:
         #: A full-scale sine's peak bin power, the 0 dB reference of plotted spectra.
         self.full_scale_power = float(self.window.sum() / 2.0) ** 2
 
-    def spectrogram(self, mono: np.ndarray) -> Spectrogram:
-        """Power spectrogram of a mono signal: Hann frames of n_fft, 50 % overlap, the tail zero-padded."""
+    def spectrogram(self, signal: np.ndarray) -> Spectrogram:
+        """Power spectrogram of a signal's mono mix: Hann frames of n_fft, 50 % overlap, the tail zero-padded.
+
+        ``signal`` is (n,) mono or (channels, n). The frames are taken FFT_BATCH_FRAMES at a time, each
+        batch from its own stretch of samples (mixed to mono there, the tail's zeros added there): no
+        mono or padded copy of the whole signal is made, and every frame holds the samples it always did.
+        """
         from scipy.fft import rfft
 
-        n_fft, hop = self.n_fft, self.hop
-        frames = 1 + max(0, -(-(len(mono) - n_fft) // hop))
-        padded_length = n_fft + (frames - 1) * hop
-        if padded_length != len(mono):
-            mono = np.concatenate((mono, np.zeros(padded_length - len(mono), dtype=np.float32)))
-        framed = np.lib.stride_tricks.sliding_window_view(mono, n_fft)[::hop]
+        x = signal if signal.ndim == 2 else signal[np.newaxis, :]
+        n_fft, hop, length = self.n_fft, self.hop, x.shape[1]
+        frames = 1 + max(0, -(-(length - n_fft) // hop))
         power = np.empty((frames, len(self.freqs)), dtype=np.float32)
         for start in range(0, frames, FFT_BATCH_FRAMES):  # batches small enough to stay in cache
-            stop = start + FFT_BATCH_FRAMES
-            spectrum = rfft(framed[start:stop] * self.window, axis=1, workers=1)
+            stop = min(frames, start + FFT_BATCH_FRAMES)
+            first, end = start * hop, (stop - 1) * hop + n_fft
+            mono = mono_mix(x[:, first : min(end, length)])
+            if len(mono) < end - first:
+                mono = np.concatenate((mono, np.zeros(end - first - len(mono), dtype=np.float32)))
+            framed = np.lib.stride_tricks.sliding_window_view(mono, n_fft)[::hop]
+            spectrum = rfft(framed * self.window, axis=1, workers=1)
             batch = power[start:stop]
             np.square(spectrum.real, out=batch)
             batch += np.square(spectrum.imag)
         return Spectrogram(power=power, hop=hop)
 
     def measure(self, spec: Spectrogram) -> dict[str, Any]:
-        """spectral_centroid_hz, spectral_rolloff_hz, spectral_flatness, band_energy_db."""
+        """spectral_centroid_hz, spectral_rolloff_hz, spectral_flatness, band_energy_db.
+
+        Each frame's centroid, roll-off and flatness depend on that frame alone, so they are taken
+        FFT_BATCH_FRAMES frames at a time (the magnitudes of one batch held at once), then averaged over
+        the frames that carry sound.
+        """
         active = spec.active
         if not active.any():
             return {
@@ -163,14 +171,23 @@ class SpectrumAnalyzer:
                 "spectral_flatness": None,
                 "band_energy_db": {name: None for name in BANDS},
             }
-        magnitude = spec.magnitude if active.all() else spec.magnitude[active]
-        frame_sums = magnitude.sum(axis=1, dtype=np.float64)
-        centroid = row_products(magnitude, self.freqs.astype(np.float32)) / frame_sums
-        power = spec.power if active.all() else spec.power[active]
+        frames = len(spec.power)
+        centroid, flat = np.empty(frames), np.empty(frames)
+        rolloff = np.empty(frames, dtype=np.intp)
+        weights = self.freqs.astype(np.float32)
+        for start in range(0, frames, FFT_BATCH_FRAMES):
+            stop = start + FFT_BATCH_FRAMES
+            power = spec.power[start:stop]
+            magnitude = np.sqrt(power)
+            frame_sums = magnitude.sum(axis=1, dtype=np.float64)
+            with np.errstate(divide="ignore", invalid="ignore"):  # silent frames: not averaged below
+                centroid[start:stop] = row_products(magnitude, weights) / frame_sums
+            rolloff[start:stop] = rolloff_bins(magnitude, frame_sums)
+            flat[start:stop] = flatness(power)
         return {
-            "spectral_centroid_hz": float(centroid.mean()),
-            "spectral_rolloff_hz": float(self.freqs[rolloff_bins(magnitude, frame_sums)].mean()),
-            "spectral_flatness": float(flatness(power).mean()),
+            "spectral_centroid_hz": float(centroid[active].mean()),
+            "spectral_rolloff_hz": float(self.freqs[rolloff[active]].mean()),
+            "spectral_flatness": float(flat[active].mean()),
             "band_energy_db": self.band_energy_db(spec.power.sum(axis=0, dtype=np.float64)),
         }
 
