@@ -82,7 +82,14 @@ class _Signal:
 
     @cached_property
     def spectrogram(self) -> Spectrogram:
-        return self.analyzer.spectrum.spectrogram(self.x)
+        """The mono mix's spectrogram; its one pass gathers every per-frame value a measurement reads."""
+        analyzer = self.analyzer
+        features = {
+            "spectral": analyzer.spectrum.frame_features,
+            "mel": analyzer.transients.mel_rows,
+            "sibilant": analyzer.envelope.sibilant_rows,
+        }
+        return analyzer.spectrum.spectrogram(self.x, features)
 
 
 Parts = tuple[list[Callable[[], Any]], Callable[[list[Any]], dict[str, Any]]]

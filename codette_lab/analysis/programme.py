@@ -91,5 +91,5 @@ class ProgrammeAnalyzer:
         quiet, loud = np.percentile(level, SPREAD_PERCENTILES)
         steady = loud - quiet < NOISE_SPREAD_DB
         judged = np.flatnonzero(spec.active)[::FLATNESS_FRAME_STEP]  # indices: no copy of every active frame
-        noise = steady and self.band_flatness(spec.power[judged]) >= NOISE_FLATNESS
+        noise = steady and self.band_flatness(spec.rows(judged)) >= NOISE_FLATNESS
         return {"noise_only": 1.0 if noise else 0.0, "pause_fraction": float(np.mean(level < loud - PAUSE_DB))}

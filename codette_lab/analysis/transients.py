@@ -57,13 +57,22 @@ class TransientAnalyzer:
             (band, slice(int(first[band]), int(last[band]))) for band in range(N_MELS) if covered[:, band].any()
         ]
 
-    def mel_power(self, spec: Spectrogram) -> np.ndarray:
-        """(frames, mels) mel-band power: ``spec.power @ mel_basis``, each filter over its own bins, summed
-        in a fixed order (:mod:`.fixed_order`: onsets found are the same whatever BLAS's threads)."""
-        mel = np.zeros((N_MELS, len(spec.power)), dtype=np.float32)
+    def mel_rows(self, power: np.ndarray) -> np.ndarray:
+        """(frames, mels) mel-band power of a batch of frames: ``power @ mel_basis``, each filter over its own
+        bins, summed in a fixed order (:mod:`.fixed_order`: onsets found are the same whatever BLAS's
+        threads). A per-frame value the spectrogram's one pass gathers (registered as ``"mel"``)."""
+        mel = np.zeros((N_MELS, len(power)), dtype=np.float32)
         for band, rows in self.mel_spans:
-            mel[band] = row_products(spec.power[:, rows], self.mel_basis[rows, band])
+            mel[band] = row_products(power[:, rows], self.mel_basis[rows, band])
         return mel.T
+
+    def mel_power(self, spec: Spectrogram) -> np.ndarray:
+        """(frames, mels) mel-band power of every frame, laid out (mels, frames) in memory."""
+        if "mel" in spec.features:
+            rows = spec.feature("mel")
+        else:
+            rows = np.concatenate([self.mel_rows(batch) for _, batch in spec.batches()])
+        return np.ascontiguousarray(rows.T).T
 
     def onset_frames(self, spec: Spectrogram) -> np.ndarray:
         import librosa

@@ -1,0 +1,155 @@
+"""The power spectrogram of a signal, taken a batch of frames at a time and never held whole by a measurement.
+
+A 10-minute track's spectrogram is about 100 MB of float32 (frames x 2049 bins at 44.1 kHz), and every
+figure the meters take from it is either a per-frame value (a frame's energy, centroid, roll-off,
+flatness, mel bands) or a sum over frames. So :class:`Spectrogram` computes its frames
+FFT_BATCH_FRAMES at a time, each batch from its own stretch of samples (mixed to mono there, the tail's
+zeros added there): one pass gives every per-frame value the meters registered (``features``) and the
+power summed over all frames. What needs the frames that carry sound (known only once every frame's
+energy is) reads the batches again: a weighted sum over frames (:meth:`Spectrogram.weighted_sum`) or
+the rows of a few chosen frames (:meth:`Spectrogram.rows`).
+
+Every number is the one a whole spectrogram gives, bit for bit: each frame holds the same samples and
+goes through the same batch transform; per-frame values depend on their frame alone; and the sums over
+frames are added in the order a sum over the whole array adds them (frame after frame, the running sum
+carried from batch to batch as the first row of the next one). :attr:`Spectrogram.power`, the whole
+array, is still there for plots, masking between two tracks and tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from functools import cached_property
+from types import MappingProxyType
+
+import numpy as np
+
+from .fixed_order import column_products
+from .signal import mono_mix
+
+#: Frames transformed per batch: small batches stay in cache (about twice as fast as one big transform).
+FFT_BATCH_FRAMES = 64
+#: Frames quieter than this (relative to the loudest frame) are left out of track averages.
+ACTIVE_FRAME_RANGE_DB = 60.0
+
+#: A per-frame value: from a batch's power (frames, bins) to one row per frame (frames, ...).
+RowFeature = Callable[[np.ndarray], np.ndarray]
+
+
+def frame_energy(power: np.ndarray) -> np.ndarray:
+    """Each frame's power summed over its bins (float64)."""
+    return power.sum(axis=1, dtype=np.float64)
+
+
+class Spectrogram:
+    """Power spectrogram (frames x bins, float32) of a signal's mono mix: Hann frames, the tail zero-padded.
+
+    ``x`` is (n,) mono or (channels, n); ``features`` are the per-frame values the first pass gathers
+    (besides each frame's energy), read with :meth:`feature`.
+    """
+
+    def __init__(
+        self, x: np.ndarray, *, window: np.ndarray, hop: int, features: Mapping[str, RowFeature] | None = None
+    ) -> None:
+        self.x = x if x.ndim == 2 else x[np.newaxis, :]
+        self.window = window
+        self.n_fft = len(window)
+        self.hop = hop
+        self.bins = self.n_fft // 2 + 1
+        self.frames = 1 + max(0, -(-(self.x.shape[1] - self.n_fft) // hop))
+        self.features: Mapping[str, RowFeature] = MappingProxyType({"energy": frame_energy, **(features or {})})
+
+    def _batch(self, start: int, stop: int) -> np.ndarray:
+        """The power of frames start .. stop - 1, from the samples they cover."""
+        from scipy.fft import rfft
+
+        length, hop, n_fft = self.x.shape[1], self.hop, self.n_fft
+        first, end = start * hop, (stop - 1) * hop + n_fft
+        mono = mono_mix(self.x[:, first : min(end, length)])
+        if len(mono) < end - first:
+            mono = np.concatenate((mono, np.zeros(end - first - len(mono), dtype=np.float32)))
+        framed = np.lib.stride_tricks.sliding_window_view(mono, n_fft)[::hop]
+        spectrum = rfft(framed * self.window, axis=1, workers=1)
+        power = np.square(spectrum.real, dtype=np.float32)
+        power += np.square(spectrum.imag)
+        return power
+
+    def batches(self, wanted: np.ndarray | None = None) -> Iterator[tuple[int, np.ndarray]]:
+        """(first frame, power of the batch) of every batch, in order; with ``wanted`` (a mask over the
+        frames) only the batches holding a wanted frame. Read from :attr:`power` once that is held."""
+        held = self.__dict__.get("power")
+        for start in range(0, self.frames, FFT_BATCH_FRAMES):
+            stop = min(self.frames, start + FFT_BATCH_FRAMES)
+            if wanted is not None and not wanted[start:stop].any():
+                continue
+            yield start, held[start:stop] if held is not None else self._batch(start, stop)
+
+    @cached_property
+    def power(self) -> np.ndarray:
+        """The whole spectrogram (frames, bins), float32: for plots, masking and tests."""
+        power = np.empty((self.frames, self.bins), dtype=np.float32)
+        for start, batch in self.batches():
+            power[start : start + len(batch)] = batch
+        return power
+
+    @cached_property
+    def _first_pass(self) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """Every registered per-frame value, and the power of each bin summed over all frames (float64)."""
+        parts: dict[str, list[np.ndarray]] = {name: [] for name in self.features}
+        total: np.ndarray | None = None
+        for _, batch in self.batches():
+            for name, feature in self.features.items():
+                parts[name].append(feature(batch))
+            if total is None:
+                total = batch.sum(axis=0, dtype=np.float64)
+            else:  # the running sum as the first row: added frame after frame, as over the whole array
+                total = np.vstack((total[np.newaxis, :], batch)).sum(axis=0)
+        assert total is not None  # a signal has at least one frame
+        return {name: np.concatenate(values) for name, values in parts.items()}, total
+
+    def feature(self, name: str) -> np.ndarray:
+        """The per-frame value ``name`` of every frame (rows in frame order)."""
+        return self._first_pass[0][name]
+
+    @property
+    def bin_power(self) -> np.ndarray:
+        """Each bin's power summed over all frames (float64)."""
+        return self._first_pass[1]
+
+    @property
+    def frame_energy(self) -> np.ndarray:
+        return self.feature("energy")
+
+    @cached_property
+    def active(self) -> np.ndarray:
+        """Boolean mask of the frames that carry sound (none for digital silence)."""
+        energy = self.frame_energy
+        loudest = energy.max()
+        if loudest <= 0:
+            return np.zeros(len(energy), dtype=bool)
+        return energy >= loudest * 10.0 ** (-ACTIVE_FRAME_RANGE_DB / 10.0)
+
+    def weighted_sum(self, weights: np.ndarray) -> np.ndarray:
+        """``weights @ power`` (float32 weights, one per frame) summed in frame order; batches whose
+        weights are all zero add nothing and are not computed."""
+        total: np.ndarray | None = None
+        for start, batch in self.batches(weights != 0):
+            part = weights[start : start + len(batch)]
+            if total is None:
+                total = column_products(part, batch)
+            else:
+                carried = np.concatenate((np.ones(1, dtype=part.dtype), part))
+                total = column_products(carried, np.vstack((total[np.newaxis, :], batch)))
+        return total if total is not None else np.zeros(self.bins, dtype=np.float32)
+
+    def rows(self, frames: np.ndarray) -> np.ndarray:
+        """The power of the frames at the (increasing) indices ``frames``, (len(frames), bins)."""
+        wanted = np.zeros(self.frames, dtype=bool)
+        wanted[frames] = True
+        out = np.empty((len(frames), self.bins), dtype=np.float32)
+        filled = 0
+        for start, batch in self.batches(wanted):
+            chosen = np.flatnonzero(wanted[start : start + len(batch)])
+            out[filled : filled + len(chosen)] = batch[chosen]
+            filled += len(chosen)
+        return out
