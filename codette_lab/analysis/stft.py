@@ -95,17 +95,20 @@ class Spectrogram:
     @cached_property
     def _first_pass(self) -> tuple[dict[str, np.ndarray], np.ndarray]:
         """Every registered per-frame value, and the power of each bin summed over all frames (float64)."""
-        parts: dict[str, list[np.ndarray]] = {name: [] for name in self.features}
+        values: dict[str, np.ndarray] = {}
         total: np.ndarray | None = None
-        for _, batch in self.batches():
+        for start, batch in self.batches():
             for name, feature in self.features.items():
-                parts[name].append(feature(batch))
+                rows = feature(batch)
+                if name not in values:  # every frame's rows, filled in batch by batch
+                    values[name] = np.empty((self.frames, *rows.shape[1:]), dtype=rows.dtype)
+                values[name][start : start + len(rows)] = rows
             if total is None:
                 total = batch.sum(axis=0, dtype=np.float64)
             else:  # the running sum as the first row: added frame after frame, as over the whole array
                 total = np.vstack((total[np.newaxis, :], batch)).sum(axis=0)
         assert total is not None  # a signal has at least one frame
-        return {name: np.concatenate(values) for name, values in parts.items()}, total
+        return values, total
 
     def feature(self, name: str) -> np.ndarray:
         """The per-frame value ``name`` of every frame (rows in frame order)."""

@@ -1,0 +1,44 @@
+"""Measuring a long signal takes memory far below its spectrogram's size, and it grows slower than the signal.
+
+A 10-minute track's power spectrogram alone is about 100 MB; a whole ``quality`` measurement once
+peaked at six times that. The spectrogram is now taken a batch of frames at a time and the filter
+meters run in chunks, so what a measurement allocates (numpy's arrays, as tracemalloc sees them) is
+per-frame figures and a few batches. Measured in the calling thread alone, so the peak does not
+depend on how the helper thread's work overlaps.
+"""
+
+from __future__ import annotations
+
+import tracemalloc
+
+import numpy as np
+
+from codette_lab.analysis import analyzer_for, single_threaded
+
+SR = 44100
+
+
+def peak_bytes(seconds: float) -> tuple[int, int]:
+    """(tracemalloc peak of measuring every kind of ``seconds`` of mono noise, its full spectrogram's size)."""
+    analyzer = analyzer_for(SR)
+    x = np.random.default_rng(7).standard_normal(int(seconds * SR), dtype=np.float32) * np.float32(0.1)
+    spectrogram_bytes = analyzer.spectrum.spectrogram(x).frames * len(analyzer.spectrum.freqs) * 4
+    tracemalloc.start()
+    try:
+        with single_threaded():
+            metrics = analyzer.measure(x)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert metrics["spectral_centroid_hz"] is not None and metrics["integrated_lufs"] is not None
+    return peak, spectrogram_bytes
+
+
+def test_memory_of_a_long_measurement_is_bounded_and_sublinear() -> None:
+    analyzer_for(SR).measure(np.zeros(SR, dtype=np.float32))  # set-up and imports outside the measurement
+    short_peak, short_spectrogram = peak_bytes(150.0)
+    long_peak, long_spectrogram = peak_bytes(600.0)
+    # far below the whole spectrogram (which the measurement once held several times over)
+    assert long_peak < long_spectrogram / 2, (long_peak, long_spectrogram)
+    # four times the signal: the peak grows by far less than the spectrogram does
+    assert long_peak - short_peak < (long_spectrogram - short_spectrogram) / 2, (short_peak, long_peak)
