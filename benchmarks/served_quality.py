@@ -22,7 +22,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from serving import _analyse, _analyze_frame, _start_server, _stop_server
+from serving import _analyze, _analyze_frame, _start_server, _stop_server
 
 #: Analyses per track (the figures are medians and maxima of these).
 REPLY_ANALYSES = 9
@@ -56,7 +56,7 @@ def _cpu_seconds(pid: int) -> float:
 
 def _timed_reply(process, url: str, frame: str) -> tuple[float, float]:
     before = _cpu_seconds(process.pid)
-    wall = asyncio.run(_analyse(url, frame))
+    wall = asyncio.run(_analyze(url, frame))
     return wall, _cpu_seconds(process.pid) - before
 
 

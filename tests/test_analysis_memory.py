@@ -14,6 +14,7 @@ import tracemalloc
 import numpy as np
 
 from codette_lab.analysis import analyzer_for, single_threaded
+from codette_lab.analysis.stft import Spectrogram
 
 SR = 44100
 
@@ -42,3 +43,28 @@ def test_memory_of_a_long_measurement_is_bounded_and_sublinear() -> None:
     assert long_peak < long_spectrogram / 2, (long_peak, long_spectrogram)
     # four times the signal: the peak grows by far less than the spectrogram does
     assert long_peak - short_peak < (long_spectrogram - short_spectrogram) / 2, (short_peak, long_peak)
+
+
+def test_a_spectrogram_read_in_batches_gives_what_the_whole_array_gives() -> None:
+    """Streamed (nothing held) and held, every figure equals the one computed on the whole power array,
+    bit for bit: per-frame values, the sum over frames, a weighted sum over frames and chosen rows."""
+    analyzer = analyzer_for(SR)
+    spectrum = analyzer.spectrum
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((2, 20 * SR + 1234), dtype=np.float32) * np.float32(0.1)
+    x[:, : 3 * SR] *= np.float32(1e-4)  # a quiet start: frames that do not carry sound
+    features = {"spectral": spectrum.frame_features, "mel": analyzer.transients.mel_rows}
+    whole = Spectrogram(x, window=spectrum.window, hop=spectrum.hop).power
+    weights = (rng.uniform(size=len(whole)) > 0.3).astype(np.float32)
+    chosen = np.flatnonzero(weights)[::7]
+    for hold_bytes in (0, whole.nbytes):
+        spec = Spectrogram(x, window=spectrum.window, hop=spectrum.hop, features=features, hold_bytes=hold_bytes)
+        assert spec.frames == len(whole)
+        np.testing.assert_array_equal(spec.frame_energy, whole.sum(axis=1, dtype=np.float64))
+        np.testing.assert_array_equal(spec.bin_power, whole.sum(axis=0, dtype=np.float64))
+        np.testing.assert_array_equal(spec.feature("spectral"), spectrum.frame_features(whole))
+        np.testing.assert_array_equal(spec.feature("mel"), analyzer.transients.mel_rows(whole))
+        np.testing.assert_array_equal(spec.weighted_sum(weights), np.einsum("i,ij->j", weights, whole))
+        np.testing.assert_array_equal(spec.rows(chosen), whole[chosen])
+        assert ("power" in spec.__dict__) == (hold_bytes > 0)
+        assert not spec.active[: SR // spectrum.hop].any() and spec.active[-10:].all()

@@ -7,7 +7,8 @@ FFT_BATCH_FRAMES at a time, each batch from its own stretch of samples (mixed to
 zeros added there): one pass gives every per-frame value the meters registered (``features``) and the
 power summed over all frames. What needs the frames that carry sound (known only once every frame's
 energy is) reads the batches again: a weighted sum over frames (:meth:`Spectrogram.weighted_sum`) or
-the rows of a few chosen frames (:meth:`Spectrogram.rows`).
+the rows of a few chosen frames (:meth:`Spectrogram.rows`); a spectrogram under HOLD_BYTES is held
+whole instead, as transforming it again would cost more time than its memory is worth.
 
 Every number is the one a whole spectrogram gives, bit for bit: each frame holds the same samples and
 goes through the same batch transform; per-frame values depend on their frame alone; and the sums over
@@ -32,6 +33,11 @@ FFT_BATCH_FRAMES = 64
 #: Frames quieter than this (relative to the loudest frame) are left out of track averages.
 ACTIVE_FRAME_RANGE_DB = 60.0
 
+#: A spectrogram up to this size (bytes; about 4.5 minutes at 44.1 kHz) is held whole once computed, so
+#: the passes that need the frames carrying sound read it rather than transform the signal again; a
+#: longer one is transformed again for them, a batch at a time.
+HOLD_BYTES = 48 << 20
+
 #: A per-frame value: from a batch's power (frames, bins) to one row per frame (frames, ...).
 RowFeature = Callable[[np.ndarray], np.ndarray]
 
@@ -45,11 +51,18 @@ class Spectrogram:
     """Power spectrogram (frames x bins, float32) of a signal's mono mix: Hann frames, the tail zero-padded.
 
     ``x`` is (n,) mono or (channels, n); ``features`` are the per-frame values the first pass gathers
-    (besides each frame's energy), read with :meth:`feature`.
+    (besides each frame's energy), read with :meth:`feature`; ``hold_bytes``: the largest spectrogram held
+    whole once computed (see HOLD_BYTES).
     """
 
     def __init__(
-        self, x: np.ndarray, *, window: np.ndarray, hop: int, features: Mapping[str, RowFeature] | None = None
+        self,
+        x: np.ndarray,
+        *,
+        window: np.ndarray,
+        hop: int,
+        features: Mapping[str, RowFeature] | None = None,
+        hold_bytes: int = HOLD_BYTES,
     ) -> None:
         self.x = x if x.ndim == 2 else x[np.newaxis, :]
         self.window = window
@@ -58,6 +71,7 @@ class Spectrogram:
         self.bins = self.n_fft // 2 + 1
         self.frames = 1 + max(0, -(-(self.x.shape[1] - self.n_fft) // hop))
         self.features: Mapping[str, RowFeature] = MappingProxyType({"energy": frame_energy, **(features or {})})
+        self.hold_bytes = hold_bytes
 
     def _batch(self, start: int, stop: int) -> np.ndarray:
         """The power of frames start .. stop - 1, from the samples they cover."""
@@ -95,6 +109,8 @@ class Spectrogram:
     @cached_property
     def _first_pass(self) -> tuple[dict[str, np.ndarray], np.ndarray]:
         """Every registered per-frame value, and the power of each bin summed over all frames (float64)."""
+        if self.frames * self.bins * 4 <= self.hold_bytes:
+            _ = self.power  # small enough to hold: later passes read it instead of transforming again
         values: dict[str, np.ndarray] = {}
         total: np.ndarray | None = None
         for start, batch in self.batches():
