@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .fixed_order import matrix_products
+from .fixed_order import matrix_products, one_blas_thread
 from .signal import db
 
 #: The metrics :meth:`TruePeakMeter.measure` outputs (gathered in :mod:`.outputs`).
@@ -109,21 +109,23 @@ class TruePeakMeter:
             return np.abs((rows @ self.row_matrix).reshape(chunk, OVERSAMPLING))
 
         best, peaks = 0.0, {}
-        for index in np.argsort(bound)[::-1]:
-            if bound[index] < best * (1.0 - ROUGH_MARGIN):
-                break  # sorted: no later chunk can reach it either
-            peaks[int(index)] = peak = float(rough(int(index)).max())
-            best = max(best, peak)
+        with one_blas_thread():  # thousands of small products: BLAS's own threads would only slow them down
+            for index in np.argsort(bound)[::-1]:
+                if bound[index] < best * (1.0 - ROUGH_MARGIN):
+                    break  # sorted: no later chunk can reach it either
+                peaks[int(index)] = peak = float(rough(int(index)).max())
+                best = max(best, peak)
         if best == 0.0:
             return 0.0
         threshold = best * (1.0 - ROUGH_MARGIN)
-        near = np.concatenate(
-            [
-                index * chunk + np.flatnonzero(rough(index).max(axis=1) >= threshold)
-                for index, peak in peaks.items()
-                if peak >= threshold
-            ]
-        )
+        with one_blas_thread():
+            near = np.concatenate(
+                [
+                    index * chunk + np.flatnonzero(rough(index).max(axis=1) >= threshold)
+                    for index, peak in peaks.items()
+                    if peak >= threshold
+                ]
+            )
         # output m's window is samples m - span + 1 .. m (zeros outside the channel)
         at = near[:, None] + np.arange(1 - span, 1)
         inside = (at >= 0) & (at < length)
