@@ -24,6 +24,23 @@ from .parsing import FRAME_HEADER, LENGTH
 CHILD_NICENESS = 10
 
 
+def _send(sink: BinaryIO, answer: tuple[bool, Any]) -> None:
+    """One answer: the pickle's length and the pickle, the count and lengths of its out-of-band buffers,
+    then the buffers (the decoded audio, as raw bytes the server reads straight into place). A function
+    of its own, so that no name (a loop variable over the buffers) outlives it holding an array."""
+    buffers: list[pickle.PickleBuffer] = []
+    header = pickle.dumps(answer, protocol=5, buffer_callback=buffers.append)
+    raws = [buffer.raw() for buffer in buffers]
+    sink.write(LENGTH.pack(len(header)))
+    sink.write(header)
+    sink.write(LENGTH.pack(len(raws)))
+    for raw in raws:
+        sink.write(LENGTH.pack(raw.nbytes))
+    for raw in raws:
+        sink.write(raw)
+    sink.flush()
+
+
 def _serve(source: BinaryIO, sink: BinaryIO) -> None:
     """The child's loop: a frame in, ``(failed, result or exception)`` out, until the input ends."""
     configure_parse_child()  # each frame's buffers go back to the system once it is answered
@@ -38,18 +55,8 @@ def _serve(source: BinaryIO, sink: BinaryIO) -> None:
         except Exception as exc:  # anything else still gets an answer, as our own bug
             answer = (True, RuntimeError(f"{type(exc).__name__}: {exc}"))
         del frame
-        buffers: list[pickle.PickleBuffer] = []
-        header = pickle.dumps(answer, protocol=5, buffer_callback=buffers.append)
-        raws = [buffer.raw() for buffer in buffers]
-        sink.write(LENGTH.pack(len(header)))
-        sink.write(header)
-        sink.write(LENGTH.pack(len(raws)))
-        for raw in raws:
-            sink.write(LENGTH.pack(raw.nbytes))
-        for raw in raws:  # the decoded audio, as raw bytes the server reads straight into place
-            sink.write(raw)
-        sink.flush()
-        del answer, buffers, raws  # no loop variable is left holding the last array until the next frame
+        _send(sink, answer)
+        del answer  # the decoded audio goes with it: nothing holds it until the next frame
 
 
 if __name__ == "__main__":
