@@ -12,6 +12,7 @@ from __future__ import annotations
 import tracemalloc
 
 import numpy as np
+import pytest
 
 from codette_lab.analysis import analyzer_for, single_threaded
 from codette_lab.analysis.stft import Spectrogram
@@ -45,14 +46,17 @@ def test_memory_of_a_long_measurement_is_bounded_and_sublinear() -> None:
     assert long_peak - short_peak < (long_spectrogram - short_spectrogram) / 2, (short_peak, long_peak)
 
 
-def test_a_spectrogram_read_in_batches_gives_what_the_whole_array_gives() -> None:
+@pytest.mark.parametrize("quiet", ["start", "end"])
+def test_a_spectrogram_read_in_batches_gives_what_the_whole_array_gives(quiet: str) -> None:
     """Streamed (nothing held) and held, every figure equals the one computed on the whole power array,
-    bit for bit: per-frame values, the sum over frames, a weighted sum over frames and chosen rows."""
+    bit for bit: per-frame values, sums over frames (all, the active ones, weighted) and chosen rows.
+    A quiet start (a fade-in) makes frames first taken for sound quiet once louder ones come."""
     analyzer = analyzer_for(SR)
     spectrum = analyzer.spectrum
     rng = np.random.default_rng(11)
     x = rng.standard_normal((2, 20 * SR + 1234), dtype=np.float32) * np.float32(0.1)
-    x[:, : 3 * SR] *= np.float32(1e-4)  # a quiet start: frames that do not carry sound
+    quiet_part = slice(0, 8 * SR) if quiet == "start" else slice(-8 * SR, None)  # over two batches of frames
+    x[:, quiet_part] *= np.float32(1e-4)  # -80 dB: frames that do not carry sound
     features = {"spectral": spectrum.frame_features, "mel": analyzer.transients.mel_rows}
     whole = Spectrogram(x, window=spectrum.window, hop=spectrum.hop).power
     weights = (rng.uniform(size=len(whole)) > 0.3).astype(np.float32)
@@ -65,6 +69,9 @@ def test_a_spectrogram_read_in_batches_gives_what_the_whole_array_gives() -> Non
         np.testing.assert_array_equal(spec.feature("spectral"), spectrum.frame_features(whole))
         np.testing.assert_array_equal(spec.feature("mel"), analyzer.transients.mel_rows(whole))
         np.testing.assert_array_equal(spec.weighted_sum(weights), np.einsum("i,ij->j", weights, whole))
+        active = spec.active
+        np.testing.assert_array_equal(spec.active_power_sum, np.einsum("i,ij->j", active.astype(np.float32), whole))
         np.testing.assert_array_equal(spec.rows(chosen), whole[chosen])
         assert ("power" in spec.__dict__) == (hold_bytes > 0)
-        assert not spec.active[: SR // spectrum.hop].any() and spec.active[-10:].all()
+        quiet_frames = slice(0, SR // spectrum.hop) if quiet == "start" else slice(-(SR // spectrum.hop), None)
+        assert not active[quiet_frames].any() and active[len(active) // 2 :][:10].all()

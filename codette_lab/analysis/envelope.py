@@ -160,7 +160,7 @@ class EnvelopeAnalyzer:
         if not active.any():
             return dict.fromkeys(OUTPUTS)
         # the mean over the active frames as one weighted sum (no copy of the spectrogram)
-        mean_power = spec.weighted_sum(active.astype(np.float32)).astype(np.float64) / active.sum()
+        mean_power = spec.active_power_sum.astype(np.float64) / active.sum()
         level = self.smoothed_db(mean_power)
         cliff = self._cliff(level)
         result: dict[str, Any] = {}

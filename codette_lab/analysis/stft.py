@@ -5,10 +5,12 @@ figure the meters take from it is either a per-frame value (a frame's energy, ce
 flatness, mel bands) or a sum over frames. So :class:`Spectrogram` computes its frames
 FFT_BATCH_FRAMES at a time, each batch from its own stretch of samples (mixed to mono there, the tail's
 zeros added there): one pass gives every per-frame value the meters registered (``features``) and the
-power summed over all frames. What needs the frames that carry sound (known only once every frame's
-energy is) reads the batches again: a weighted sum over frames (:meth:`Spectrogram.weighted_sum`) or
-the rows of a few chosen frames (:meth:`Spectrogram.rows`); a spectrogram under HOLD_BYTES is held
-whole instead, as transforming it again would cost more time than its memory is worth.
+power summed over all frames. The frames that carry sound are known only once every frame's energy
+is: the first pass also sums the power of the frames loud enough against the loudest one so far, which
+is the sum over the frames that carry sound unless a louder part came later (a fade-in); only then,
+and for the rows of chosen frames (:meth:`Spectrogram.rows`), are the batches read again. A
+spectrogram under HOLD_BYTES is held whole instead, as transforming it again would cost more time
+than its memory is worth.
 
 Every number is the one a whole spectrogram gives, bit for bit: each frame holds the same samples and
 goes through the same batch transform; per-frame values depend on their frame alone; and the sums over
@@ -22,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from functools import cached_property
 from types import MappingProxyType
+from typing import NamedTuple
 
 import numpy as np
 
@@ -45,6 +48,29 @@ RowFeature = Callable[[np.ndarray], np.ndarray]
 def frame_energy(power: np.ndarray) -> np.ndarray:
     """Each frame's power summed over its bins (float64)."""
     return power.sum(axis=1, dtype=np.float64)
+
+
+def _active_threshold(loudest: float) -> float:
+    """The energy a frame needs to carry sound, against the loudest frame's."""
+    return loudest * 10.0 ** (-ACTIVE_FRAME_RANGE_DB / 10.0)
+
+
+def _carried_sum(total: np.ndarray | None, weights: np.ndarray, batch: np.ndarray) -> np.ndarray | None:
+    """``weights @ batch`` added to the running ``total`` frame after frame (the total as the first row),
+    as one sum over the whole spectrogram adds them; a batch with no weight adds nothing."""
+    if not weights.any():
+        return total
+    if total is None:
+        return column_products(weights, batch)
+    carried = np.concatenate((np.ones(1, dtype=weights.dtype), weights))
+    return column_products(carried, np.vstack((total[np.newaxis, :], batch)))
+
+
+class _FirstPass(NamedTuple):
+    values: dict[str, np.ndarray]
+    bin_power: np.ndarray
+    counted: np.ndarray  # the frames active_sum holds
+    active_sum: np.ndarray | None
 
 
 class Spectrogram:
@@ -107,12 +133,16 @@ class Spectrogram:
         return power
 
     @cached_property
-    def _first_pass(self) -> tuple[dict[str, np.ndarray], np.ndarray]:
-        """Every registered per-frame value, and the power of each bin summed over all frames (float64)."""
+    def _first_pass(self) -> _FirstPass:
+        """Every registered per-frame value, each bin's power summed over all frames, and the power summed
+        over the frames that carry sound as far as the pass could tell (see :attr:`active_power_sum`)."""
         if self.frames * self.bins * 4 <= self.hold_bytes:
             _ = self.power  # small enough to hold: later passes read it instead of transforming again
         values: dict[str, np.ndarray] = {}
         total: np.ndarray | None = None
+        counted = np.zeros(self.frames, dtype=bool)
+        active_sum: np.ndarray | None = None
+        loudest = 0.0
         for start, batch in self.batches():
             for name, feature in self.features.items():
                 rows = feature(batch)
@@ -123,17 +153,23 @@ class Spectrogram:
                 total = batch.sum(axis=0, dtype=np.float64)
             else:  # the running sum as the first row: added frame after frame, as over the whole array
                 total = np.vstack((total[np.newaxis, :], batch)).sum(axis=0)
+            energy = values["energy"][start : start + len(batch)]
+            loudest = max(loudest, energy.max())
+            if loudest > 0:  # the frames loud enough against the loudest so far (a superset of the active ones)
+                weights = (energy >= _active_threshold(loudest)).astype(np.float32)
+                counted[start : start + len(batch)] = weights != 0
+                active_sum = _carried_sum(active_sum, weights, batch)
         assert total is not None  # a signal has at least one frame
-        return values, total
+        return _FirstPass(values, total, counted, active_sum)
 
     def feature(self, name: str) -> np.ndarray:
         """The per-frame value ``name`` of every frame (rows in frame order)."""
-        return self._first_pass[0][name]
+        return self._first_pass.values[name]
 
     @property
     def bin_power(self) -> np.ndarray:
         """Each bin's power summed over all frames (float64)."""
-        return self._first_pass[1]
+        return self._first_pass.bin_power
 
     @property
     def frame_energy(self) -> np.ndarray:
@@ -146,19 +182,25 @@ class Spectrogram:
         loudest = energy.max()
         if loudest <= 0:
             return np.zeros(len(energy), dtype=bool)
-        return energy >= loudest * 10.0 ** (-ACTIVE_FRAME_RANGE_DB / 10.0)
+        return energy >= _active_threshold(loudest)
+
+    @cached_property
+    def active_power_sum(self) -> np.ndarray:
+        """``active @ power``: each bin's power summed over the frames that carry sound (float32, in frame
+        order). The first pass sums the frames loud enough against the loudest frame so far; unless a
+        louder frame came later and made one of those quiet (a fade-in), that is this sum, else the
+        batches are read again."""
+        first = self._first_pass
+        if first.active_sum is not None and np.array_equal(first.counted, self.active):
+            return first.active_sum
+        return self.weighted_sum(self.active.astype(np.float32))
 
     def weighted_sum(self, weights: np.ndarray) -> np.ndarray:
         """``weights @ power`` (float32 weights, one per frame) summed in frame order; batches whose
         weights are all zero add nothing and are not computed."""
         total: np.ndarray | None = None
         for start, batch in self.batches(weights != 0):
-            part = weights[start : start + len(batch)]
-            if total is None:
-                total = column_products(part, batch)
-            else:
-                carried = np.concatenate((np.ones(1, dtype=part.dtype), part))
-                total = column_products(carried, np.vstack((total[np.newaxis, :], batch)))
+            total = _carried_sum(total, weights[start : start + len(batch)], batch)
         return total if total is not None else np.zeros(self.bins, dtype=np.float32)
 
     def rows(self, frames: np.ndarray) -> np.ndarray:
