@@ -136,8 +136,7 @@ class Spectrogram:
     def _first_pass(self) -> _FirstPass:
         """Every registered per-frame value, each bin's power summed over all frames, and the power summed
         over the frames that carry sound as far as the pass could tell (see :attr:`active_power_sum`)."""
-        if self.frames * self.bins * 4 <= self.hold_bytes:
-            _ = self.power  # small enough to hold: later passes read it instead of transforming again
+        held = self.power if self.frames * self.bins * 4 <= self.hold_bytes else None
         values: dict[str, np.ndarray] = {}
         total: np.ndarray | None = None
         counted = np.zeros(self.frames, dtype=bool)
@@ -149,6 +148,8 @@ class Spectrogram:
                 if name not in values:  # every frame's rows, filled in batch by batch
                     values[name] = np.empty((self.frames, *rows.shape[1:]), dtype=rows.dtype)
                 values[name][start : start + len(rows)] = rows
+            if held is not None:
+                continue  # the sums below are taken over the whole array at once
             if total is None:
                 total = batch.sum(axis=0, dtype=np.float64)
             else:  # the running sum as the first row: added frame after frame, as over the whole array
@@ -159,6 +160,8 @@ class Spectrogram:
                 weights = (energy >= _active_threshold(loudest)).astype(np.float32)
                 counted[start : start + len(batch)] = weights != 0
                 active_sum = _carried_sum(active_sum, weights, batch)
+        if held is not None:
+            total = held.sum(axis=0, dtype=np.float64)
         assert total is not None  # a signal has at least one frame
         return _FirstPass(values, total, counted, active_sum)
 
@@ -198,6 +201,8 @@ class Spectrogram:
     def weighted_sum(self, weights: np.ndarray) -> np.ndarray:
         """``weights @ power`` (float32 weights, one per frame) summed in frame order; batches whose
         weights are all zero add nothing and are not computed."""
+        if "power" in self.__dict__:
+            return column_products(weights, self.power)
         total: np.ndarray | None = None
         for start, batch in self.batches(weights != 0):
             total = _carried_sum(total, weights[start : start + len(batch)], batch)
