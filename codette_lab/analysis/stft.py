@@ -21,10 +21,10 @@ array, is still there for plots, masking between two tracks and tests.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Mapping
-from functools import cached_property
 from types import MappingProxyType
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -98,6 +98,24 @@ class Spectrogram:
         self.frames = 1 + max(0, -(-(self.x.shape[1] - self.n_fft) // hop))
         self.features: Mapping[str, RowFeature] = MappingProxyType({"energy": frame_energy, **(features or {})})
         self.hold_bytes = hold_bytes
+        #: What is computed once (the whole array, the first pass, the active frames), by name.
+        self._once: dict[str, Any] = {}
+        #: One lock per spectrogram: a kind measured in the helper thread waits for the pass the other
+        #: thread is making instead of making it again, and other signals' passes never wait for it.
+        self._lock = threading.RLock()
+
+    def _computed(self, name: str, compute: Callable[[], Any]) -> Any:
+        """``compute()`` the first time ``name`` is asked for, from any thread; the same value after."""
+        if name not in self._once:
+            with self._lock:
+                if name not in self._once:
+                    self._once[name] = compute()
+        return self._once[name]
+
+    @property
+    def held(self) -> bool:
+        """Whether the whole array is held (read by every later pass instead of transforming again)."""
+        return "power" in self._once
 
     def _batch(self, start: int, stop: int) -> np.ndarray:
         """The power of frames start .. stop - 1, from the samples they cover."""
@@ -117,23 +135,29 @@ class Spectrogram:
     def batches(self, wanted: np.ndarray | None = None) -> Iterator[tuple[int, np.ndarray]]:
         """(first frame, power of the batch) of every batch, in order; with ``wanted`` (a mask over the
         frames) only the batches holding a wanted frame. Read from :attr:`power` once that is held."""
-        held = self.__dict__.get("power")
+        held = self._once.get("power")
         for start in range(0, self.frames, FFT_BATCH_FRAMES):
             stop = min(self.frames, start + FFT_BATCH_FRAMES)
             if wanted is not None and not wanted[start:stop].any():
                 continue
             yield start, held[start:stop] if held is not None else self._batch(start, stop)
 
-    @cached_property
+    @property
     def power(self) -> np.ndarray:
         """The whole spectrogram (frames, bins), float32: for plots, masking and tests."""
+        return self._computed("power", self._whole)
+
+    def _whole(self) -> np.ndarray:
         power = np.empty((self.frames, self.bins), dtype=np.float32)
         for start, batch in self.batches():
             power[start : start + len(batch)] = batch
         return power
 
-    @cached_property
+    @property
     def _first_pass(self) -> _FirstPass:
+        return self._computed("first pass", self._pass)
+
+    def _pass(self) -> _FirstPass:
         """Every registered per-frame value, each bin's power summed over all frames, and the power summed
         over the frames that carry sound as far as the pass could tell (see :attr:`active_power_sum`)."""
         held = self.power if self.frames * self.bins * 4 <= self.hold_bytes else None
@@ -178,21 +202,27 @@ class Spectrogram:
     def frame_energy(self) -> np.ndarray:
         return self.feature("energy")
 
-    @cached_property
+    @property
     def active(self) -> np.ndarray:
         """Boolean mask of the frames that carry sound (none for digital silence)."""
+        return self._computed("active", self._active)
+
+    def _active(self) -> np.ndarray:
         energy = self.frame_energy
         loudest = energy.max()
         if loudest <= 0:
             return np.zeros(len(energy), dtype=bool)
         return energy >= _active_threshold(loudest)
 
-    @cached_property
+    @property
     def active_power_sum(self) -> np.ndarray:
         """``active @ power``: each bin's power summed over the frames that carry sound (float32, in frame
         order). The first pass sums the frames loud enough against the loudest frame so far; unless a
         louder frame came later and made one of those quiet (a fade-in), that is this sum, else the
         batches are read again."""
+        return self._computed("active sum", self._active_sum)
+
+    def _active_sum(self) -> np.ndarray:
         first = self._first_pass
         if first.active_sum is not None and np.array_equal(first.counted, self.active):
             return first.active_sum
@@ -201,7 +231,7 @@ class Spectrogram:
     def weighted_sum(self, weights: np.ndarray) -> np.ndarray:
         """``weights @ power`` (float32 weights, one per frame) summed in frame order; batches whose
         weights are all zero add nothing and are not computed."""
-        if "power" in self.__dict__:
+        if self.held:
             return column_products(weights, self.power)
         total: np.ndarray | None = None
         for start, batch in self.batches(weights != 0):
