@@ -38,6 +38,8 @@ TRIM_AFTER_IDLE_S = 0.5
 #: mebibyte or more gets its own pages, so each frame's memory is gone once it is answered.
 HOLDING_MMAP_THRESHOLD = MIB
 
+#: madvise's advice that a range of pages will not be read again (Linux: they are dropped at once).
+_MADV_DONTNEED = 4
 #: glibc's mallopt parameters.
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
@@ -78,3 +80,22 @@ def trim_heap() -> None:
     """Give the heap's free pages back to the system (it may take milliseconds: not on an event loop)."""
     if _LIBC is not None:
         _LIBC.malloc_trim(0)
+
+
+def forget_pages(buffer: memoryview) -> None:
+    """Give back to the system the whole pages inside ``buffer``, which nothing will read again.
+
+    For a buffer with pages of its own (over the mmap threshold): a frame-parser sends the decoded audio
+    to the server piece by piece and drops each piece once written, so the audio is not held twice, in
+    the child and in the server, while it crosses the pipe. The buffer's bytes read as zeros afterwards.
+    Does nothing without glibc or Linux's madvise.
+    """
+    if _LIBC is None or not hasattr(_LIBC, "madvise") or not buffer.nbytes:
+        return
+    import numpy as np
+
+    page = 4096
+    address = int(np.frombuffer(buffer, dtype=np.uint8).ctypes.data)
+    start, stop = -(-address // page) * page, (address + buffer.nbytes) // page * page
+    if stop > start:
+        _LIBC.madvise(ctypes.c_void_p(start), ctypes.c_size_t(stop - start), _MADV_DONTNEED)

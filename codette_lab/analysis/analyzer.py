@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from contextvars import ContextVar
-from functools import cached_property, partial
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -37,8 +37,8 @@ from .loudness import LoudnessMeter
 from .masking import overlap_metrics
 from .precision import reported
 from .programme import ProgrammeAnalyzer
-from .signal import as_channels, check_finite, check_sample_rate, db, mono_mix
-from .spectral import Spectrogram, SpectrumAnalyzer
+from .signal import as_channels, check_finite, check_sample_rate, db
+from .spectral import SpectrumAnalyzer
 from .stereo import measure_stereo
 from .transients import TransientAnalyzer
 from .true_peak import TruePeakMeter
@@ -73,20 +73,24 @@ def _helper_pool() -> ThreadPoolExecutor | None:
 
 
 class _Signal:
-    """One checked signal and the intermediate results its measurements share (computed on first use)."""
+    """One checked signal and its spectrogram, whose passes its measurements share (made on first use,
+    once, whichever thread asks first); ``measuring``: its first pass gathers every per-frame value a
+    measurement reads (not needed for plots and masking)."""
 
-    def __init__(self, analyzer: Analyzer, y: np.ndarray, *, name: str) -> None:
+    def __init__(self, analyzer: Analyzer, y: np.ndarray, *, name: str, measuring: bool = False) -> None:
         self.analyzer = analyzer
         self.x = as_channels(y, name=name)
         check_finite(self.x, name=name)
-
-    @cached_property
-    def mono(self) -> np.ndarray:
-        return mono_mix(self.x)
-
-    @cached_property
-    def spectrogram(self) -> Spectrogram:
-        return self.analyzer.spectrum.spectrogram(self.mono)
+        features = (
+            {
+                "spectral": analyzer.spectrum.frame_features,
+                "mel": analyzer.transients.mel_rows,
+                "sibilant": analyzer.envelope.sibilant_rows,
+            }
+            if measuring
+            else None
+        )
+        self.spectrogram = analyzer.spectrum.spectrogram(self.x, features)
 
 
 Parts = tuple[list[Callable[[], Any]], Callable[[list[Any]], dict[str, Any]]]
@@ -114,7 +118,7 @@ class Analyzer:
             "loudness": lambda s: self.loudness.measure(s.x),
             "spectral": lambda s: self.spectrum.measure(s.spectrogram),
             "stereo": lambda s: measure_stereo(s.x),
-            "transients": lambda s: self.transients.measure(s.mono, s.spectrogram),
+            "transients": lambda s: self.transients.measure(s.x, s.spectrogram),
             "envelope": lambda s: self.envelope.measure(s.spectrogram),
             "programme": lambda s: self.programme.measure(s.spectrogram),
         }
@@ -145,7 +149,7 @@ class Analyzer:
         """
         chosen = _kind_list(kinds)
         handlers = {kind: self._handler(kind) for kind in chosen}
-        signal = _Signal(self, y, name="y")
+        signal = _Signal(self, y, name="y", measuring=True)
         split = [kind for kind in chosen if kind in self._parts]
         long_enough = signal.x.shape[1] >= PARALLEL_MIN_S * self.sample_rate
         pool = _helper_pool() if _parallel.get() and split and long_enough else None

@@ -160,7 +160,7 @@ class EnvelopeAnalyzer:
         if not active.any():
             return dict.fromkeys(OUTPUTS)
         # the mean over the active frames as one weighted sum (no copy of the spectrogram)
-        mean_power = column_products(active.astype(np.float32), spec.power).astype(np.float64) / active.sum()
+        mean_power = spec.active_power_sum.astype(np.float64) / active.sum()
         level = self.smoothed_db(mean_power)
         cliff = self._cliff(level)
         result: dict[str, Any] = {}
@@ -226,15 +226,23 @@ class EnvelopeAnalyzer:
             edge = float(self.grid[np.flatnonzero(level >= level.max() - TOP_END_RANGE_DB)[-1]])
         return {"top_end_db": share, "top_end_hz": edge}
 
+    def sibilant_rows(self, power: np.ndarray) -> np.ndarray:
+        """Each frame's power in SIBILANT_BAND (float64): a per-frame value the spectrogram's one pass
+        gathers (registered as ``"sibilant"``)."""
+        return power[:, self.sibilant].sum(axis=1, dtype=np.float64)
+
     def _sibilance(self, spec: Spectrogram) -> dict[str, Any]:
         active = spec.active
         energy = spec.frame_energy
-        sibilant_energy = spec.power[:, self.sibilant].sum(axis=1, dtype=np.float64)
+        if "sibilant" in spec.features:
+            sibilant_energy = spec.feature("sibilant")
+        else:
+            sibilant_energy = np.concatenate([self.sibilant_rows(batch) for _, batch in spec.batches()])
         frames = active & (sibilant_energy >= SIBILANT_SHARE * np.maximum(energy, 1e-30)) & (energy > 0)
         if frames.sum() < MIN_SIBILANT_FRAMES:
             return {"sibilance_db": None, "sibilance_hz": None}
         loud_s = np.percentile(sibilant_energy[frames], LOUD_PERCENTILE)
         loud = np.percentile(energy[active], LOUD_PERCENTILE)
-        spectrum = spec.power[frames, self.sibilant_centre].sum(axis=0, dtype=np.float64)
+        spectrum = spec.rows(np.flatnonzero(frames))[:, self.sibilant_centre].sum(axis=0, dtype=np.float64)
         centre = dot(spectrum, self.freqs[self.sibilant_centre]) / float(spectrum.sum())
         return {"sibilance_db": db(loud_s / loud, power=True), "sibilance_hz": centre}

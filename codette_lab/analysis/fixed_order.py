@@ -80,3 +80,4 @@ class ContiguousBands:
             totals = np.add.reduceat(power, self._edges, axis=-1)
             out[..., self._filled] = totals[..., self._slots]
         return out
+

@@ -32,10 +32,24 @@ CLIP_LEVEL_TOLERANCE = 1e-6
 #: one or two samples touching the top are a peak, three in a row are a flattened waveform).
 MIN_CLIP_RUN = 3
 
+#: Samples scanned per step when looking for samples at the clip level (bounded temporaries).
+HITS_CHUNK = 1 << 20
+
 
 def peak_of(x: np.ndarray) -> float:
     """Largest absolute sample value over all channels."""
     return float(max(np.max(x), -np.min(x)))
+
+
+def _hits(channel: np.ndarray, threshold: float) -> np.ndarray:
+    """Indices of the samples at or beyond +-threshold, found HITS_CHUNK samples at a time (no mask of the
+    whole channel)."""
+    found = [
+        start + np.flatnonzero((part >= threshold) | (part <= -threshold))
+        for start in range(0, len(channel), HITS_CHUNK)
+        for part in (channel[start : start + HITS_CHUNK],)
+    ]
+    return np.concatenate(found) if found else np.zeros(0, dtype=np.intp)
 
 
 def clipped_samples(x: np.ndarray, *, peak: float) -> int:
@@ -49,7 +63,7 @@ def clipped_samples(x: np.ndarray, *, peak: float) -> int:
     threshold = min(FULL_SCALE_FRACTION, peak * (1.0 - CLIP_LEVEL_TOLERANCE))
     total = 0
     for channel in x:
-        hits = np.flatnonzero((channel >= threshold) | (channel <= -threshold))
+        hits = _hits(channel, threshold)
         if len(hits) < MIN_CLIP_RUN:
             continue
         breaks = np.flatnonzero(np.diff(hits) != 1)

@@ -35,6 +35,8 @@ ABSOLUTE_GATE_LUFS = -70.0
 RELATIVE_GATE_LU = -10.0  # integrated loudness (BS.1770-4)
 LRA_RELATIVE_GATE_LU = -20.0  # loudness range (EBU Tech 3342)
 LRA_PERCENTILES = (10.0, 95.0)
+#: Hops K-weighted per block (10 s): the filtered signal is held one block at a time.
+BLOCK_HOPS = 100
 #: Value used for silent windows in plotted curves (the metrics report None instead).
 CURVE_FLOOR_LUFS = -120.0
 
@@ -124,12 +126,25 @@ class LoudnessMeter:
         return np.floor(np.arange(hops + 1) * self._hop + 1e-6).astype(np.int64)
 
     def channel_energy(self, channel: np.ndarray, boundaries: np.ndarray) -> np.ndarray:
-        """One channel K-weighted and its power summed over each hop (a part :meth:`series` adds up)."""
+        """One channel K-weighted and its power summed over each hop (a part :meth:`series` adds up).
+
+        The filter runs over BLOCK_HOPS hops at a time, its state carried from block to block: the same
+        samples as one pass over the channel, without a filtered copy of all of it.
+        """
         from scipy.signal import sosfilt
 
-        if len(boundaries) < 2:
+        hops = len(boundaries) - 1
+        if hops < 1:
             return np.zeros(0)
-        return _segment_energy(sosfilt(self.sos, channel[: int(boundaries[-1])]), boundaries)
+        uniform = bool((np.diff(boundaries) == boundaries[1] - boundaries[0]).all())
+        energy = np.empty(hops)
+        state = np.zeros((len(self.sos), 2), dtype=np.float32)
+        for first in range(0, hops, BLOCK_HOPS):
+            last = min(hops, first + BLOCK_HOPS)
+            start, stop = int(boundaries[first]), int(boundaries[last])
+            weighted, state = sosfilt(self.sos, channel[start:stop], zi=state)
+            energy[first:last] = _segment_energy(weighted, boundaries[first : last + 1] - start, uniform=uniform)
+        return energy
 
     def series(self, energies: list[np.ndarray], channels: int, boundaries: np.ndarray) -> BlockSeries:
         """The block series from the :meth:`channel_energy` of each weighted channel, in channel order."""
@@ -179,10 +194,11 @@ class LoudnessMeter:
         return times, np.maximum(_lufs(momentary), floor), np.maximum(_lufs(short_term), floor)
 
 
-def _segment_energy(signal: np.ndarray, boundaries: np.ndarray) -> np.ndarray:
-    """Sum of squares of ``signal`` between consecutive boundaries (the first is 0, the last its length)."""
-    lengths = np.diff(boundaries)
-    if (lengths == lengths[0]).all():  # whole-sample hops (44.1, 48 kHz, ...): one pass, no temporary
+def _segment_energy(signal: np.ndarray, boundaries: np.ndarray, *, uniform: bool) -> np.ndarray:
+    """Sum of squares of ``signal`` between consecutive boundaries (the first is 0, the last its length);
+    ``uniform``: every hop of the track has the same length (the same way of summing for all its blocks)."""
+    if uniform:  # whole-sample hops (44.1, 48 kHz, ...): one pass, no temporary
+        lengths = np.diff(boundaries)
         rows = signal.reshape(len(lengths), int(lengths[0]))
         return np.einsum("ij,ij->i", rows, rows).astype(np.float64)
     return np.add.reduceat(np.square(signal), boundaries[:-1]).astype(np.float64)

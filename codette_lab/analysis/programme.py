@@ -90,5 +90,6 @@ class ProgrammeAnalyzer:
         level = 10.0 * np.log10(np.maximum(energy, energy.max() * 10.0 ** (-SILENT_FRAME_DB / 10.0)))
         quiet, loud = np.percentile(level, SPREAD_PERCENTILES)
         steady = loud - quiet < NOISE_SPREAD_DB
-        noise = steady and self.band_flatness(spec.power[spec.active][::FLATNESS_FRAME_STEP]) >= NOISE_FLATNESS
+        judged = np.flatnonzero(spec.active)[::FLATNESS_FRAME_STEP]  # indices: no copy of every active frame
+        noise = steady and self.band_flatness(spec.rows(judged)) >= NOISE_FLATNESS
         return {"noise_only": 1.0 if noise else 0.0, "pause_fraction": float(np.mean(level < loud - PAUSE_DB))}

@@ -11,8 +11,7 @@ the frames that carry sound (within 60 dB of the loudest frame).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import cached_property
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -20,6 +19,9 @@ import numpy as np
 from .bands import AUDIBLE_RANGE, BANDS
 from .fixed_order import ContiguousBands, row_products
 from .signal import db
+from .stft import ACTIVE_FRAME_RANGE_DB, FFT_BATCH_FRAMES, RowFeature, Spectrogram
+
+__all__ = ["ACTIVE_FRAME_RANGE_DB", "FFT_BATCH_FRAMES", "Spectrogram", "SpectrumAnalyzer"]
 
 #: The metrics :meth:`SpectrumAnalyzer.measure` outputs (gathered in :mod:`.outputs`); the per-band
 #: ones are a {band name: value} dict.
@@ -31,8 +33,6 @@ DECIMALS = {"spectral_centroid_hz": 1, "spectral_rolloff_hz": 1, "spectral_flatn
 #: STFT frame length in seconds, rounded up to a power of two in samples (4096 at 44.1/48 kHz: 10.8 Hz
 #: bins, fine enough to tell sub-bass from bass).
 FRAME_S = 0.08
-#: Frames transformed per batch: small batches stay in cache (about twice as fast as one big transform).
-FFT_BATCH_FRAMES = 64
 ROLL_PERCENT = 0.85
 #: Bins summed per group when searching the roll-off bin (coarse search over groups, then within one).
 ROLLOFF_GROUP = 64
@@ -40,34 +40,8 @@ ROLLOFF_GROUP = 64
 FLATNESS_AMIN = 1e-10
 #: Bins multiplied together before one logarithm is taken, in the flatness (a power of two).
 FLATNESS_PRODUCT_BINS = 4
-#: Frames quieter than this (relative to the loudest frame) are left out of track averages.
-ACTIVE_FRAME_RANGE_DB = 60.0
 #: Plotted spectrum levels are floored here (dB relative to a full-scale sine).
 SPECTRUM_FLOOR_DB = -120.0
-
-
-@dataclass(frozen=True)
-class Spectrogram:
-    """Power spectrogram, frames x bins (float32), with the frame hop it was taken at."""
-
-    power: np.ndarray
-    hop: int
-
-    @cached_property
-    def magnitude(self) -> np.ndarray:
-        return np.sqrt(self.power)
-
-    @cached_property
-    def frame_energy(self) -> np.ndarray:
-        return self.power.sum(axis=1, dtype=np.float64)
-
-    @cached_property
-    def active(self) -> np.ndarray:
-        """Boolean mask of the frames that carry sound (none for digital silence)."""
-        loudest = self.frame_energy.max()
-        if loudest <= 0:
-            return np.zeros(len(self.frame_energy), dtype=bool)
-        return self.frame_energy >= loudest * 10.0 ** (-ACTIVE_FRAME_RANGE_DB / 10.0)
 
 
 def rolloff_bins(magnitude: np.ndarray, frame_sums: np.ndarray) -> np.ndarray:
@@ -134,27 +108,29 @@ class SpectrumAnalyzer:
         #: A full-scale sine's peak bin power, the 0 dB reference of plotted spectra.
         self.full_scale_power = float(self.window.sum() / 2.0) ** 2
 
-    def spectrogram(self, mono: np.ndarray) -> Spectrogram:
-        """Power spectrogram of a mono signal: Hann frames of n_fft, 50 % overlap, the tail zero-padded."""
-        from scipy.fft import rfft
+    def spectrogram(self, signal: np.ndarray, features: Mapping[str, RowFeature] | None = None) -> Spectrogram:
+        """The power spectrogram of a signal's mono mix ((n,) or (channels, n)): Hann frames of n_fft, 50 %
+        overlap, the tail zero-padded; ``features``: further per-frame values its one pass gathers."""
+        return Spectrogram(signal, window=self.window, hop=self.hop, features=features)
 
-        n_fft, hop = self.n_fft, self.hop
-        frames = 1 + max(0, -(-(len(mono) - n_fft) // hop))
-        padded_length = n_fft + (frames - 1) * hop
-        if padded_length != len(mono):
-            mono = np.concatenate((mono, np.zeros(padded_length - len(mono), dtype=np.float32)))
-        framed = np.lib.stride_tricks.sliding_window_view(mono, n_fft)[::hop]
-        power = np.empty((frames, len(self.freqs)), dtype=np.float32)
-        for start in range(0, frames, FFT_BATCH_FRAMES):  # batches small enough to stay in cache
-            stop = start + FFT_BATCH_FRAMES
-            spectrum = rfft(framed[start:stop] * self.window, axis=1, workers=1)
-            batch = power[start:stop]
-            np.square(spectrum.real, out=batch)
-            batch += np.square(spectrum.imag)
-        return Spectrogram(power=power, hop=hop)
+    def frame_features(self, power: np.ndarray) -> np.ndarray:
+        """(frames, 3): each frame's centroid (Hz), roll-off bin and flatness (a :data:`RowFeature`)."""
+        magnitude = np.sqrt(power)
+        frame_sums = magnitude.sum(axis=1, dtype=np.float64)
+        out = np.empty((len(power), 3))
+        with np.errstate(divide="ignore", invalid="ignore"):  # silent frames: never averaged
+            out[:, 0] = row_products(magnitude, self.freqs.astype(np.float32)) / frame_sums
+        out[:, 1] = rolloff_bins(magnitude, frame_sums)
+        out[:, 2] = flatness(power)
+        return out
 
     def measure(self, spec: Spectrogram) -> dict[str, Any]:
-        """spectral_centroid_hz, spectral_rolloff_hz, spectral_flatness, band_energy_db."""
+        """spectral_centroid_hz, spectral_rolloff_hz, spectral_flatness, band_energy_db.
+
+        Each frame's centroid, roll-off and flatness depend on that frame alone (gathered by the
+        spectrogram's one pass, :meth:`frame_features`, registered as ``"spectral"`` when ``spec`` was
+        taken; else read from its whole power), then averaged over the frames that carry sound.
+        """
         active = spec.active
         if not active.any():
             return {
@@ -163,15 +139,16 @@ class SpectrumAnalyzer:
                 "spectral_flatness": None,
                 "band_energy_db": {name: None for name in BANDS},
             }
-        magnitude = spec.magnitude if active.all() else spec.magnitude[active]
-        frame_sums = magnitude.sum(axis=1, dtype=np.float64)
-        centroid = row_products(magnitude, self.freqs.astype(np.float32)) / frame_sums
-        power = spec.power if active.all() else spec.power[active]
+        if "spectral" in spec.features:
+            features = spec.feature("spectral")[active]
+        else:
+            features = np.concatenate([self.frame_features(batch) for _, batch in spec.batches()])[active]
+        centroid, rolloff, flat = (np.ascontiguousarray(column) for column in features.T)
         return {
             "spectral_centroid_hz": float(centroid.mean()),
-            "spectral_rolloff_hz": float(self.freqs[rolloff_bins(magnitude, frame_sums)].mean()),
-            "spectral_flatness": float(flatness(power).mean()),
-            "band_energy_db": self.band_energy_db(spec.power.sum(axis=0, dtype=np.float64)),
+            "spectral_rolloff_hz": float(self.freqs[rolloff.astype(np.intp)].mean()),
+            "spectral_flatness": float(flat.mean()),
+            "band_energy_db": self.band_energy_db(spec.bin_power),
         }
 
     def band_energy_db(self, bin_power: np.ndarray) -> dict[str, float | None]:
@@ -189,7 +166,7 @@ class SpectrumAnalyzer:
 
     def curve(self, spec: Spectrogram) -> tuple[np.ndarray, np.ndarray]:
         """Frequencies (Hz) and the mean power spectrum in dB relative to a full-scale sine (floored)."""
-        mean_power = spec.power.mean(axis=0, dtype=np.float64) / self.full_scale_power
+        mean_power = spec.bin_power / spec.frames / self.full_scale_power
         with np.errstate(divide="ignore"):
             level = 10.0 * np.log10(mean_power)
         return self.freqs.copy(), np.maximum(level, SPECTRUM_FLOOR_DB)

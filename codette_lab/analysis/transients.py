@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from .fixed_order import row_products
+from .signal import mono_mix
 from .spectral import Spectrogram
 
 #: The metrics :meth:`TransientAnalyzer.measure` outputs (gathered in :mod:`.outputs`).
@@ -24,6 +25,8 @@ OUTPUTS = ("onsets_per_second", "transient_crest_db", "attack_time_ms")
 DECIMALS = {"onsets_per_second": 3, "transient_crest_db": 2, "attack_time_ms": 1}
 
 ENVELOPE_S = 0.001
+#: Envelope blocks mixed to mono per step (about 1 s of audio at a time).
+ENVELOPE_CHUNK_BLOCKS = 1000
 #: How far around an onset frame the attack peak is searched, and how far before it the rise may start.
 PEAK_SEARCH_S = 0.06
 RISE_SEARCH_S = 0.1
@@ -54,13 +57,22 @@ class TransientAnalyzer:
             (band, slice(int(first[band]), int(last[band]))) for band in range(N_MELS) if covered[:, band].any()
         ]
 
-    def mel_power(self, spec: Spectrogram) -> np.ndarray:
-        """(frames, mels) mel-band power: ``spec.power @ mel_basis``, each filter over its own bins, summed
-        in a fixed order (:mod:`.fixed_order`: onsets found are the same whatever BLAS's threads)."""
-        mel = np.zeros((N_MELS, len(spec.power)), dtype=np.float32)
+    def mel_rows(self, power: np.ndarray) -> np.ndarray:
+        """(frames, mels) mel-band power of a batch of frames: ``power @ mel_basis``, each filter over its own
+        bins, summed in a fixed order (:mod:`.fixed_order`: onsets found are the same whatever BLAS's
+        threads). A per-frame value the spectrogram's one pass gathers (registered as ``"mel"``)."""
+        mel = np.zeros((N_MELS, len(power)), dtype=np.float32)
         for band, rows in self.mel_spans:
-            mel[band] = row_products(spec.power[:, rows], self.mel_basis[rows, band])
+            mel[band] = row_products(power[:, rows], self.mel_basis[rows, band])
         return mel.T
+
+    def mel_power(self, spec: Spectrogram) -> np.ndarray:
+        """(frames, mels) mel-band power of every frame, laid out (mels, frames) in memory."""
+        if "mel" in spec.features:
+            rows = spec.feature("mel")
+        else:
+            rows = np.concatenate([self.mel_rows(batch) for _, batch in spec.batches()])
+        return np.ascontiguousarray(rows.T).T
 
     def onset_frames(self, spec: Spectrogram) -> np.ndarray:
         import librosa
@@ -74,9 +86,12 @@ class TransientAnalyzer:
             onset_envelope=strength, sr=self.sr, hop_length=spec.hop, pre_max=frames_per_30_ms, wait=frames_per_30_ms
         )
 
-    def measure(self, mono: np.ndarray, spec: Spectrogram) -> dict[str, Any]:
-        """onsets_per_second, transient_crest_db (median), attack_time_ms (median); None without onsets."""
-        duration = len(mono) / self.sr
+    def measure(self, x: np.ndarray, spec: Spectrogram) -> dict[str, Any]:
+        """onsets_per_second, transient_crest_db (median), attack_time_ms (median); None without onsets.
+
+        ``x`` is the (channels, n) signal ``spec`` was taken from (its mono mix gives the attacks).
+        """
+        duration = x.shape[1] / self.sr
         if not spec.active.any():
             return {"onsets_per_second": None, "transient_crest_db": None, "attack_time_ms": None}
         frames = self.onset_frames(spec)
@@ -86,16 +101,26 @@ class TransientAnalyzer:
             "attack_time_ms": None,
         }
         if len(frames):
-            crest, attack = self._attacks(mono, frames, hop=spec.hop)
+            crest, attack = self._attacks(self.power_envelope(x), frames, hop=spec.hop)
             result["transient_crest_db"] = crest
             result["attack_time_ms"] = attack
         return result
 
-    def _attacks(self, mono: np.ndarray, frames: np.ndarray, *, hop: int) -> tuple[float | None, float | None]:
+    def power_envelope(self, x: np.ndarray) -> np.ndarray:
+        """Mean power of the mono mix of ``x`` (channels, n) in every whole block of ``envelope_block``
+        samples; mixed ENVELOPE_CHUNK_BLOCKS blocks at a time, never the whole mono signal at once."""
         block = self.envelope_block
-        usable = len(mono) // block
-        blocks = mono[: usable * block].reshape(usable, block)
-        power_env = np.einsum("ij,ij->i", blocks, blocks) / np.float32(block)
+        usable = x.shape[1] // block
+        power_env = np.empty(usable, dtype=np.float32)
+        for first in range(0, usable, ENVELOPE_CHUNK_BLOCKS):
+            last = min(usable, first + ENVELOPE_CHUNK_BLOCKS)
+            blocks = mono_mix(x[:, first * block : last * block]).reshape(last - first, block)
+            power_env[first:last] = np.einsum("ij,ij->i", blocks, blocks) / np.float32(block)
+        return power_env
+
+    def _attacks(self, power_env: np.ndarray, frames: np.ndarray, *, hop: int) -> tuple[float | None, float | None]:
+        block = self.envelope_block
+        usable = len(power_env)
         level_env = np.sqrt(power_env)
         seconds_per_block = block / self.sr
 

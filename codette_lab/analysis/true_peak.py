@@ -35,6 +35,8 @@ ROW_OUTPUTS = 16
 #: Rows per chunk of the rough pass: 4096 outputs, 93 ms at 44.1 kHz (fine enough for the bound to skip
 #: the quiet parts of a track, coarse enough that each product is worth a call).
 CHUNK_ROWS = 256
+#: Chunks whose largest sample is found per pass over the channel (about 1 M samples, 4 MB at a time).
+SCAN_CHUNKS = 256
 #: Outputs whose rough value is within this fraction of the rough peak are computed again exactly.
 ROUGH_MARGIN = 1e-4
 
@@ -60,6 +62,16 @@ def _row_matrix(matrix: np.ndarray, outputs: int) -> np.ndarray:
     return wide
 
 
+def _padded(channel: np.ndarray, span: int, start: int, stop: int) -> np.ndarray:
+    """``padded[start:stop]`` (float32) of the channel with span - 1 zeros before it and zeros after it."""
+    piece = np.zeros(stop - start, dtype=np.float32)
+    begin, end = max(start - (span - 1), 0), min(stop - (span - 1), len(channel))
+    if end > begin:
+        offset = begin + span - 1 - start
+        piece[offset : offset + end - begin] = channel[begin:end]
+    return piece
+
+
 class TruePeakMeter:
     """4x oversampling true-peak meter; the filter is built once and shared by every call."""
 
@@ -71,45 +83,55 @@ class TruePeakMeter:
         self.row_matrix = _row_matrix(self.matrix, ROW_OUTPUTS)
 
     def oversampled_peak(self, channel: np.ndarray) -> float:
-        """Largest absolute value of one channel oversampled 4x (ringing past both ends included)."""
+        """Largest absolute value of one channel oversampled 4x (ringing past both ends included).
+
+        The channel is read a chunk at a time through :func:`_padded` (the zeros before and after it are
+        never stored), so the memory used stays a few chunks whatever the length of the track.
+        """
         span, length = self.span, len(channel)
         chunk = CHUNK_ROWS * ROW_OUTPUTS  # outputs per chunk; output m depends on samples m - span + 1 .. m
         chunks = -(-(length + span - 1) // chunk)
-        padded = np.zeros(span - 1 + chunks * chunk, dtype=np.float32)  # output m: padded[m : m + span]
-        padded[span - 1 : span - 1 + length] = channel
-        blocks = padded[: chunks * chunk].reshape(chunks, chunk)
-        chunk_max = np.maximum(blocks.max(axis=1), -blocks.min(axis=1))  # |x| per chunk, no |x| copy made
+        chunk_max = np.empty(chunks, dtype=np.float32)
+        for first in range(0, chunks, SCAN_CHUNKS):  # |samples| of each chunk, a group of chunks at a time
+            last = min(chunks, first + SCAN_CHUNKS)
+            piece = np.abs(_padded(channel, span, first * chunk, last * chunk))
+            chunk_max[first:last] = piece.reshape(last - first, chunk).max(axis=1)
         reach = chunk_max.copy()  # a chunk's outputs also see the first span - 1 inputs of the next one
         np.maximum(reach[:-1], chunk_max[1:], out=reach[:-1])
         bound = reach * self.gain_bound
-        rows = np.lib.stride_tricks.as_strided(
-            padded, shape=(chunks * CHUNK_ROWS, span - 1 + ROW_OUTPUTS), strides=(ROW_OUTPUTS * 4, 4), writeable=False
-        )
 
         def rough(index: int) -> np.ndarray:
-            """The outputs of chunk ``index``, one row per output, one column per phase (rough last bits)."""
-            return (rows[index * CHUNK_ROWS : (index + 1) * CHUNK_ROWS] @ self.row_matrix).reshape(chunk, OVERSAMPLING)
+            """|outputs| of chunk ``index``, one row per output, one column per phase (rough last bits)."""
+            piece = _padded(channel, span, index * chunk, (index + 1) * chunk + span - 1)
+            rows = np.lib.stride_tricks.as_strided(
+                piece, shape=(CHUNK_ROWS, span - 1 + ROW_OUTPUTS), strides=(ROW_OUTPUTS * 4, 4), writeable=False
+            )
+            return np.abs((rows @ self.row_matrix).reshape(chunk, OVERSAMPLING))
 
         best, peaks = 0.0, {}
         for index in np.argsort(bound)[::-1]:
             if bound[index] < best * (1.0 - ROUGH_MARGIN):
                 break  # sorted: no later chunk can reach it either
-            outputs = rough(int(index))
-            peaks[int(index)] = peak = max(float(outputs.max()), -float(outputs.min()))
+            peaks[int(index)] = peak = float(rough(int(index)).max())
             best = max(best, peak)
         if best == 0.0:
             return 0.0
         threshold = best * (1.0 - ROUGH_MARGIN)
-        near = [
-            index * chunk + np.flatnonzero(np.abs(rough(index)).max(axis=1) >= threshold)
-            for index, peak in peaks.items()
-            if peak >= threshold
-        ]
-        windows = np.lib.stride_tricks.sliding_window_view(padded, span)
+        near = np.concatenate(
+            [
+                index * chunk + np.flatnonzero(rough(index).max(axis=1) >= threshold)
+                for index, peak in peaks.items()
+                if peak >= threshold
+            ]
+        )
+        # output m's window is samples m - span + 1 .. m (zeros outside the channel)
+        at = near[:, None] + np.arange(1 - span, 1)
+        inside = (at >= 0) & (at < length)
+        windows = np.where(inside, channel[np.clip(at, 0, length - 1)], np.float32(0.0))
         # the candidates again, every product added in a fixed order (:mod:`.fixed_order`): BLAS's last bits
         # depend on its thread count, and the rough margin is far wider than that error, so the true peak is
         # always among them and comes out the same in every process
-        return float(np.abs(matrix_products(windows[np.concatenate(near)], self.matrix)).max())
+        return float(np.abs(matrix_products(windows, self.matrix)).max())
 
     def measure(self, x: np.ndarray) -> dict[str, float | None]:
         """true_peak_dbtp: the largest oversampled peak over all channels (None for silence)."""

@@ -17,11 +17,33 @@ from typing import Any, BinaryIO
 
 from ..attached_audio import parse_with_audio
 from ..errors import CodetteError
+from ..heap import forget_pages
 from ..processes import configure_parse_child
-from .parsing import FRAME_HEADER, LENGTH
+from .parsing import CHUNK, FRAME_HEADER, LENGTH
 
 #: How much lower than the server's the child's scheduling priority is (``nice`` steps).
 CHILD_NICENESS = 10
+
+
+def _send(sink: BinaryIO, answer: tuple[bool, Any]) -> None:
+    """One answer: the pickle's length and the pickle, the count and lengths of its out-of-band buffers,
+    then the buffers (the decoded audio, as raw bytes the server reads straight into place; each piece's
+    pages go back to the system once it is written, as nothing here reads it again). A function
+    of its own, so that no name (a loop variable over the buffers) outlives it holding an array."""
+    buffers: list[pickle.PickleBuffer] = []
+    header = pickle.dumps(answer, protocol=5, buffer_callback=buffers.append)
+    raws = [buffer.raw() for buffer in buffers]
+    sink.write(LENGTH.pack(len(header)))
+    sink.write(header)
+    sink.write(LENGTH.pack(len(raws)))
+    for raw in raws:
+        sink.write(LENGTH.pack(raw.nbytes))
+    for raw in raws:  # the audio piece by piece, each dropped once written: never held here and there at once
+        for start in range(0, raw.nbytes, CHUNK):
+            piece = raw[start : start + CHUNK]
+            sink.write(piece)
+            forget_pages(piece)
+    sink.flush()
 
 
 def _serve(source: BinaryIO, sink: BinaryIO) -> None:
@@ -38,16 +60,8 @@ def _serve(source: BinaryIO, sink: BinaryIO) -> None:
         except Exception as exc:  # anything else still gets an answer, as our own bug
             answer = (True, RuntimeError(f"{type(exc).__name__}: {exc}"))
         del frame
-        buffers: list[pickle.PickleBuffer] = []
-        header = pickle.dumps(answer, protocol=5, buffer_callback=buffers.append)
-        raws = [buffer.raw() for buffer in buffers]
-        sink.write(LENGTH.pack(len(header)))
-        sink.write(header)
-        sink.write(LENGTH.pack(len(raws)))
-        sink.write(b"".join(LENGTH.pack(buffer.nbytes) for buffer in raws))
-        sink.writelines(raws)  # the decoded audio, as raw bytes the server reads straight into place
-        sink.flush()
-        del answer, buffers, raws  # no loop variable is left holding the last array until the next frame
+        _send(sink, answer)
+        del answer  # the decoded audio goes with it: nothing holds it until the next frame
 
 
 if __name__ == "__main__":

@@ -85,6 +85,15 @@ async def _length(stream: asyncio.StreamReader) -> int:
     return int(value)
 
 
+def _untouched(size: int) -> memoryview:
+    """A writable buffer of ``size`` bytes whose pages are not touched until written (a ``bytearray`` is
+    zeroed at once): the server's memory grows only as the child's audio arrives, while the child gives
+    back what it has sent, so the audio is never held twice at its full size."""
+    import numpy as np
+
+    return np.empty(size, dtype=np.uint8).data
+
+
 class _Child:
     """One parsing process and its two pipes (``output``: the server's reader of the child's stdout)."""
 
@@ -114,7 +123,7 @@ class _Child:
         sizes = [await _length(stdout) for _ in range(count)]
         buffers = []
         for size in sizes:
-            buffer = bytearray(size)
+            buffer = _untouched(size)
             for start in range(0, size, CHUNK):
                 piece = await stdout.readexactly(min(CHUNK, size - start))
                 buffer[start : start + len(piece)] = piece
