@@ -49,14 +49,18 @@ def test_the_lesson_runs_twice_in_one_kernel_against_headless_ardour(tmp_path: P
         resources={"metadata": {"path": str(tmp_path)}},
     )
     texts = []
-    with client.setup_kernel(env=env, cwd=str(tmp_path)):
-        for _ in range(2):
-            for index, cell in enumerate(notebook.cells):
-                if cell.cell_type == "code":
-                    cell.outputs = []
-                    client.execute_cell(cell, index)
-            assert not _outputs(notebook, "error")
-            texts.append(_text(notebook))
+    try:
+        with client.setup_kernel(env=env, cwd=str(tmp_path)):
+            for _ in range(2):
+                for index, cell in enumerate(notebook.cells):
+                    if cell.cell_type == "code":
+                        cell.outputs = []
+                        client.execute_cell(cell, index)
+                assert not _outputs(notebook, "error")
+                texts.append(_text(notebook))
+    finally:  # a failed cell leaves the kernel (and the headless Ardour it started) running: shut it down
+        if client.km is not None and client.km.has_kernel:
+            client.km.shutdown_kernel(now=False)
     for text in texts:
         keys = [line for line in text.splitlines() if line.startswith("the next answer about Keys:")]
         assert keys and "'headroom'" in keys[0], text
