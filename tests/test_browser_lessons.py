@@ -190,7 +190,8 @@ def test_every_lesson_runs_all_twice_in_order_with_the_previous_ones_left_runnin
                     if lesson.startswith("04"):
                         assert not problems, f"{lesson} wrote to stderr (shown like an error): {problems}"
                     panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .codette-lab-panel").last
-                    expect(panel).to_be_visible()
+                    # the widget's view is drawn after the kernel idles: wait for it as a reader would
+                    expect(panel).to_be_visible(timeout=60_000)
                     page.screenshot(path=str(shots / f"{lesson[:2]}_run{attempt}.png"))
 
                     if lesson.startswith("01") and attempt == 1:
