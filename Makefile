@@ -36,10 +36,9 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-## The server tests run twice: with the fast path, then the plain one (websockets' documented API only).
+## Everything: ruff, mypy, then the whole test suite (Chromium, Ardour and the renders it needs are set up first).
 test: test-deps lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
-	CODETTE_PLAIN_SERVING=1 $(BIN)/python -m pytest $(PYTEST_ARGS) tests/test_server_*.py
 
 bench: install
 	$(BIN)/python benchmarks/run_all.py

@@ -1,13 +1,11 @@
 """Server round trips and throughput: ``codette-lab serve`` against FastAPI + uvicorn, in one run.
 
 Every server runs as a subprocess on a free loopback port, logging at WARNING:
-``codette-lab serve`` twice, with its fast path (fair reading, see
-``codette_lab.server.fastpaths``) and with the plain path
-(``CODETTE_PLAIN_SERVING=1``: websockets' documented API only), and the
-reference (``benchmarks/reference_server.py``). The reference gives fixed,
-trivial answers, while ours answers chat and analyze with the real engine, so
-only the ping rows compare ours with the reference; the chat and analyze rows
-compare our two paths. Clients are websockets' asyncio clients (on uvloop when
+``codette-lab serve`` (websockets' documented API only) and the reference
+(``benchmarks/reference_server.py``). The reference gives fixed, trivial
+answers, while ours answers chat and analyze with the real engine, so only the
+ping and start-up rows compare ours with the reference; the chat and analyze
+rows are ours alone. Clients are websockets' asyncio clients (on uvloop when
 installed) with compression off, so every server exchanges plain frames (ours
 never negotiates permessage-deflate; the reference would).
 """
@@ -230,8 +228,6 @@ def median_throughputs(servers: list[Server]) -> list[float]:
     return [statistics.median(figures) for figures in rates]
 
 
-#: The plain path of ``codette-lab serve`` (see ``codette_lab.server.fastpaths``).
-PLAIN = {"CODETTE_PLAIN_SERVING": "1"}
 #: (label, key, kind, compared with the reference): the reference answers chat and analyze trivially.
 ROWS = [
     ("ping round trip p50 (ms)", "ping_p50", "time", True),
@@ -254,49 +250,43 @@ def run() -> str:
     servers = []
     try:
         servers.append(Server("codette-lab", ours))
-        servers.append(Server("codette-lab, plain path", ours, env=PLAIN))
         servers.append(Server("reference", reference))
-        fast, plain, theirs = (measure(server) for server in servers)
-        fast["throughput"], plain["throughput"], theirs["throughput"] = median_throughputs(servers)
+        mine, theirs = (measure(server) for server in servers)
+        mine["throughput"], theirs["throughput"] = median_throughputs(servers)
     finally:
         for server in servers:
             server.stop()
     lines = [
         "## Server: round trips and throughput",
         "",
-        f"`codette-lab serve` with its fast path (fair reading: `codette_lab.server.reading`) and with the plain "
-        f"path (`CODETTE_PLAIN_SERVING=1`: websockets' documented API only), against the same protocol on FastAPI "
-        f"+ uvicorn (`benchmarks/reference_server.py`), all on loopback, logging at WARNING, clients without "
-        f"compression. The reference gives fixed trivial answers, so only the ping and start-up rows compare "
-        f"with it; the chat and analyze rows (the real engine's answers) compare the plain path with the fast one. "
-        f"{ROUND_TRIPS} round trips per request type after {WARMUP} warm-up ones; throughput: {CLIENTS} clients "
-        f"in {CLIENT_PROCESSES} processes pinging back to back, at most {PINGS_PER_CLIENT} pings each, median of "
-        f"{THROUGHPUT_ROUNDS} rounds taken in turns. Ratio > 1 means the first is better (faster, or more "
-        f"replies/s). The reference runs on uvicorn[standard] (uvloop, httptools); `codette-lab serve` uses "
-        f"uvloop too when it is installed. {os.cpu_count()} CPU(s); load average after the run "
-        f"{', '.join(f'{value:.1f}' for value in os.getloadavg())}.",
+        f"`codette-lab serve` (websockets' documented API only) against the same protocol on FastAPI + uvicorn "
+        f"(`benchmarks/reference_server.py`), both on loopback, logging at WARNING, clients without compression. "
+        f"The reference gives fixed trivial answers, so only the ping and start-up rows compare with it; the chat "
+        f"and analyze rows are the real engine's answers. {ROUND_TRIPS} round trips per request type after "
+        f"{WARMUP} warm-up ones; throughput: {CLIENTS} clients in {CLIENT_PROCESSES} processes pinging back to "
+        f"back, at most {PINGS_PER_CLIENT} pings each, median of {THROUGHPUT_ROUNDS} rounds taken in turns. "
+        f"Ratio > 1 means ours is better (faster, or more replies/s). The reference runs on uvicorn[standard] "
+        f"(uvloop, httptools); `codette-lab serve` uses uvloop too when it is installed. {os.cpu_count()} CPU(s); "
+        f"load average after the run {', '.join(f'{value:.1f}' for value in os.getloadavg())}.",
         "",
-        "| measure | fast path | plain path | reference | fast / reference | plain / reference | plain / fast |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| measure | codette-lab serve | reference | ours / reference |",
+        "| --- | ---: | ---: | ---: |",
     ]
     for label, key, kind, comparable in ROWS:
         digits = 0 if kind == "rate" else 3
-        cells = [f"{fast[key]:.{digits}f}", f"{plain[key]:.{digits}f}"]
+        cells = [f"{mine[key]:.{digits}f}"]
         if comparable:
-            cells.append(f"{theirs[key]:.{digits}f}")
-            cells += [_ratio(fast[key], theirs[key], kind), _ratio(plain[key], theirs[key], kind)]
+            cells += [f"{theirs[key]:.{digits}f}", _ratio(mine[key], theirs[key], kind)]
         else:
-            cells += ["-", "-", "-"]
-        cells.append(_ratio(plain[key], fast[key], kind))
+            cells += ["-", "-"]
         lines.append(f"| {label} | {' | '.join(cells)} |")
-    met = {name: path["throughput"] >= theirs["throughput"] for name, path in (("fast", fast), ("plain", plain))}
-    chat_met = fast["chat_p99"] < CHAT_P99_TARGET_MS
+    throughput_met = mine["throughput"] >= theirs["throughput"]
+    chat_met = mine["chat_p99"] < CHAT_P99_TARGET_MS
     lines += [
         "",
-        f"Targets: ping throughput at least the reference's, on the fast path: "
-        f"{'met' if met['fast'] else 'missed'}, on the plain path (no private internals): "
-        f"{'met' if met['plain'] else 'missed'}; chat p99 under {CHAT_P99_TARGET_MS:g} ms: "
-        f"{'met' if chat_met else 'missed'} ({fast['chat_p99']:.2f} ms).",
+        f"Targets: ping throughput at least the reference's, without private internals: "
+        f"{'met' if throughput_met else 'missed'} ({_ratio(mine['throughput'], theirs['throughput'], 'rate')}); "
+        f"chat p99 under {CHAT_P99_TARGET_MS:g} ms: {'met' if chat_met else 'missed'} ({mine['chat_p99']:.2f} ms).",
     ]
     return "\n".join(lines)
 

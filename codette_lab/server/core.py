@@ -51,7 +51,6 @@ from .events import (
     refusals_reported,
 )
 from .exchange import Exchange, TrafficRecorder
-from .fastpaths import missing_internals, plain_serving_requested
 from .http import http_routes
 from .limits import (
     CLOSE_TIMEOUT,
@@ -66,7 +65,6 @@ from .limits import (
 )
 from .origins import OriginPolicy
 from .ports import bind_error
-from .reading import FairlyReadConnection
 from .static import PageFiles
 from .tls import TLSSetting, server_context
 from .workers import WorkerPools
@@ -103,7 +101,6 @@ class CodetteServer:
         recorder: TrafficRecorder | None,
         ping_interval: float | None,
         ping_timeout: float | None,
-        plain_serving: bool,
         tls: TLSSetting | None = None,
         require_token: bool = False,
     ) -> None:
@@ -122,8 +119,6 @@ class CodetteServer:
         self.budget = Budget(limits)
         self.workers = WorkerPools(workers or os.cpu_count() or 1, request_timeout=self.request_timeout)
         self.closing = False
-        #: Whether connections are served with websockets' documented API only (see :mod:`.fastpaths`).
-        self.plain_serving = plain_serving
         #: Told of every connection, frame and reply (``serve(recorder=...)``), or None.
         self.recorder = recorder
         self._requested_port = port
@@ -143,9 +138,6 @@ class CodetteServer:
         if self._websockets is not None:
             raise ServerError(f"This server was already started (on {self.url})")
         ping_interval, ping_timeout = self._keepalive
-        if not self.plain_serving and (missing := missing_internals()):
-            logger.warning("websockets has no %s: serving with its documented API only", " or ".join(missing))
-            self.plain_serving = True
         self._websockets = websockets_serve(
             self._serve_connection,
             self.host,
@@ -168,7 +160,7 @@ class CodetteServer:
             ping_timeout=ping_timeout,
             server_header=None,
             logger=websockets_logger,
-            create_connection=self._accepted.factory(ServerConnection if self.plain_serving else FairlyReadConnection),
+            create_connection=self._accepted.factory(ServerConnection),
         )
         try:
             await self._websockets
@@ -418,7 +410,6 @@ def serve(
     recorder: TrafficRecorder | None = None,
     ping_interval: float | None = 20.0,
     ping_timeout: float | None = 20.0,
-    plain_serving: bool | None = None,
     tls: TLSSetting | None = None,
     require_token: bool = False,
 ) -> CodetteServer:
@@ -440,9 +431,6 @@ def serve(
         tls: an ``ssl.SSLContext``, a ``(certfile, keyfile)`` pair or one PEM path (see
             :mod:`.tls`): serves ``https://`` and ``wss://`` on the same port.
         require_token: ask loopback clients for the token too.
-        plain_serving: True serves with websockets' documented API only, without the fast path of
-            fair reading (default: the ``CODETTE_PLAIN_SERVING`` environment variable; see
-            :mod:`.fastpaths`).
 
     Returns:
         A :class:`CodetteServer`; ``await serve(...)`` also starts it. Once listening, its
@@ -473,7 +461,6 @@ def serve(
         recorder=recorder,
         ping_interval=ping_interval,
         ping_timeout=ping_timeout,
-        plain_serving=plain_serving_requested() if plain_serving is None else plain_serving,
         tls=tls,
         require_token=require_token,
     )
