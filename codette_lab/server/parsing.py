@@ -9,7 +9,7 @@ decoded audio (:func:`~codette_lab.attached_audio.parse_with_audio`: base64
 samples, or the files attached to a binary frame). The
 exchange is length-prefixed pickles over the child's stdin and stdout, the
 decoded samples following the pickle as raw bytes that the server reads
-straight into place, in a thread of each child's own (blocking pipe reads
+straight into place, in a thread that talks to the child (blocking pipe reads
 let go of the interpreter lock: the event loop moves none of the bytes); the
 children are started together at the first large frame, run one frame at a time, and
 end when their stdin closes (the server stopped, or its process died). They
@@ -27,8 +27,7 @@ import pickle
 import struct
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
-from functools import partial
+import threading
 from typing import TYPE_CHECKING, Any
 
 from ..audio_input import DEFAULT_MAX_AUDIO_SECONDS
@@ -99,29 +98,49 @@ def _start_child() -> subprocess.Popen[bytes]:
 
 
 class _Child:
-    """One parsing process, its two pipes, and the thread of its own that talks to it.
+    """One parsing process, its two pipes, and the thread that talks to it during an exchange.
 
-    The exchange runs in that thread with plain blocking reads and writes: the frame goes into the
-    child's stdin in one write, the answer's arrays are read from its stdout straight into their final
-    buffers, a pipe's worth per system call, while the event loop moves none of it (each such call lets
-    go of the interpreter lock). A 10-minute stereo file's 212 MB of samples cross in a fraction of the
-    time a piece per pass of the event loop took.
+    The exchange runs in a daemon thread of its own (nothing waits for it at exit) with plain blocking
+    reads and writes: the frame goes into the child's stdin in one write, the answer's arrays are read
+    from its stdout straight into their final buffers, a pipe's worth per system call, each call letting
+    go of the interpreter lock, so the event loop moves none of the bytes.
     """
 
-    def __init__(self, process: subprocess.Popen[bytes], thread: ThreadPoolExecutor) -> None:
+    def __init__(self, process: subprocess.Popen[bytes]) -> None:
         self.process = process
-        self._thread = thread
+        self._talking: threading.Thread | None = None
 
     @classmethod
     def start(cls) -> _Child:
         """Start a child, from the event loop's thread (as asyncio's own subprocesses are): a process is
         listed among the children of the thread that started it (``/proc/<pid>/task/<tid>/children``),
         where the server's own tools and benchmarks look for it."""
-        return cls(_start_child(), ThreadPoolExecutor(1, thread_name_prefix="codette-parse-pipe"))
+        return cls(_start_child())
 
     async def parse(self, frame: bytes, max_seconds: float) -> Any:
-        """Hand ``frame`` over and return the child's answer, unpickled (in the child's thread)."""
-        return await asyncio.get_running_loop().run_in_executor(self._thread, self._exchange, frame, max_seconds)
+        """Hand ``frame`` over and return the child's answer, unpickled."""
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[Any] = loop.create_future()
+
+        def settle(result: Any, error: BaseException | None) -> None:
+            if answer.cancelled():
+                return
+            if error is not None:
+                answer.set_exception(error)
+            else:
+                answer.set_result(result)
+
+        def talk() -> None:
+            try:
+                result = self._exchange(frame, max_seconds)
+            except BaseException as error:  # handed to the awaiting task, on the loop
+                loop.call_soon_threadsafe(settle, None, error)
+            else:
+                loop.call_soon_threadsafe(settle, result, None)
+
+        self._talking = threading.Thread(target=talk, name="codette-parse-pipe", daemon=True)
+        self._talking.start()
+        return await answer
 
     def _exchange(self, frame: bytes, max_seconds: float) -> Any:
         stdin, stdout = self.process.stdin, self.process.stdout
@@ -140,17 +159,19 @@ class _Child:
         return pickle.loads(header, buffers=buffers)
 
     def stop(self) -> None:
-        """End the process at once (a frame it is parsing is dropped); its thread then finds its pipes
-        broken and ends its exchange."""
+        """End the process at once (a frame it is parsing is dropped); a thread talking to it then finds
+        its pipes broken and ends."""
         if self.process.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 self.process.kill()
 
     async def wait(self) -> None:
-        """Wait until the process and its thread have ended (after :meth:`stop`), then close the pipes."""
+        """Wait until the process and the thread talking to it have ended (after :meth:`stop`), then
+        close the pipes."""
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(None, self.process.wait)
-        await loop.run_in_executor(None, partial(self._thread.shutdown, wait=True))
+        if self._talking is not None:
+            await loop.run_in_executor(None, self._talking.join)
         for pipe in (self.process.stdin, self.process.stdout):
             if pipe is not None:
                 with contextlib.suppress(OSError):
