@@ -8,6 +8,8 @@ does: the page's files are served, while its WebSocket still says it comes from 
 - A server that refuses that origin: the page says so in a sentence, not only in the browser's console.
 - A server that lets it in: the page connects, and being plain http at a name other than localhost it is
   not a secure context, where browsers withhold audio capture; the live input says what to do instead.
+- Without the proxy, a loopback server refuses the name itself (its Host rule): the browser shows the
+  server's sentence in place of the page.
 """
 
 from __future__ import annotations
@@ -122,3 +124,22 @@ def test_a_page_on_plain_http_at_a_network_address_says_live_input_needs_a_secur
         assert watched.thrown == []
     finally:
         watched.close()
+
+
+def test_a_loopback_server_opened_by_another_name_answers_with_a_sentence_the_browser_shows(
+    browser: Browser, proxied: Callable[..., HostRewritingProxy]
+) -> None:
+    """Without the proxy, the server itself is asked for ``class.example``: a server on loopback serves
+    nothing to a name a web page could point at it (DNS rebinding), not even the page, so the sentence is
+    the server's own, shown by the browser in place of the page."""
+    server_port = proxied().target_port
+    page = browser.new_context().new_page()
+    try:
+        response = page.goto(f"http://{NAME}:{server_port}/?name=Ada")
+        assert response is not None and response.status == 403
+        assert response.headers["x-codette-refusal"] == "host"
+        shown = page.inner_text("body")
+        assert f"Host '{NAME}:{server_port}' is not a name of this server" in shown, shown
+        assert "listens on loopback only" in shown
+    finally:
+        page.context.close()
