@@ -2,7 +2,8 @@
 
 Real FLAC files encoded by libsndfile in the test, decoded by ``decode_attachment`` (which splits them)
 and, as the reference, by one pass of ``read_channels`` over the same bytes; also files cut short (a
-bounce that did not finish uploading), before and after the middle, where one pass decides what comes out.
+bounce that did not finish uploading), before and after the middle, where one pass decides what comes out;
+and what a server's parsing process hands back of such files (16-bit ones cross its pipe as int16).
 """
 
 from __future__ import annotations
@@ -73,3 +74,51 @@ def test_a_flac_cut_short_gives_what_one_pass_gives(kept: float) -> None:
     else:
         assert not isinstance(got, str), got
         np.testing.assert_array_equal(got, reference)
+
+
+def wav(subtype: str, frames: int = RATE * 3) -> bytes:
+    rng = np.random.default_rng(11)
+    buffer = io.BytesIO()
+    soundfile.write(
+        buffer, (0.2 * rng.standard_normal((frames, 2))).astype("float32"), RATE, format="WAV", subtype=subtype
+    )
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(("mix", "vocal"), [("PCM_16", "FLOAT"), ("PCM_24", "PCM_16")])
+def test_a_parsing_process_hands_back_the_samples_decoded_here(mix: str, vocal: str) -> None:
+    """A long FLAC (the mix) and a WAV (the vocal) in one masking frame: a 16-bit file crosses the pipe as
+    its int16 samples (half the bytes) and arrives as the very float32 samples decoded in this process,
+    any other as its float32 bytes."""
+    import asyncio
+    import json
+
+    from codette_lab.protocol.attachments import build_frame
+    from codette_lab.server.parsing import ParserProcesses
+
+    files = [flac(2, subtype=mix), wav(vocal)]
+    header = {
+        "type": "analyze",
+        "analysis_type": "masking",
+        "track_data": {"track_name": "Mix", "track_type": "master"},
+        "audio_data": {"attachment": {"bytes": len(files[0]), "name": "mix.flac"}},
+        "other_track": {
+            "track_data": {"track_name": "Vocal", "track_type": "vocal"},
+            "audio_data": {"attachment": {"bytes": len(files[1]), "name": "vocal.wav"}},
+        },
+    }
+    frame = build_frame(json.dumps(header).encode(), *files)
+
+    async def parse():
+        parsers = ParserProcesses(size=1)
+        try:
+            return await parsers.parse(frame)
+        finally:
+            await parsers.stop()
+
+    _, decoded = asyncio.run(parse())
+    for field, data in zip(("audio_data", "other_track.audio_data"), files, strict=True):
+        here, rate = decode_attachment(memoryview(data), name=None, field=field, max_seconds=600)
+        there, sent_rate = decoded[field]
+        assert there.dtype == np.float32 and there.flags.writeable and sent_rate == rate
+        np.testing.assert_array_equal(there, here)

@@ -30,7 +30,7 @@ import sys
 import threading
 from typing import TYPE_CHECKING, Any
 
-from ..audio_input import DEFAULT_MAX_AUDIO_SECONDS
+from ..audio_input import DEFAULT_MAX_AUDIO_SECONDS, PCM16_SCALE
 from ..errors import ServerError
 from ..heap import small_pages
 
@@ -48,6 +48,9 @@ LENGTH = struct.Struct("!Q")
 FRAME_HEADER = struct.Struct("!dQ")
 #: Bytes of decoded audio a child writes at a time (each piece's pages given back once written).
 CHUNK = 2**20
+#: How an out-of-band buffer of an answer crosses the pipe: its own bytes, or (float32 audio decoded from
+#: 16-bit PCM) the int16 samples it was decoded from, half the bytes, scaled by 2**-15 where they arrive.
+SENT_RAW, SENT_AS_PCM16 = 0, 1
 #: Room in each pipe to a child (Linux's default pipe holds 64 KiB: each fill is a system call and a wake-up
 #: of the other side; 1 MiB is what any process may ask for).
 PIPE_BYTES = 2**20
@@ -80,6 +83,20 @@ def _read_into(stream: io.BufferedReader, buffer: memoryview) -> None:
         if not got:
             raise EOFError("the frame-parsing process closed its output")
         filled += got
+
+
+def _read_pcm16_into(stream: io.BufferedReader, buffer: memoryview) -> None:
+    """Fill ``buffer`` (float32 samples) from the int16 samples ``stream`` sends for them, a piece at a
+    time, each scaled by 2**-15 as it arrives: the floats libsndfile gives for 16-bit PCM, exactly (the
+    scale is a power of two), while the pipe carries half the bytes and no piece is held twice."""
+    import numpy as np
+
+    out = np.frombuffer(buffer, dtype=np.float32)
+    piece = np.empty(CHUNK // 2, dtype=np.int16)
+    for start in range(0, len(out), len(piece)):
+        count = min(len(piece), len(out) - start)
+        _read_into(stream, piece[:count].data.cast("B"))
+        np.multiply(piece[:count], np.float32(PCM16_SCALE), out=out[start : start + count])
 
 
 def _read_length(stream: io.BufferedReader) -> int:
@@ -150,11 +167,14 @@ class _Child:
         stdin.flush()
         header = _untouched(_read_length(stdout))
         _read_into(stdout, header)
-        sizes = [_read_length(stdout) for _ in range(_read_length(stdout))]
+        kept = [(_read_length(stdout), _read_length(stdout)) for _ in range(_read_length(stdout))]
         buffers = []
-        for size in sizes:
+        for size, sent_as in kept:
             buffer = _untouched(size)
-            _read_into(stdout, buffer)
+            if sent_as == SENT_AS_PCM16:
+                _read_pcm16_into(stdout, buffer)
+            else:
+                _read_into(stdout, buffer)
             buffers.append(buffer)
         return pickle.loads(header, buffers=buffers)
 
