@@ -360,27 +360,41 @@ PCM16_SCALE = 2.0**-15
 
 def read_channels(audio_file: soundfile.SoundFile, frames: int) -> np.ndarray:
     """The (channels, n) float32 samples of an open file, decoded READ_BLOCK_FRAMES at a time (at most
-    ``frames``, the count its header gave; fewer when the file ends sooner).
+    ``frames``, the count its header gave; fewer when the file ends sooner): see :func:`read_channels_into`."""
+    import numpy as np
+
+    audio = np.empty((audio_file.channels, frames), dtype=np.float32)
+    done = read_channels_into(audio_file, audio)
+    return audio if done == frames else np.ascontiguousarray(audio[:, :done])
+
+
+def read_channels_into(audio_file: soundfile.SoundFile, out: np.ndarray) -> int:
+    """Decode the next ``out.shape[1]`` frames of an open file into ``out`` ((channels, n) float32, rows
+    may be a slice of a longer array), READ_BLOCK_FRAMES at a time; the frames decoded (fewer when the
+    file ends sooner).
 
     16-bit PCM is read as it is stored and scaled here by 2**-15, in the same pass that moves it into
     channel rows: the same floats libsndfile would give (the scale is a power of two, so exact), at
-    half the cost of its conversion."""
+    half the cost of its conversion. An int16 ``out`` (for 16-bit PCM only) gets the samples unscaled,
+    for a process that hands them on at half the size (the scaling then happens where they arrive)."""
     import numpy as np
 
+    frames = out.shape[1]
     pcm16 = audio_file.subtype == "PCM_16"
-    audio = np.empty((audio_file.channels, frames), dtype=np.float32)
+    if out.dtype == np.int16 and not pcm16:
+        raise ValueError(f"16-bit samples asked of a {audio_file.subtype} file")
     block = np.empty((min(frames, READ_BLOCK_FRAMES), audio_file.channels), dtype=np.int16 if pcm16 else np.float32)
     done = 0
     while done < frames:
         got = len(audio_file.read(min(len(block), frames - done), dtype=block.dtype.name, out=block))
         if got == 0:
             break
-        if pcm16:
-            np.multiply(block[:got].T, np.float32(PCM16_SCALE), out=audio[:, done : done + got])
+        if pcm16 and out.dtype != np.int16:
+            np.multiply(block[:got].T, np.float32(PCM16_SCALE), out=out[:, done : done + got])
         else:
-            audio[:, done : done + got] = block[:got].T
+            out[:, done : done + got] = block[:got].T
         done += got
-    return audio if done == frames else np.ascontiguousarray(audio[:, :done])
+    return done
 
 
 def load_audio(audio: AudioData, *, roots: AudioRoots, field: str = AUDIO_FIELD) -> tuple[np.ndarray, int] | None:

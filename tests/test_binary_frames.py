@@ -309,3 +309,29 @@ def test_a_parsing_process_gives_a_files_memory_back_once_it_answered():
 
     idle, after = asyncio.run(measure())
     assert after < idle + 20, (idle, after)
+
+
+def test_a_parsing_process_that_dies_mid_frame_gets_a_server_error_and_the_next_frame_a_new_one():
+    import asyncio
+
+    from codette_lab.errors import ServerError
+    from codette_lab.server.parsing import ParserProcesses
+
+    frame = attachment_frame(encoded(5.0), name="five-seconds.flac")
+
+    async def run() -> tuple[int, int, object]:
+        parsers = ParserProcesses(size=1)
+        try:
+            parsing = asyncio.ensure_future(parsers.parse(frame))
+            await asyncio.sleep(0)  # the child is started and the frame on its way to it
+            first = parsers._children[0].process
+            first.kill()
+            with pytest.raises(ServerError, match="A frame-parsing process of the server ended"):
+                await parsing
+            _, decoded = await parsers.parse(frame)
+            return first.pid, parsers._children[0].process.pid, decoded["audio_data"][0].shape
+        finally:
+            await parsers.stop()
+
+    first, second, shape = asyncio.run(run())
+    assert second != first and shape == (2, 5 * RATE)

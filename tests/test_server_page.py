@@ -120,6 +120,19 @@ def test_the_page_needs_no_token_but_health_and_ws_do(engine):
         assert status == 403 and headers[REFUSAL_HEADER] == "origin" and b"Origin" in body
 
 
+def test_the_pages_files_are_served_to_any_origin_while_health_and_ws_refuse_it(engine):
+    """A page reached by an address the server refuses (a proxy naming the server by its own address) still
+    loads, so that it can tell its student why it cannot connect; its WebSocket and /health stay refused."""
+    with BackgroundServer(engine, host="127.0.0.1", port=0) as server:
+        foreign = [("Origin", "http://class.example")]
+        for path in ("/", "/page.js"):
+            status, headers, _ = get(server.port, path, headers=foreign)
+            assert status == 200 and "Access-Control-Allow-Origin" not in headers, path
+        status, headers, _ = get(server.port, "/health", headers=foreign)
+        assert status == 403 and headers[REFUSAL_HEADER] == "origin"
+        assert handshake(server.url, origin="http://class.example") == 403
+
+
 def test_require_token_holds_on_loopback_too(engine):
     with BackgroundServer(engine, host="127.0.0.1", port=0, require_token=True) as server:
         token = server.token

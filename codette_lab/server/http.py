@@ -1,7 +1,9 @@
 """The plain-HTTP side of the server, decided before any WebSocket handshake.
 
-In this order: a request with several ``Origin`` headers, or one the origin
-policy refuses, gets 403; a request the access policy refuses (a ``Host``
+In this order: a request with several ``Origin`` headers, or one to ``/health``
+or ``/ws`` whose origin the origin policy refuses, gets 403 (the page's files
+are served to any origin: they hold no secret, and a page reached by an address
+the server refuses must still load to tell its student so); a request the access policy refuses (a ``Host``
 that is not a loopback name on a loopback server, a missing or wrong token
 off loopback, or anywhere with ``require_token``) gets 400, 401 or 403, each
 naming its reason in the ``X-Codette-Refusal`` header too; then ``GET
@@ -73,13 +75,19 @@ def http_routes(
         except MultipleValuesError:
             logger.info("Refused a request with several Origin headers (path %s)", shown_path)
             return connection.respond(HTTPStatus.FORBIDDEN, "Expected at most one Origin header, got several\n")
-        if origin is not None and not policy.allows(origin, host_header=_host_header(request), tls=access.tls):
+        public = path not in (WEBSOCKET_PATH, HEALTH_PATH)
+        # the page's files hold no secret: served whatever the origin, so that a page reached by an address
+        # the server refuses (behind a proxy) still loads, and can tell its student why it cannot connect
+        if (
+            origin is not None
+            and not public
+            and not policy.allows(origin, host_header=_host_header(request), tls=access.tls)
+        ):
             logger.info("Refused a connection from origin '%s' (path %s)", quote_client_text(origin), shown_path)
             response = connection.respond(HTTPStatus.FORBIDDEN, policy.refusal(quote_client_text(origin)))
             response.headers[REFUSAL_HEADER] = REFUSED_ORIGIN
             return response
         peer = remote_host(connection)
-        public = path not in (WEBSOCKET_PATH, HEALTH_PATH)
         refused = access.refusal(peer, request, public=public)
         if refused is not None:
             logger.info("Refused a request from %s (path %s): %s", peer, shown_path, refused.body.strip())

@@ -15,35 +15,67 @@ import pickle
 import sys
 from typing import Any, BinaryIO
 
+import numpy as np
+
 from ..attached_audio import parse_with_audio
 from ..errors import CodetteError
 from ..heap import forget_pages
 from ..processes import configure_parse_child
-from .parsing import CHUNK, FRAME_HEADER, LENGTH
+from .parsing import CHUNK, FRAME_HEADER, LENGTH, SENT_AS_PCM16, SENT_RAW
 
 #: How much lower than the server's the child's scheduling priority is (``nice`` steps).
 CHILD_NICENESS = 10
 
 
 def _send(sink: BinaryIO, answer: tuple[bool, Any]) -> None:
-    """One answer: the pickle's length and the pickle, the count and lengths of its out-of-band buffers,
+    """One answer: the pickle's length and the pickle, the count of its out-of-band buffers and of each
+    its length and how it is sent (:data:`~codette_lab.server.parsing.SENT_AS_PCM16` or ``SENT_RAW``),
     then the buffers (the decoded audio, as raw bytes the server reads straight into place; each piece's
-    pages go back to the system once it is written, as nothing here reads it again). A function
-    of its own, so that no name (a loop variable over the buffers) outlives it holding an array."""
+    pages go back to the system once it is written, as nothing here reads it again). Audio decoded as
+    16-bit samples is pickled as a float32 array never touched here (it takes no memory), whose bytes
+    the server makes from the int16 samples sent in their place. A function of its own, so that no name
+    (a loop variable over the buffers) outlives it holding an array."""
+    answer, sent_as_pcm16 = _with_placeholders(answer)
     buffers: list[pickle.PickleBuffer] = []
     header = pickle.dumps(answer, protocol=5, buffer_callback=buffers.append)
     raws = [buffer.raw() for buffer in buffers]
+    sent = [sent_as_pcm16.get(_address(raw)) for raw in raws]
     sink.write(LENGTH.pack(len(header)))
     sink.write(header)
     sink.write(LENGTH.pack(len(raws)))
-    for raw in raws:
+    for raw, pcm16 in zip(raws, sent, strict=True):
         sink.write(LENGTH.pack(raw.nbytes))
-    for raw in raws:  # the audio piece by piece, each dropped once written: never held here and there at once
-        for start in range(0, raw.nbytes, CHUNK):
-            piece = raw[start : start + CHUNK]
+        sink.write(LENGTH.pack(SENT_RAW if pcm16 is None else SENT_AS_PCM16))
+    del answer, buffers
+    for raw, pcm16 in zip(raws, sent, strict=True):  # piece by piece, each dropped once written
+        data = raw if pcm16 is None else pcm16.data.cast("B")
+        for start in range(0, data.nbytes, CHUNK):
+            piece = data[start : start + CHUNK]
             sink.write(piece)
             forget_pages(piece)
     sink.flush()
+
+
+def _address(buffer: memoryview) -> int:
+    return int(np.frombuffer(buffer, dtype=np.uint8).ctypes.data) if buffer.nbytes else 0
+
+
+def _with_placeholders(answer: tuple[bool, Any]) -> tuple[tuple[bool, Any], dict[int, np.ndarray]]:
+    """``answer`` with each int16 audio array (16-bit PCM, see ``parse_with_audio(pcm16=True)``) replaced by
+    an untouched float32 array of its shape, and those int16 arrays by the address of their placeholder."""
+    failed, result = answer
+    if failed:
+        return answer, {}
+    request, decoded = result
+    sent_as_pcm16: dict[int, np.ndarray] = {}
+    shown = {}
+    for field, (audio, rate) in decoded.items():
+        shown[field] = (audio, rate)
+        if audio.dtype == np.int16:
+            placeholder = np.empty(audio.shape, dtype=np.float32)
+            sent_as_pcm16[_address(placeholder.data)] = audio
+            shown[field] = (placeholder, rate)
+    return (False, (request, shown)), sent_as_pcm16
 
 
 def _serve(source: BinaryIO, sink: BinaryIO) -> None:
@@ -54,7 +86,7 @@ def _serve(source: BinaryIO, sink: BinaryIO) -> None:
         max_seconds, size = FRAME_HEADER.unpack(header)
         frame = source.read(size)
         try:
-            answer: tuple[bool, Any] = (False, parse_with_audio(frame, max_seconds=max_seconds))
+            answer: tuple[bool, Any] = (False, parse_with_audio(frame, max_seconds=max_seconds, pcm16=True))
         except CodetteError as exc:
             answer = (True, exc)
         except Exception as exc:  # anything else still gets an answer, as our own bug

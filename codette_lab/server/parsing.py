@@ -9,7 +9,8 @@ decoded audio (:func:`~codette_lab.attached_audio.parse_with_audio`: base64
 samples, or the files attached to a binary frame). The
 exchange is length-prefixed pickles over the child's stdin and stdout, the
 decoded samples following the pickle as raw bytes that the server reads
-straight into place, a piece per pass of the event loop; the
+straight into place, in a thread that talks to the child (blocking pipe reads
+let go of the interpreter lock: the event loop moves none of the bytes); the
 children are started together at the first large frame, run one frame at a time, and
 end when their stdin closes (the server stopped, or its process died). They
 are plain subprocesses, not ``multiprocessing`` ones, so they never re-run
@@ -21,15 +22,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
-import os
+import io
 import pickle
-import socket
 import struct
+import subprocess
 import sys
+import threading
 from typing import TYPE_CHECKING, Any
 
-from ..audio_input import DEFAULT_MAX_AUDIO_SECONDS
+from ..audio_input import DEFAULT_MAX_AUDIO_SECONDS, PCM16_SCALE
 from ..errors import ServerError
+from ..heap import small_pages
 
 if TYPE_CHECKING:
     from ..audio_input import DecodedAudio
@@ -43,10 +46,13 @@ CHILD_MODULE = "codette_lab.server.parse_child"
 LENGTH = struct.Struct("!Q")
 #: A frame sent to a child is preceded by the longest attached audio to decode, in seconds, and its length.
 FRAME_HEADER = struct.Struct("!dQ")
-#: Bytes moved through a pipe at a time (the event loop gets its turn between pieces).
+#: Bytes of decoded audio a child writes at a time (each piece's pages given back once written).
 CHUNK = 2**20
-#: Room in each pipe to a child (Linux's default pipe holds 64 KiB, a Unix socket about 200 KiB: each
-#: fill took a turn of the event loop, and the interpreter lock; 1 MiB is what any process may ask for).
+#: How an out-of-band buffer of an answer crosses the pipe: its own bytes, or (float32 audio decoded from
+#: 16-bit PCM) the int16 samples it was decoded from, half the bytes, scaled by 2**-15 where they arrive.
+SENT_RAW, SENT_AS_PCM16 = 0, 1
+#: Room in each pipe to a child (Linux's default pipe holds 64 KiB: each fill is a system call and a wake-up
+#: of the other side; 1 MiB is what any process may ask for).
 PIPE_BYTES = 2**20
 
 
@@ -56,92 +62,140 @@ def _widen_pipe(descriptor: int) -> None:
         fcntl.fcntl(descriptor, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
 
 
-def _widen_input(writer: asyncio.StreamWriter) -> None:
-    """Give the pipe to a child's stdin PIPE_BYTES of room, best effort (asyncio's own loop makes it an
-    OS pipe, uvloop a Unix socket, whose buffer sizes are set instead)."""
-    transport = writer.transport
-    if (pipe := transport.get_extra_info("pipe")) is not None:
-        _widen_pipe(pipe.fileno())
-    elif (sock := transport.get_extra_info("socket")) is not None:
-        with contextlib.suppress(OSError):
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, PIPE_BYTES)
-
-
-async def _output_pipe() -> tuple[int, asyncio.StreamReader, asyncio.BaseTransport]:
-    """A widened OS pipe for a child's stdout: the end to give the child, and the server's reader of the
-    other end (made here rather than by ``create_subprocess_exec``, whose reader does not offer its pipe)."""
-    read_end, write_end = os.pipe()
-    _widen_pipe(read_end)
-    reader = asyncio.StreamReader(limit=PIPE_BYTES)
-    loop = asyncio.get_running_loop()
-    transport, _ = await loop.connect_read_pipe(
-        lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(read_end, "rb", buffering=0)
-    )
-    return write_end, reader, transport
-
-
-async def _length(stream: asyncio.StreamReader) -> int:
-    (value,) = LENGTH.unpack(await stream.readexactly(LENGTH.size))
-    return int(value)
-
-
 def _untouched(size: int) -> memoryview:
     """A writable buffer of ``size`` bytes whose pages are not touched until written (a ``bytearray`` is
     zeroed at once): the server's memory grows only as the child's audio arrives, while the child gives
-    back what it has sent, so the audio is never held twice at its full size."""
+    back what it has sent, so the audio is never held twice at its full size. Backed by ordinary pages
+    (:func:`~codette_lab.heap.small_pages`): filling 212 MB of them costs a steady 0.1 s, where huge pages
+    cost 0.02 s or, when the kernel had to compact memory for them, 0.5 s."""
     import numpy as np
 
-    return np.empty(size, dtype=np.uint8).data
+    buffer = np.empty(size, dtype=np.uint8).data
+    small_pages(buffer)
+    return buffer
+
+
+def _read_into(stream: io.BufferedReader, buffer: memoryview) -> None:
+    """Fill ``buffer`` from ``stream``, straight into place; EOFError if the stream ends first."""
+    filled = 0
+    while filled < len(buffer):
+        got = stream.readinto(buffer[filled:])
+        if not got:
+            raise EOFError("the frame-parsing process closed its output")
+        filled += got
+
+
+def _read_pcm16_into(stream: io.BufferedReader, buffer: memoryview) -> None:
+    """Fill ``buffer`` (float32 samples) from the int16 samples ``stream`` sends for them, a piece at a
+    time, each scaled by 2**-15 as it arrives: the floats libsndfile gives for 16-bit PCM, exactly (the
+    scale is a power of two), while the pipe carries half the bytes and no piece is held twice."""
+    import numpy as np
+
+    out = np.frombuffer(buffer, dtype=np.float32)
+    piece = np.empty(CHUNK // 2, dtype=np.int16)
+    for start in range(0, len(out), len(piece)):
+        count = min(len(piece), len(out) - start)
+        _read_into(stream, piece[:count].data.cast("B"))
+        np.multiply(piece[:count], np.float32(PCM16_SCALE), out=out[start : start + count])
+
+
+def _read_length(stream: io.BufferedReader) -> int:
+    raw = bytearray(LENGTH.size)
+    _read_into(stream, memoryview(raw))
+    (value,) = LENGTH.unpack(raw)
+    return int(value)
+
+
+def _start_child() -> subprocess.Popen[bytes]:
+    process = subprocess.Popen([sys.executable, "-m", CHILD_MODULE], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert process.stdin is not None and process.stdout is not None
+    _widen_pipe(process.stdin.fileno())
+    _widen_pipe(process.stdout.fileno())
+    return process
 
 
 class _Child:
-    """One parsing process and its two pipes (``output``: the server's reader of the child's stdout)."""
+    """One parsing process, its two pipes, and the thread that talks to it during an exchange.
 
-    def __init__(
-        self, process: asyncio.subprocess.Process, output: asyncio.StreamReader, transport: asyncio.BaseTransport
-    ) -> None:
+    The exchange runs in a daemon thread of its own (nothing waits for it at exit) with plain blocking
+    reads and writes: the frame goes into the child's stdin in one write, the answer's arrays are read
+    from its stdout straight into their final buffers, a pipe's worth per system call, each call letting
+    go of the interpreter lock, so the event loop moves none of the bytes.
+    """
+
+    def __init__(self, process: subprocess.Popen[bytes]) -> None:
         self.process = process
-        self.output = output
-        self._output_transport = transport
+        self._talking: threading.Thread | None = None
+
+    @classmethod
+    def start(cls) -> _Child:
+        """Start a child, from the event loop's thread (as asyncio's own subprocesses are): a process is
+        listed among the children of the thread that started it (``/proc/<pid>/task/<tid>/children``),
+        where the server's own tools and benchmarks look for it."""
+        return cls(_start_child())
 
     async def parse(self, frame: bytes, max_seconds: float) -> Any:
-        """Hand ``frame`` over and return the child's answer, unpickled.
+        """Hand ``frame`` over and return the child's answer, unpickled."""
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[Any] = loop.create_future()
 
-        The frame goes in CHUNK-sized pieces, yielding to the loop between them; the answer's arrays
-        arrive the same way, each piece read straight into place: no step copies megabytes at once.
-        """
-        stdin, stdout = self.process.stdin, self.output
-        assert stdin is not None
+        def settle(result: Any, error: BaseException | None) -> None:
+            if answer.cancelled():
+                return
+            if error is not None:
+                answer.set_exception(error)
+            else:
+                answer.set_result(result)
+
+        def talk() -> None:
+            try:
+                result = self._exchange(frame, max_seconds)
+            except BaseException as error:  # handed to the awaiting task, on the loop
+                loop.call_soon_threadsafe(settle, None, error)
+            else:
+                loop.call_soon_threadsafe(settle, result, None)
+
+        self._talking = threading.Thread(target=talk, name="codette-parse-pipe", daemon=True)
+        self._talking.start()
+        return await answer
+
+    def _exchange(self, frame: bytes, max_seconds: float) -> Any:
+        stdin, stdout = self.process.stdin, self.process.stdout
+        assert stdin is not None and isinstance(stdout, io.BufferedReader)
         stdin.write(FRAME_HEADER.pack(max_seconds, len(frame)))
-        view = memoryview(frame)
-        for start in range(0, len(view), CHUNK):
-            stdin.write(view[start : start + CHUNK])
-            await stdin.drain()
-        del view
-        header = await stdout.readexactly(await _length(stdout))
-        count = await _length(stdout)
-        sizes = [await _length(stdout) for _ in range(count)]
+        stdin.write(frame)
+        stdin.flush()
+        header = _untouched(_read_length(stdout))
+        _read_into(stdout, header)
+        kept = [(_read_length(stdout), _read_length(stdout)) for _ in range(_read_length(stdout))]
         buffers = []
-        for size in sizes:
+        for size, sent_as in kept:
             buffer = _untouched(size)
-            for start in range(0, size, CHUNK):
-                piece = await stdout.readexactly(min(CHUNK, size - start))
-                buffer[start : start + len(piece)] = piece
+            if sent_as == SENT_AS_PCM16:
+                _read_pcm16_into(stdout, buffer)
+            else:
+                _read_into(stdout, buffer)
             buffers.append(buffer)
         return pickle.loads(header, buffers=buffers)
 
     def stop(self) -> None:
-        if self.process.stdin is not None:
-            self.process.stdin.close()
-        if self.process.returncode is None:
+        """End the process at once (a frame it is parsing is dropped); a thread talking to it then finds
+        its pipes broken and ends."""
+        if self.process.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 self.process.kill()
 
     async def wait(self) -> None:
-        """Wait until the process ended (after :meth:`stop`), so its pipes close on this loop."""
-        with contextlib.suppress(ProcessLookupError):
-            await self.process.wait()
-        self._output_transport.close()
+        """Wait until the process and the thread talking to it have ended (after :meth:`stop`), then
+        close the pipes."""
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, self.process.wait)
+        if self._talking is not None:
+            await loop.run_in_executor(None, self._talking.join)
+        for pipe in (self.process.stdin, self.process.stdout):
+            if pipe is not None:
+                with contextlib.suppress(OSError):
+                    pipe.close()
 
 
 class ParserProcesses:
@@ -151,7 +205,6 @@ class ParserProcesses:
         self.size = size
         self._idle: asyncio.Queue[_Child] | None = None
         self._children: list[_Child] = []
-        self._starting = 0
 
     async def parse(
         self, frame: bytes, *, max_seconds: float = DEFAULT_MAX_AUDIO_SECONDS
@@ -165,17 +218,14 @@ class ParserProcesses:
         and the pool's memory stays the same from then on.
         """
         idle = self._idle = self._idle or asyncio.Queue()
-        missing = self.size - len(self._children) - self._starting
-        if missing > 0:
-            self._starting += missing  # counted before the await, so concurrent frames do not start more
-            try:
-                await asyncio.gather(*(self._spawn() for _ in range(missing)))
-            finally:
-                self._starting -= missing
+        for _ in range(self.size - len(self._children)):
+            child = _Child.start()
+            self._children.append(child)
+            idle.put_nowait(child)
         child = await idle.get()
         try:
             payload = await child.parse(frame, max_seconds)
-        except (asyncio.IncompleteReadError, ConnectionError, BrokenPipeError):
+        except (EOFError, OSError):  # the child died: its pipes broke or closed
             self._forget(child)
             raise ServerError("A frame-parsing process of the server ended; send the request again") from None
         except BaseException:  # cancelled mid-exchange: the pipe state is unknown, so the child goes
@@ -186,27 +236,6 @@ class ParserProcesses:
         if failed:
             raise result
         return result
-
-    async def _spawn(self) -> None:
-        child_end, output, transport = await _output_pipe()
-        try:
-            process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", CHILD_MODULE, stdin=asyncio.subprocess.PIPE, stdout=child_end
-            )
-        except BaseException:
-            transport.close()
-            raise
-        finally:
-            os.close(child_end)  # the child holds its own copy; the reader sees the end when the child exits
-        assert process.stdin is not None
-        _widen_input(process.stdin)  # fewer, larger pieces: fewer turns of the event loop
-        child = _Child(process, output, transport)
-        if self._idle is None:  # the server stopped meanwhile
-            child.stop()
-            await child.wait()
-            return
-        self._children.append(child)
-        self._idle.put_nowait(child)
 
     def _forget(self, child: _Child) -> None:
         child.stop()
