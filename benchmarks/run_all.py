@@ -6,7 +6,8 @@ measured side by side in the same run). This file adds the machine they ran on.
 
 ``python benchmarks/run_all.py corpus analysis`` runs only those scripts and
 replaces only their sections, keeping the others as they were: each section
-is written after a ``<!-- section: bench_x -->`` marker. (In a file written
+is written after a ``<!-- section: bench_x -->`` marker and ends with when it
+was measured and the machine's load before it. (In a file written
 before the markers, a section is recognised by its heading up to the colon.)
 """
 
@@ -25,7 +26,6 @@ HERE = Path(__file__).resolve().parent
 OUTPUT = HERE.parent / "docs" / "benchmarks.md"
 MARKER = "<!-- section: {} -->"
 MARKER_PATTERN = re.compile(r"^<!-- section: (\S+) -->$")
-UPDATED_PREFIX = "Sections updated since: "
 
 
 def machine() -> str:
@@ -92,8 +92,9 @@ def _trailing_marker(piece: str) -> tuple[str, str | None]:
     return ("\n".join(lines[:-1]), found.group(1)) if found else (piece, None)
 
 
-def merged(old_text: str, fresh: dict[str, str], stamp: str) -> str:
-    """``old_text`` with the sections of ``fresh`` (script name -> section) replaced or added in name order."""
+def merged(old_text: str, fresh: dict[str, str]) -> str:
+    """``old_text`` with the sections of ``fresh`` (script name -> section) replaced or added in name order
+    (each section says when it was measured: :func:`stamped`)."""
     header, sections = existing_sections(old_text)
     result: list[tuple[str | None, str]] = []
     for name, section in sections:
@@ -102,14 +103,16 @@ def merged(old_text: str, fresh: dict[str, str], stamp: str) -> str:
     for name in sorted(set(fresh) - {name for name, _ in result}):
         later = [i for i, (other, _) in enumerate(result) if other is not None and other > name]
         result.insert(later[0] if later else len(result), (name, fresh[name]))
-    lines = header.strip().splitlines()
-    earlier = [line for line in lines if line.startswith(UPDATED_PREFIX)]
-    updated = set(fresh)
-    if earlier:  # "Sections updated since: a, b on <stamp>."
-        updated |= set(earlier[0][len(UPDATED_PREFIX) :].rsplit(" on ", 1)[0].split(", "))
-    header_lines = [line for line in lines if not line.startswith(UPDATED_PREFIX)]
-    header_lines += ["", f"{UPDATED_PREFIX}{', '.join(sorted(updated))} on {stamp}."]
-    return "\n".join(header_lines) + "\n\n" + "\n\n".join(_with_marker(name, text) for name, text in result) + "\n"
+    return header.strip() + "\n\n" + "\n\n".join(_with_marker(name, text) for name, text in result) + "\n"
+
+
+def stamped(section: str, load_before: tuple[float, float, float]) -> str:
+    """A section as measured now, ending with when it was run and how loaded the machine was before it: the
+    sections of one file may come from different runs (``run_all.py <names>`` replaces only its own)."""
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    load = ", ".join(f"{value:.1f}" for value in load_before)
+    cores = os.cpu_count()
+    return f"{section.strip()}\n\n_Measured {when} on this machine; load average before it: {load} on {cores} cores._"
 
 
 def _with_marker(name: str | None, section: str) -> str:
@@ -123,18 +126,19 @@ def main(names: list[str]) -> int:
     fresh = {}
     for script in scripts:
         print(f"running {script.name} ...", flush=True)
-        section = load(script).run()
+        load_before = os.getloadavg()
+        section = stamped(load(script).run(), load_before)
         print(section, flush=True)
-        fresh[script.stem] = section.strip()
+        fresh[script.stem] = section
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     if names and OUTPUT.exists():
-        text = merged(OUTPUT.read_text(), fresh, stamp)
+        text = merged(OUTPUT.read_text(), fresh)
     else:
         text = (
             "# Benchmarks\n\n"
             f"Written by `make bench` on {stamp}.\n\n"
             f"Machine: {machine()}.\n\n"
-            "Every comparison below was measured side by side in the same run.\n\n"
+            "Every comparison below was measured side by side in the same run; each section says when.\n\n"
             + "\n\n".join(_with_marker(name, section) for name, section in fresh.items())
             + "\n"
         )
