@@ -9,7 +9,7 @@ reference of their own):
 - ``shape``: the shape itself, offset by the median difference to the reference (a broad judgement: a voice's
   low mids sit within a few dB of other voices', so a bell on its fundamentals stands out);
 - ``local``: each band against the mean of the bands an octave either side (a bell is a local bump, a natural
-  slope is not);
+  slope is not; a side that drops away, an edge, is left out);
 - ``slope``: the drop (dB) over the next octave up (a low-pass falls off a cliff, a dark instrument slopes).
 
 Each view is turned into standard scores (difference to the reference mean over the reference spread, the
@@ -33,6 +33,9 @@ import numpy as np
 #: The view names, and how many 1/3-octave steps an octave is.
 VIEWS = ("shape", "local", "slope")
 OCTAVE = 3
+#: A neighbour this far (dB) under a band is an edge in the local view (as the analysis's own envelope has it
+#: for the upper mids: only a filter's cliff or the part's range drops that far within an octave).
+EDGE_DB = 20.0
 #: A reference's spread (dB) is never taken below this: a few sources agreeing closely is no licence to
 #: call a 1 dB difference an anomaly.
 SPREAD_FLOOR_DB = 2.0
@@ -52,11 +55,21 @@ OFFSET_RANGE_HZ = (100.0, 8000.0)
 
 
 def views(shape: np.ndarray) -> dict[str, np.ndarray]:
-    """The three views of a tone shape (NaN where a band or its neighbours are missing)."""
+    """The three views of a tone shape (NaN where a band or its neighbours are missing). In the local view a
+    neighbour more than EDGE_DB under the band is an edge (nothing under a part's lowest note, a low-pass
+    filter's cliff), not a shoulder: the line continues flat from the other side, so the pass band just under
+    a filter's cliff does not read as a build-up."""
     n = len(shape)
     local = np.full(n, np.nan)
     slope = np.full(n, np.nan)
-    local[OCTAVE:-OCTAVE] = shape[OCTAVE:-OCTAVE] - 0.5 * (shape[: -2 * OCTAVE] + shape[2 * OCTAVE :])
+    centre, below, above = shape[OCTAVE:-OCTAVE], shape[: -2 * OCTAVE], shape[2 * OCTAVE :]
+    below_edge, above_edge = below < centre - EDGE_DB, above < centre - EDGE_DB
+    line = np.where(
+        below_edge & above_edge,
+        np.fmax(below, above),
+        np.where(below_edge, above, np.where(above_edge, below, 0.5 * (below + above))),
+    )
+    local[OCTAVE:-OCTAVE] = centre - line
     slope[:-OCTAVE] = shape[OCTAVE:] - shape[:-OCTAVE]
     return {"shape": shape, "local": local, "slope": slope}
 
