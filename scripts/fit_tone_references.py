@@ -29,7 +29,9 @@ from fault_real_sources import REPO, SOURCES, clean
 
 from codette_lab.analysis import measure
 from codette_lab.analysis.envelope import SHAPE_BANDS
-from codette_lab.rules.tone import OUTPUTS, POOLED, Reference, fitted, judge_shape, to_document
+from codette_lab.rules import RuleSet
+from codette_lab.rules.evaluate import flatten
+from codette_lab.rules.tone import OUTPUTS, POOLED, Reference, fitted, judge_shape, judge_tone, to_document
 
 RATES = (44100, 48000)
 OUT = REPO / "codette_lab" / "rules" / "tone_references.json"
@@ -47,6 +49,8 @@ ONLY_JUDGED = {"sibilance": ("vocal",)}
 #: faults: their threshold stays under the weakest of them (by CAP_MARGIN), whatever the clean sources ask.
 GATES = {"sibilance": ("sibilance",)}
 CAP_MARGIN = 0.2
+#: A master pausing in more than this share of its frames is speech, not judged against the master reference.
+SPEECH_PAUSE_FRACTION = RuleSet.default()["general.speech_pause_fraction"]
 
 
 def shapes_of(name: str) -> np.ndarray:
@@ -89,9 +93,12 @@ def synthetic_scores(
         if case.fault not in faults:
             continue
         ref = refs.get(case.track_type, refs[POOLED])
-        shape = measure(make_fault_corpus.render(case), sr=case.sr, kinds=("envelope",))["tone_shape_db"] or {}
-        values = np.array([np.nan if shape.get(band) is None else shape[band] for band in SHAPE_BANDS])
-        scores = dict(zip(OUTPUTS, judge_shape(values, ref), strict=True))
+        metrics = flatten(measure(make_fault_corpus.render(case), sr=case.sr, kinds=("envelope", "programme")))
+        judged = judge_tone(metrics, case.track_type, SPEECH_PAUSE_FRACTION)  # as the rules judge it ...
+        if judged[0] is None:  # ... a speech master is not judged against the master reference
+            continue
+        values = np.array([metrics.get(f"tone_shape_db.{band}", np.nan) for band in SHAPE_BANDS], dtype=float)
+        scores = dict(zip(OUTPUTS, judge_shape(values, ref), strict=True))  # ... by the reference being fitted
         mine = largest.setdefault(ref.name, dict.fromkeys(JUDGEMENTS.values(), -math.inf))
         for metric in mine:
             if scores[metric] is not None:

@@ -136,3 +136,11 @@ def test_on_real_audio_the_tone_shape_reaches_the_findings():
     assert list(shape) == list(SHAPE_BANDS)
     assert findings(pink) == set()
     assert findings(sosfilt(butter(8, 6000.0, "lowpass", fs=SR, output="sos"), pink)) == {"dull_for_type"}
+
+
+def test_a_speech_master_is_not_judged_against_the_masters_of_music():
+    speech = RuleSet.default()["general.speech_pause_fraction"]
+    podcast = {**flat(mean_shape("vocal")), "pause_fraction": speech + 0.1}
+    assert judge_tone(podcast, "master", speech) == (None,) * len(OUTPUTS)
+    assert judge_tone(podcast, "vocal", speech)[0] == "vocal"  # a voice pauses by nature: still judged
+    assert judge_tone({**podcast, "pause_fraction": 0.0}, "master", speech)[0] == "master"

@@ -155,7 +155,8 @@ def _eq_cuts(flat: Mapping[str, Any], snapshot: Any, situation: Situation) -> tu
 
 def _tone(flat: Mapping[str, Any], snapshot: Any, situation: Situation) -> tuple[Any, ...]:
     """The tone against the reference envelope of the track's type (:mod:`.tone`)."""
-    return judge_tone(flat, situation.track_type)
+    speech = snapshot.lookup_for(situation.track_type)("general.speech_pause_fraction")
+    return judge_tone(flat, situation.track_type, speech)
 
 
 DERIVATIONS: tuple[Derivation, ...] = (

@@ -147,13 +147,26 @@ OUTPUTS = (
 )
 
 
-def judge_tone(flat: Mapping[str, Any], track_type: str) -> tuple[Any, ...]:
+#: The track type whose reference is of music only: a speech programme on it (a podcast master) is not judged
+#: against it.
+MUSIC_ONLY = "master"
+
+
+def judge_tone(flat: Mapping[str, Any], track_type: str, speech_pause_fraction: float | None = None) -> tuple[Any, ...]:
     """The tone against the type's reference (the pooled one for a type without its own): see :func:`judge_shape`;
-    all None when the track has no tone shape."""
+    all None when the track has no tone shape, or when it is a master whose programme pauses in more than
+    ``speech_pause_fraction`` of its frames (speech: the master references are of mixed music)."""
     refs = references()
     ref = refs.get(track_type) or refs.get(POOLED)
     shape = _shape_of(flat, band_names()) if ref is not None else None
-    if ref is None or shape is None:
+    pauses = flat.get("pause_fraction")
+    speech = (
+        track_type == MUSIC_ONLY
+        and pauses is not None
+        and speech_pause_fraction is not None
+        and float(pauses) >= speech_pause_fraction
+    )
+    if ref is None or shape is None or speech:
         return (None,) * len(OUTPUTS)
     return judge_shape(shape, ref)
 
