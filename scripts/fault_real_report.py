@@ -127,7 +127,9 @@ def section(built_in: list[dict], fitted: list[dict], report: object) -> list[st
         "a bell stays inside the type's normal range (metal and synth-string pads, a clavinet). Clean controls",
         "still called out: a square lead's low mids against the (mostly pad) synth reference, where its notes'",
         "fundamentals sit; a sweep pad darker than the fit pads; a drum loop whose samples really are flattened;",
-        "a broadcast master just under the narrow mark.",
+        "a broadcast master just under the narrow mark. The score follows the findings only (each finding's",
+        "penalty, scaled by how far past its threshold it lies), so a fault that is not found scores what its",
+        "clean version scores (unless it moves another finding), and the last column stays close to the recall.",
         "",
     ]
     lines += _per_fault_rows(built_in)
