@@ -217,73 +217,220 @@ def voice(name: str, *, pitch: int, speed: int, line: int) -> Callable[[int], np
 # -- songs: stems mixed -------------------------------------------------------------------------------------------
 
 
+#: Where a song pans its mono parts other than the voice and the bass (kept in the centre), in turn: a mix
+#: with every part in the middle would be a mono master, which is a fault of its own.
+MONO_PANS = (0.2, 0.8)
+
+
 def song(parts: dict[str, float]) -> Callable[[int], np.ndarray]:
     """A stereo mix of other sources at relative RMS levels (dB); the corpus masters it to a loudness target."""
 
     def render(sr: int) -> np.ndarray:
         n = int(SECONDS * sr)
         mix = np.zeros((2, n))
+        panned = 0
         for name, gain in parts.items():
             y = np.atleast_2d(clean(name, sr))
             y = y / np.sqrt(np.mean(y**2)) * 10 ** (gain / 20)
-            mix += y if y.shape[0] == 2 else np.vstack([y[0], y[0]]) * np.sqrt(0.5)
+            if y.shape[0] == 2 and np.mean((y[0] - y[1]) ** 2) < 0.01 * np.mean(y**2):
+                y = y.mean(axis=0, keepdims=True)  # a mono sample on two channels: panned like a mono part
+            if y.shape[0] == 2:
+                mix += y
+                continue
+            pan = 0.5
+            if SOURCES[name].track_type not in ("vocal", "bass"):
+                pan, panned = MONO_PANS[panned % len(MONO_PANS)], panned + 1
+            mix += np.vstack([y[0] * np.sqrt(1 - pan), y[0] * np.sqrt(pan)])
         return mix / np.abs(mix).max() * 0.5
 
     return render
 
 
-SOURCES: dict[str, Source] = {
-    source.name: source
-    for source in (
-        # fit: one instrument, kit and voice of each kind
-        Source("gm-piano", "keys", "fit", gm(0, "pulse"), "gm"),
-        Source("gm-nylon", "guitar", "fit", gm(24, "arpeggio", stereo=False), "gm"),
-        Source("gm-fingerbass", "bass", "fit", gm(33, "bass", stereo=False), "gm"),
-        Source("gm-warmpad", "synth", "fit", gm(89, "chords"), "gm"),
-        Source(
-            "kit-millo",
-            "drums",
-            "fit",
-            kit("Millo-Drums_v.1", "bd1.flac", "snare1.flac", "closehihat3.flac"),
-            "hydrogen",
+#: General MIDI programs (FluidR3) per track type and split, alternating within each family so both splits
+#: hold pianos and organs, nylon and steel, fingered and picked basses, strings and pads: (name, program, style).
+GM_PROGRAMS: dict[str, dict[str, tuple[tuple[str, int, str], ...]]] = {
+    "keys": {
+        "fit": (
+            ("piano", 0, "pulse"),
+            ("egrand", 2, "chords"),
+            ("epiano2", 5, "pulse"),
+            ("clavinet", 7, "pulse"),
+            ("drawbar", 16, "chords"),
+            ("rockorgan", 18, "pulse"),
+            ("vibes", 11, "arpeggio"),
+            ("accordion", 21, "chords"),
         ),
-        Source("voice-en-m3", "vocal", "fit", voice("en+m3", pitch=45, speed=140, line=0), "espeak"),
-        Source(
-            "song-fit",
-            "master",
-            "fit",
-            song({"gm-piano": -6, "gm-fingerbass": -4, "kit-millo": -2, "voice-en-m3": 0, "gm-warmpad": -10}),
-            "song",
+        "validation": (
+            ("epiano", 4, "chords"),
+            ("brightpiano", 1, "pulse"),
+            ("honkytonk", 3, "chords"),
+            ("harpsichord", 6, "arpeggio"),
+            ("percorgan", 17, "pulse"),
+            ("churchorgan", 19, "chords"),
+            ("marimba", 12, "arpeggio"),
         ),
-        # validation: other instruments, kits, voices and a song made of them
-        Source("gm-epiano", "keys", "validation", gm(4, "chords"), "gm"),
-        Source("gm-steel", "guitar", "validation", gm(25, "arpeggio", stereo=False), "gm"),
-        Source("gm-pickbass", "bass", "validation", gm(34, "bass", stereo=False), "gm"),
-        Source("gm-strings", "synth", "validation", gm(48, "chords"), "gm"),
-        Source(
-            "kit-colombo",
-            "drums",
-            "validation",
-            kit(
-                "ColomboAcousticDrumkit",
-                "bassdrum-4mics-br-stereo-normal3.flac",
-                "snare-opaque-normal-mic-normal_shot2.flac",
-                "hihat-closed-4.flac",
-            ),
-            "hydrogen",
+    },
+    "guitar": {
+        "fit": (
+            ("nylon", 24, "arpeggio"),
+            ("jazzgtr", 26, "chords"),
+            ("mutedgtr", 28, "pulse"),
+            ("distgtr", 30, "pulse"),
+            ("banjo", 105, "arpeggio"),
         ),
-        Source("loop-amen", "drums", "validation", loop("loop_amen_full.flac"), "sonic-pi"),
-        Source("voice-us-f2", "vocal", "validation", voice("en-us+f2", pitch=60, speed=150, line=1), "espeak"),
-        Source("voice-rp-m1", "vocal", "validation", voice("en-gb-x-rp+m1", pitch=40, speed=130, line=1), "espeak"),
-        Source(
-            "song-val",
-            "master",
-            "validation",
-            song({"gm-epiano": -6, "gm-pickbass": -4, "kit-colombo": -2, "voice-us-f2": 0, "gm-strings": -9}),
-            "song",
+        "validation": (
+            ("steel", 25, "arpeggio"),
+            ("cleangtr", 27, "chords"),
+            ("odgtr", 29, "pulse"),
+            ("sitar", 104, "melody"),
         ),
-    )
+    },
+    "bass": {
+        "fit": (
+            ("fingerbass", 33, "bass"),
+            ("acbass", 32, "bass"),
+            ("fretless", 35, "bass"),
+            ("slap2", 37, "bass"),
+            ("synbass1", 38, "bass"),
+        ),
+        "validation": (
+            ("pickbass", 34, "bass"),
+            ("slap1", 36, "bass"),
+            ("synbass2", 39, "bass"),
+        ),
+    },
+    "synth": {
+        "fit": (
+            ("warmpad", 89, "chords"),
+            ("newage", 88, "chords"),
+            ("polysynth", 90, "chords"),
+            ("bowed", 92, "chords"),
+            ("halo", 94, "chords"),
+            ("slowstrings", 49, "chords"),
+            ("synstrings2", 51, "chords"),
+            ("sawlead", 81, "melody"),
+            ("synbrass", 62, "pulse"),
+        ),
+        "validation": (
+            ("strings", 48, "chords"),
+            ("synstrings1", 50, "chords"),
+            ("choirpad", 91, "chords"),
+            ("metalpad", 93, "chords"),
+            ("sweeppad", 95, "chords"),
+            ("squarelead", 80, "melody"),
+            ("brass", 61, "pulse"),
+        ),
+    },
 }
+#: Mono parts (a DI guitar or bass, a sitar): rendered as one channel.
+MONO_GM = frozenset({"nylon", "steel", "fingerbass", "pickbass", "acbass", "fretless", "slap1", "slap2", "sitar"})
+
+#: Hydrogen kits: (folder, kick, snare, closed hat) per split.
+KITS: dict[str, tuple[tuple[str, str, str, str], ...]] = {
+    "fit": (
+        ("Millo-Drums_v.1", "bd1.flac", "snare1.flac", "closehihat3.flac"),
+        ("BJA_Pacific", "BD_03.aiff", "SN_03.aiff", "HH_03.aiff"),
+        ("Millo_MultiLayered3", "bd_02.flac", "sd_03.flac", "hh_02.flac"),
+        ("VariBreaks", "VP Kick 1.flac", "VP Snare 1.flac", "VP Hat 1 Cl.flac"),
+        ("ElectricEmpireKit", "EE_Kick_Hard_1.flac", "EE_Snare_1.flac", "EE_Hat_Cl_Bs.flac"),
+    ),
+    "validation": (
+        (
+            "ColomboAcousticDrumkit",
+            "bassdrum-4mics-br-stereo-normal3.flac",
+            "snare-opaque-normal-mic-normal_shot2.flac",
+            "hihat-closed-4.flac",
+        ),
+        ("ForzeeStereo", "Kick-2.wav", "Snare-2.wav", "HiHatClosed-2.wav"),
+        ("The Black Pearl 1.0", "PearlKick-Med.wav", "PearlSnare-Med.wav", "SabianHatClosed-Med.wav"),
+        ("Millo_MultiLayered2", "bd_03.flac", "jsnare_03.flac", "hhclosed_03.flac"),
+        ("HardElectro1", "PowR_BD_1.flac", "PowR_SN_1.flac", "CHH_1.flac"),
+    ),
+}
+#: sonic-pi loops per split.
+LOOPS = {"fit": ("loop_breakbeat.flac", "loop_compus.flac"), "validation": ("loop_amen_full.flac", "loop_mika.flac")}
+#: espeak-ng voices per split: (name, voice+variant, pitch, speed, line).
+VOICES: dict[str, tuple[tuple[str, str, int, int, int], ...]] = {
+    "fit": (
+        ("en-m3", "en+m3", 45, 140, 0),
+        ("en-f3", "en+f3", 60, 150, 0),
+        ("us-m1", "en-us+m1", 40, 145, 1),
+        ("sc-f4", "en-gb-scotland+f4", 55, 140, 0),
+        ("en-klatt2", "en+klatt2", 50, 150, 1),
+        ("en-andy", "en+Andy", 45, 140, 0),
+        ("us-linda", "en-us+Linda", 60, 150, 1),
+    ),
+    "validation": (
+        ("us-f2", "en-us+f2", 60, 150, 1),
+        ("rp-m1", "en-gb-x-rp+m1", 40, 130, 1),
+        ("en-m5", "en+m5", 45, 140, 0),
+        ("car-f1", "en-029+f1", 62, 150, 0),
+        ("en-mike", "en+Mike", 42, 145, 1),
+        ("us-annie", "en-us+Annie", 58, 150, 0),
+    ),
+}
+
+
+#: Short names of the kits (the cache and the case names use them).
+KIT_NAMES = {
+    "Millo-Drums_v.1": "millo",
+    "BJA_Pacific": "pacific",
+    "Millo_MultiLayered3": "millo3",
+    "VariBreaks": "varibreaks",
+    "ElectricEmpireKit": "empire",
+    "ColomboAcousticDrumkit": "colombo",
+    "ForzeeStereo": "forzee",
+    "The Black Pearl 1.0": "pearl",
+    "Millo_MultiLayered2": "millo2",
+    "HardElectro1": "hardelectro",
+}
+
+
+def _kit_name(folder: str) -> str:
+    return f"kit-{KIT_NAMES[folder]}"
+
+
+def _all_sources() -> list[Source]:
+    found: list[Source] = []
+    for track_type, splits in GM_PROGRAMS.items():
+        for split, programs in splits.items():
+            for name, program, style in programs:
+                found.append(
+                    Source(f"gm-{name}", track_type, split, gm(program, style, stereo=name not in MONO_GM), "gm")
+                )
+    for split, kits in KITS.items():
+        for folder, kick, snare, hat in kits:
+            found.append(Source(_kit_name(folder), "drums", split, kit(folder, kick, snare, hat), "hydrogen"))
+    for split, loops in LOOPS.items():
+        for file in loops:
+            name = "loop-" + file.removeprefix("loop_").split(".")[0].replace("_full", "")
+            found.append(Source(name, "drums", split, loop(file), "sonic-pi"))
+    for split, voices in VOICES.items():
+        for name, espeak, pitch, speed, line in voices:
+            found.append(
+                Source(f"voice-{name}", "vocal", split, voice(espeak, pitch=pitch, speed=speed, line=line), "espeak")
+            )
+    songs = {
+        "fit": (
+            ("song-fit", {"gm-piano": -6, "gm-fingerbass": -4, "kit-millo": -2, "voice-en-m3": 0, "gm-warmpad": -10}),
+            (
+                "song-fit2",
+                {"gm-jazzgtr": -5, "gm-acbass": -4, "kit-pacific": -2, "voice-en-f3": 0, "gm-slowstrings": -9},
+            ),
+            ("song-fit3", {"gm-rockorgan": -6, "gm-synbass1": -3, "kit-varibreaks": -1, "gm-distgtr": -5}),
+        ),
+        "validation": (
+            ("song-val", {"gm-epiano": -6, "gm-pickbass": -4, "kit-colombo": -2, "voice-us-f2": 0, "gm-strings": -9}),
+            ("song-val2", {"gm-cleangtr": -3, "gm-slap1": -4, "kit-forzee": -2, "voice-en-m5": 0, "gm-choirpad": -6}),
+            ("song-val3", {"gm-honkytonk": -6, "gm-synbass2": -3, "kit-hardelectro": -1, "gm-odgtr": -5}),
+        ),
+    }
+    for split, items in songs.items():
+        found.extend(Source(name, "master", split, song(parts), "song") for name, parts in items)
+    return found
+
+
+SOURCES: dict[str, Source] = {source.name: source for source in _all_sources()}
 
 
 def _without_dc(y: np.ndarray) -> np.ndarray:

@@ -176,7 +176,10 @@ def test_levels_only_counts_only_the_checks_it_could_make_and_names_the_others()
     spectrum = analyze("spectrum", peak=-10.0, rms=-22.0)
     # headroom, clipping risk, level too low, muted, soloed: not the band checks, which need the audio
     assert "None of the 5 checks for this analysis found a problem." in spectrum["codette_insights"]
-    not_checked = "Not checked without the audio: rumble, dull, low mid buildup, harshness, sibilance."
+    not_checked = (
+        "Not checked without the audio: rumble, dull, dull for type, low mid buildup, low mid buildup for type, "
+        "harshness, harshness for type, sibilance."
+    )
     assert not_checked in spectrum["codette_insights"]
     assert spectrum["quality_score"] == 1.0
     drums = analyze("transients", track_type="drums", peak=-10.0, rms=-22.0)

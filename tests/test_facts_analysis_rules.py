@@ -9,12 +9,14 @@ vocabulary or bands drift from what is measured.
 from __future__ import annotations
 
 import copy
+import re
 
 import numpy as np
 import pytest
 import soundfile
 
 from codette_lab.analysis import ALL_KINDS, BANDS, measure, measure_masking
+from codette_lab.analysis.envelope import SHAPE_BANDS
 from codette_lab.analysis.outputs import (
     BAND_NAME_METRICS,
     KIND_OUTPUTS,
@@ -131,13 +133,21 @@ def test_every_value_evaluation_declares_is_accepted_by_rule_files_and_filled_in
         "burying_by_db": 5.0,
         "mud_excess_db": 6.0,
         "harsh_excess_db": 14.0,
+        # a flat shape but for a 20 dB bump at 3.15 kHz, judged against the vocal reference
+        "tone_shape_db": {**dict.fromkeys(SHAPE_BANDS, 0.0), "3150": 20.0},
     }
     situation = {"track_type": "vocal", "analysis_type": "masking", "track_name": "Lead"}
     other = {"other_track_name": "Bass", "other_track_type": "bass"}
     findings = snapshot.evaluate(metrics, **situation, **other)
     probe = next(finding for finding in findings if finding.rule_id == "probe")
     assert "n/a" not in probe.problem, probe.problem
-    assert "mud_cut_db=6 harsh_cut_db=12 " in probe.problem  # no cut deeper than general.eq_cut_max_db
+    # the cuts go as deep as the build-ups stand out (of the track's own envelope, of the type's reference), never
+    # deeper than general.eq_cut_max_db
+    values = {**dict(re.findall(r"(\w+)=(\S+)", probe.problem)), "mud_excess_db": "6", "harsh_excess_db": "14"}
+    pairs = ("mud_cut_db", "mud_excess_db"), ("harsh_cut_db", "harsh_excess_db"), ("harsh_ref_cut_db", "harsh_ref_db")
+    for cut, above in (*pairs, ("mud_ref_cut_db", "mud_ref_db")):
+        assert float(values[cut]) == pytest.approx(min(float(values[above]), 12.0), abs=0.01), (cut, values)
+    assert float(values["harsh_ref_cut_db"]) == 12.0 and float(values["harsh_cut_db"]) == 12.0
     assert "band_label=bass band_low_hz=60" in probe.problem and "cut_track=Bass keep_track=Lead" in probe.problem
     target = snapshot.loudness_target()
     assert set(snapshot.situation(**situation, **other, target=target)) == set(SITUATION_VALUES)

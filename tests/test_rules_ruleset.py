@@ -241,10 +241,10 @@ def test_coverage_counts_only_rules_whose_metrics_were_present():
     assert {"too_loud", "too_quiet", "master_peak_over_ceiling"} <= set(master.judged)
     assert "true_peak_over_ceiling" in master.not_judged
     # a rule's "when" metrics count too: too_narrow needs the channel count
-    keys = rules.coverage({"stereo_width": 0.01}, track_type="keys", analysis_type="stereo")
-    assert "too_narrow" in keys.not_judged
-    keys_stereo = {"track_type": "keys", "analysis_type": "stereo"}
-    assert "too_narrow" in rules.coverage({"stereo_width": 0.01, "channels": 2}, **keys_stereo).judged
+    bus = rules.coverage({"stereo_width": 0.01}, track_type="bus", analysis_type="stereo")
+    assert "too_narrow" in bus.not_judged
+    bus_stereo = {"track_type": "bus", "analysis_type": "stereo"}
+    assert "too_narrow" in rules.coverage({"stereo_width": 0.01, "channels": 2}, **bus_stereo).judged
 
 
 def test_load_errors_name_the_file(tmp_path: Path):
@@ -352,12 +352,12 @@ def test_a_bad_rule_file_names_the_file_and_the_field(tmp_path: Path, path, valu
 
 def test_a_parameter_whose_group_lacks_a_type_value_falls_back_to_general():
     rules = RuleSet.default()
-    # keys has no rumble threshold of its own: the general one applies, and follows its changes
+    # synth has no rumble threshold of its own: the general one applies, and follows its changes
     metrics = {"band_energy_db": {"sub_bass": -27.0}}
-    assert "rumble" not in fired(rules, metrics, track_type="keys")
+    assert "rumble" not in fired(rules, metrics, track_type="synth")
     rules["general.rumble_max_db"] = -30
-    assert "rumble" in fired(rules, metrics, track_type="keys")
-    assert "rumble" not in fired(rules, {"band_energy_db": {"sub_bass": -31.0}}, track_type="keys")
+    assert "rumble" in fired(rules, metrics, track_type="synth")
+    assert "rumble" not in fired(rules, {"band_energy_db": {"sub_bass": -31.0}}, track_type="synth")
 
 
 def test_evaluate_accepts_track_type_aliases():

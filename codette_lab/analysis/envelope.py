@@ -17,6 +17,9 @@ reference of how heavy a clean part of that kind sits there (a bell lifts it by 
 
 The top end is the share of energy above 5 kHz and the frequency where the spectrum falls off a cliff (a
 low-pass filter, a dull microphone) or, without one, where it sinks 40 dB under its loudest part.
+The tone shape is the smoothed long-term spectrum read at the 1/3-octave centres from 50 Hz to 16 kHz, in dB
+against its own power mean (level-normalised): what the rules compare with the normal range of the track's
+type (reference envelopes fitted on many instruments of each kind, :mod:`codette_lab.rules.tone`).
 Sibilance is frame by frame: how loud the frames dominated by the 5-11 kHz band (the S sounds) are against
 the track's loud frames, and where their energy is centred (the frequency a de-esser listens to).
 """
@@ -44,6 +47,7 @@ OUTPUTS = (
     "top_end_hz",
     "sibilance_db",
     "sibilance_hz",
+    "tone_shape_db",
 )
 #: Decimal places each output is reported to (None: as measured); see :mod:`.precision`.
 DECIMALS = {
@@ -58,6 +62,7 @@ DECIMALS = {
     "top_end_hz": 1,
     "sibilance_db": 2,
     "sibilance_hz": 1,
+    "tone_shape_db": 1,
 }
 
 #: Grid of the smoothed spectrum: 1/12-octave steps from GRID_LOW_HZ to the lower of 18 kHz and 0.45 x rate.
@@ -89,6 +94,12 @@ CLIFF_DB_PER_OCTAVE = -24.0
 TOP_END_SEARCH_HZ = 1500.0
 #: Without a cliff, the top end ends where the smoothed spectrum is this far under its loudest part.
 TOP_END_RANGE_DB = 40.0
+#: The 1/3-octave centres (Hz) the tone shape is read at (1000 x 2^(k/3)), named by their nominal labels.
+SHAPE_BANDS = (
+    "50", "63", "80", "100", "125", "160", "200", "250", "315", "400", "500", "630", "800",
+    "1000", "1250", "1600", "2000", "2500", "3150", "4000", "5000", "6300", "8000", "10000", "12500", "16000",
+)  # fmt: skip
+SHAPE_CENTRES_HZ = 1000.0 * 2.0 ** (np.arange(-13, 13) / 3.0)
 #: Sibilant frames: at least this share of their energy in SIBILANT_BAND.
 SIBILANT_BAND = (5000.0, 11000.0)
 SIBILANT_SHARE = 0.5
@@ -127,6 +138,10 @@ class EnvelopeAnalyzer:
         low, high, _ = REGIONS["mud"]
         self.mud_region = (self.grid >= low) & (self.grid <= high)
         self.presence = (self.grid >= PRESENCE_REFERENCE_HZ[0]) & (self.grid <= PRESENCE_REFERENCE_HZ[1])
+        #: The tone shape's bands inside the grid, and where each sits on it (fractional grid index).
+        inside = (self.grid[0] <= SHAPE_CENTRES_HZ) & (self.grid[-1] >= SHAPE_CENTRES_HZ)
+        self.shape_names = [name for name, keep in zip(SHAPE_BANDS, inside, strict=True) if keep]
+        self.shape_at = np.log2(SHAPE_CENTRES_HZ[inside] / GRID_LOW_HZ) * GRID_STEPS_PER_OCTAVE
 
     def smoothed_db(self, mean_power: np.ndarray) -> np.ndarray:
         """The long-term spectrum on the grid, in dB (floored far below anything audible)."""
@@ -170,7 +185,14 @@ class EnvelopeAnalyzer:
         result["mud_tilt_db"] = self._tilt(level)
         result.update(self._top_end(mean_power, level))
         result.update(self._sibilance(spec))
+        result["tone_shape_db"] = self._shape(level)
         return result
+
+    def _shape(self, level: np.ndarray) -> dict[str, float]:
+        """The smoothed spectrum at the 1/3-octave centres, in dB against its power mean over them."""
+        at = np.interp(self.shape_at, np.arange(len(level)), level)
+        mean = 10.0 * np.log10(np.mean(10.0 ** (at / 10.0)))
+        return {name: float(value - mean) for name, value in zip(self.shape_names, at, strict=True)}
 
     def _build_up(self, excess: np.ndarray, low: float, high: float) -> tuple[float | None, ...]:
         inside = np.flatnonzero((self.grid >= low) & (self.grid <= high) & np.isfinite(excess))

@@ -36,6 +36,10 @@ MASKING_OUTPUTS: tuple[str, ...] = (
 #: Metrics whose value is a {band name: number} dict (a rule names one band as ``metric.band``).
 PER_BAND_METRICS: tuple[str, ...] = spectral.PER_BAND_OUTPUTS + masking.PER_BAND_OUTPUTS
 
+#: The flat names of the tone shape's bands (``tone_shape_db.250``): a metric label may name one; the rules'
+#: tone judgement reads them all (codette_lab.rules.tone).
+TONE_SHAPE_NAMES: tuple[str, ...] = tuple(f"tone_shape_db.{band}" for band in envelope.SHAPE_BANDS)
+
 #: Outputs that name a band rather than measure anything.
 BAND_NAME_METRICS: tuple[str, ...] = masking.BAND_NAME_OUTPUTS
 

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from .model import OPERATORS, SEVERITIES, Condition, Finding, LoudnessTarget, Rule
 from .templates import Template, lookup_in
+from .tone import OUTPUTS as TONE_OUTPUTS
+from .tone import judge_tone
 
 if TYPE_CHECKING:  # snapshot.py imports this module: the type only, for the checker
     from .snapshot import RuleSnapshot
@@ -140,14 +142,21 @@ def _gain_stage(flat: Mapping[str, Any], snapshot: Any, situation: Situation) ->
 
 
 def _eq_cuts(flat: Mapping[str, Any], snapshot: Any, situation: Situation) -> tuple[Any, ...]:
-    """How deep the cuts against the measured build-ups go: their excess, but no deeper than
-    ``general.eq_cut_max_db`` (beyond that an engineer checks the source rather than cutting more)."""
+    """How deep the cuts against the measured build-ups go, no deeper than ``general.eq_cut_max_db`` (beyond
+    that an engineer checks the source rather than cutting more): against the track's own envelope, their
+    excess over it; against the type's reference envelope, how far they stand above its mean."""
     limit = snapshot.lookup_for(situation.track_type)("general.eq_cut_max_db")
     cuts = []
-    for metric in ("mud_excess_db", "harsh_excess_db"):
+    for metric in ("mud_excess_db", "harsh_excess_db", "mud_ref_db", "harsh_ref_db"):
         excess = number(flat.get(metric))
         cuts.append(None if excess is None else min(excess, limit) if limit is not None else excess)
     return tuple(cuts)
+
+
+def _tone(flat: Mapping[str, Any], snapshot: Any, situation: Situation) -> tuple[Any, ...]:
+    """The tone against the reference envelope of the track's type (:mod:`.tone`)."""
+    speech = snapshot.lookup_for(situation.track_type)("general.speech_pause_fraction")
+    return judge_tone(flat, situation.track_type, speech)
 
 
 DERIVATIONS: tuple[Derivation, ...] = (
@@ -160,7 +169,8 @@ DERIVATIONS: tuple[Derivation, ...] = (
         _remedy_amounts,
     ),
     Derivation(("rms_at_headroom_dbfs", "crest_over_gap_db"), _gain_stage),
-    Derivation(("mud_cut_db", "harsh_cut_db"), _eq_cuts),
+    Derivation(TONE_OUTPUTS, _tone),
+    Derivation(("mud_cut_db", "harsh_cut_db", "mud_ref_cut_db", "harsh_ref_cut_db"), _eq_cuts),
 )
 
 #: Every name the derivations add (rules may judge them, templates may name them).

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Collection, Iterable, Mapping
 
-from ..analysis.outputs import METRIC_NAMES, PER_BAND_METRICS
+from ..analysis.outputs import METRIC_NAMES, PER_BAND_METRICS, TONE_SHAPE_NAMES
 from ..protocol.fields import Reader, did_you_mean
 from .model import Parameter
 from .templates import Template, parse_template
@@ -32,7 +32,7 @@ class Names:
         self.parameters = parameters
         per_band = {f"{metric}.{band}" for metric in PER_BAND_METRICS for band in bands}
         #: What a rule's condition may judge: measured, derived and track-state metrics.
-        self.metrics = frozenset({*METRIC_NAMES, *UNMEASURED_METRICS, *per_band})
+        self.metrics = frozenset({*METRIC_NAMES, *UNMEASURED_METRICS, *per_band, *TONE_SHAPE_NAMES})
         #: What a template may name besides parameters.
         self.values = frozenset({*self.metrics, *PER_BAND_METRICS, *CONTEXT_NAMES})
         #: The parameters the file has referred to so far (a ``type.x`` counts for each one it resolves to).

@@ -1,0 +1,173 @@
+"""Fit the reference envelopes per track type (codette_lab/rules/tone_references.json) and the thresholds that
+judge a track against them (the ``*_ref_z_max`` parameters of codette_lab/rules/default_rules.json).
+
+``python scripts/fit_tone_references.py`` measures the tone shape (``tone_shape_db``: the smoothed long-term
+spectrum at 1/3-octave centres, level-normalised) of every clean source of the ``fit`` split of
+scripts/fault_real_sources.py at 44.1 and 48 kHz and writes, per track type, the mean and spread of each view
+of it (codette_lab.rules.tone), plus a pooled ``audio`` reference over every source for the types without
+one of their own. The thresholds come from the clean sources alone, each judged against the reference fitted
+on the *other* sources of its type (leave one out: how far an instrument the reference has not seen stands out
+of it), and the clean controls of the synthetic corpus (scripts/make_fault_corpus.py): the largest such score
+of the type plus a margin, so no clean fit source would be called muddy, harsh or dull by a reference that
+lacked it, and no synthetic clean control at all. The ``validation`` sources are never read here: docs/advice.md
+judges the references on instruments, kits and voices they were not fitted on. ``make advice`` runs it first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from fault_real_sources import REPO, SOURCES, clean
+
+from codette_lab.analysis import measure
+from codette_lab.analysis.envelope import SHAPE_BANDS
+from codette_lab.rules import RuleSet
+from codette_lab.rules.evaluate import flatten
+from codette_lab.rules.tone import OUTPUTS, POOLED, Reference, fitted, judge_shape, judge_tone, to_document
+
+RATES = (44100, 48000)
+OUT = REPO / "codette_lab" / "rules" / "tone_references.json"
+RULES = REPO / "codette_lab" / "rules" / "default_rules.json"
+#: Added to the largest leave-one-out score of a type's clean sources (in spreads).
+MARGIN = 0.5
+#: No threshold under this (in spreads): a reference of few sources must not call ordinary variation a fault.
+LOWEST = 2.0
+#: The judgements and the score each is made on, and the track types each applies to (as the rules say).
+JUDGEMENTS = {"mud": "mud_ref_z", "harsh": "harsh_ref_z", "dark": "dark_ref_z", "sibilance": "sibilance_ref_z"}
+NOT_JUDGED = {"harsh": ("bass", "drums"), "dark": ("bass", "drums")}
+#: Judgements made on these track types only (sibilance: vocals).
+ONLY_JUDGED = {"sibilance": ("vocal",)}
+#: Judgements that gate the only rule finding a fault of the synthetic corpus (its sibilance faults), and those
+#: faults: their threshold stays under the weakest of them (by CAP_MARGIN), whatever the clean sources ask.
+GATES = {"sibilance": ("sibilance",)}
+CAP_MARGIN = 0.2
+#: A master pausing in more than this share of its frames is speech, not judged against the master reference.
+SPEECH_PAUSE_FRACTION = RuleSet.default()["general.speech_pause_fraction"]
+
+
+def shapes_of(name: str) -> np.ndarray:
+    """A source's tone shape at each rate (rates x bands; NaN where a band is not measured)."""
+    rows = []
+    for sr in RATES:
+        shape = measure(clean(name, sr), sr=sr, kinds=("envelope",))["tone_shape_db"] or {}
+        rows.append([np.nan if shape.get(band) is None else shape[band] for band in SHAPE_BANDS])
+    return np.array(rows, dtype=float)
+
+
+def _mean_shape(shapes: np.ndarray) -> np.ndarray:
+    return np.array([np.nan if np.isnan(col).all() else np.nanmean(col) for col in shapes.T])
+
+
+def left_out_scores(names: list[str], shapes: dict[str, np.ndarray]) -> dict[str, float]:
+    """The largest score of each judgement over ``names``, each judged by a reference fitted on the others."""
+    largest = dict.fromkeys(JUDGEMENTS.values(), -math.inf)
+    for name in names:
+        others = [_mean_shape(shapes[other]) for other in names if other != name]
+        ref = fitted("left-out", list(SHAPE_BANDS), np.vstack(others))
+        for shape in shapes[name]:
+            scores = dict(zip(OUTPUTS, judge_shape(shape, ref), strict=True))
+            for metric in largest:
+                if scores[metric] is not None:
+                    largest[metric] = max(largest[metric], scores[metric])
+    return largest
+
+
+def synthetic_scores(
+    refs: dict[str, Reference], faults: tuple[str, ...] = ("clean",), *, sign: float = 1.0
+) -> dict[str, dict[str, float]]:
+    """The largest score of each judgement over the cases of the synthetic fault corpus
+    (scripts/make_fault_corpus.py) with one of ``faults`` (its clean controls: they are clean too, and no
+    threshold may call them otherwise), per reference they are judged by; with ``sign=-1``, minus the smallest."""
+    import make_fault_corpus
+
+    largest: dict[str, dict[str, float]] = {}
+    for case in make_fault_corpus.CASES:
+        if case.fault not in faults:
+            continue
+        ref = refs.get(case.track_type, refs[POOLED])
+        metrics = flatten(measure(make_fault_corpus.render(case), sr=case.sr, kinds=("envelope", "programme")))
+        judged = judge_tone(metrics, case.track_type, SPEECH_PAUSE_FRACTION)  # as the rules judge it ...
+        if judged[0] is None:  # ... a speech master is not judged against the master reference
+            continue
+        values = np.array([metrics.get(f"tone_shape_db.{band}", np.nan) for band in SHAPE_BANDS], dtype=float)
+        scores = dict(zip(OUTPUTS, judge_shape(values, ref), strict=True))  # ... by the reference being fitted
+        mine = largest.setdefault(ref.name, dict.fromkeys(JUDGEMENTS.values(), -math.inf))
+        for metric in mine:
+            if scores[metric] is not None:
+                mine[metric] = max(mine[metric], sign * scores[metric])
+    return largest
+
+
+def threshold(score: float) -> float:
+    return round(max(LOWEST, math.ceil((score + MARGIN) * 10) / 10), 1)
+
+
+def update_rules(values: dict[str, float], path: Path) -> None:
+    """Set the fitted parameters' values (and defaults) in the rule file, in place: only those two numbers
+    of each change, the file's layout is kept."""
+    text = path.read_text()
+    for name, value in values.items():
+        start = text.index(f'"name": "{name}"')
+        end = text.index("}", start)
+        block = re.sub(r'("(?:value|default)": )[^,\n]+', rf"\g<1>{value!r}", text[start:end])
+        text = text[:start] + block + text[end:]
+    path.write_text(text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(OUT))
+    parser.add_argument("--rules", default=str(RULES), help="rule file whose *_ref_z_max values are set")
+    args = parser.parse_args(argv)
+    fit = {name: spec for name, spec in SOURCES.items() if spec.split == "fit"}
+    shapes = {name: shapes_of(name) for name in fit}
+    groups = {
+        track_type: [name for name, spec in fit.items() if spec.track_type == track_type]
+        for track_type in sorted({spec.track_type for spec in fit.values()})
+    }
+    groups[POOLED] = list(fit)
+    types: dict[str, object] = {}
+    refs = {
+        track_type: fitted(track_type, list(SHAPE_BANDS), np.vstack([_mean_shape(shapes[name]) for name in names]))
+        for track_type, names in groups.items()
+    }
+    synthetic = synthetic_scores(refs)
+    values: dict[str, float] = {}
+    for track_type, names in groups.items():
+        types[track_type] = to_document(refs[track_type], names)
+        scores = left_out_scores(names, shapes)
+        others = synthetic.get(track_type, {})
+        prefix = "general" if track_type == POOLED else track_type
+        for kind, metric in JUDGEMENTS.items():
+            judged = track_type in ONLY_JUDGED.get(kind, (track_type,))
+            if judged and track_type not in NOT_JUDGED.get(kind, ()):
+                value = threshold(max(scores[metric], others.get(metric, -math.inf)))
+                if kind in GATES:
+                    weakest = -synthetic_scores(refs, GATES[kind], sign=-1.0).get(track_type, {}).get(metric, -math.inf)
+                    value = min(value, math.floor((weakest - CAP_MARGIN) * 10) / 10)
+                values[f"{prefix}.{kind}_ref_z_max"] = value
+        shown = {metric: round(score, 2) for metric, score in scores.items()}
+        print(track_type, len(names), "left out:", shown, "synthetic:", {k: round(v, 2) for k, v in others.items()})
+    document = {
+        "format": "codette-lab-tone-references",
+        "version": 1,
+        "written_by": "scripts/fit_tone_references.py (the fit split of scripts/fault_real_sources.py)",
+        "bands_hz": list(SHAPE_BANDS),
+        "types": types,
+    }
+    Path(args.out).write_text(json.dumps(document, indent=1) + "\n")
+    update_rules(values, Path(args.rules))
+    print(f"wrote {args.out} and {len(values)} thresholds into {args.rules}: {values}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
