@@ -103,6 +103,29 @@ class Server:
         )
         self.startup = wait_for_health(self.process, self.port)
         self.url = f"ws://127.0.0.1:{self.port}/ws"
+        self.settle()
+
+    def settle(self, *, quiet_cpu_s: float = 0.005, interval_s: float = 0.25, within_s: float = 60.0) -> None:
+        """Wait until the server has finished starting up (``codette-lab serve`` warms the analysis up in a
+        thread after it listens): until its CPU time grows by less than ``quiet_cpu_s`` over ``interval_s``.
+        The figures are of a settled server; the start-up row is taken before this."""
+        stat = Path(f"/proc/{self.process.pid}/stat")
+        if not stat.exists():
+            return
+        ticks = os.sysconf("SC_CLK_TCK")
+
+        def cpu() -> float:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+
+        deadline = time.monotonic() + within_s
+        before = cpu()
+        while time.monotonic() < deadline:
+            time.sleep(interval_s)
+            now = cpu()
+            if now - before < quiet_cpu_s:
+                return
+            before = now
 
     def stop(self) -> None:
         self.process.terminate()

@@ -13,6 +13,7 @@ import asyncio
 import logging
 import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -21,7 +22,7 @@ from .audio_input import DEFAULT_MAX_AUDIO_SECONDS
 from .bridges.ardour.command import add_bridge_command
 from .corpus.command import add_corpus_command
 from .errors import CodetteError, PortInUseError, RecordingError, ServerError, UsageError
-from .processes import configure_command_process
+from .processes import configure_command_process, freeze_long_lived_objects
 from .recording import Recorder
 from .recording.command import add_replay_command
 from .reload import RuleFileWatcher
@@ -225,6 +226,8 @@ async def _serve_until_signalled(engine: Engine, args: argparse.Namespace) -> No
         logging.getLogger("codette_lab.server").info("Health check at %s; Ctrl-C to stop", server.health_url)
         print(f"Students open the join page: {server.join_url}", flush=True)
         print(f"DAWs connect to: {server.ws_join_url}", flush=True)
+        if _process_is_ours:  # once listening, so that start-up is not slowed by it
+            threading.Thread(target=_warm_up_then_freeze, name="codette-warm-up", daemon=True).start()
         await stop.wait()
         logging.getLogger("codette_lab.server").info("Stopping: closing connections")
     if watcher is not None:
@@ -280,6 +283,28 @@ def run() -> None:
     """The ``codette-lab`` program (console script and ``python -m codette_lab``): the process is the
     command's own, so it gets the command's process settings (:mod:`codette_lab.processes`), then
     :func:`main` runs and its status is the exit status."""
+    global _process_is_ours
     argv = sys.argv[1:]
+    _process_is_ours = True
     configure_command_process(next((word for word in argv if not word.startswith("-")), ""))
     raise SystemExit(main(argv))
+
+
+#: True in the ``codette-lab`` program (:func:`run`), whose process is the command's own; False when
+#: :func:`main` is called from Python, whose process is the caller's.
+_process_is_ours = False
+
+
+def _warm_up_then_freeze() -> None:
+    """The ``serve`` program's start-up, beside the server's: the analysis stack loaded and compiled for the
+    usual rates (so the first DAW does not pay it), then everything loaded so far kept out of the garbage
+    collector's full collections (:func:`~codette_lab.processes.freeze_long_lived_objects`). Best effort: if
+    the warm-up fails, the first request reports the same problem to whoever sent it."""
+    try:
+        from .analysis import WARM_UP_RATES, warm_up
+
+        for rate in WARM_UP_RATES:
+            warm_up(rate)
+    except Exception:
+        logging.getLogger("codette_lab.server").warning("Warming up the audio analysis failed", exc_info=True)
+    freeze_long_lived_objects()

@@ -1,4 +1,5 @@
-"""Process settings (glibc's heap thresholds, BLAS threads), applied only to processes the project starts.
+"""Process settings (glibc's heap thresholds, BLAS threads, the garbage collector), applied only to processes
+the project starts.
 
 Both settings belong to a whole process: glibc has one heap policy per
 process, and BLAS libraries have no per-thread thread count (a limit set from a
@@ -9,7 +10,9 @@ ours, and this module is where that is decided:
   :func:`configure_command_process`, called by its entry point
   (:func:`codette_lab.cli.run`), never by :func:`codette_lab.cli.main`, so
   ``main()`` called from Python (tests, a notebook) leaves its caller's process
-  and ``os.environ`` as they were. ``serve`` gets a server's heap
+  and ``os.environ`` as they were. ``serve`` also warms the analysis up and then
+  moves what that loaded out of the garbage collector's sight
+  (:func:`freeze_long_lived_objects`); ``serve`` gets a server's heap
   (:func:`~codette_lab.heap.prepare_for_serving`), ``replay`` a measuring one;
   all hold BLAS to one thread, since the analysis brings its own threads (a
   helper thread per measurement, several requests at once) and BLAS's would
@@ -28,6 +31,7 @@ analysis's numbers do not depend on any of this (``analysis/fixed_order.py``).
 
 from __future__ import annotations
 
+import gc
 import os
 
 from .heap import (
@@ -88,3 +92,12 @@ def local_cluster_environment() -> dict[str, str]:
     heap (Dask's default ``MALLOC_TRIM_THRESHOLD_=65536`` leaves every large buffer mapped afresh) and
     one BLAS thread each (the cluster already has a single-threaded worker per core)."""
     return {**HEAP_VARIABLES, **dict.fromkeys(THREAD_VARIABLES, "1")}
+
+
+def freeze_long_lived_objects() -> None:
+    """Move every object alive now (modules, the loaded analysis stack) out of the garbage collector's sight
+    (``gc.freeze()``), so that a full collection scans only what was made since. In a server that has loaded
+    scipy, librosa and numba, a full collection otherwise stops every thread, the event loop's too, for
+    40-100 ms (seen while thirty join pages were answered: the worst pings were those pauses). For a
+    long-lived process of the project's own, once its imports are done; never a notebook kernel."""
+    gc.freeze()

@@ -95,7 +95,7 @@ def test_a_lab_serving_in_a_kernel_leaves_its_heap_blas_and_environment_alone() 
     """The Lab starts a server in the process (as in a notebook kernel) and answers an analysis there."""
     found = run_python(
         """
-import json, os
+import gc, json, os
 import joblib, numpy, scipy.linalg  # joblib (librosa uses it) sets KMP_INIT_AT_FORK when imported: not ours
 from threadpoolctl import threadpool_info
 from codette_lab import Lab
@@ -109,10 +109,27 @@ reply = daw.analyze("Lead Vocal", analysis_type="quality", send="samples")
 after = threads()
 lab.stop()
 print(json.dumps({"type": reply["type"], "heap": served_from_heap(), "env": dict(os.environ) == environment,
-                  "threads": after == initial and (max(initial) > 1 or os.cpu_count() == 1)}))
+                  "threads": after == initial and (max(initial) > 1 or os.cpu_count() == 1),
+                  "gc_frozen": gc.get_freeze_count()}))
 """
     )
-    assert found == {"type": "analysis_response", "heap": False, "env": True, "threads": True}
+    assert found == {"type": "analysis_response", "heap": False, "env": True, "threads": True, "gc_frozen": 0}
+
+
+def test_the_serve_program_warms_the_analysis_up_then_keeps_what_it_loaded_out_of_full_collections() -> None:
+    """What ``codette-lab serve`` starts beside its server (:func:`codette_lab.cli.run`): after it, the
+    analysis stack is loaded and the objects alive then are out of the collector's full collections."""
+    found = run_python(
+        """
+import gc, json, sys
+from codette_lab import cli
+before = gc.get_freeze_count()
+cli._warm_up_then_freeze()
+print(json.dumps({"before": before, "librosa": "librosa" in sys.modules, "frozen": gc.get_freeze_count()}))
+"""
+    )
+    assert found["before"] == 0 and found["librosa"]
+    assert found["frozen"] > 100_000, found  # the analysis stack is hundreds of thousands of objects
 
 
 @linux_only

@@ -10,6 +10,7 @@ created, so importing this package costs only numpy.
 """
 
 from .analyzer import (
+    WARM_UP_RATES,
     Analyzer,
     analyzer_for,
     loudness_curve,
@@ -25,6 +26,7 @@ from .bands import ALL_KINDS, BANDS
 __all__ = [
     "ALL_KINDS",
     "BANDS",
+    "WARM_UP_RATES",
     "Analyzer",
     "analyzer_for",
     "loudness_curve",

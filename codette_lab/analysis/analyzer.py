@@ -246,6 +246,10 @@ def analyzer_for(sr: float) -> Analyzer:
     return analyzer
 
 
+#: The sample rates a long-lived process warms the analysis up for (most audio comes at one of them).
+WARM_UP_RATES = (44100, 48000)
+
+
 def warm_up(sr: float = 44100) -> None:
     """Pay the one-off costs now (scipy/librosa imports, filter set-up, numba compilation of librosa's
     peak picker: about 2 s) so the first real measurement at ``sr`` is as fast as the rest.

@@ -12,12 +12,10 @@ from __future__ import annotations
 import logging
 import threading
 
+from ..analysis import WARM_UP_RATES
 from ..analysis import warm_up as warm_up_analysis
 
 logger = logging.getLogger("codette_lab.lab")
-
-#: Sample rates whose analysis set-up is prepared.
-WARM_UP_RATES = (44100, 48000)
 
 _thread: threading.Thread | None = None
 _lock = threading.Lock()
