@@ -18,7 +18,6 @@ over wall time, in percent of one core.
 
 from __future__ import annotations
 
-import os
 import shutil
 import statistics
 import subprocess
@@ -26,6 +25,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from bench_server import process_cpu_seconds
 
 CHANGES = 30
 CPU_SECONDS = 20.0
@@ -101,16 +102,10 @@ def _cpu_percent(session: Path) -> tuple[float, int]:
         with HeadlessArdour(session, port).start_answering():
             _wait(lambda: any(c.name == "Ardour: Low Tide" for c in lab.clients.all()), 90, "the bridge to join")
             _wait(lambda: sum(c.messages for c in lab.connections()) > 20, 60, "levels to flow")
-            ticks = os.sysconf("SC_CLK_TCK")
-
-            def cpu() -> float:
-                fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-                return (int(fields[11]) + int(fields[12])) / ticks
-
-            before, started = cpu(), time.monotonic()
+            before, started = process_cpu_seconds(process.pid), time.monotonic()
             received = sum(c.messages for c in lab.connections())
             time.sleep(CPU_SECONDS)  # the measurement window: Ardour plays, the bridge works
-            used, elapsed = cpu() - before, time.monotonic() - started
+            used, elapsed = process_cpu_seconds(process.pid) - before, time.monotonic() - started
             messages = sum(c.messages for c in lab.connections()) - received
     finally:
         process.terminate()

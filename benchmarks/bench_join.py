@@ -25,16 +25,14 @@ import asyncio
 import base64
 import io
 import json
-import os
 import statistics
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import soundfile
 from bench_security import MIB, MemorySampler, _children, memory
-from bench_server import Server
+from bench_server import Server, process_cpu_seconds
 from websockets.asyncio.client import connect
 
 from codette_lab.protocol.attachments import build_frame
@@ -132,17 +130,15 @@ async def _class(url: str, frames: list[str] | list[bytes]) -> tuple[int, int, f
     return sum(ok for ok, _ in results), sum(busy for _, busy in results), time.perf_counter() - started
 
 
-def process_cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) used so far by ``pid`` and its living children, from /proc: on a shared
-    machine the work an answer costs, whatever the other jobs take from the wall clock."""
-    ticks = os.sysconf("SC_CLK_TCK")
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) used so far by ``pid`` and its living children: the work an answer costs,
+    its frame-parsing children's included."""
     total = 0.0
     for process in (pid, *_children(pid)):
         try:
-            fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
+            total += process_cpu_seconds(process)
+        except OSError:  # it ended meanwhile
             continue
-        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime (fields 14 and 15 of stat)
     return total
 
 
@@ -200,10 +196,10 @@ def run() -> str:
         idle = memory(pid)
         uploads, answers, peaks, cpus = [], [], [], []
         for _ in range(LONG_RUNS):
-            cpu_before = process_cpu_seconds(pid)
+            cpu_before = tree_cpu_seconds(pid)
             with MemorySampler(pid) as sampler:
                 upload, answer, _ = asyncio.run(_upload_and_answer(server.url, long_frame))
-            cpus.append(process_cpu_seconds(pid) - cpu_before)
+            cpus.append(tree_cpu_seconds(pid) - cpu_before)
             uploads.append(upload)
             answers.append(answer)
             peaks.append(sampler.peak - idle)

@@ -87,6 +87,13 @@ def wait_for_health(process: subprocess.Popen, port: int, timeout: float = 30.0)
             time.sleep(0.01)
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU time process ``pid`` has used so far (all its threads), from /proc: on a shared
+    machine the work done, whatever the other jobs take from the wall clock. OSError once it has ended."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime (fields 14 and 15)
+
+
 class Server:
     """One server subprocess; ``startup`` is the time from launch to the first /health answer."""
 
@@ -109,20 +116,13 @@ class Server:
         """Wait until the server has finished starting up (``codette-lab serve`` warms the analysis up in a
         thread after it listens): until its CPU time grows by less than ``quiet_cpu_s`` over ``interval_s``.
         The figures are of a settled server; the start-up row is taken before this."""
-        stat = Path(f"/proc/{self.process.pid}/stat")
-        if not stat.exists():
+        if not Path(f"/proc/{self.process.pid}/stat").exists():
             return
-        ticks = os.sysconf("SC_CLK_TCK")
-
-        def cpu() -> float:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            return (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
-
         deadline = time.monotonic() + within_s
-        before = cpu()
+        before = process_cpu_seconds(self.process.pid)
         while time.monotonic() < deadline:
             time.sleep(interval_s)
-            now = cpu()
+            now = process_cpu_seconds(self.process.pid)
             if now - before < quiet_cpu_s:
                 return
             before = now

@@ -18,10 +18,10 @@ answers the song too, in the same turns.
 from __future__ import annotations
 
 import asyncio
-import os
 import tempfile
 from pathlib import Path
 
+from bench_server import process_cpu_seconds
 from serving import _analyze, _analyze_frame, _start_server, _stop_server
 
 #: Analyses per track (the figures are medians and maxima of these).
@@ -47,17 +47,10 @@ def white_noise(channels: int, frames: int):
     return np.clip(np.random.default_rng(1).standard_normal((channels, frames)) * 0.2, -1, 1).astype(np.float32)
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of process ``pid`` so far (every thread)."""
-    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def _timed_reply(process, url: str, frame: str) -> tuple[float, float]:
-    before = _cpu_seconds(process.pid)
+    before = process_cpu_seconds(process.pid)
     wall = asyncio.run(_analyze(url, frame))
-    return wall, _cpu_seconds(process.pid) - before
+    return wall, process_cpu_seconds(process.pid) - before
 
 
 def served_quality(song, sr: int) -> dict[str, dict[str, list[float]]]:

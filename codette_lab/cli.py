@@ -298,13 +298,8 @@ _process_is_ours = False
 def _warm_up_then_freeze() -> None:
     """The ``serve`` program's start-up, beside the server's: the analysis stack loaded and compiled for the
     usual rates (so the first DAW does not pay it), then everything loaded so far kept out of the garbage
-    collector's full collections (:func:`~codette_lab.processes.freeze_long_lived_objects`). Best effort: if
-    the warm-up fails, the first request reports the same problem to whoever sent it."""
-    try:
-        from .analysis import WARM_UP_RATES, warm_up
+    collector's full collections (:func:`~codette_lab.processes.freeze_long_lived_objects`)."""
+    from .warm_up import warm_up_now
 
-        for rate in WARM_UP_RATES:
-            warm_up(rate)
-    except Exception:
-        logging.getLogger("codette_lab.server").warning("Warming up the audio analysis failed", exc_info=True)
+    warm_up_now()
     freeze_long_lived_objects()

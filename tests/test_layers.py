@@ -38,6 +38,7 @@ LAYERS = {
     "attached_audio": 3,
     "analysis_types": 3,
     "engine": 3,
+    "warm_up": 3,
     "server": 4,
     "recording": 4,
     "reload": 4,

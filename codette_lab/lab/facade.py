@@ -36,6 +36,7 @@ from ..server import (
 )
 from ..server.events import DEFAULT_EVENT_LIMIT, EventLog
 from ..server.ports import free_port_near, port_holder
+from ..warm_up import warm_up_in_background
 from .clients import Clients
 from .definitions import Definitions, NotebookDefinitions
 from .direct import DirectCalls
@@ -43,7 +44,6 @@ from .join import JoinCode
 from .recent_audio import ReceivedAudio, RecentAudio
 from .settings import LabSettings
 from .transcript import Tee, Transcript
-from .warm_up import warm_up_in_background
 
 if TYPE_CHECKING:
     import pandas as pd

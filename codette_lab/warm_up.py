@@ -2,7 +2,7 @@
 
 The first analysis of real audio in a fresh kernel pays a few seconds of
 imports and compilation (librosa, compiled kernels: see
-:func:`codette_lab.analysis.warm_up`). Paying it as soon as a Lab starts keeps
+:func:`codette_lab.analysis.warm_up`). Paying it as soon as a Lab starts (or ``codette-lab serve`` listens) keeps
 a DAW's first ``analyze`` (and a notebook analysis type's first
 ``request.measure``, which the time limit does cover) from paying it.
 """
@@ -12,10 +12,10 @@ from __future__ import annotations
 import logging
 import threading
 
-from ..analysis import WARM_UP_RATES
-from ..analysis import warm_up as warm_up_analysis
+from .analysis import WARM_UP_RATES
+from .analysis import warm_up as warm_up_analysis
 
-logger = logging.getLogger("codette_lab.lab")
+logger = logging.getLogger("codette_lab")
 
 _thread: threading.Thread | None = None
 _lock = threading.Lock()
@@ -26,13 +26,14 @@ def warm_up_in_background() -> threading.Thread:
     global _thread
     with _lock:
         if _thread is None:
-            _thread = threading.Thread(target=_warm_up, name="codette-warm-up", daemon=True)
+            _thread = threading.Thread(target=warm_up_now, name="codette-warm-up", daemon=True)
             _thread.start()
         return _thread
 
 
-def _warm_up() -> None:
-    """The thread's work: :func:`codette_lab.analysis.warm_up` for each of :data:`WARM_UP_RATES`.
+def warm_up_now() -> None:
+    """:func:`codette_lab.analysis.warm_up` for each of :data:`~codette_lab.analysis.WARM_UP_RATES`, in the
+    calling thread (the background thread's work; ``codette-lab serve``'s too, before it freezes what it loaded).
 
     Best effort: if it fails, the first real request reports the same problem to whoever sent it.
     """
