@@ -199,7 +199,11 @@ def _parse_children() -> list[int]:
     """This process's children running the frame parser (read from /proc)."""
     found = []
     for task in Path("/proc/self/task").iterdir():
-        for child in (task / "children").read_text().split():
+        try:
+            children = (task / "children").read_text().split()
+        except OSError:  # a thread that ended since the listing (the server's pipe threads come and go)
+            continue
+        for child in children:
             try:
                 if b"parse_child" in Path(f"/proc/{child}/cmdline").read_bytes():
                     found.append(int(child))
