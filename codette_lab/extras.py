@@ -22,6 +22,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "ardour": ("pythonosc",),
 }
 
+
 def install_command(extra: str) -> str:
     """The shell command that installs ``extra``: ``pip install 'codette-lab[lab]'``."""
     return f"pip install 'codette-lab[{extra}]'"

@@ -130,9 +130,19 @@ def section(built_in: list[dict], fitted: list[dict], report: object) -> list[st
         "a bell stays inside the type's normal range (metal and synth-string pads, a clavinet). Clean controls",
         "still called out: a square lead's low mids against the (mostly pad) synth reference, where its notes'",
         "fundamentals sit; a sweep pad darker than the fit pads; a drum loop whose samples really are flattened;",
-        "a broadcast master just under the narrow mark. The score follows the findings only (each finding's",
-        "penalty, scaled by how far past its threshold it lies), so a fault that is not found scores what its",
-        "clean version scores (unless it moves another finding), and the last column stays close to the recall.",
+        "a broadcast master just under the narrow mark.",
+        "",
+        "The score follows the findings (each finding's penalty, scaled by how far past its threshold it lies)",
+        "and, below them, the tonal balance (`codette_lab/rules/balance.py`): four balances read from the",
+        "analysis's own measures, each moved one way by one kind of fault (the low mids' peak over the presence",
+        "range, the upper mids over the mids, how far the top end sits under the rest, the S sounds against the",
+        "loud frames), judged against their middle and spread over the clean `fit` sources of the type (in",
+        "`tone_references.json`), each costing softplus of its standard score; the score keeps",
+        "`1 - cap * (1 - exp(-rate * sum))` of what the findings leave (`general.balance_cost_rate` 0.1 and",
+        "`general.balance_cost_max` 0.2, chosen on the `fit` split; a clean track keeps about 0.96). So a fault too",
+        "small for a finding still scores below its clean version, except where it also moves another balance",
+        "the other way by as much: an upper-mid bell lowers the low mids against the presence range, S sounds",
+        "brighten a voice's top end (the faults listed below as not below their control).",
         "",
     ]
     lines += _per_fault_rows(built_in)
@@ -157,25 +167,35 @@ def section(built_in: list[dict], fitted: list[dict], report: object) -> list[st
             continue
         if v["fault"] == "clean" and v["false_alarms"]:
             lines.append(f"- `{v['case']}` (clean): {', '.join(v['false_alarms'])}")
-        elif v["fault"] != "clean" and not (v["found"] and v["remedy_ok"] and not v["extra"]):
-            why = "not found" if not v["found"] else "; ".join(v["remedy_problems"]) or "extra findings"
-            lines.append(f"- `{v['case']}`: {why} (findings: {', '.join(v['findings']) or 'none'})")
+        elif v["fault"] != "clean" and not (v["found"] and v["remedy_ok"] and not v["extra"] and v["below_control"]):
+            why = (
+                "not found"
+                if not v["found"]
+                else "; ".join(v["remedy_problems"]) or ("extra findings" if v["extra"] else "found")
+            )
+            score = "" if v["below_control"] else f"; scores {v['score']}, its clean version {v['control_score']}"
+            lines.append(f"- `{v['case']}`: {why} (findings: {', '.join(v['findings']) or 'none'}){score}")
     return lines
 
 
 def _per_fault_rows(verdicts: list[dict]) -> list[str]:
-    """Validation recall per fault kind and severity (the case name's first part: mud9, dull3.5k, ...)."""
+    """Validation recall per fault kind and severity (the case name's first part: mud9, dull3.5k, ...), and how
+    many of them score below their clean version."""
     rows: dict[str, list[int]] = {}
     for v in verdicts:
         if v["split"] == "validation" and v["fault"] != "clean":
             kind = v["case"].split("-")[0]
-            counts = rows.setdefault(kind, [0, 0])
+            counts = rows.setdefault(kind, [0, 0, 0])
             counts[0] += bool(v["found"])
-            counts[1] += 1
+            counts[1] += bool(v["below_control"])
+            counts[2] += 1
     return [
-        "| validation fault (kind and severity) | found |",
-        "| --- | --- |",
-        *(f"| {kind} | {_percent(found, total)} |" for kind, (found, total) in rows.items()),
+        "| validation fault (kind and severity) | found | scores below its clean version |",
+        "| --- | --- | --- |",
+        *(
+            f"| {kind} | {_percent(found, total)} | {_percent(below, total)} |"
+            for kind, (found, below, total) in rows.items()
+        ),
     ]
 
 

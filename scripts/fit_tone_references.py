@@ -1,5 +1,6 @@
 """Fit the reference envelopes per track type (codette_lab/rules/tone_references.json) and the thresholds that
-judge a track against them (the ``*_ref_z_max`` parameters of codette_lab/rules/default_rules.json).
+judge a track against them (the ``*_ref_z_max`` parameters of codette_lab/rules/default_rules.json), and the
+middle and spread of each tonal balance per track type (codette_lab.rules.balance: what the score leans on).
 
 ``python scripts/fit_tone_references.py`` measures the tone shape (``tone_shape_db``: the smoothed long-term
 spectrum at 1/3-octave centres, level-normalised) of every clean source of the ``fit`` split of
@@ -29,7 +30,7 @@ from fault_real_sources import REPO, SOURCES, clean
 
 from codette_lab.analysis import measure
 from codette_lab.analysis.envelope import SHAPE_BANDS
-from codette_lab.rules import RuleSet
+from codette_lab.rules import RuleSet, balance
 from codette_lab.rules.evaluate import flatten
 from codette_lab.rules.tone import OUTPUTS, POOLED, Reference, fitted, judge_shape, judge_tone, to_document
 
@@ -60,6 +61,27 @@ def shapes_of(name: str) -> np.ndarray:
         shape = measure(clean(name, sr), sr=sr, kinds=("envelope",))["tone_shape_db"] or {}
         rows.append([np.nan if shape.get(band) is None else shape[band] for band in SHAPE_BANDS])
     return np.array(rows, dtype=float)
+
+
+#: Balances fitted on these track types only (the S sounds: voices); the pooled reference has none of them.
+BALANCE_ONLY = {"sibilance": ("vocal",)}
+
+
+def balances_of(name: str) -> list[dict[str, float]]:
+    """A source's balances (codette_lab.rules.balance) at each rate."""
+    return [balance.values(flatten(measure(clean(name, sr), sr=sr, kinds=("spectral", "envelope")))) for sr in RATES]
+
+
+def balance_entry(track_type: str, measured: list[dict[str, float]]) -> dict[str, dict[str, float]]:
+    """Each balance's middle and spread (dB) over the clean sources' values at both rates."""
+    entry = {}
+    for name in balance.BALANCES:
+        if track_type not in BALANCE_ONLY.get(name, (track_type,)):
+            continue
+        found = np.array([values[name] for values in measured if name in values], dtype=float)
+        if len(found) >= 2:
+            entry[name] = {"median_db": round(float(np.median(found)), 2), "spread_db": round(float(np.std(found)), 2)}
+    return entry
 
 
 def _mean_shape(shapes: np.ndarray) -> np.ndarray:
@@ -129,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     fit = {name: spec for name, spec in SOURCES.items() if spec.split == "fit"}
     shapes = {name: shapes_of(name) for name in fit}
+    measured = {name: balances_of(name) for name in fit}
     groups = {
         track_type: [name for name, spec in fit.items() if spec.track_type == track_type]
         for track_type in sorted({spec.track_type for spec in fit.values()})
@@ -142,7 +165,9 @@ def main(argv: list[str] | None = None) -> int:
     synthetic = synthetic_scores(refs)
     values: dict[str, float] = {}
     for track_type, names in groups.items():
-        types[track_type] = to_document(refs[track_type], names)
+        types[track_type] = to_document(refs[track_type], names) | {
+            "balance": balance_entry(track_type, [values for name in names for values in measured[name]])
+        }
         scores = left_out_scores(names, shapes)
         others = synthetic.get(track_type, {})
         prefix = "general" if track_type == POOLED else track_type

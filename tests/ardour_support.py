@@ -35,5 +35,3 @@ def build_session(folder: Path) -> Path:
     target = folder / "low_tide"
     make_session(target, DEMO_NAME)
     return target
-
-

@@ -215,4 +215,3 @@ def dask_client() -> Iterator[Any]:
         Client(cluster) as connected,
     ):
         yield connected
-

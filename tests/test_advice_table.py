@@ -14,6 +14,8 @@ import dataclasses
 import pytest
 from corpus_material import project_script
 
+from codette_lab.rules import RuleSet
+
 corpus = project_script("make_fault_corpus")
 CASES = corpus.CASES
 FAULTS = [case for case in CASES if case.fault != "clean"]
@@ -88,7 +90,8 @@ def test_each_fault_is_reported_with_the_measured_remedy_and_scores_below_its_co
 @pytest.mark.parametrize("case", CONTROLS, ids=lambda case: case.name)
 def test_clean_controls_get_no_finding(case, verdicts):
     assert verdicts[case.name]["findings"] == []
-    assert verdicts[case.name]["score"] == 1.0
+    # nothing found: only the tonal balance's lean against real instruments may cost it, never past its cap
+    assert verdicts[case.name]["score"] >= 1.0 - RuleSet.default()["general.balance_cost_max"]
 
 
 def test_the_targets_of_the_issue_are_met(verdicts):

@@ -267,7 +267,14 @@ def test_kinds_select_what_is_measured_and_one_analyzer_per_rate() -> None:
     assert analyzer_for(SR) is analyzer_for(float(SR))
     assert isinstance(analyzer_for(SR), Analyzer)
     assert tuple(ALL_KINDS) == (
-        "levels", "true_peak", "loudness", "spectral", "stereo", "transients", "envelope", "programme"
+        "levels",
+        "true_peak",
+        "loudness",
+        "spectral",
+        "stereo",
+        "transients",
+        "envelope",
+        "programme",
     )
 
 

@@ -65,7 +65,12 @@ def _blas_threads_after_hold(environment: dict[str, str]) -> list[int]:
     )
     env = {key: value for key, value in os.environ.items() if not key.endswith("_NUM_THREADS")}
     completed = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True, timeout=60,
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
         env={**env, **environment},
     )
     return json.loads(completed.stdout)

@@ -15,7 +15,11 @@ from codette_lab.rules import RuleSet
 LEVELS_REQUEST = {
     "type": "analyze",
     "track_data": {
-        "track_id": "track_001", "track_name": "Lead Vocal", "track_type": "vocal", "muted": False, "soloed": False,
+        "track_id": "track_001",
+        "track_name": "Lead Vocal",
+        "track_type": "vocal",
+        "muted": False,
+        "soloed": False,
     },
     "audio_data": {"peak_level": -6.0, "rms_level": -18.0, "duration": 120.5, "sample_rate": 44100},
     "analysis_type": "spectrum",
@@ -159,8 +163,9 @@ def test_the_standalone_server_answers_like_the_notebook_with_exported_rules(tmp
             LEVELS_REQUEST,
             with_changes(LEVELS_REQUEST, analysis_type="quality"),
             with_changes(LEVELS_REQUEST, analysis_type="dynamics", audio_data__peak_level=-7.5),
-            with_changes(LEVELS_REQUEST, analysis_type="loudness", track_data__track_type="master",
-                         audio_data__rms_level=-9.0),
+            with_changes(
+                LEVELS_REQUEST, analysis_type="loudness", track_data__track_type="master", audio_data__rms_level=-9.0
+            ),
         ]
         for message in requests:
             served = client.ask(message)

@@ -52,7 +52,11 @@ def rule_ids(wire: dict) -> set[str]:
 # (analysis type, track fields, peak, rms, rules that must fire, rules that must not)
 TABLE = [
     (
-        "quality", {"track_type": "vocal"}, -10.0, -22.0, set(),
+        "quality",
+        {"track_type": "vocal"},
+        -10.0,
+        -22.0,
+        set(),
         {"headroom", "clipping_risk", "level_too_low", "over_compressed"},
     ),
     ("quality", {"track_type": "vocal"}, -3.0, -16.0, {"headroom"}, {"clipping_risk"}),
@@ -67,7 +71,11 @@ TABLE = [
     ("quality", {"track_type": "vocal", "muted": True}, -10.0, -22.0, {"muted"}, {"soloed"}),
     ("quality", {"track_type": "vocal", "soloed": True}, -10.0, -22.0, {"soloed"}, {"muted"}),
     (
-        "loudness", {"track_type": "master"}, -0.3, -8.0, {"master_peak_over_ceiling", "too_loud"},
+        "loudness",
+        {"track_type": "master"},
+        -0.3,
+        -8.0,
+        {"master_peak_over_ceiling", "too_loud"},
         {"headroom", "too_quiet"},
     ),
     ("loudness", {"track_type": "master"}, -1.5, -14.0, set(), {"too_loud", "too_quiet", "master_peak_over_ceiling"}),
@@ -94,15 +102,19 @@ def test_each_condition_fires_only_when_it_holds(analysis_type, fields, peak, rm
     assert 0.0 <= wire["quality_score"] <= 1.0
     # levels cannot judge a stereo image: its score stays at NOT_RATED_SCORE or below
     best = NOT_RATED_SCORE if analysis_type == "stereo" else 1.0
-    assert (wire["quality_score"] == best) == (not wire["problems_detected"] or all(
-        p["rule"] == "soloed" for p in wire["problems_detected"]))
+    assert (wire["quality_score"] == best) == (
+        not wire["problems_detected"] or all(p["rule"] == "soloed" for p in wire["problems_detected"])
+    )
 
 
 def test_findings_carry_measured_value_threshold_and_concrete_moves():
     wire = analyze("dynamics", peak=-3.0, rms=-16.0, track_type="vocal")
     problem = next(p for p in wire["problems_detected"] if p["rule"] == "headroom")
     assert (problem["metric"], problem["value"], problem["threshold"], problem["severity"]) == (
-        "peak_dbfs", -3.0, -6.0, "warning",
+        "peak_dbfs",
+        -3.0,
+        -6.0,
+        "warning",
     )
     assert "-3.0 dBFS" in problem["text"]
     assert "by about 3.0 dB" in wire["mixing_suggestions"][0]
@@ -233,9 +245,14 @@ def test_a_user_function_receives_a_track_request_and_may_return_a_dict():
 
     def brightness(request):
         received.update(
-            track_type=request.track_type, name=request.track_name, peak=request.levels.peak_dbfs,
-            samples=request.samples, kind=request.analysis_type, hp=request.rules["vocal.highpass_hz"],
-            target=request.target.lufs, metrics=request.measure(),
+            track_type=request.track_type,
+            name=request.track_name,
+            peak=request.levels.peak_dbfs,
+            samples=request.samples,
+            kind=request.analysis_type,
+            hp=request.rules["vocal.highpass_hz"],
+            target=request.target.lufs,
+            metrics=request.measure(),
         )
         return {"insights": "Bright enough.", "suggestions": ["Add air at 12 kHz"], "metrics": {"brightness": 0.7}}
 

@@ -188,11 +188,14 @@ def test_full_analyses_every_n_seconds_while_it_plays(bridge, ardour):
     bridge.full_seconds, bridge.full_every = 2.0, 1.0
     try:
         tracks = wait_for(
-            lambda: {a.track for a in list(bridge.answers) if a.kind == "audio" and a.received_at > since} >= {
-                "Drums",
-                "Lead Vocal",
-            }
-            and [a for a in list(bridge.answers) if a.kind == "audio" and a.received_at > since],
+            lambda: (
+                {a.track for a in list(bridge.answers) if a.kind == "audio" and a.received_at > since}
+                >= {
+                    "Drums",
+                    "Lead Vocal",
+                }
+                and [a for a in list(bridge.answers) if a.kind == "audio" and a.received_at > since]
+            ),
             STATE_S,
             bridge.status,
         )

@@ -204,4 +204,3 @@ def test_the_corpus_command_says_which_extra_it_needs_in_one_line(core_venv: Pat
         "which are not installed: pip install 'codette-lab[corpus]'"
     ]
     assert not (tmp_path / "x.parquet").exists()
-

@@ -133,6 +133,11 @@ def test_every_value_evaluation_declares_is_accepted_by_rule_files_and_filled_in
         "burying_by_db": 5.0,
         "mud_excess_db": 6.0,
         "harsh_excess_db": 14.0,
+        # what the tonal balances read (codette_lab.rules.balance)
+        "mud_tilt_db": 14.0,
+        "band_energy_db": {"mids": -6.0, "upper_mids": -12.0},
+        "top_end_db": -20.0,
+        "sibilance_db": -10.0,
         # a flat shape but for a 20 dB bump at 3.15 kHz, judged against the vocal reference
         "tone_shape_db": {**dict.fromkeys(SHAPE_BANDS, 0.0), "3150": 20.0},
     }

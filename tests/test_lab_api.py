@@ -59,9 +59,7 @@ def test_a_new_lab_while_one_runs_is_that_lab_with_everything_kept(ws_client) ->
         first.stop()
 
 
-def test_changed_arguments_apply_to_the_running_lab_and_a_restart_says_1012(
-    ws_client, tmp_path: Path
-) -> None:
+def test_changed_arguments_apply_to_the_running_lab_and_a_restart_says_1012(ws_client, tmp_path: Path) -> None:
     first = Lab(port=0, host="localhost", warm_up=False).start()
     try:
         first.perspective("kept", lambda context: "still here")

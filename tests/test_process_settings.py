@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parents[1]
 linux_only = pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="reads /proc/self/maps (Linux)")
 
 #: Source of a function telling whether a 24 MiB allocation came from the heap (run in other processes).
-HEAP_PROBE = '''
+HEAP_PROBE = """
 def served_from_heap(size=24 * 2**20):
     import numpy
     buffer = numpy.ones(size, dtype=numpy.uint8)
@@ -40,7 +40,7 @@ def served_from_heap(size=24 * 2**20):
                 if low <= address < high:
                     return True
     return False
-'''
+"""
 
 
 #: ... and one reporting a Dask worker's BLAS variables and heap.

@@ -76,8 +76,8 @@ def test_children_know_their_dotted_and_indexed_paths():
         (lambda r: second(r).strings("tags"), ("invalid", "entries[1].tags[1]", "a string", 3)),
         (lambda r: second(r).strings("tags", choices=("a", "b")), ("invalid", "entries[1].tags[1]", "a string", 3)),
         (
-            lambda r: r.array("entries")[0].choice("topic",
-            ("mix", "master")), ("invalid", "entries[0].topic", "one of mix, master", "eq"),
+            lambda r: r.array("entries")[0].choice("topic", ("mix", "master")),
+            ("invalid", "entries[0].topic", "one of mix, master", "eq"),
         ),
         (
             lambda r: r.array("entries")[0].only(("topic",), what="entry field"),

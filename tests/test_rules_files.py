@@ -36,8 +36,16 @@ def refusal(path: Path) -> str:
 
 
 def extra_parameter(name: str, value: float = 3.0) -> dict:
-    return {"name": name, "value": value, "default": value, "min": 0, "max": 10, "step": 1, "unit": "dB",
-            "description": "A parameter the user added"}
+    return {
+        "name": name,
+        "value": value,
+        "default": value,
+        "min": 0,
+        "max": 10,
+        "step": 1,
+        "unit": "dB",
+        "description": "A parameter the user added",
+    }
 
 
 # -- unknown names -----------------------------------------------------------------------------------------
@@ -69,9 +77,18 @@ def test_a_new_parameter_that_a_new_rule_uses_is_accepted_and_a_built_in_unused_
     data = default_data()
     data["parameters"].append(extra_parameter("general.balance_max"))
     data["rules"].append(
-        {"id": "left_heavy", "analysis_types": ["stereo"], "track_types": ["*"], "metric": "stereo_balance",
-         "op": ">", "threshold": "general.balance_max", "severity": "info", "penalty": 0.1,
-         "problem": "{track} leans ({value:.2f})", "suggestion": "Pan {track} back"}
+        {
+            "id": "left_heavy",
+            "analysis_types": ["stereo"],
+            "track_types": ["*"],
+            "metric": "stereo_balance",
+            "op": ">",
+            "threshold": "general.balance_max",
+            "severity": "info",
+            "penalty": 0.1,
+            "problem": "{track} leans ({value:.2f})",
+            "suggestion": "Pan {track} back",
+        }
     )
     rules = RuleSet.load(write(tmp_path, data))
     assert rules["general.balance_max"] == 3.0
@@ -82,17 +99,32 @@ def test_a_new_parameter_that_a_new_rule_uses_is_accepted_and_a_built_in_unused_
 @pytest.mark.parametrize(
     ("where", "value", "expected"),
     [
-        (("rules", 0, "threshold"), "general.no_such_rule", "field 'rules[0].threshold': unknown parameter "
-         "'general.no_such_rule' for track type"),
-        (("rules", 0, "problem"), "{general.no_such_rule}", "field 'rules[0].problem': unknown placeholder "
-         "{general.no_such_rule}"),
-        (("loudness_targets", "targets", "streaming", "lufs"), "general.no_such_rule",
-         "field 'loudness_targets.targets.streaming.lufs': unknown parameter 'general.no_such_rule'"),
-        (("advice", "vocal", "eq", 0), "Cut at {vocal.mud_cut_hx} Hz",
-         "field 'advice.vocal.eq[0]': unknown placeholder {vocal.mud_cut_hx}"),
+        (
+            ("rules", 0, "threshold"),
+            "general.no_such_rule",
+            "field 'rules[0].threshold': unknown parameter 'general.no_such_rule' for track type",
+        ),
+        (
+            ("rules", 0, "problem"),
+            "{general.no_such_rule}",
+            "field 'rules[0].problem': unknown placeholder {general.no_such_rule}",
+        ),
+        (
+            ("loudness_targets", "targets", "streaming", "lufs"),
+            "general.no_such_rule",
+            "field 'loudness_targets.targets.streaming.lufs': unknown parameter 'general.no_such_rule'",
+        ),
+        (
+            ("advice", "vocal", "eq", 0),
+            "Cut at {vocal.mud_cut_hx} Hz",
+            "field 'advice.vocal.eq[0]': unknown placeholder {vocal.mud_cut_hx}",
+        ),
         (("advice", "vocal", "eq", 0), "Cut at {vocal.mud_cut_hx} Hz", "did you mean 'vocal.mud_cut_hz'?"),
-        (("rules", 0, "metric"), "peak_dbsf", "field 'rules[0].metric': unknown metric 'peak_dbsf'; did you "
-         "mean 'peak_dbfs'?"),
+        (
+            ("rules", 0, "metric"),
+            "peak_dbsf",
+            "field 'rules[0].metric': unknown metric 'peak_dbsf'; did you mean 'peak_dbfs'?",
+        ),
         (("rules", 0, "severty"), "info", "field 'rules[0].severty': unknown field (expected one of id,"),
         (("rules", 0, "severty"), "info", "did you mean 'severity'?"),
         (("loudness_targets", "defualt"), "streaming", "did you mean 'default'?"),
@@ -244,9 +276,18 @@ def test_diff_shows_a_parameter_only_one_side_has(tmp_path: Path):
     data = default_data()
     data["parameters"].append(extra_parameter("general.balance_max", 0.5))
     data["rules"].append(
-        {"id": "left_heavy", "analysis_types": ["stereo"], "track_types": ["*"], "metric": "stereo_balance",
-         "op": ">", "threshold": "general.balance_max", "severity": "info", "penalty": 0.1,
-         "problem": "{track} leans", "suggestion": "Pan {track} back"}
+        {
+            "id": "left_heavy",
+            "analysis_types": ["stereo"],
+            "track_types": ["*"],
+            "metric": "stereo_balance",
+            "op": ">",
+            "threshold": "general.balance_max",
+            "severity": "info",
+            "penalty": 0.1,
+            "problem": "{track} leans",
+            "suggestion": "Pan {track} back",
+        }
     )
     extended = RuleSet.load(write(tmp_path, data))
     assert extended.diff() == [ParameterChange("general.balance_max", None, 0.5, "dB", "A parameter the user added")]

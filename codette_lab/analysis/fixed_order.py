@@ -80,4 +80,3 @@ class ContiguousBands:
             totals = np.add.reduceat(power, self._edges, axis=-1)
             out[..., self._filled] = totals[..., self._slots]
         return out
-

@@ -73,14 +73,15 @@ def _findings(request: TrackRequest, metrics: Mapping[str, Any]) -> list[Finding
 def judge_metrics(request: TrackRequest, metrics: Mapping[str, Any]) -> AnalysisResult:
     """Rules and advice over already measured metrics: the second half of every built-in type.
 
-    The score follows from what the rules found, but only claims what was checked: when none of the type's
+    The score follows from what the rules found and how far the tonal balance leans past the type's normal
+    (RuleSnapshot.score), but only claims what was checked: when none of the type's
     own checks could be judged (their metrics absent), it is scaled by :data:`NOT_RATED_SCORE`.
     """
     findings = _findings(request, metrics)
     coverage = request.rules.coverage(
         metrics, track_type=request.track_type, analysis_type=request.analysis_type, target=request.target
     )
-    score = request.rules.score(findings)
+    score = request.rules.score(findings, metrics, track_type=request.track_type, analysis_type=request.analysis_type)
     texts = request.rules.analysis_texts(request.analysis_type)
     fired = [finding.rule_id for finding in findings]
     advice = request.rules.advice(request.track_type, texts.advice if texts else (), fired=fired, metrics=metrics)

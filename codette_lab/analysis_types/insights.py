@@ -109,7 +109,8 @@ def _not_judged(request: TrackRequest, source: str, coverage: Coverage) -> str |
 
 def insights(request: TrackRequest, metrics: Mapping[str, Any], findings: list[Finding], coverage: Coverage) -> str:
     """Opening line of the type, what was measured, what the rules found (counting only the checks that
-    could be judged), what could not be checked, and a note on unknown types."""
+    could be judged), how the tone leans where that alone costs the score, what could not be checked, and a note on
+    unknown types."""
     rules, track_type = request.rules, request.track_type
     texts = rules.analysis_texts(request.analysis_type)
     other = request.other
@@ -136,6 +137,10 @@ def insights(request: TrackRequest, metrics: Mapping[str, Any], findings: list[F
         sentences.append(rules.text("problems", track_type=track_type, values=values))
     elif source != MEASURED_FROM_NOTHING and coverage.type_judged:
         sentences.append(rules.text("no_problems", track_type=track_type, values={"rule_count": rule_count}))
+    if not findings and source != MEASURED_FROM_NOTHING:  # why a track with nothing found scores under 1
+        leaning = rules.balance_insight(metrics, track_type=track_type, analysis_type=request.analysis_type)
+        if leaning:
+            sentences.append(leaning)
     not_judged = _not_judged(request, source, coverage)
     if not_judged:
         sentences.append(not_judged)

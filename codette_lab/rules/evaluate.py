@@ -13,6 +13,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
+from .balance import OUTPUTS as BALANCE_OUTPUTS
+from .balance import judge_balance
 from .model import OPERATORS, SEVERITIES, Condition, Finding, LoudnessTarget, Rule
 from .templates import Template, lookup_in
 from .tone import OUTPUTS as TONE_OUTPUTS
@@ -159,6 +161,14 @@ def _tone(flat: Mapping[str, Any], snapshot: Any, situation: Situation) -> tuple
     return judge_tone(flat, situation.track_type, speech)
 
 
+def _balance(flat: Mapping[str, Any], snapshot: Any, situation: Situation) -> tuple[Any, ...]:
+    """How far the tonal balance leans past the type's normal (:mod:`.balance`); none where the tone is not
+    judged against a reference (no tone shape, a speech master)."""
+    if flat.get("tone_reference") is None:
+        return (None,) * len(BALANCE_OUTPUTS)
+    return judge_balance(flat, situation.track_type)
+
+
 DERIVATIONS: tuple[Derivation, ...] = (
     Derivation(("crest_factor_db",), _crest),
     Derivation(("dc_offset_abs",), _dc_offset),
@@ -170,6 +180,7 @@ DERIVATIONS: tuple[Derivation, ...] = (
     ),
     Derivation(("rms_at_headroom_dbfs", "crest_over_gap_db"), _gain_stage),
     Derivation(TONE_OUTPUTS, _tone),
+    Derivation(BALANCE_OUTPUTS, _balance),
     Derivation(("mud_cut_db", "harsh_cut_db", "mud_ref_cut_db", "harsh_ref_cut_db"), _eq_cuts),
 )
 
@@ -369,9 +380,10 @@ def severity_penalty(penalty: float, value: float, threshold: float) -> float:
     return min(1.0, penalty * min(MAX_SEVERITY_FACTOR, 1.0 + distance))
 
 
-def score(findings: list[Finding]) -> float:
-    """1.0 with nothing found; each finding keeps ``1 - penalty`` of what is left."""
-    result = 1.0
+def score(findings: list[Finding], kept: float = 1.0) -> float:
+    """1.0 with nothing found and nothing leaning; each finding keeps ``1 - penalty`` of what is left, and the
+    tonal balance ``kept`` of it (:func:`.balance.kept`)."""
+    result = kept
     for finding in findings:
         result *= 1.0 - finding.penalty
     return round(max(0.0, min(1.0, result)), 3)

@@ -49,6 +49,7 @@ from .vocabulary import (
     ADVICE_CATEGORIES,
     CONDITION_FIELDS,
     FORMAT,
+    OPTIONAL_TEXT_NAMES,
     PARAMETER_FIELDS,
     RULE_FIELDS,
     SECTIONS,
@@ -319,8 +320,9 @@ def _metric_labels(root: Reader, names: Names) -> dict[str, Template]:
 
 def _texts(root: Reader, names: Names) -> dict[str, Template]:
     section = root.object("texts")
-    section.only(TEXT_NAMES, what="text")
-    return {name: names.check_template(section, name, TRACK_TYPES) for name in TEXT_NAMES}
+    section.only((*TEXT_NAMES, *OPTIONAL_TEXT_NAMES), what="text")
+    present = [name for name in OPTIONAL_TEXT_NAMES if section.get(name, None) is not None]
+    return {name: names.check_template(section, name, TRACK_TYPES) for name in (*TEXT_NAMES, *present)}
 
 
 def parse_document(

@@ -18,6 +18,7 @@ from typing import Any
 
 from ..errors import RequestError, RulesError
 from ..tracktypes import canonical_track_type
+from . import balance
 from . import evaluate as evaluation
 from .advising import advise
 from .model import ANY, AnalysisTypeTexts, Document, Finding, LoudnessTarget, Parameter, Rule
@@ -184,9 +185,45 @@ class RuleSnapshot:
         )
         return evaluation.derive(evaluation.flatten(metrics), self, situation)
 
-    def score(self, findings: list[Finding]) -> float:
-        """A quality score in [0, 1] that follows from the findings' penalties."""
-        return evaluation.score(findings)
+    def score(
+        self,
+        findings: list[Finding],
+        metrics: Mapping[str, Any] | None = None,
+        *,
+        track_type: str = "general",
+        analysis_type: str = "quality",
+    ) -> float:
+        """A quality score in [0, 1] that follows from the findings' penalties and, given the track's
+        ``metrics`` for an analysis that judges the tone, from how far its tonal balance leans past what is
+        normal for its type (:mod:`.balance`: a fault too small for a finding still lowers the score)."""
+        return evaluation.score(
+            findings, self.balance_kept(metrics, track_type=track_type, analysis_type=analysis_type)
+        )
+
+    def balance_kept(
+        self, metrics: Mapping[str, Any] | None, *, track_type: str = "general", analysis_type: str = "quality"
+    ) -> float:
+        """The share of the score the track's tonal balance keeps (:mod:`.balance`): 1 without metrics, for an
+        analysis that does not judge the tone, or with a rule file that has no balance parameters."""
+        parameter = self.lookup_for(canonical_track_type(track_type))  # None for a parameter a rule file lacks
+        rate, cap = parameter("general.balance_cost_rate"), parameter("general.balance_cost_max")
+        if metrics is None or analysis_type not in balance.ANALYSIS_TYPES or rate is None or cap is None:
+            return 1.0
+        lean = self.measures(metrics, track_type=track_type, analysis_type=analysis_type).get("balance_lean")
+        return balance.kept(lean, rate=rate, cap=cap)
+
+    def balance_insight(self, metrics: Mapping[str, Any], *, track_type: str, analysis_type: str) -> str | None:
+        """The sentence naming how the tone leans when it costs the score (the rule file's ``balance_lean``
+        text; None when nothing leans :data:`.balance.MENTION_Z` spreads past the middle, or the file has no
+        such text)."""
+        kept = self.balance_kept(metrics, track_type=track_type, analysis_type=analysis_type)
+        if kept >= 1.0 or "balance_lean" not in self.document.texts:
+            return None
+        lean = balance.strongest(self.measures(metrics, track_type=track_type, analysis_type=analysis_type))
+        if lean is None:
+            return None
+        values = {"leaning": lean[0], "spreads": lean[1], "cost": 1.0 - kept, "track_type": track_type}
+        return self.text("balance_lean", track_type=track_type, values=values)
 
     def applicable(self, track_type: str, analysis_type: str) -> tuple[Rule, ...]:
         """The rules that apply to this track type and analysis type, in file order (found once per pair:

@@ -90,14 +90,16 @@ REFERENCES_FILE = "tone_references.json"
 
 
 @lru_cache(maxsize=1)
-def _document() -> dict[str, Any]:
+def reference_document() -> dict[str, Any]:
+    """The committed references file as read (loaded once): band labels, and per track type its envelopes and
+    the balances of :mod:`.balance`."""
     return json.loads(resources.files(__package__).joinpath(REFERENCES_FILE).read_text(encoding="utf-8"))
 
 
 @lru_cache(maxsize=1)
 def references() -> dict[str, Reference]:
     """The committed reference envelopes, loaded once (band centres: exact 1/3-octave steps from 1 kHz)."""
-    document = _document()
+    document = reference_document()
     labels = np.array(document["bands_hz"], dtype=float)
     centres = 1000.0 * 2.0 ** (np.round(3.0 * np.log2(labels / 1000.0)) / 3.0)
     return {
@@ -114,7 +116,7 @@ def references() -> dict[str, Reference]:
 
 def band_names() -> list[str]:
     """The nominal band labels of the tone shape the references were fitted on."""
-    return list(_document()["bands_hz"])
+    return list(reference_document()["bands_hz"])
 
 
 def _shape_of(flat: Mapping[str, Any], names: list[str]) -> np.ndarray | None:

@@ -19,7 +19,18 @@ TRACK_STATE_METRICS: tuple[str, ...] = ("channels", "muted", "soloed")
 
 #: Values the analysis types pass to the rule file's ``texts`` (``RuleSnapshot.text``): the summary of
 #: what was measured, the findings counted and listed, an unknown track type and the known ones.
-TEXT_VALUES: tuple[str, ...] = ("summary", "count", "problems", "rule_count", "given", "known", "channels_text")
+TEXT_VALUES: tuple[str, ...] = (
+    "summary",
+    "count",
+    "problems",
+    "rule_count",
+    "given",
+    "known",
+    "channels_text",
+    "leaning",
+    "spreads",
+    "cost",
+)
 
 #: Metrics a rule may judge besides the measured ones: the track's state and the derived metrics.
 UNMEASURED_METRICS: tuple[str, ...] = (*TRACK_STATE_METRICS, *DERIVED_METRICS)
@@ -40,6 +51,8 @@ TEXT_NAMES: tuple[str, ...] = (
     "loudness_measured",
     "loudness_estimated",
 )
+#: Texts a rule file may leave out (written before they existed): the sentence is then not said.
+OPTIONAL_TEXT_NAMES: tuple[str, ...] = ("balance_lean",)
 
 #: Categories of per-track-type advice.
 ADVICE_CATEGORIES: tuple[str, ...] = ("eq", "dynamics", "level", "stereo", "transients")

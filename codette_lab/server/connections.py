@@ -18,6 +18,7 @@ from .events import ConnectionInfo
 #: Connection ids are unique in the process, so a replaced server never reuses a session name.
 _connection_ids = itertools.count(1)
 
+
 def session_name(connection_id: int) -> str:
     """The engine session of a connection (its conversation memory, the request hooks' ``session``)."""
     return f"ws-{connection_id}"

@@ -250,9 +250,7 @@ class ArdourBridge:
 
     # -- asking -------------------------------------------------------------------------------------------
 
-    def analyze(
-        self, track: str, analysis_type: str = "quality", *, seconds: float | None = None
-    ) -> Future[Message]:
+    def analyze(self, track: str, analysis_type: str = "quality", *, seconds: float | None = None) -> Future[Message]:
         """A full analysis of ``track``'s audio (the ``seconds`` before the playhead, read from the session's
         files and sent as the audio itself); the future's result is the server's reply."""
         found = self.session.track(track)

@@ -185,5 +185,3 @@ def main(argv: list[str] | None = None) -> int:
         print(f"make_ardour_session: error: {exc}", file=sys.stderr)
         return 1
     return 0
-
-

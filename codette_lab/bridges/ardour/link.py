@@ -55,9 +55,9 @@ def audio_frame(request: Message, audio: np.ndarray, sample_rate: int) -> bytes:
     encoded = io.BytesIO()
     sf.write(encoded, np.clip(audio, -1.0, 1.0), sample_rate, format="FLAC", subtype="PCM_24")
     data = encoded.getvalue()
-    header = json.dumps(
-        {**request, "audio_data": {"attachment": {"bytes": len(data), "name": "ardour.flac"}}}
-    ).encode("utf-8")
+    header = json.dumps({**request, "audio_data": {"attachment": {"bytes": len(data), "name": "ardour.flac"}}}).encode(
+        "utf-8"
+    )
     return FRAME_MAGIC + struct.pack(">I", len(header)) + header + data
 
 

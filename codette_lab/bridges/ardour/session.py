@@ -98,9 +98,7 @@ class ArdourSession:
     def tracks(self) -> list[ArdourTrack]:
         """The audio tracks in Ardour's order, each with the files the Lua hook reported for it."""
         with self._lock:
-            return [
-                replace(track, files=self._files.get(track.name)) for _, track in sorted(self._tracks.items())
-            ]
+            return [replace(track, files=self._files.get(track.name)) for _, track in sorted(self._tracks.items())]
 
     def track(self, name: str) -> ArdourTrack | None:
         """The track of that name (case does not matter), or None."""
