@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fault_real import figures
+from fault_real import FLAT_RUN, FLAT_SAMPLES_MIN, figures
 from fault_real_sources import SOURCES
 
 #: The heading of the realistic corpus's section of docs/advice.md (fault_report keeps it when it rewrites the page).
@@ -129,20 +129,25 @@ def section(built_in: list[dict], fitted: list[dict], report: object) -> list[st
         "low-mid formant, the sung voice's fundamentals). The gates on the own-envelope rules cost recall where",
         "a bell stays inside the type's normal range (metal and synth-string pads, a clavinet). Clean controls",
         "still called out: a square lead's low mids against the (mostly pad) synth reference, where its notes'",
-        "fundamentals sit; a sweep pad darker than the fit pads; a drum loop whose samples really are flattened;",
-        "a broadcast master just under the narrow mark.",
+        "fundamentals sit; a sweep pad darker than the fit pads; a broadcast master just under the narrow mark",
+        "(0.03 of side share, a fixed engineering mark: that mix measures 0.030-0.032 at every render, the fit",
+        "songs 0.046-0.097, so nothing fitted on them would lower it).",
         "",
         "The score follows the findings (each finding's penalty, scaled by how far past its threshold it lies)",
         "and, below them, the tonal balance (`codette_lab/rules/balance.py`): four balances read from the",
-        "analysis's own measures, each moved one way by one kind of fault (the low mids' peak over the presence",
-        "range, the upper mids over the mids, how far the top end sits under the rest, the S sounds against the",
-        "loud frames), judged against their middle and spread over the clean `fit` sources of the type (in",
+        "analysis's own measures, each moved one way by one kind of fault (the low mids over the mids, the upper",
+        "mids over the mids, how far the top end sits under the rest, the S sounds against the loud frames),",
+        "judged against their middle and spread over the clean `fit` sources of the type (in",
         "`tone_references.json`), each costing softplus of its standard score; the score keeps",
         "`1 - cap * (1 - exp(-rate * sum))` of what the findings leave (`general.balance_cost_rate` 0.1 and",
         "`general.balance_cost_max` 0.2, chosen on the `fit` split; a clean track keeps about 0.96). So a fault too",
         "small for a finding still scores below its clean version, except where it also moves another balance",
-        "the other way by as much: an upper-mid bell lowers the low mids against the presence range, S sounds",
-        "brighten a voice's top end (the faults listed below as not below their control).",
+        "the other way by as much (S sounds brighten a voice's top end, so a voice with few of them gains on",
+        "one balance what it loses on the other), where the fault changes nothing the analysis hears (a",
+        "5 kHz low-pass on an electric piano with nothing above 1.5 kHz, a 250 Hz bell under a brass line),",
+        "or where the fault silences a finding its clean version had (a sweep pad called dull, brightened by",
+        "an upper-mid bell): the faults listed below with their scores. The mids between the two bells'",
+        "ranges were chosen on the `fit` split over the presence range (which an upper-mid bell lifts).",
         "",
     ]
     lines += _per_fault_rows(built_in)
@@ -161,6 +166,18 @@ def section(built_in: list[dict], fitted: list[dict], report: object) -> list[st
             f"| `{row.parameter}` | {row.clean_extreme:.2f} | {row.weakest_fault:.2f} | {row.value:g} "
             f"| {row.clean_margin:.2f} | {row.fault_margin:.2f} | {row.default:g} |"
         )
+    clipped = sorted(
+        {(v["case"], v["clipped_at_source"]) for v in built_in if v["fault"] == "clean" and "clipped_at_source" in v}
+    )
+    if clipped:
+        named = "; ".join(f"`{case}` ({flat} samples)" for case, flat in clipped)
+        lines += [
+            "",
+            f"Clipped at the source, checked on the samples themselves (runs of {FLAT_RUN} or more equal samples at",
+            f"the peak, at least {FLAT_SAMPLES_MIN}): {named}. Their clipping findings are right, so they are not",
+            "counted as alarms, on the control or on the faults injected into it (the other rate, resampled, has",
+            "no flat runs and stays a clean control).",
+        ]
     lines += ["", "Validation cases the built-in rules get wrong:", ""]
     for v in built_in:
         if v["split"] != "validation":

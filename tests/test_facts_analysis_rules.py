@@ -134,8 +134,7 @@ def test_every_value_evaluation_declares_is_accepted_by_rule_files_and_filled_in
         "mud_excess_db": 6.0,
         "harsh_excess_db": 14.0,
         # what the tonal balances read (codette_lab.rules.balance)
-        "mud_tilt_db": 14.0,
-        "band_energy_db": {"mids": -6.0, "upper_mids": -12.0},
+        "band_energy_db": {"low_mids": -3.0, "mids": -6.0, "upper_mids": -12.0},
         "top_end_db": -20.0,
         "sibilance_db": -10.0,
         # a flat shape but for a 20 dB bump at 3.15 kHz, judged against the vocal reference

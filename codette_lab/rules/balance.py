@@ -6,8 +6,8 @@ balances, each read from the analysis's own measures and moving one way with one
 with the middle and spread of the clean ``fit`` sources of the track's type (``balance`` in
 ``tone_references.json``, written by scripts/fit_tone_references.py beside the reference envelopes):
 
-- ``low_mid``: the low mids' loudest point over the presence range (``mud_tilt_db``): a low-mid bell lifts it;
-- ``upper_mid``: the upper mids' energy over the mids' (``band_energy_db``): an upper-mid bell lifts it;
+- ``low_mid``: the low mids' energy over the mids' (``band_energy_db``): a low-mid bell lifts it;
+- ``upper_mid``: the upper mids' energy over the mids': an upper-mid bell lifts it;
 - ``dark``: how far the energy above 5 kHz sits under the rest (``-top_end_db``): a low-pass deepens it;
 - ``sibilance``: the S sounds against the loud frames (``sibilance_db``), fitted on voices only.
 
@@ -34,9 +34,15 @@ SPREAD_FLOOR_DB = 1.0
 ANALYSIS_TYPES = frozenset({"spectrum", "quality"})
 
 
-def _upper_mid(flat: Mapping[str, Any]) -> float | None:
-    upper, mids = flat.get("band_energy_db.upper_mids"), flat.get("band_energy_db.mids")
-    return None if upper is None or mids is None else float(upper) - float(mids)
+def _over_mids(band: str) -> Callable[[Mapping[str, Any]], float | None]:
+    """A band's energy over the mids' (dB): the mids sit between the two bells' ranges, so a low-mid bell
+    moves the upper mids' balance no more than an upper-mid bell moves the low mids'."""
+
+    def read(flat: Mapping[str, Any]) -> float | None:
+        level, mids = flat.get(f"band_energy_db.{band}"), flat.get("band_energy_db.mids")
+        return None if level is None or mids is None else float(level) - float(mids)
+
+    return read
 
 
 def _dark(flat: Mapping[str, Any]) -> float | None:
@@ -54,8 +60,8 @@ def _metric(name: str) -> Callable[[Mapping[str, Any]], float | None]:
 
 #: Each balance and how it is read from the flat metrics (a fault of one kind moves its own balance one way).
 BALANCES: dict[str, Callable[[Mapping[str, Any]], float | None]] = {
-    "low_mid": _metric("mud_tilt_db"),
-    "upper_mid": _upper_mid,
+    "low_mid": _over_mids("low_mids"),
+    "upper_mid": _over_mids("upper_mids"),
     "dark": _dark,
     "sibilance": _metric("sibilance_db"),
 }
