@@ -136,6 +136,7 @@ def test_every_value_evaluation_declares_is_accepted_by_rule_files_and_filled_in
         # what the tonal balances read (codette_lab.rules.balance)
         "band_energy_db": {"low_mids": -3.0, "mids": -6.0, "upper_mids": -12.0},
         "top_end_db": -20.0,
+        "top_end_hz": 6000.0,
         "sibilance_db": -10.0,
         # a flat shape but for a 20 dB bump at 3.15 kHz, judged against the vocal reference
         "tone_shape_db": {**dict.fromkeys(SHAPE_BANDS, 0.0), "3150": 20.0},

@@ -1,7 +1,7 @@
 """How far a track's tonal balance leans past what is normal for its type: the part of the score no finding says.
 
 The rules find a fault once it stands clearly out of what clean tracks of the type do; a smaller one (a +6 dB
-bell on an instrument whose clean neighbours span a wide range) fires nothing. The score still follows it: four
+bell on an instrument whose clean neighbours span a wide range) fires nothing. The score still follows it: five
 balances, each read from the analysis's own measures and moving one way with one kind of fault, are compared
 with the middle and spread of the clean ``fit`` sources of the track's type (``balance`` in
 ``tone_references.json``, written by scripts/fit_tone_references.py beside the reference envelopes):
@@ -9,6 +9,9 @@ with the middle and spread of the clean ``fit`` sources of the track's type (``b
 - ``low_mid``: the low mids' energy over the mids' (``band_energy_db``): a low-mid bell lifts it;
 - ``upper_mid``: the upper mids' energy over the mids': an upper-mid bell lifts it;
 - ``dark``: how far the energy above 5 kHz sits under the rest (``-top_end_db``): a low-pass deepens it;
+- ``top_edge``: where the top end stops (``top_end_hz``: a filter's cliff, or 40 dB under the loudest part), in
+  semitones under 1 kHz: a low-pass lowers it, and S sounds, which brighten a voice's top end and so ease
+  ``dark``, do not raise it;
 - ``sibilance``: the S sounds against the loud frames (``sibilance_db``), fitted on voices only.
 
 Each becomes a standard score ``z`` (the spread floored at ``SPREAD_FLOOR_DB``) and costs ``softplus(z)``: a
@@ -50,6 +53,15 @@ def _dark(flat: Mapping[str, Any]) -> float | None:
     return None if top is None else -float(top)
 
 
+def _edge(flat: Mapping[str, Any]) -> float | None:
+    edge = flat.get("top_end_hz")
+    return None if edge is None or float(edge) <= 0 else 12.0 * math.log2(EDGE_REFERENCE_HZ / float(edge))
+
+
+#: The top end's edge is read in semitones under this frequency (higher: the top stops lower).
+EDGE_REFERENCE_HZ = 1000.0
+
+
 def _metric(name: str) -> Callable[[Mapping[str, Any]], float | None]:
     def read(flat: Mapping[str, Any]) -> float | None:
         value = flat.get(name)
@@ -63,6 +75,7 @@ BALANCES: dict[str, Callable[[Mapping[str, Any]], float | None]] = {
     "low_mid": _over_mids("low_mids"),
     "upper_mid": _over_mids("upper_mids"),
     "dark": _dark,
+    "top_edge": _edge,
     "sibilance": _metric("sibilance_db"),
 }
 
@@ -112,6 +125,7 @@ LEANINGS: dict[str, str] = {
     "low_mid": "heavy in the low mids",
     "upper_mid": "forward in the upper mids",
     "dark": "dark on top",
+    "top_edge": "cut off low on top",
     "sibilance": "strong on its S sounds",
 }
 #: A balance this many spreads past the middle of the type's clean sources is named in the insights.
