@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import importlib.util
+import shutil
 import sys
 from pathlib import Path
 from types import ModuleType
+
+import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 #: Small enough for the tests to stay quick: 3 files of 3 s per track type at 22.05 kHz.
@@ -25,3 +28,15 @@ def project_script(name: str) -> ModuleType:
 
 def render_corpus(folder: Path, *, per_type: int = PER_TYPE) -> list[Path]:
     return project_script("make_test_corpus").make_corpus(folder, per_type=per_type, seconds=SECONDS, sr=SAMPLE_RATE)
+
+
+def needs_realistic_renderers() -> pytest.MarkDecorator:
+    """Skip unless the realistic corpus's renderers are installed (scripts/install-test-deps.sh does it)."""
+    sources = project_script("fault_real_sources")
+    return pytest.mark.skipif(
+        shutil.which("fluidsynth") is None
+        or shutil.which("espeak-ng") is None
+        or not all(path.exists() for path in (sources.SOUNDFONT, sources.HYDROGEN, sources.SONIC_PI)),
+        reason="needs fluidsynth, fluid-soundfont-gm, hydrogen-drumkits, sonic-pi-samples and espeak-ng "
+        "(scripts/install-test-deps.sh)",
+    )

@@ -10,24 +10,16 @@ every answer on the corpus passes the consistency check of tests/consistency.py.
 from __future__ import annotations
 
 import re
-import shutil
 
 import numpy as np
 import pytest
 from consistency import crest_problems, eq_problems, gain_direction_problems
-from corpus_material import project_script
+from corpus_material import needs_realistic_renderers, project_script
 
 from codette_lab.rules import RuleSet
 
 real = project_script("fault_real")
-sources = project_script("fault_real_sources")
-pytestmark = pytest.mark.skipif(
-    shutil.which("fluidsynth") is None
-    or shutil.which("espeak-ng") is None
-    or not all(path.exists() for path in (sources.SOUNDFONT, sources.HYDROGEN, sources.SONIC_PI)),
-    reason="needs fluidsynth, fluid-soundfont-gm, hydrogen-drumkits, sonic-pi-samples and espeak-ng "
-    "(scripts/install-test-deps.sh)",
-)
+pytestmark = needs_realistic_renderers()
 
 CASES = real.cases()
 SUBSET = [

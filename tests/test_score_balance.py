@@ -10,25 +10,17 @@ existed, the score follows the findings alone, as it always did.
 from __future__ import annotations
 
 import itertools
-import shutil
 
 import numpy as np
 import pytest
-from corpus_material import project_script
+from corpus_material import needs_realistic_renderers, project_script
 
 from codette_lab.analysis_types import analyze
 from codette_lab.rules import RuleSet
 from codette_lab.rules.balance import kept
 
 real = project_script("fault_real")
-sources = project_script("fault_real_sources")
-needs_renderers = pytest.mark.skipif(
-    shutil.which("fluidsynth") is None
-    or shutil.which("espeak-ng") is None
-    or not all(path.exists() for path in (sources.SOUNDFONT, sources.HYDROGEN, sources.SONIC_PI)),
-    reason="needs fluidsynth, fluid-soundfont-gm, hydrogen-drumkits, sonic-pi-samples and espeak-ng "
-    "(scripts/install-test-deps.sh)",
-)
+needs_renderers = needs_realistic_renderers()
 CASES = {rc.name: rc for rc in real.cases()}
 #: Faults of the validation split that no rule finds (one of each kind the balance follows).
 UNFOUND = (
