@@ -14,9 +14,10 @@ with the middle and spread of the clean ``fit`` sources of the track's type (``b
   ``dark``, do not raise it;
 - ``sibilance``: the S sounds against the loud frames (``sibilance_db``), fitted on voices only.
 
-Each becomes a standard score ``z`` (the spread floored at ``SPREAD_FLOOR_DB``) and costs ``softplus(z)``: a
-balance well inside the normal costs almost nothing and moving further into it gains almost nothing, while past
-the middle each step towards the fault costs about the same. The score keeps
+Each becomes a standard score ``z`` (the spread floored at ``SPREAD_FLOOR_DB``) and costs
+``softplus(z - COST_FROM_Z)``: a balance inside the normal costs little and moving further into it gains almost
+nothing, while from one spread past the middle on each step towards the fault costs about the same (a clean
+track keeps about 0.97 of its score; chosen on the ``fit`` split, see docs/advice.md). The score keeps
 ``1 - cap * (1 - exp(-rate * sum))`` of what the findings left (``general.balance_cost_max`` is the cap,
 ``general.balance_cost_rate`` the rate): never more than the cap, so one finding still weighs more than a lean.
 """
@@ -33,6 +34,9 @@ from .tone import POOLED, reference_document
 #: A balance's spread (dB) is never taken below this: a few sources agreeing closely is no licence to call a
 #: 1 dB difference a lean.
 SPREAD_FLOOR_DB = 1.0
+#: Where a balance's cost starts to count (standard scores past the middle of the type's clean sources): where
+#: the insights start to name it (:data:`MENTION_Z`).
+COST_FROM_Z = 1.0
 #: The analysis types whose score includes the balance (those that judge the tone).
 ANALYSIS_TYPES = frozenset({"spectrum", "quality"})
 
@@ -117,7 +121,7 @@ def judge_balance(flat: Mapping[str, Any], track_type: str) -> tuple[Any, ...]:
         name: (measured[name] - own[name][0]) / own[name][1] for name in BALANCES if name in measured and name in own
     }
     result = [None if name not in scores else round(scores[name], 3) for name in BALANCES]
-    return (*result, round(sum(softplus(z) for z in scores.values()), 4) if scores else None)
+    return (*result, round(sum(softplus(z - COST_FROM_Z) for z in scores.values()), 4) if scores else None)
 
 
 #: How each balance's lean is put in words (the insight's ``leaning``).
@@ -129,7 +133,7 @@ LEANINGS: dict[str, str] = {
     "sibilance": "strong on its S sounds",
 }
 #: A balance this many spreads past the middle of the type's clean sources is named in the insights.
-MENTION_Z = 1.0
+MENTION_Z = COST_FROM_Z
 
 
 def strongest(measures: Mapping[str, Any]) -> tuple[str, float] | None:
