@@ -190,40 +190,38 @@ class RuleSnapshot:
         findings: list[Finding],
         metrics: Mapping[str, Any] | None = None,
         *,
-        track_type: str = "general",
+        track_type: str = "audio",
         analysis_type: str = "quality",
     ) -> float:
         """A quality score in [0, 1] that follows from the findings' penalties and, given the track's
         ``metrics`` for an analysis that judges the tone, from how far its tonal balance leans past what is
         normal for its type (:mod:`.balance`: a fault too small for a finding still lowers the score)."""
-        return evaluation.score(
-            findings, self.balance_kept(metrics, track_type=track_type, analysis_type=analysis_type)
-        )
-
-    def balance_kept(
-        self, metrics: Mapping[str, Any] | None, *, track_type: str = "general", analysis_type: str = "quality"
-    ) -> float:
-        """The share of the score the track's tonal balance keeps (:mod:`.balance`): 1 without metrics, for an
-        analysis that does not judge the tone, or with a rule file that has no balance parameters."""
-        parameter = self.lookup_for(canonical_track_type(track_type))  # None for a parameter a rule file lacks
-        rate, cap = parameter("general.balance_cost_rate"), parameter("general.balance_cost_max")
-        if metrics is None or analysis_type not in balance.ANALYSIS_TYPES or rate is None or cap is None:
-            return 1.0
-        lean = self.measures(metrics, track_type=track_type, analysis_type=analysis_type).get("balance_lean")
-        return balance.kept(lean, rate=rate, cap=cap)
+        kept, _ = self._balance(metrics, track_type=track_type, analysis_type=analysis_type)
+        return evaluation.score(findings, kept)
 
     def balance_insight(self, metrics: Mapping[str, Any], *, track_type: str, analysis_type: str) -> str | None:
         """The sentence naming how the tone leans when it costs the score (the rule file's ``balance_lean``
         text; None when nothing leans :data:`.balance.MENTION_Z` spreads past the middle, or the file has no
         such text)."""
-        kept = self.balance_kept(metrics, track_type=track_type, analysis_type=analysis_type)
-        if kept >= 1.0 or "balance_lean" not in self.document.texts:
+        if "balance_lean" not in self.document.texts:
             return None
-        lean = balance.strongest(self.measures(metrics, track_type=track_type, analysis_type=analysis_type))
+        kept, measures = self._balance(metrics, track_type=track_type, analysis_type=analysis_type)
+        lean = balance.strongest(measures) if kept < 1.0 else None
         if lean is None:
             return None
         values = {"leaning": lean[0], "spreads": lean[1], "cost": 1.0 - kept, "track_type": track_type}
         return self.text("balance_lean", track_type=track_type, values=values)
+
+    def _balance(
+        self, metrics: Mapping[str, Any] | None, *, track_type: str, analysis_type: str
+    ) -> tuple[float, Mapping[str, Any]]:
+        """The share the balance keeps and the measures it was read from (derived once for both)."""
+        parameter = self.lookup_for(canonical_track_type(track_type))  # None for a parameter a rule file lacks
+        rate, cap = parameter("general.balance_cost_rate"), parameter("general.balance_cost_max")
+        if metrics is None or analysis_type not in balance.ANALYSIS_TYPES or rate is None or cap is None:
+            return 1.0, {}
+        measures = self.measures(metrics, track_type=track_type, analysis_type=analysis_type)
+        return balance.kept(measures.get("balance_lean"), rate=rate, cap=cap), measures
 
     def applicable(self, track_type: str, analysis_type: str) -> tuple[Rule, ...]:
         """The rules that apply to this track type and analysis type, in file order (found once per pair:
