@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import socket
 import ssl
 import subprocess
 import sys
@@ -87,6 +88,29 @@ def test_a_wrong_token_over_wss_is_refused(certificate):
             ask(f"{server.url}?token=class-8", {"type": "ping"}, context)
         assert refused.value.response.status_code == 403
         assert ask(server.ws_join_url, {"type": "status"}, context)["type"] == "status_response"
+
+
+def test_the_server_sends_no_tls_session_tickets(certificate):
+    """TLS 1.3 session tickets, which OpenSSL sends unasked after the handshake, can make a client that reads
+    in one thread and writes in another (websockets' sync client) lose its upgrade request, so that it waits
+    for an answer that never comes (see :mod:`codette_lab.server.tls`): the server sends none, with the context
+    it makes and with one it is given. Tickets come before any answer, so reading one to its end sees them."""
+    cert, key = certificate
+    made = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    made.load_cert_chain(cert, key)
+    for tls in ((cert, key), made):
+        with (
+            BackgroundServer(port=0, tls=tls) as server,
+            socket.create_connection(("127.0.0.1", server.port), timeout=10) as plain,
+            trusting(cert).wrap_socket(plain, server_hostname="127.0.0.1") as secure,
+        ):
+            assert secure.version() == "TLSv1.3"
+            secure.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            answer = b""
+            while chunk := secure.recv(65536):
+                answer += chunk
+            assert answer.startswith(b"HTTP/1.1 200 ")
+            assert secure.session is not None and not secure.session.has_ticket
 
 
 def test_a_ready_made_context_and_unusable_files(certificate, tmp_path):
