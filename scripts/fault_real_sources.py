@@ -1,11 +1,13 @@
 """The clean material of the realistic fault corpus: sampled instruments, recorded kits, samples and voices.
 
 Every source is rendered with tools the project's install script puts on the machine (nothing is
-downloaded): General MIDI instruments of the FluidR3 soundfont through ``fluidsynth``, the recorded drum
-kits of Debian's ``hydrogen-drumkits`` sequenced here, the recorded loops and hits of ``sonic-pi-samples``,
-and ``espeak-ng`` voices. Each source belongs to one split: ``fit`` (the thresholds may be fitted on it) or
-``validation`` (judged only), so the figures that count come from instruments, kits, voices and songs the
-fitting never saw. Renders are cached (float32 .npy) under ``data/corpus_real/`` (git-ignored): a render is made
+downloaded): General MIDI instruments of three sample banks (Debian's FluidR3, TimGM6mb and MuseScore General
+Lite soundfonts) through ``fluidsynth``, the recorded drum kits of Debian's ``hydrogen-drumkits`` sequenced here,
+the recorded loops and hits of ``sonic-pi-samples``, and ``espeak-ng`` voices. Each source belongs to one split:
+``fit`` (the thresholds may be fitted on it) or ``validation`` (judged only), so the figures that count come from
+instruments, kits, voices and songs the fitting never saw. A General MIDI program is in the same split in every
+bank: the three banks' pianos are three recordings of one instrument, and the fitting never hears a validation
+instrument from any bank. Renders are cached (float32 .npy) under ``data/corpus_real/`` (git-ignored): a render is made
 once per machine, and the cache is keyed by the source, rate and length.
 """
 
@@ -31,6 +33,16 @@ TEMPO = 100.0
 REPO = Path(__file__).resolve().parents[1]
 CACHE = REPO / "data" / "corpus_real"
 SOUNDFONT = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
+#: The sample banks every General MIDI program is rendered from, by the name their sources end with (FluidR3's
+#: sources keep the bare ``gm-<instrument>`` name). Each bank samples its instruments its own way (other
+#: recordings, other loops and filters), so a type's references are fitted on more than one bank's idea of it.
+#: What the report calls each bank.
+BANK_NAMES = {"": "FluidR3", "timgm": "TimGM6mb", "musescore": "MuseScore General Lite"}
+SOUNDFONTS: dict[str, Path] = {
+    "": SOUNDFONT,
+    "timgm": Path("/usr/share/sounds/sf2/TimGM6mb.sf2"),  # Debian timgm6mb-soundfont
+    "musescore": Path("/usr/share/sounds/sf3/MuseScore_General_Lite.sf3"),  # Debian musescore-general-soundfont-small
+}
 HYDROGEN = Path("/usr/share/hydrogen/data/drumkits")
 SONIC_PI = Path("/usr/share/sonic-pi/samples")
 
@@ -44,6 +56,10 @@ class Source:
     split: str  # "fit" or "validation"
     render: Callable[[int], np.ndarray]  # sample rate -> float64 (n,) or (2, n)
     family: str  # gm, hydrogen, sonic-pi, espeak, song
+    #: What is left out together when a reference is judged on sources it lacks: the General MIDI program
+    #: (every bank's rendering of it), else the source itself.
+    instrument: str = ""
+    bank: str = ""  # the soundfont of a General MIDI source (a key of SOUNDFONTS)
 
 
 def _rng(*parts: object) -> np.random.Generator:
@@ -106,8 +122,8 @@ def _part(style: str, seed: str) -> list[Note]:
     return notes
 
 
-def gm(program: int, style: str, *, stereo: bool = True) -> Callable[[int], np.ndarray]:
-    """A General MIDI instrument (FluidR3) playing a part, reverb and chorus off (a dry stem)."""
+def gm(program: int, style: str, *, stereo: bool = True, soundfont: Path = SOUNDFONT) -> Callable[[int], np.ndarray]:
+    """A General MIDI instrument of ``soundfont`` playing a part, reverb and chorus off (a dry stem)."""
 
     def render(sr: int) -> np.ndarray:
         notes = _part(style, f"gm{program}")
@@ -136,7 +152,7 @@ def gm(program: int, style: str, *, stereo: bool = True) -> Callable[[int], np.n
                     "synth.chorus.active=0",
                     "-F",
                     str(wav),
-                    str(SOUNDFONT),
+                    str(soundfont),
                     str(mid),
                 ]
             )
@@ -246,7 +262,7 @@ def song(parts: dict[str, float]) -> Callable[[int], np.ndarray]:
     return render
 
 
-#: General MIDI programs (FluidR3) per track type and split, alternating within each family so both splits
+#: General MIDI programs per track type and split, alternating within each family so both splits
 #: hold pianos and organs, nylon and steel, fingered and picked basses, strings and pads: (name, program, style).
 GM_PROGRAMS: dict[str, dict[str, tuple[tuple[str, int, str], ...]]] = {
     "keys": {
@@ -395,9 +411,10 @@ def _all_sources() -> list[Source]:
     for track_type, splits in GM_PROGRAMS.items():
         for split, programs in splits.items():
             for name, program, style in programs:
-                found.append(
-                    Source(f"gm-{name}", track_type, split, gm(program, style, stereo=name not in MONO_GM), "gm")
-                )
+                for bank, soundfont in SOUNDFONTS.items():
+                    render = gm(program, style, stereo=name not in MONO_GM, soundfont=soundfont)
+                    source = f"gm-{name}-{bank}" if bank else f"gm-{name}"
+                    found.append(Source(source, track_type, split, render, "gm", instrument=f"gm-{name}", bank=bank))
     for split, kits in KITS.items():
         for folder, kick, snare, hat in kits:
             found.append(Source(_kit_name(folder), "drums", split, kit(folder, kick, snare, hat), "hydrogen"))
@@ -431,6 +448,11 @@ def _all_sources() -> list[Source]:
 
 
 SOURCES: dict[str, Source] = {source.name: source for source in _all_sources()}
+
+
+def instrument(name: str) -> str:
+    """The instrument a source records (its General MIDI program for every bank's rendering of it)."""
+    return SOURCES[name].instrument or name
 
 
 def _without_dc(y: np.ndarray) -> np.ndarray:

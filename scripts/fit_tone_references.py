@@ -6,12 +6,13 @@ middle and spread of each tonal balance per track type (codette_lab.rules.balanc
 spectrum at 1/3-octave centres, level-normalised) of every clean source of the ``fit`` split of
 scripts/fault_real_sources.py at 44.1 and 48 kHz and writes, per track type, the mean and spread of each view
 of it (codette_lab.rules.tone), plus a pooled ``audio`` reference over every source for the types without
-one of their own. The thresholds come from the clean sources alone, each judged against the reference fitted
-on the *other* sources of its type (leave one out: how far an instrument the reference has not seen stands out
-of it), and the clean controls of the synthetic corpus (scripts/make_fault_corpus.py): the largest such score
-of the type plus a margin, so no clean fit source would be called muddy, harsh or dull by a reference that
-lacked it, and no synthetic clean control at all. The ``validation`` sources are never read here: docs/advice.md
-judges the references on instruments, kits and voices they were not fitted on. ``make advice`` runs it first.
+one of their own. The thresholds come from the clean sources alone, each judged against the reference fitted on
+the *other* instruments of its type (leave one out, every bank's rendering of an instrument together: how far an
+instrument the reference has not seen stands out of it), and the clean controls of the synthetic corpus
+(scripts/make_fault_corpus.py): the largest such score of the type plus a margin, so no clean fit source would
+be called muddy, harsh or dull by a reference that lacked it, and no synthetic clean control at all. The
+``validation`` sources are never read here: docs/advice.md judges the references on instruments, kits and voices
+they were not fitted on. ``make advice`` runs it first.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fault_real_sources import REPO, SOURCES, clean
+from fault_real_sources import REPO, SOURCES, clean, instrument
 
 from codette_lab.analysis import measure
 from codette_lab.analysis.envelope import SHAPE_BANDS
@@ -89,10 +90,11 @@ def _mean_shape(shapes: np.ndarray) -> np.ndarray:
 
 
 def left_out_scores(names: list[str], shapes: dict[str, np.ndarray]) -> dict[str, float]:
-    """The largest score of each judgement over ``names``, each judged by a reference fitted on the others."""
+    """The largest score of each judgement over ``names``, each judged by a reference fitted on the others
+    (other instruments: another bank's rendering of the same program is left out with it)."""
     largest = dict.fromkeys(JUDGEMENTS.values(), -math.inf)
     for name in names:
-        others = [_mean_shape(shapes[other]) for other in names if other != name]
+        others = [_mean_shape(shapes[other]) for other in names if instrument(other) != instrument(name)]
         ref = fitted("left-out", list(SHAPE_BANDS), np.vstack(others))
         for shape in shapes[name]:
             scores = dict(zip(OUTPUTS, judge_shape(shape, ref), strict=True))

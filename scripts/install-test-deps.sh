@@ -3,9 +3,10 @@
 #   - Debian's chromium, for the real-browser tests (Playwright drives /usr/bin/chromium;
 #     no browser build is downloaded);
 #   - Debian's ardour (run headless through ardour7-lua by the Ardour bridge tests);
-#   - the material the test audio is rendered from: fluidsynth with the FluidR3 GM soundfont
-#     (fluid-soundfont-gm), recorded drum kits (hydrogen-drumkits), recorded hits and loops
-#     (sonic-pi-samples), a synthetic voice (espeak-ng), and sox;
+#   - the material the test audio is rendered from: fluidsynth with three GM soundfonts
+#     (fluid-soundfont-gm, timgm6mb-soundfont, musescore-general-soundfont-small), recorded drum
+#     kits (hydrogen-drumkits), recorded hits and loops (sonic-pi-samples), a synthetic voice
+#     (espeak-ng), and sox;
 #   - Node.js (20.10+, for `node --experimental-websocket`) and the pinned TypeScript compiler
 #     in tests/node, for the tests that type-check and run TypeScript clients (examples/typescript_client.ts,
 #     and the original protocol document's client when that document is at hand).
@@ -29,6 +30,8 @@ missing_packages=()
 command -v ardour7-lua >/dev/null 2>&1 || missing_packages+=(ardour)
 command -v fluidsynth >/dev/null 2>&1 || missing_packages+=(fluidsynth)
 [ -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ] || missing_packages+=(fluid-soundfont-gm)
+[ -f /usr/share/sounds/sf2/TimGM6mb.sf2 ] || missing_packages+=(timgm6mb-soundfont)
+[ -f /usr/share/sounds/sf3/MuseScore_General_Lite.sf3 ] || missing_packages+=(musescore-general-soundfont-small)
 [ -d /usr/share/hydrogen/data/drumkits ] || missing_packages+=(hydrogen-drumkits)
 [ -d /usr/share/sonic-pi/samples ] || missing_packages+=(sonic-pi-samples)
 command -v espeak-ng >/dev/null 2>&1 || missing_packages+=(espeak-ng)

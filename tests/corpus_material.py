@@ -36,7 +36,7 @@ def needs_realistic_renderers() -> pytest.MarkDecorator:
     return pytest.mark.skipif(
         shutil.which("fluidsynth") is None
         or shutil.which("espeak-ng") is None
-        or not all(path.exists() for path in (sources.SOUNDFONT, sources.HYDROGEN, sources.SONIC_PI)),
-        reason="needs fluidsynth, fluid-soundfont-gm, hydrogen-drumkits, sonic-pi-samples and espeak-ng "
-        "(scripts/install-test-deps.sh)",
+        or not all(path.exists() for path in (*sources.SOUNDFONTS.values(), sources.HYDROGEN, sources.SONIC_PI)),
+        reason="needs fluidsynth, fluid-soundfont-gm, timgm6mb-soundfont, musescore-general-soundfont-small, "
+        "hydrogen-drumkits, sonic-pi-samples and espeak-ng (scripts/install-test-deps.sh)",
     )

@@ -43,6 +43,20 @@ def test_the_corpus_is_split_by_source_and_covers_every_family_rate_and_layout()
     assert severities == {"mud9", "mud6"}
 
 
+def test_every_general_midi_program_is_rendered_from_every_bank_in_one_split():
+    """Another bank's piano is another recording of the same instrument: it stays on its program's side of the
+    split, so no validation instrument reaches the fitting through a second bank."""
+    banks: dict[str, set[str]] = {}
+    splits: dict[str, set[str]] = {}
+    for source in real.SOURCES.values():
+        if source.family == "gm":
+            banks.setdefault(source.instrument, set()).add(source.bank)
+            splits.setdefault(source.instrument, set()).add(source.split)
+    sources = project_script("fault_real_sources")
+    assert len(sources.SOUNDFONTS) == 3 and all(found == set(sources.SOUNDFONTS) for found in banks.values())
+    assert all(len(found) == 1 for found in splits.values())
+
+
 @pytest.fixture(scope="module")
 def verdicts() -> dict[str, dict]:
     return {v["case"]: v for v in real.run(SUBSET)}
