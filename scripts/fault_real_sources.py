@@ -1,13 +1,13 @@
 """The clean material of the realistic fault corpus: sampled instruments, recorded kits, samples and voices.
 
 Every source is rendered with tools the project's install script puts on the machine (nothing is
-downloaded): General MIDI instruments of three sample banks (Debian's FluidR3, TimGM6mb and MuseScore General
-Lite soundfonts) through ``fluidsynth``, the recorded drum kits of Debian's ``hydrogen-drumkits`` sequenced here,
-the recorded loops and hits of ``sonic-pi-samples``, and ``espeak-ng`` voices. Each source belongs to one split:
-``fit`` (the thresholds may be fitted on it) or ``validation`` (judged only), so the figures that count come from
-instruments, kits, voices and songs the fitting never saw. A General MIDI program is in the same split in every
-bank: the three banks' pianos are three recordings of one instrument, and the fitting never hears a validation
-instrument from any bank. Renders are cached (float32 .npy) under ``data/corpus_real/`` (git-ignored): a render is made
+downloaded): General MIDI instruments of Debian's FluidR3 soundfont through ``fluidsynth`` (and, for the validation
+split, of two more sample banks: TimGM6mb and MuseScore General Lite), the recorded drum kits of Debian's
+``hydrogen-drumkits`` sequenced here, the recorded loops and hits of ``sonic-pi-samples``, and ``espeak-ng``
+voices. Each source belongs to one split: ``fit`` (the thresholds may be fitted on it) or ``validation`` (judged
+only), so the figures that count come from instruments, kits, voices and songs the fitting never saw, and, through
+the other banks, from recordings of them made with other samples than the fitting ever heard.
+Renders are cached (float32 .npy) under ``data/corpus_real/`` (git-ignored): a render is made
 once per machine, and the cache is keyed by the source, rate and length.
 """
 
@@ -33,16 +33,17 @@ TEMPO = 100.0
 REPO = Path(__file__).resolve().parents[1]
 CACHE = REPO / "data" / "corpus_real"
 SOUNDFONT = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
-#: The sample banks every General MIDI program is rendered from, by the name their sources end with (FluidR3's
-#: sources keep the bare ``gm-<instrument>`` name). Each bank samples its instruments its own way (other
-#: recordings, other loops and filters), so a type's references are fitted on more than one bank's idea of it.
-#: What the report calls each bank.
-BANK_NAMES = {"": "FluidR3", "timgm": "TimGM6mb", "musescore": "MuseScore General Lite"}
+#: The sample banks the validation split's General MIDI programs are rendered from, by the name their sources end
+#: with (FluidR3's sources keep the bare ``gm-<instrument>`` name); the fit split's come from FluidR3 alone.
+#: Each bank samples its instruments its own way (other recordings, other loops and filters): the held-out
+#: question is whether what was fitted on one bank's instruments carries to another's.
 SOUNDFONTS: dict[str, Path] = {
     "": SOUNDFONT,
     "timgm": Path("/usr/share/sounds/sf2/TimGM6mb.sf2"),  # Debian timgm6mb-soundfont
     "musescore": Path("/usr/share/sounds/sf3/MuseScore_General_Lite.sf3"),  # Debian musescore-general-soundfont-small
 }
+#: What the report calls each bank.
+BANK_NAMES = {"": "FluidR3", "timgm": "TimGM6mb", "musescore": "MuseScore General Lite"}
 HYDROGEN = Path("/usr/share/hydrogen/data/drumkits")
 SONIC_PI = Path("/usr/share/sonic-pi/samples")
 
@@ -411,7 +412,7 @@ def _all_sources() -> list[Source]:
     for track_type, splits in GM_PROGRAMS.items():
         for split, programs in splits.items():
             for name, program, style in programs:
-                for bank, soundfont in SOUNDFONTS.items():
+                for bank, soundfont in SOUNDFONTS.items() if split == "validation" else [("", SOUNDFONT)]:
                     render = gm(program, style, stereo=name not in MONO_GM, soundfont=soundfont)
                     source = f"gm-{name}-{bank}" if bank else f"gm-{name}"
                     found.append(Source(source, track_type, split, render, "gm", instrument=f"gm-{name}", bank=bank))

@@ -24,7 +24,7 @@ needs_renderers = needs_realistic_renderers()
 CASES = {rc.name: rc for rc in real.cases()}
 #: Faults of the validation split that no rule finds (one of each kind the balance follows).
 UNFOUND = (
-    "mud6-gm-percorgan-musescore-44100",
+    "mud6-gm-steel-44100",
     "harsh6-gm-strings-44100",
     "dull5k-gm-strings-44100",
     "sibilance12-voice-us-annie-44100",
@@ -53,7 +53,7 @@ def test_a_fault_too_small_for_a_finding_still_scores_below_its_clean_version(na
 
 @needs_renderers
 def test_the_lean_is_one_setting_away_from_a_score_that_follows_the_findings_only():
-    rc = CASES["mud6-gm-percorgan-musescore-44100"]
+    rc = CASES["mud6-gm-steel-44100"]
     findings_only = RuleSet.default().snapshot().with_values({"general.balance_cost_max": 0.0})
     assert _wire(rc, findings_only)["quality_score"] == 1.0
     # a rule file exported before the balance existed loads and scores by its findings
