@@ -53,8 +53,8 @@ page: test-deps
 
 ## The realistic fault corpus (sampled instruments, kits, voices; renders cached in data/corpus_real/): fit the
 ## reference envelopes per track type on one split (codette_lab/rules/tone_references.json and the *_ref_z_max
-## thresholds), judge the other, rewrite its section of docs/advice.md (a few minutes; tests/test_advice_realistic.py
-## runs a subset of it in make test).
+## thresholds), judge the other on a local Dask cluster, rewrite its section of docs/advice.md (about two minutes
+## on 2 cores once the renders are cached; tests/test_advice_realistic.py runs a subset of it in make test).
 advice: test-deps
 	$(BIN)/python scripts/fit_tone_references.py
 	$(BIN)/python scripts/fault_real.py --report

@@ -2,11 +2,11 @@
 samples, voices and mastered songs (scripts/fault_real_sources.py), judged on a split by source.
 
 ``python scripts/fault_real.py`` renders (cached under data/corpus_real/) and analyzes every case with the
-built-in ``quality`` type, fits the thresholds of the build-up, top-end and sibilance rules on the ``fit``
-sources (codette_lab.corpus.fit_between) and prints the figures of both splits; ``--report`` adds them to
-docs/advice.md. Each case carries one fault, checked on the rendered audio by an independent measurement
-(fault_injection's Welch spectra and pyloudnorm); a finding of any other rule on a fault case is a false
-alarm, as is any finding on a clean control.
+built-in ``quality`` type (on a local Dask cluster, a worker process per core: codette_lab.corpus's), fits the
+thresholds of the build-up, top-end and sibilance rules on the ``fit`` sources (codette_lab.corpus.fit_between)
+and prints the figures of both splits; ``--report`` adds them to docs/advice.md. Each case carries one fault,
+checked on the rendered audio by an independent measurement (fault_injection's Welch spectra and pyloudnorm); a
+finding of any other rule on a fault case is a false alarm, as is any finding on a clean control.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import sys
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy.signal import butter, resample_poly, sosfilt
@@ -323,12 +324,31 @@ def clipped_sources(selected: list[RealCase]) -> dict[tuple[str, int], int]:
     return found
 
 
-def run(selected: list[RealCase], rules: object = None) -> list[dict]:
+def _scripts_importable() -> None:
+    """On a Dask worker: the project's scripts importable (the cases and their renderers live there)."""
+    folder = str(Path(__file__).resolve().parent)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+
+
+def answers(selected: list[RealCase], rules: object = None, client: Any = None) -> dict[str, dict]:
+    """Every case's answer (wire format), by case name: here, one after the other, or on the Dask ``client``'s
+    workers (``codette_lab.corpus``'s local cluster in ``main``: a worker process per core)."""
+    if client is None:
+        return {rc.name: analyze_case(rc, rules) for rc in selected}
+    client.run(_scripts_importable)
+    [shared] = client.scatter([rules], broadcast=True)
+    futures = client.map(analyze_case, selected, rules=shared)
+    return dict(zip((rc.name for rc in selected), client.gather(futures), strict=True))
+
+
+def run(selected: list[RealCase], rules: object = None, client: Any = None) -> list[dict]:
     """Every case's verdict (make_fault_corpus.judge), with its split, extra findings and its control's score; a
-    source clipped at the source (clipped_sources) has its clipping findings excused and says so."""
+    source clipped at the source (clipped_sources) has its clipping findings excused and says so. The cases are
+    analyzed on the Dask ``client`` when one is given (:func:`answers`)."""
     from make_fault_corpus import judge
 
-    wires = {rc.name: analyze_case(rc, rules) for rc in selected}
+    wires = answers(selected, rules, client)
     clipped = clipped_sources(selected)
     verdicts = []
     for rc in selected:
@@ -412,13 +432,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--split", choices=("fit", "validation"), help="only this split")
     parser.add_argument("--report", nargs="?", const=str(REPO / "docs" / "advice.md"), help="write the figures")
     args = parser.parse_args(argv)
+    from codette_lab.corpus.run import connected
+
     selected = [rc for rc in cases() if args.split in (None, rc.split)]
-    verdicts = run(selected)
-    for split in ("fit", "validation"):
-        print("built-in rules", split, figures(verdicts, split))
-    rules, report = fit(verdicts)  # on the fit split only
-    print(report.to_string())
-    fitted = run(selected, rules.snapshot())
+    for key in {(rc.source, rc.case.sr) for rc in selected}:
+        clean(*key)  # every source rendered once, before the cases that share it are spread over the workers
+    with connected(None) as client:  # a local Dask cluster: a worker process per core
+        verdicts = run(selected, client=client)
+        for split in ("fit", "validation"):
+            print("built-in rules", split, figures(verdicts, split))
+        rules, report = fit(verdicts)  # on the fit split only
+        print(report.to_string())
+        fitted = run(selected, rules.snapshot(), client=client)
     for split in ("fit", "validation"):
         print("fitted rules", split, figures(fitted, split))
     if args.report:

@@ -38,10 +38,12 @@ def _sources_of(split: str) -> str:
     for family, label in (("gm", "GM instruments"), ("hydrogen", "Hydrogen kits"), ("sonic-pi", "sonic-pi loops"),
                           ("espeak", "espeak-ng voices"), ("song", "songs")):  # fmt: skip
         names = [name for name, spec in SOURCES.items() if spec.split == split and spec.family == family]
+        banks = len({SOURCES[name].bank for name in names})
         names = list(dict.fromkeys(SOURCES[name].instrument or name for name in names))  # a program once
         if names:
             short = ", ".join(name.split("-", 1)[1] for name in names)
-            parts.append(f"{len(names)} {label} ({short})")
+            each = f", each from {banks} sample banks" if banks > 1 else ""
+            parts.append(f"{len(names)} {label} ({short}{each})")
     return "; ".join(parts)
 
 

@@ -468,5 +468,9 @@ def clean(name: str, sr: int) -> np.ndarray:
         return np.load(path).astype(np.float64)
     y = _without_dc(SOURCES[name].render(sr))
     CACHE.mkdir(parents=True, exist_ok=True)
-    np.save(path, y.astype(np.float32))
+    # written whole under another name, then renamed: a process rendering the same source at the same time
+    # (the corpus runs on a Dask cluster) never reads half a file
+    with tempfile.NamedTemporaryFile(dir=CACHE, suffix=".npy", delete=False) as part:
+        np.save(part, y.astype(np.float32))
+    Path(part.name).replace(path)
     return y.astype(np.float32).astype(np.float64)

@@ -58,6 +58,21 @@ def test_validation_instruments_come_from_three_banks_and_the_fitting_hears_one(
     assert len(sources.SOUNDFONTS) == 3
 
 
+def test_the_corpus_answers_the_same_on_a_dask_cluster():
+    """``make advice`` spreads the cases over a local Dask cluster (codette_lab.corpus's, a worker process per
+    core): its workers import the scripts, render what is not cached yet and answer as this process does."""
+    from codette_lab.corpus.run import connected
+
+    chosen = [rc for rc in CASES if rc.source == "gm-sitar-timgm" and rc.case.sr == 44100][:3]
+    here = real.answers(chosen)
+    with connected(None) as client:
+        there = real.answers(chosen, client=client)
+    assert there.keys() == here.keys()
+    for name, wire in here.items():
+        assert there[name]["problems_detected"] == wire["problems_detected"], name
+        assert there[name]["quality_score"] == pytest.approx(wire["quality_score"], abs=1e-3), name
+
+
 @pytest.fixture(scope="module")
 def verdicts() -> dict[str, dict]:
     return {v["case"]: v for v in real.run(SUBSET)}
