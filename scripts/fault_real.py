@@ -1,7 +1,7 @@
 """The realistic fault corpus: faults injected at several severities into sampled instruments, recorded kits,
 samples, voices and mastered songs (scripts/fault_real_sources.py), judged on a split by source.
 
-``python scripts/fault_real.py`` renders (cached under data/corpus_real/) and analyzes every case with the
+``python scripts/fault_real.py`` renders (cached under data/corpus_real/<fingerprint>/) and analyzes every case with the
 built-in ``quality`` type (on a local Dask cluster, a worker process per core: codette_lab.corpus's), fits the
 thresholds of the build-up, top-end and sibilance rules on the ``fit`` sources (codette_lab.corpus.fit_between)
 and prints the figures of both splits; ``--report`` adds them to docs/advice.md. Each case carries one fault,

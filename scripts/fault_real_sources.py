@@ -7,12 +7,15 @@ split, of two more sample banks: TimGM6mb and MuseScore General Lite), the recor
 voices. Each source belongs to one split: ``fit`` (the thresholds may be fitted on it) or ``validation`` (judged
 only), so the figures that count come from instruments, kits, voices and songs the fitting never saw, and, through
 the other banks, from recordings of them made with other samples than the fitting ever heard.
-Renders are cached (float32 .npy) under ``data/corpus_real/`` (git-ignored): a render is made
-once per machine, and the cache is keyed by the source, rate and length.
+Renders are cached (float32 .npy) under ``data/corpus_real/<fingerprint>/`` (git-ignored): a render is made once
+per machine and per version of the code that renders it (:data:`RENDERS_FINGERPRINT`), keyed by the source, rate
+and length.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
 import subprocess
 import sys
 import tempfile
@@ -31,7 +34,12 @@ from make_demo_session import Note, midi_file
 SECONDS = 6.0
 TEMPO = 100.0
 REPO = Path(__file__).resolve().parents[1]
-CACHE = REPO / "data" / "corpus_real"
+#: The code every render comes from (this file and the MIDI writer it uses): a cached render made by other code
+#: (a song mixed before its parts were panned, say) is never taken for the current one.
+RENDERS_FINGERPRINT = hashlib.sha256(
+    b"".join(path.read_bytes() for path in (Path(__file__), Path(__file__).with_name("make_demo_session.py")))
+).hexdigest()[:12]
+CACHE = REPO / "data" / "corpus_real" / RENDERS_FINGERPRINT
 SOUNDFONT = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
 #: The sample banks the validation split's General MIDI programs are rendered from, by the name their sources end
 #: with (FluidR3's sources keep the bare ``gm-<instrument>`` name); the fit split's come from FluidR3 alone.
@@ -462,7 +470,7 @@ def _without_dc(y: np.ndarray) -> np.ndarray:
 
 
 def clean(name: str, sr: int) -> np.ndarray:
-    """A source's clean render at ``sr``, float64 (n,) or (2, n); cached as float32 .npy under data/corpus_real/."""
+    """A source's clean render at ``sr``, float64 (n,) or (2, n); cached as float32 .npy under :data:`CACHE`."""
     path = CACHE / f"{name}-{sr}-{SECONDS:g}s.npy"
     if path.is_file():
         return np.load(path).astype(np.float64)
@@ -470,7 +478,8 @@ def clean(name: str, sr: int) -> np.ndarray:
     CACHE.mkdir(parents=True, exist_ok=True)
     # written whole under another name, then renamed: a process rendering the same source at the same time
     # (the corpus runs on a Dask cluster) never reads half a file
-    with tempfile.NamedTemporaryFile(dir=CACHE, suffix=".npy", delete=False) as part:
-        np.save(part, y.astype(np.float32))
-    Path(part.name).replace(path)
+    part = path.with_name(f"{path.stem}.{os.getpid()}.part")
+    with part.open("wb") as out:
+        np.save(out, y.astype(np.float32))
+    part.replace(path)
     return y.astype(np.float32).astype(np.float64)

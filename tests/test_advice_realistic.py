@@ -71,6 +71,9 @@ def test_the_corpus_answers_the_same_on_a_dask_cluster():
     for name, wire in here.items():
         assert there[name]["problems_detected"] == wire["problems_detected"], name
         assert there[name]["quality_score"] == pytest.approx(wire["quality_score"], abs=1e-3), name
+    sources = project_script("fault_real_sources")
+    assert sources.CACHE.name == sources.RENDERS_FINGERPRINT  # renders of other code are never read
+    assert not list(sources.CACHE.glob("*.part"))  # every render written whole
 
 
 @pytest.fixture(scope="module")
