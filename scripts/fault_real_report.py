@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fault_real import FLAT_RUN, FLAT_SAMPLES_MIN, figures
-from fault_real_sources import BANK_NAMES, SOURCES
+from fault_real_sources import BANKS, SOURCES
 
 #: The heading of the realistic corpus's section of docs/advice.md (fault_report keeps it when it rewrites the page).
 SECTION = "## Realistic corpus: sampled instruments, fitted on one set, judged on another"
@@ -50,9 +50,9 @@ def _sources_of(split: str) -> str:
 def _bank_rows(verdicts: list[dict]) -> list[str]:
     """The validation figures of the General MIDI instruments, per sample bank they were rendered from."""
     lines = []
-    for bank, label in BANK_NAMES.items():
+    for bank, spec in BANKS.items():
         chosen = [v for v in verdicts if SOURCES[v["source"]].family == "gm" and SOURCES[v["source"]].bank == bank]
-        lines += _figure_rows(f"GM instruments of {label}, validation", figures(chosen, "validation"))
+        lines += _figure_rows(f"GM instruments of {spec.label}, validation", figures(chosen, "validation"))
     return lines
 
 

@@ -41,17 +41,26 @@ RENDERS_FINGERPRINT = hashlib.sha256(
 ).hexdigest()[:12]
 CACHE = REPO / "data" / "corpus_real" / RENDERS_FINGERPRINT
 SOUNDFONT = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
+
+
+@dataclass(frozen=True)
+class Bank:
+    """A sample bank General MIDI programs are rendered from: what the report calls it, and its soundfont."""
+
+    label: str
+    soundfont: Path
+
+
 #: The sample banks the validation split's General MIDI programs are rendered from, by the name their sources end
 #: with (FluidR3's sources keep the bare ``gm-<instrument>`` name); the fit split's come from FluidR3 alone.
 #: Each bank samples its instruments its own way (other recordings, other loops and filters): the held-out
 #: question is whether what was fitted on one bank's instruments carries to another's.
-SOUNDFONTS: dict[str, Path] = {
-    "": SOUNDFONT,
-    "timgm": Path("/usr/share/sounds/sf2/TimGM6mb.sf2"),  # Debian timgm6mb-soundfont
-    "musescore": Path("/usr/share/sounds/sf3/MuseScore_General_Lite.sf3"),  # Debian musescore-general-soundfont-small
+BANKS: dict[str, Bank] = {
+    "": Bank("FluidR3", SOUNDFONT),
+    "timgm": Bank("TimGM6mb", Path("/usr/share/sounds/sf2/TimGM6mb.sf2")),  # Debian timgm6mb-soundfont
+    # Debian musescore-general-soundfont-small
+    "musescore": Bank("MuseScore General Lite", Path("/usr/share/sounds/sf3/MuseScore_General_Lite.sf3")),
 }
-#: What the report calls each bank.
-BANK_NAMES = {"": "FluidR3", "timgm": "TimGM6mb", "musescore": "MuseScore General Lite"}
 HYDROGEN = Path("/usr/share/hydrogen/data/drumkits")
 SONIC_PI = Path("/usr/share/sonic-pi/samples")
 
@@ -68,7 +77,7 @@ class Source:
     #: What is left out together when a reference is judged on sources it lacks: the General MIDI program
     #: (every bank's rendering of it), else the source itself.
     instrument: str = ""
-    bank: str = ""  # the soundfont of a General MIDI source (a key of SOUNDFONTS)
+    bank: str = ""  # the sample bank of a General MIDI source (a key of BANKS)
 
 
 def _rng(*parts: object) -> np.random.Generator:
@@ -420,8 +429,8 @@ def _all_sources() -> list[Source]:
     for track_type, splits in GM_PROGRAMS.items():
         for split, programs in splits.items():
             for name, program, style in programs:
-                for bank, soundfont in SOUNDFONTS.items() if split == "validation" else [("", SOUNDFONT)]:
-                    render = gm(program, style, stereo=name not in MONO_GM, soundfont=soundfont)
+                for bank in BANKS if split == "validation" else [""]:
+                    render = gm(program, style, stereo=name not in MONO_GM, soundfont=BANKS[bank].soundfont)
                     source = f"gm-{name}-{bank}" if bank else f"gm-{name}"
                     found.append(Source(source, track_type, split, render, "gm", instrument=f"gm-{name}", bank=bank))
     for split, kits in KITS.items():

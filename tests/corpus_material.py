@@ -33,10 +33,11 @@ def render_corpus(folder: Path, *, per_type: int = PER_TYPE) -> list[Path]:
 def needs_realistic_renderers() -> pytest.MarkDecorator:
     """Skip unless the realistic corpus's renderers are installed (scripts/install-test-deps.sh does it)."""
     sources = project_script("fault_real_sources")
+    soundfonts = [bank.soundfont for bank in sources.BANKS.values()]
     return pytest.mark.skipif(
         shutil.which("fluidsynth") is None
         or shutil.which("espeak-ng") is None
-        or not all(path.exists() for path in (*sources.SOUNDFONTS.values(), sources.HYDROGEN, sources.SONIC_PI)),
+        or not all(path.exists() for path in (*soundfonts, sources.HYDROGEN, sources.SONIC_PI)),
         reason="needs fluidsynth, fluid-soundfont-gm, timgm6mb-soundfont, musescore-general-soundfont-small, "
         "hydrogen-drumkits, sonic-pi-samples and espeak-ng (scripts/install-test-deps.sh)",
     )

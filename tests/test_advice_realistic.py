@@ -54,8 +54,8 @@ def test_validation_instruments_come_from_three_banks_and_the_fitting_hears_one(
             banks.setdefault((source.instrument, source.split), set()).add(source.bank)
     assert len({instrument for instrument, _ in banks}) == len(banks)  # one split per program
     for (_, split), found in banks.items():
-        assert found == (set(sources.SOUNDFONTS) if split == "validation" else {""})
-    assert len(sources.SOUNDFONTS) == 3
+        assert found == (set(sources.BANKS) if split == "validation" else {""})
+    assert len(sources.BANKS) == 3
 
 
 def test_the_corpus_answers_the_same_on_a_dask_cluster():
