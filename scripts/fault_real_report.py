@@ -13,6 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fault_real import FLAT_RUN, FLAT_SAMPLES_MIN, figures
+from fault_real_bound import overall, percent, rows
 from fault_real_sources import BANKS, SOURCES
 
 #: The heading of the realistic corpus's section of docs/advice.md (fault_report keeps it when it rewrites the page).
@@ -169,6 +170,8 @@ def section(built_in: list[dict], fitted: list[dict], report: object) -> list[st
         "it). Those were left as they are: moving a threshold because a validation track crossed it would be",
         "fitting on the validation split.",
         "",
+        *_bound_lines(built_in),
+        "",
         "The score follows the findings (each finding's penalty, scaled by how far past its threshold it lies)",
         "and, below them, the tonal balance (`codette_lab/rules/balance.py`): five balances read from the",
         "analysis's own measures, each moved one way by one kind of fault (the low mids over the mids, the upper",
@@ -233,6 +236,28 @@ def section(built_in: list[dict], fitted: list[dict], report: object) -> list[st
             score = "" if v["below_control"] else f"; scores {v['score']}, its clean version {v['control_score']}"
             lines.append(f"- `{v['case']}`: {why} (findings: {', '.join(v['findings']) or 'none'}){score}")
     return lines
+
+
+def _bound_lines(verdicts: list[dict]) -> list[str]:
+    """How far the measures the timbre rules read could go at all (fault_real_bound): the text and the table."""
+    validation_total, _, _, validation_every = overall(verdicts, "validation")
+    fit_total, _, _, fit_every = overall(verdicts, "fit")
+    return [
+        "How far the measures the timbre rules read could go at all (`scripts/fault_real_bound.py`): for each",
+        "timbre fault kind and track type, the most faults that a threshold on one of the kind's measures, or",
+        "thresholds on all of them at once, could find with no clean control of that type and split above them,",
+        "the thresholds chosen by looking at the very split they are judged on (which no fitted rule may do).",
+        "The measures: the low mids' standard score against the type's reference, their excess over the",
+        "track's own envelope and their tilt over 1-4 kHz (mud); the upper mids' standard score and excess",
+        "(harsh); the darkness against the reference, the top end's share and where it stops (dull); the S",
+        "sounds' standard score and level (sibilance). A fault beyond that bound stands, in every one of those",
+        "measures at once, no further out than some clean track of its type: no threshold on them finds it",
+        "without calling that track out too. Even so chosen, they would find at most",
+        f"{percent(validation_every, validation_total)} of the validation split's faults (the target: 95 %), and",
+        f"{percent(fit_every, fit_total)} of the fit split's. The validation split by fault kind:",
+        "",
+        *rows(verdicts, "validation"),
+    ]
 
 
 def _per_fault_rows(verdicts: list[dict]) -> list[str]:

@@ -1,0 +1,119 @@
+"""How far the measures the timbre rules read could carry them on one split of the realistic corpus: an upper
+bound, not a rule set.
+
+For each timbre fault kind and track type: the most faults that a threshold on one measure, or thresholds on
+all the kind's measures at once (the fault above every one), could single out while no clean control of that
+type and split lies above them. The thresholds are chosen by looking at the very split they are judged on,
+which no fitted rule may do, so the figures bound what any rule of that form could find there without a false
+alarm. A fault beyond their reach stands, in each of those measures at once, no further out than some clean
+track of its type does: finding it takes information they do not carry."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Mapping
+from itertools import combinations
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from fault_real_sources import SOURCES
+
+#: Per timbre fault kind, the measures the rules read for it, each with the direction a fault moves it
+#: (+1: the fault raises it; -1: lowers it). ``*_ref_z`` and ``dark_ref_z`` are derived by the rules
+#: (codette_lab.rules.tone.judge_tone), the others are the analysis's own.
+MEASURES: dict[str, dict[str, int]] = {
+    "mud": {"mud_ref_z": 1, "mud_excess_db": 1, "mud_tilt_db": 1},
+    "harsh": {"harsh_ref_z": 1, "harsh_excess_db": 1},
+    "dull": {"dark_ref_z": 1, "top_end_db": -1, "top_end_hz": -1},
+    "sibilance": {"sibilance_ref_z": 1, "sibilance_db": 1},
+}
+
+
+def measured(verdict: Mapping[str, Any]) -> dict[str, Any]:
+    """A verdict's metrics as the rules read them: flattened, with the tone judged against its type's reference."""
+    from codette_lab.corpus.task import flatten
+    from codette_lab.rules.tone import OUTPUTS, judge_tone
+
+    flat = flatten(verdict["metrics"])
+    flat.update(zip(OUTPUTS, judge_tone(flat, SOURCES[verdict["source"]].track_type), strict=True))
+    return flat
+
+
+def _point(values: Mapping[str, Any], directions: Iterable[tuple[str, int]]) -> tuple[float, ...]:
+    """The values in the direction a fault moves them; a measure missing on a track cannot lie above anything."""
+    return tuple(
+        sign * float(values[name]) if values.get(name) is not None else float("-inf") for name, sign in directions
+    )
+
+
+def separable(
+    faults: list[Mapping[str, Any]], clean: list[Mapping[str, Any]], directions: tuple[tuple[str, int], ...]
+) -> int:
+    """How many ``faults`` thresholds on ``directions`` (every one exceeded at once) could find with no ``clean``
+    track exceeding them all: those no clean track matches or passes in every measure."""
+    clean_points = [_point(values, directions) for values in clean]
+    count = 0
+    for values in faults:
+        fault = _point(values, directions)
+        if not any(all(c >= f for c, f in zip(point, fault, strict=True)) for point in clean_points):
+            count += 1
+    return count
+
+
+def bounds(verdicts: list[Mapping[str, Any]], split: str) -> dict[str, tuple[int, int, int, int]]:
+    """Per timbre fault kind of ``split``: (faults, found by the rules that judged ``verdicts``, the most one
+    measure's threshold could find, the most thresholds on all its measures at once could), each per track type. Clean
+    controls clipped at the source are left out, as in the figures."""
+    chosen = [v for v in verdicts if v["split"] == split and "clipped_at_source" not in v]
+    values = {v["case"]: measured(v) for v in chosen}
+    kind_of = {v["case"]: SOURCES[v["source"]].track_type for v in chosen}
+    result = {}
+    for fault, directions in MEASURES.items():
+        totals = [0, 0, 0, 0]
+        for track_type in sorted({kind_of[v["case"]] for v in chosen if v["fault"] == fault}):
+            faults = [v for v in chosen if v["fault"] == fault and kind_of[v["case"]] == track_type]
+            clean = [values[v["case"]] for v in chosen if v["fault"] == "clean" and kind_of[v["case"]] == track_type]
+            measured_faults = [values[v["case"]] for v in faults]
+            totals[0] += len(faults)
+            totals[1] += sum(bool(v["found"]) for v in faults)
+            for size, at in ((1, 2), (len(directions), 3)):
+                totals[at] += max(
+                    separable(measured_faults, clean, combo) for combo in combinations(directions.items(), size)
+                )
+        result[fault] = (totals[0], totals[1], totals[2], totals[3])
+    return result
+
+
+def overall(verdicts: list[Mapping[str, Any]], split: str) -> tuple[int, int, int, int]:
+    """Every fault of ``split`` together, as :func:`bounds` counts them, the faults of the other kinds (levels,
+    hiss, rumble) counted as the rules find them: (faults, found by the rules, one measure, all at once)."""
+    found = bounds(verdicts, split)
+    others = [v for v in verdicts if v["split"] == split and v["fault"] not in ("clean", *MEASURES)]
+    found_others = sum(bool(v["found"]) for v in others)
+    total = sum(counts[0] for counts in found.values()) + len(others)
+    rules, one, every = (sum(counts[at] for counts in found.values()) + found_others for at in (1, 2, 3))
+    return total, rules, one, every
+
+
+def percent(part: int, whole: int) -> str:
+    return f"{100.0 * part / whole:.0f} % ({part}/{whole})" if whole else "-"
+
+
+def rows(verdicts: list[Mapping[str, Any]], split: str = "validation") -> list[str]:
+    """The bound as a table for docs/advice.md: per timbre fault kind, then every fault of the split together."""
+    lines = [
+        f"| {split} fault kind | faults | found by the built-in rules | at most, one measure "
+        "| at most, all its measures at once |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for fault, (total, rules, one, every) in bounds(verdicts, split).items():
+        lines.append(
+            f"| {fault} | {total} | {percent(rules, total)} | {percent(one, total)} | {percent(every, total)} |"
+        )
+    total, rules, one, every = overall(verdicts, split)
+    lines.append(
+        f"| every fault (the others as the rules find them) | {total} | {percent(rules, total)} "
+        f"| {percent(one, total)} | {percent(every, total)} |"
+    )
+    return lines
