@@ -11,7 +11,7 @@ track of its type does: finding it takes information they do not carry."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from itertools import combinations
 from pathlib import Path
 from typing import Any
@@ -48,7 +48,7 @@ def _point(values: Mapping[str, Any], directions: Iterable[tuple[str, int]]) -> 
 
 
 def separable(
-    faults: list[Mapping[str, Any]], clean: list[Mapping[str, Any]], directions: tuple[tuple[str, int], ...]
+    faults: Sequence[Mapping[str, Any]], clean: Sequence[Mapping[str, Any]], directions: tuple[tuple[str, int], ...]
 ) -> int:
     """How many ``faults`` thresholds on ``directions`` (every one exceeded at once) could find with no ``clean``
     track exceeding them all: those no clean track matches or passes in every measure."""
@@ -61,7 +61,7 @@ def separable(
     return count
 
 
-def bounds(verdicts: list[Mapping[str, Any]], split: str) -> dict[str, tuple[int, int, int, int]]:
+def bounds(verdicts: Sequence[Mapping[str, Any]], split: str) -> dict[str, tuple[int, int, int, int]]:
     """Per timbre fault kind of ``split``: (faults, found by the rules that judged ``verdicts``, the most one
     measure's threshold could find, the most thresholds on all its measures at once could), each per track type. Clean
     controls clipped at the source are left out, as in the figures."""
@@ -85,7 +85,7 @@ def bounds(verdicts: list[Mapping[str, Any]], split: str) -> dict[str, tuple[int
     return result
 
 
-def overall(verdicts: list[Mapping[str, Any]], split: str) -> tuple[int, int, int, int]:
+def overall(verdicts: Sequence[Mapping[str, Any]], split: str) -> tuple[int, int, int, int]:
     """Every fault of ``split`` together, as :func:`bounds` counts them, the faults of the other kinds (levels,
     hiss, rumble) counted as the rules find them: (faults, found by the rules, one measure, all at once)."""
     found = bounds(verdicts, split)
@@ -100,7 +100,7 @@ def percent(part: int, whole: int) -> str:
     return f"{100.0 * part / whole:.0f} % ({part}/{whole})" if whole else "-"
 
 
-def rows(verdicts: list[Mapping[str, Any]], split: str = "validation") -> list[str]:
+def rows(verdicts: Sequence[Mapping[str, Any]], split: str = "validation") -> list[str]:
     """The bound as a table for docs/advice.md: per timbre fault kind, then every fault of the split together."""
     lines = [
         f"| {split} fault kind | faults | found by the built-in rules | at most, one measure "
