@@ -62,9 +62,9 @@ def separable(
 
 
 def bounds(verdicts: Sequence[Mapping[str, Any]], split: str) -> dict[str, tuple[int, int, int, int]]:
-    """Per timbre fault kind of ``split``: (faults, found by the rules that judged ``verdicts``, the most one
-    measure's threshold could find, the most thresholds on all its measures at once could), each per track type. Clean
-    controls clipped at the source are left out, as in the figures."""
+    """Per timbre fault kind of ``split``: (faults, found by the rules that judged ``verdicts``, the most a
+    threshold on one measure could find, the most thresholds on all the kind's measures at once could), each
+    threshold per track type. Clean controls clipped at the source are left out, as in the figures."""
     chosen = [v for v in verdicts if v["split"] == split and "clipped_at_source" not in v]
     values = {v["case"]: measured(v) for v in chosen}
     kind_of = {v["case"]: SOURCES[v["source"]].track_type for v in chosen}
@@ -85,10 +85,11 @@ def bounds(verdicts: Sequence[Mapping[str, Any]], split: str) -> dict[str, tuple
     return result
 
 
-def overall(verdicts: Sequence[Mapping[str, Any]], split: str) -> tuple[int, int, int, int]:
-    """Every fault of ``split`` together, as :func:`bounds` counts them, the faults of the other kinds (levels,
-    hiss, rumble) counted as the rules find them: (faults, found by the rules, one measure, all at once)."""
-    found = bounds(verdicts, split)
+def overall(
+    found: Mapping[str, tuple[int, int, int, int]], verdicts: Sequence[Mapping[str, Any]], split: str
+) -> tuple[int, int, int, int]:
+    """Every fault of ``split`` together: the timbre faults as :func:`bounds` ``found`` them, the faults of the
+    other kinds (levels, hiss, rumble) as the rules find them: (faults, found by the rules, one measure, all)."""
     others = [v for v in verdicts if v["split"] == split and v["fault"] not in ("clean", *MEASURES)]
     found_others = sum(bool(v["found"]) for v in others)
     total = sum(counts[0] for counts in found.values()) + len(others)
@@ -100,18 +101,21 @@ def percent(part: int, whole: int) -> str:
     return f"{100.0 * part / whole:.0f} % ({part}/{whole})" if whole else "-"
 
 
-def rows(verdicts: Sequence[Mapping[str, Any]], split: str = "validation") -> list[str]:
-    """The bound as a table for docs/advice.md: per timbre fault kind, then every fault of the split together."""
+def rows(
+    found: Mapping[str, tuple[int, int, int, int]], verdicts: Sequence[Mapping[str, Any]], split: str
+) -> list[str]:
+    """The bound (:func:`bounds`) as a table for docs/advice.md: per timbre fault kind, then every fault of the
+    split together (:func:`overall`)."""
     lines = [
         f"| {split} fault kind | faults | found by the built-in rules | at most, one measure "
         "| at most, all its measures at once |",
         "| --- | --- | --- | --- | --- |",
     ]
-    for fault, (total, rules, one, every) in bounds(verdicts, split).items():
+    for fault, (total, rules, one, every) in found.items():
         lines.append(
             f"| {fault} | {total} | {percent(rules, total)} | {percent(one, total)} | {percent(every, total)} |"
         )
-    total, rules, one, every = overall(verdicts, split)
+    total, rules, one, every = overall(found, verdicts, split)
     lines.append(
         f"| every fault (the others as the rules find them) | {total} | {percent(rules, total)} "
         f"| {percent(one, total)} | {percent(every, total)} |"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fault_real import FLAT_RUN, FLAT_SAMPLES_MIN, figures
-from fault_real_bound import overall, percent, rows
+from fault_real_bound import bounds, overall, percent, rows
 from fault_real_sources import BANKS, SOURCES
 
 #: The heading of the realistic corpus's section of docs/advice.md (fault_report keeps it when it rewrites the page).
@@ -240,8 +240,9 @@ def section(built_in: list[dict], fitted: list[dict], report: object) -> list[st
 
 def _bound_lines(verdicts: list[dict]) -> list[str]:
     """How far the measures the timbre rules read could go at all (fault_real_bound): the text and the table."""
-    validation_total, _, _, validation_every = overall(verdicts, "validation")
-    fit_total, _, _, fit_every = overall(verdicts, "fit")
+    validation = bounds(verdicts, "validation")
+    validation_total, _, _, validation_every = overall(validation, verdicts, "validation")
+    fit_total, _, _, fit_every = overall(bounds(verdicts, "fit"), verdicts, "fit")
     return [
         "How far the measures the timbre rules read could go at all (`scripts/fault_real_bound.py`): for each",
         "timbre fault kind and track type, the most faults that a threshold on one of the kind's measures, or",
@@ -256,7 +257,7 @@ def _bound_lines(verdicts: list[dict]) -> list[str]:
         f"{percent(validation_every, validation_total)} of the validation split's faults (the target: 95 %), and",
         f"{percent(fit_every, fit_total)} of the fit split's. The validation split by fault kind:",
         "",
-        *rows(verdicts, "validation"),
+        *rows(validation, verdicts, "validation"),
     ]
 
 
