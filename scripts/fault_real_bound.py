@@ -11,13 +11,13 @@ track of its type does: finding it takes information they do not carry."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import combinations
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fault_real_sources import SOURCES
+from fault_real_sources import SOURCES, Source
 
 #: Per timbre fault kind, the measures the rules read for it, each with the direction a fault moves it
 #: (+1: the fault raises it; -1: lowers it). ``*_ref_z`` and ``dark_ref_z`` are derived by the rules
@@ -61,13 +61,27 @@ def separable(
     return count
 
 
-def bounds(verdicts: Sequence[Mapping[str, Any]], split: str) -> dict[str, tuple[int, int, int, int]]:
+def by_type(source: Source) -> str:
+    """The group thresholds are set per in the rules: the track type a DAW gives."""
+    return source.track_type
+
+
+def by_instrument(source: Source) -> str:
+    """A finer group than the rules know: the General MIDI program (every bank's rendering of it), else the
+    source itself."""
+    return source.instrument or source.name
+
+
+def bounds(
+    verdicts: Sequence[Mapping[str, Any]], split: str, group: Callable[[Source], str] = by_type
+) -> dict[str, tuple[int, int, int, int]]:
     """Per timbre fault kind of ``split``: (faults, found by the rules that judged ``verdicts``, the most a
     threshold on one measure could find, the most thresholds on all the kind's measures at once could), each
-    threshold per track type. Clean controls clipped at the source are left out, as in the figures."""
+    threshold per ``group`` of sources (their track type, as the rules have it, unless told otherwise). Clean
+    controls clipped at the source are left out, as in the figures."""
     chosen = [v for v in verdicts if v["split"] == split and "clipped_at_source" not in v]
     values = {v["case"]: measured(v) for v in chosen}
-    kind_of = {v["case"]: SOURCES[v["source"]].track_type for v in chosen}
+    kind_of = {v["case"]: group(SOURCES[v["source"]]) for v in chosen}
     result = {}
     for fault, directions in MEASURES.items():
         totals = [0, 0, 0, 0]

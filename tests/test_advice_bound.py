@@ -39,3 +39,13 @@ def test_a_measure_a_fault_lowers_counts_downwards_and_a_missing_one_never_lies_
     assert bound.separable([{"top_end_db": -30.0}], clean, darker) == 1
     assert bound.separable([{"top_end_db": -10.0}], clean, darker) == 0
     assert bound.separable([{"top_end_db": None}], clean, darker) == 0
+
+
+def test_an_instrument_is_every_bank_s_rendering_of_one_program_and_other_sources_stand_alone():
+    validation_gm = [s for s in bound.SOURCES.values() if s.family == "gm" and s.split == "validation"]
+    banks: dict[str, set[str]] = {}
+    for source in validation_gm:
+        banks.setdefault(bound.by_instrument(source), set()).add(source.bank)
+    assert banks and all(len(held) == 3 for held in banks.values())
+    voice = next(s for s in bound.SOURCES.values() if s.family == "espeak")
+    assert bound.by_instrument(voice) == voice.name and bound.by_type(voice) == "vocal"
