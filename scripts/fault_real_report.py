@@ -269,13 +269,14 @@ def _instrument_lines(verdicts: list[dict]) -> list[str]:
     typed, by_program = (bounds(gm, "validation", group) for group in (by_type, by_instrument))
     faults = sum(counts[0] for counts in typed.values())
     return [
-        "What would carry them further is knowing the instrument. On the validation split's General MIDI faults,",
-        "thresholds per instrument (the program, with its clean renderings from the three banks as the clean tracks",
-        f"to stay above) could find at most {percent(sum(c[3] for c in by_program.values()), faults)}, against "
-        f"{percent(sum(c[3] for c in typed.values()), faults)} per track type: fewer clean tracks",
-        "to stay above, and the banks' recordings of one instrument differ less than the instruments of one type",
-        "do. The rules know a track's type, not its instrument, and the split by source keeps every validation",
-        "instrument out of the fitting, so no reference of that instrument exists to set such thresholds on.",
+        "Per instrument instead of per track type (the General MIDI program, its clean renderings from the three",
+        "banks as the clean tracks to stay above), the same bound on the validation split's General MIDI faults is",
+        f"{percent(sum(c[3] for c in by_program.values()), faults)}, against "
+        f"{percent(sum(c[3] for c in typed.values()), faults)} per track type: fewer clean tracks to stay",
+        "above, and the banks' recordings of one instrument differ less than the instruments of one type do. It",
+        "too is a bound set on the recordings it judges, not a reference anyone could fit: the rules know a",
+        "track's type, not its instrument, and the split by source keeps every validation instrument out of the",
+        "fitting.",
     ]
 
 
