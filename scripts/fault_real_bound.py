@@ -1,12 +1,12 @@
 """How far the measures the timbre rules read could carry them on one split of the realistic corpus: an upper
 bound, not a rule set.
 
-For each timbre fault kind and track type: the most faults that a threshold on one measure, or thresholds on
-all the kind's measures at once (the fault above every one), could single out while no clean control of that
-type and split lies above them. The thresholds are chosen by looking at the very split they are judged on,
-which no fitted rule may do, so the figures bound what any rule of that form could find there without a false
-alarm. A fault beyond their reach stands, in each of those measures at once, no further out than some clean
-track of its type does: finding it takes information they do not carry."""
+For each timbre fault kind and track type (or instrument): the most faults that a threshold on one measure,
+or thresholds on all the kind's measures at once (the fault above every one), could single out while no clean
+control of that group and split lies above them. The thresholds are chosen by looking at the very split they
+are judged on, which no fitted rule may do, so the figures bound what any rule of that form could find there
+without a false alarm. A fault beyond their reach stands, in each of those measures at once, no further out
+than some clean track of its group does: finding it takes information they do not carry."""
 
 from __future__ import annotations
 
@@ -81,13 +81,13 @@ def bounds(
     controls clipped at the source are left out, as in the figures."""
     chosen = [v for v in verdicts if v["split"] == split and "clipped_at_source" not in v]
     values = {v["case"]: measured(v) for v in chosen}
-    kind_of = {v["case"]: group(SOURCES[v["source"]]) for v in chosen}
+    group_of = {v["case"]: group(SOURCES[v["source"]]) for v in chosen}
     result = {}
     for fault, directions in MEASURES.items():
         totals = [0, 0, 0, 0]
-        for track_type in sorted({kind_of[v["case"]] for v in chosen if v["fault"] == fault}):
-            faults = [v for v in chosen if v["fault"] == fault and kind_of[v["case"]] == track_type]
-            clean = [values[v["case"]] for v in chosen if v["fault"] == "clean" and kind_of[v["case"]] == track_type]
+        for label in sorted({group_of[v["case"]] for v in chosen if v["fault"] == fault}):
+            faults = [v for v in chosen if v["fault"] == fault and group_of[v["case"]] == label]
+            clean = [values[v["case"]] for v in chosen if v["fault"] == "clean" and group_of[v["case"]] == label]
             measured_faults = [values[v["case"]] for v in faults]
             totals[0] += len(faults)
             totals[1] += sum(bool(v["found"]) for v in faults)
@@ -109,29 +109,3 @@ def overall(
     total = sum(counts[0] for counts in found.values()) + len(others)
     rules, one, every = (sum(counts[at] for counts in found.values()) + found_others for at in (1, 2, 3))
     return total, rules, one, every
-
-
-def percent(part: int, whole: int) -> str:
-    return f"{100.0 * part / whole:.0f} % ({part}/{whole})" if whole else "-"
-
-
-def rows(
-    found: Mapping[str, tuple[int, int, int, int]], verdicts: Sequence[Mapping[str, Any]], split: str
-) -> list[str]:
-    """The bound (:func:`bounds`) as a table for docs/advice.md: per timbre fault kind, then every fault of the
-    split together (:func:`overall`)."""
-    lines = [
-        f"| {split} fault kind | faults | found by the built-in rules | at most, one measure "
-        "| at most, all its measures at once |",
-        "| --- | --- | --- | --- | --- |",
-    ]
-    for fault, (total, rules, one, every) in found.items():
-        lines.append(
-            f"| {fault} | {total} | {percent(rules, total)} | {percent(one, total)} | {percent(every, total)} |"
-        )
-    total, rules, one, every = overall(found, verdicts, split)
-    lines.append(
-        f"| every fault (the others as the rules find them) | {total} | {percent(rules, total)} "
-        f"| {percent(one, total)} | {percent(every, total)} |"
-    )
-    return lines

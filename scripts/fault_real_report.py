@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fault_real import FLAT_RUN, FLAT_SAMPLES_MIN, figures
-from fault_real_bound import bounds, by_instrument, by_type, overall, percent, rows
+from fault_real_bound import bounds, by_instrument, by_type, overall
 from fault_real_sources import BANKS, SOURCES
 
 #: The heading of the realistic corpus's section of docs/advice.md (fault_report keeps it when it rewrites the page).
@@ -254,13 +254,32 @@ def _bound_lines(verdicts: list[dict]) -> list[str]:
         "sounds' standard score and level (sibilance). A fault beyond that bound stands, in every one of those",
         "measures at once, no further out than some clean track of its type: no threshold on them finds it",
         "without calling that track out too. Even so chosen, they would find at most",
-        f"{percent(validation_every, validation_total)} of the validation split's faults (the target: 95 %), and",
-        f"{percent(fit_every, fit_total)} of the fit split's. The validation split by fault kind:",
+        f"{_percent(validation_every, validation_total)} of the validation split's faults (the target: 95 %), and",
+        f"{_percent(fit_every, fit_total)} of the fit split's. The validation split by fault kind:",
         "",
-        *rows(validation, verdicts, "validation"),
+        *_bound_rows(validation, verdicts, "validation"),
         "",
         *_instrument_lines(verdicts),
     ]
+
+
+def _bound_rows(found: dict[str, tuple[int, int, int, int]], verdicts: list[dict], split: str) -> list[str]:
+    """The bound (fault_real_bound.bounds) as a table: per timbre fault kind, then every fault of the split."""
+    lines = [
+        f"| {split} fault kind | faults | found by the built-in rules | at most, one measure "
+        "| at most, all its measures at once |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for fault, (total, rules, one, every) in found.items():
+        lines.append(
+            f"| {fault} | {total} | {_percent(rules, total)} | {_percent(one, total)} | {_percent(every, total)} |"
+        )
+    total, rules, one, every = overall(found, verdicts, split)
+    lines.append(
+        f"| every fault (the others as the rules find them) | {total} | {_percent(rules, total)} "
+        f"| {_percent(one, total)} | {_percent(every, total)} |"
+    )
+    return lines
 
 
 def _instrument_lines(verdicts: list[dict]) -> list[str]:
@@ -271,8 +290,8 @@ def _instrument_lines(verdicts: list[dict]) -> list[str]:
     return [
         "Per instrument instead of per track type (the General MIDI program, its clean renderings from the three",
         "banks as the clean tracks to stay above), the same bound on the validation split's General MIDI faults is",
-        f"{percent(sum(c[3] for c in by_program.values()), faults)}, against "
-        f"{percent(sum(c[3] for c in typed.values()), faults)} per track type: fewer clean tracks to stay",
+        f"{_percent(sum(c[3] for c in by_program.values()), faults)}, against "
+        f"{_percent(sum(c[3] for c in typed.values()), faults)} per track type: fewer clean tracks to stay",
         "above, and the banks' recordings of one instrument differ less than the instruments of one type do. It",
         "too is a bound set on the recordings it judges, not a reference anyone could fit: the rules know a",
         "track's type, not its instrument, and the split by source keeps every validation instrument out of the",
