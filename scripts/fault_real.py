@@ -24,6 +24,8 @@ from scipy.signal import butter, resample_poly, sosfilt
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fault_cases import Case
 from fault_injection import _band_db, _gain_at, at_peak, bell, check, limited, lufs
+from fault_real_clipping import SOURCE_CLIP_RULES, clipped_sources
+from fault_real_report import figures, section, write_section
 from fault_real_sources import REPO, SOURCES, clean
 
 RATES = (44100, 48000)
@@ -295,35 +297,6 @@ def analyze_case(rc: RealCase, rules: object = None) -> dict:
     return result.to_wire()
 
 
-#: A clean source with this many samples or more in flat runs at its peak (FLAT_RUN equal samples or longer) is
-#: clipped at the source: a sampled loop recorded that way. The clipping rules' findings on it (and on the faults
-#: injected into it) are right, not alarms; the report lists it apart from the clean controls.
-FLAT_RUN, FLAT_SAMPLES_MIN = 3, 100
-SOURCE_CLIP_RULES = frozenset({"clipped", "clipped_below_full_scale"})
-
-
-def flat_at_peak(y: np.ndarray) -> int:
-    """Samples lying in runs of at least FLAT_RUN equal values at a channel's peak magnitude: clipping measured
-    on the samples themselves, independently of the analysis's clip meter."""
-    total = 0
-    for channel in np.atleast_2d(np.asarray(y, dtype=np.float64)):
-        at_peak_now = np.abs(channel) >= np.abs(channel).max() * (1 - 1e-6)
-        edges = np.flatnonzero(np.diff(np.concatenate([[0], at_peak_now.astype(np.int8), [0]])))
-        lengths = edges[1::2] - edges[::2]
-        total += int(lengths[lengths >= FLAT_RUN].sum())
-    return total
-
-
-def clipped_sources(selected: list[RealCase]) -> dict[tuple[str, int], int]:
-    """The sources (name, rate) clipped at the source: their flat samples at the peak (see FLAT_SAMPLES_MIN)."""
-    found = {}
-    for key in {(rc.source, rc.case.sr) for rc in selected}:
-        flat = flat_at_peak(clean(*key))
-        if flat >= FLAT_SAMPLES_MIN:
-            found[key] = flat
-    return found
-
-
 def _scripts_importable() -> None:
     """On a Dask worker: the project's scripts importable (the cases and their renderers live there)."""
     folder = str(Path(__file__).resolve().parent)
@@ -349,7 +322,7 @@ def run(selected: list[RealCase], rules: object = None, client: Any = None) -> l
     from make_fault_corpus import judge
 
     wires = answers(selected, rules, client)
-    clipped = clipped_sources(selected)
+    clipped = clipped_sources({(rc.source, rc.case.sr) for rc in selected})
     verdicts = []
     for rc in selected:
         verdict = judge(rc.case, wires[rc.name]) | {"split": rc.split, "source": rc.source}
@@ -367,22 +340,6 @@ def run(selected: list[RealCase], rules: object = None, client: Any = None) -> l
             verdict["below_control"] = control is None or verdict["score"] < control["quality_score"]
         verdicts.append(verdict)
     return verdicts
-
-
-def figures(verdicts: list[dict], split: str) -> dict[str, float | int]:
-    chosen = [v for v in verdicts if v["split"] == split]
-    faults = [v for v in chosen if v["fault"] != "clean"]
-    controls = [v for v in chosen if v["fault"] == "clean" and "clipped_at_source" not in v]  # listed apart
-    found = [v for v in faults if v["found"]]
-    return {
-        "faults": len(faults),
-        "found": len(found),
-        "right_remedy": sum(v["remedy_ok"] for v in found),
-        "controls": len(controls),
-        "alarmed_controls": sum(bool(v["false_alarms"]) for v in controls),
-        "extra_on_faults": sum(bool(v["extra"]) for v in faults),
-        "below_control": sum(v["below_control"] for v in faults),
-    }
 
 
 #: The rules whose thresholds are fitted on the fit split: the judgements of timbre, which depend on the
@@ -447,8 +404,6 @@ def main(argv: list[str] | None = None) -> int:
     for split in ("fit", "validation"):
         print("fitted rules", split, figures(fitted, split))
     if args.report:
-        from fault_real_report import section, write_section
-
         write_section(Path(args.report), section(verdicts, fitted, report))
         print(f"wrote {args.report}")
     for v in verdicts:

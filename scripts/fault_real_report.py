@@ -12,12 +12,30 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fault_real import FLAT_RUN, FLAT_SAMPLES_MIN, figures
 from fault_real_bound import bounds, by_instrument, by_type, overall
+from fault_real_clipping import FLAT_RUN, FLAT_SAMPLES_MIN
 from fault_real_sources import BANKS, SOURCES
 
 #: The heading of the realistic corpus's section of docs/advice.md (fault_report keeps it when it rewrites the page).
 SECTION = "## Realistic corpus: sampled instruments, fitted on one set, judged on another"
+
+
+def figures(verdicts: list[dict], split: str) -> dict[str, int]:
+    """The counts behind one split's row: faults, found, right remedy, clean controls (a source clipped at the
+    source listed apart), those with a finding, fault cases with an extra finding, faults below their control."""
+    chosen = [v for v in verdicts if v["split"] == split]
+    faults = [v for v in chosen if v["fault"] != "clean"]
+    controls = [v for v in chosen if v["fault"] == "clean" and "clipped_at_source" not in v]  # listed apart
+    found = [v for v in faults if v["found"]]
+    return {
+        "faults": len(faults),
+        "found": len(found),
+        "right_remedy": sum(v["remedy_ok"] for v in found),
+        "controls": len(controls),
+        "alarmed_controls": sum(bool(v["false_alarms"]) for v in controls),
+        "extra_on_faults": sum(bool(v["extra"]) for v in faults),
+        "below_control": sum(v["below_control"] for v in faults),
+    }
 
 
 def _percent(part: int, whole: int) -> str:
