@@ -160,6 +160,17 @@ def test_the_rules_thresholds_decide_and_follow_live_changes():
     assert wire["mixing_suggestions"][0].startswith("High-pass this track at 120 Hz")
 
 
+def test_a_voice_with_a_loud_rumble_under_its_pauses_is_programme_with_rumble_not_an_empty_track():
+    """Words with pauses between them over a loud, steady 35 Hz rumble: the track's frame levels hardly move
+    (the rumble fills the pauses), but above the sub-bass it is a voice. The answer is the rumble and its
+    high-pass, never "no programme: check the routing"."""
+    t = np.arange(int(SECONDS * SR)) / SR
+    words = voice() * (np.sin(2 * np.pi * t / 0.8) > 0.4)  # a word a little under a third of every 0.8 s
+    wire = wire_of(at_peak(words + tones([(35.0, 1.5)], seed=5), -8), kind="quality", track_type="vocal")
+    assert "rumble" in rule_ids(wire) and "no_programme" not in rule_ids(wire)
+    assert wire["metrics"]["noise_only"] == 0.0
+
+
 def test_rumble_is_not_reported_on_a_bass():
     bass = at_peak(tones([(35.0, 1.0), (70.0, 0.6), (105.0, 0.3)]), -8)
     assert "rumble" not in rule_ids(wire_of(bass, kind="spectrum", track_type="bass"))

@@ -86,6 +86,7 @@ class _Signal:
                 "spectral": analyzer.spectrum.frame_features,
                 "mel": analyzer.transients.mel_rows,
                 "sibilant": analyzer.envelope.sibilant_rows,
+                "programme": analyzer.programme.frame_rows,
             }
             if measuring
             else None

@@ -10,6 +10,9 @@ median over the bands that carry sound, so a coloured hiss or a hiss with mains 
 still noise, where a measure over the whole spectrum would see pink hiss as "not flat". Speech pauses
 between phrases where music carries on, so the share of frames far below the loud ones tells a podcast
 from a song. Digital silence has none of these (None).
+
+Both are judged from BAND_LOW_HZ up: what lies under it (a rumble, a hum's fundamental) is the rumble rule's,
+and a loud rumble under a voice must not make the voice's track read as steady noise ("check the routing").
 """
 
 from __future__ import annotations
@@ -81,11 +84,16 @@ class ProgrammeAnalyzer:
             flatness.append(float(np.median(np.exp(np.log(part).mean(axis=1)) / part.mean(axis=1))))
         return float(np.median(flatness))
 
+    def frame_rows(self, power: np.ndarray) -> np.ndarray:
+        """Each frame's power from BAND_LOW_HZ up (float64; a :data:`~.stft.RowFeature` of the first pass)."""
+        start = self.bands[0].start if self.bands else power.shape[1]
+        return power[:, start:].sum(axis=1, dtype=np.float64)
+
     def measure(self, spec: Spectrogram) -> dict[str, Any]:
         """noise_only (1.0 for steady noise without tonal structure, 0.0 for programme) and pause_fraction
-        (0..1); None for silence."""
-        energy = spec.frame_energy
-        if not spec.active.any():
+        (0..1), both from BAND_LOW_HZ up; None for silence."""
+        energy = spec.feature("programme")
+        if not spec.active.any() or energy.max() <= 0:
             return {"noise_only": None, "pause_fraction": None}
         level = 10.0 * np.log10(np.maximum(energy, energy.max() * 10.0 ** (-SILENT_FRAME_DB / 10.0)))
         quiet, loud = np.percentile(level, SPREAD_PERCENTILES)
