@@ -85,14 +85,15 @@ class ProgrammeAnalyzer:
         return float(np.median(flatness))
 
     def frame_rows(self, power: np.ndarray) -> np.ndarray:
-        """Each frame's power from BAND_LOW_HZ up (float64; a :data:`~.stft.RowFeature` of the first pass)."""
-        start = self.bands[0].start if self.bands else power.shape[1]
-        return power[:, start:].sum(axis=1, dtype=np.float64)
+        """Each frame's power under BAND_LOW_HZ (float64; a :data:`~.stft.RowFeature` of the first pass: a few
+        bins, where the power from BAND_LOW_HZ up would sum nearly all of them again)."""
+        stop = self.bands[0].start if self.bands else power.shape[1]
+        return power[:, :stop].sum(axis=1, dtype=np.float64)
 
     def measure(self, spec: Spectrogram) -> dict[str, Any]:
         """noise_only (1.0 for steady noise without tonal structure, 0.0 for programme) and pause_fraction
         (0..1), both from BAND_LOW_HZ up; None for silence."""
-        energy = spec.feature("programme")
+        energy = np.maximum(spec.frame_energy - spec.feature("programme"), 0.0)
         if not spec.active.any() or energy.max() <= 0:
             return {"noise_only": None, "pause_fraction": None}
         level = 10.0 * np.log10(np.maximum(energy, energy.max() * 10.0 ** (-SILENT_FRAME_DB / 10.0)))
