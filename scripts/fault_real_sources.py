@@ -1,12 +1,13 @@
 """The clean material of the realistic fault corpus: sampled instruments, recorded kits, samples and voices.
 
 Every source is rendered with tools the project's install script puts on the machine (nothing is
-downloaded): General MIDI instruments of Debian's FluidR3 soundfont through ``fluidsynth`` (and, for the validation
-split, of two more sample banks: TimGM6mb and MuseScore General Lite), the recorded drum kits of Debian's
-``hydrogen-drumkits`` sequenced here, the recorded loops and hits of ``sonic-pi-samples``, and ``espeak-ng``
-voices. Each source belongs to one split: ``fit`` (the thresholds may be fitted on it) or ``validation`` (judged
-only), so the figures that count come from instruments, kits, voices and songs the fitting never saw, and, through
-the other banks, from recordings of them made with other samples than the fitting ever heard.
+downloaded; scripts/fault_real_render.py renders them): General MIDI instruments of Debian's FluidR3 soundfont
+through ``fluidsynth`` (and, for the validation split, of two more sample banks: TimGM6mb and MuseScore General
+Lite), the recorded drum kits of Debian's ``hydrogen-drumkits`` sequenced here, the recorded loops and hits of
+``sonic-pi-samples``, voices of ``espeak-ng`` and of Festival, and people's recorded voices. Each source belongs
+to one split: ``fit`` (the thresholds may be fitted on it) or ``validation`` (judged only), so the figures that
+count come from instruments, kits, voices and songs the fitting never saw, and, through the other banks, from
+recordings of them made with other samples than the fitting ever heard.
 Renders are cached (float32 .npy) under ``data/corpus_real/<fingerprint>/`` (git-ignored): a render is made once
 per machine and per version of the code that renders it (:data:`RENDERS_FINGERPRINT`), keyed by the source, rate
 and length.
@@ -16,31 +17,32 @@ from __future__ import annotations
 
 import hashlib
 import os
-import subprocess
 import sys
-import tempfile
-import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import soundfile
-from scipy.signal import resample_poly
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from make_demo_session import Note, midi_file
+from fault_real_render import SECONDS, SOUNDFONT, espeak, festival, gm, kit, loop, low_cut, recorded, speaker
 
-SECONDS = 6.0
-TEMPO = 100.0
+from codette_lab.rules import RuleSet
+
 REPO = Path(__file__).resolve().parents[1]
-#: The code every render comes from (this file and the MIDI writer it uses): a cached render made by other code
-#: (a song mixed before its parts were panned, say) is never taken for the current one.
+#: The code every render comes from (this file, the renderers and the MIDI writer they use): a cached render made
+#: by other code (a song mixed before its parts were panned, say) is never taken for the current one.
 RENDERS_FINGERPRINT = hashlib.sha256(
-    b"".join(path.read_bytes() for path in (Path(__file__), Path(__file__).with_name("make_demo_session.py")))
+    b"".join(
+        Path(__file__).with_name(name).read_bytes()
+        for name in ("fault_real_sources.py", "fault_real_render.py", "make_demo_session.py")
+    )
 ).hexdigest()[:12]
 CACHE = REPO / "data" / "corpus_real" / RENDERS_FINGERPRINT
-SOUNDFONT = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
+#: Every voice is rendered through the low-cut of a vocal chain at the high-pass the rules advise for vocals:
+#: a clean voice is a stem as an engineer delivers it (raw recordings carry handling noise and rumble under
+#: them), and the rumble faults are injected after it.
+VOCAL_LOW_CUT_HZ = float(RuleSet.default()["vocal.highpass_hz"])
 
 
 @dataclass(frozen=True)
@@ -61,8 +63,6 @@ BANKS: dict[str, Bank] = {
     # Debian musescore-general-soundfont-small
     "musescore": Bank("MuseScore General Lite", Path("/usr/share/sounds/sf3/MuseScore_General_Lite.sf3")),
 }
-HYDROGEN = Path("/usr/share/hydrogen/data/drumkits")
-SONIC_PI = Path("/usr/share/sonic-pi/samples")
 
 
 @dataclass(frozen=True)
@@ -73,179 +73,11 @@ class Source:
     track_type: str
     split: str  # "fit" or "validation"
     render: Callable[[int], np.ndarray]  # sample rate -> float64 (n,) or (2, n)
-    family: str  # gm, hydrogen, sonic-pi, espeak, song
+    family: str  # gm, hydrogen, sonic-pi, espeak, festival, recorded, song
     #: What is left out together when a reference is judged on sources it lacks: the General MIDI program
     #: (every bank's rendering of it), else the source itself.
     instrument: str = ""
     bank: str = ""  # the sample bank of a General MIDI source (a key of BANKS)
-
-
-def _rng(*parts: object) -> np.random.Generator:
-    return np.random.default_rng(zlib.crc32("/".join(map(str, parts)).encode()))
-
-
-def _fit_length(y: np.ndarray, n: int) -> np.ndarray:
-    y = np.atleast_2d(y)[:, :n]
-    if y.shape[1] < n:
-        y = np.pad(y, ((0, 0), (0, n - y.shape[1])))
-    return y[0] if y.shape[0] == 1 else y
-
-
-def _run(command: list[str]) -> None:
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise RuntimeError(f"{command[0]} failed ({result.returncode}): {result.stderr.strip()[:300]}")
-
-
-# -- General MIDI instruments through fluidsynth -----------------------------------------------------------------
-
-
-def _chords(low: int) -> list[tuple[int, ...]]:
-    return [
-        (low, low + 7, low + 12, low + 16),
-        (low - 3, low + 4, low + 9, low + 12),
-        (low + 5, low + 9, low + 12, low + 17),
-    ]
-
-
-def _part(style: str, seed: str) -> list[Note]:
-    """Notes of a part over SECONDS at TEMPO: chords, arpeggios, a bass line or a melody."""
-    rng = _rng(style, seed)
-    beats = SECONDS * TEMPO / 60.0
-    notes: list[Note] = []
-    if style == "chords":
-        for bar, chord in enumerate(_chords(52) * 4):
-            if bar * 4 >= beats:
-                break
-            notes += [Note(bar * 4.0, 3.8, pitch, int(rng.integers(70, 96))) for pitch in chord]
-    elif style == "pulse":
-        for beat in np.arange(0.0, beats, 0.5):
-            chord = _chords(52)[int(beat // 4) % 3]
-            notes += [Note(float(beat), 0.45, pitch, int(rng.integers(60, 90))) for pitch in chord[1:]]
-    elif style == "arpeggio":
-        for step, beat in enumerate(np.arange(0.0, beats, 0.5)):
-            chord = _chords(40)[int(beat // 4) % 3]
-            notes.append(Note(float(beat), 1.0, chord[step % 4] + 12 * (step % 8 >= 4), int(rng.integers(65, 100))))
-    elif style == "bass":
-        for beat in np.arange(0.0, beats, 1.0):
-            root = _chords(28)[int(beat // 4) % 3][0]
-            notes.append(Note(float(beat), 0.9, root + (7 if beat % 4 == 3 else 0), int(rng.integers(80, 110))))
-    elif style == "melody":
-        scale = [0, 2, 4, 5, 7, 9, 11, 12]
-        beat = 0.0
-        while beat < beats:
-            length = float(rng.choice([0.5, 1.0, 1.5]))
-            notes.append(Note(beat, length * 0.95, 64 + int(rng.choice(scale)), int(rng.integers(70, 100))))
-            beat += length
-    return notes
-
-
-def gm(program: int, style: str, *, stereo: bool = True, soundfont: Path = SOUNDFONT) -> Callable[[int], np.ndarray]:
-    """A General MIDI instrument of ``soundfont`` playing a part, reverb and chorus off (a dry stem)."""
-
-    def render(sr: int) -> np.ndarray:
-        notes = _part(style, f"gm{program}")
-        end = max(note.start + note.length for note in notes) + 1.0  # after every note-off (MIDI needs it)
-        midi = midi_file(notes, channel=0, program=program, tempo_bpm=TEMPO, end_beat=end)
-        with tempfile.TemporaryDirectory() as work:
-            mid, wav = Path(work) / "part.mid", Path(work) / "part.wav"
-            mid.write_bytes(midi)
-            _run(
-                [
-                    "fluidsynth",
-                    "-n",
-                    "-i",
-                    "-q",
-                    "-r",
-                    str(sr),
-                    "-O",
-                    "float",
-                    "-T",
-                    "wav",
-                    "-g",
-                    "0.6",
-                    "-o",
-                    "synth.reverb.active=0",
-                    "-o",
-                    "synth.chorus.active=0",
-                    "-F",
-                    str(wav),
-                    str(soundfont),
-                    str(mid),
-                ]
-            )
-            y, _ = soundfile.read(wav, dtype="float64", always_2d=True)
-        y = _fit_length(y.T, int(SECONDS * sr))
-        return y if stereo else np.atleast_2d(y).mean(axis=0)
-
-    return render
-
-
-# -- recorded drum kits and samples -------------------------------------------------------------------------------
-
-
-def _sample(path: Path, sr: int) -> np.ndarray:
-    y, rate = soundfile.read(path, dtype="float64", always_2d=True)
-    y = y.mean(axis=1)
-    return resample_poly(y, sr, rate) if rate != sr else y
-
-
-def kit(folder: str, kick: str, snare: str, hat: str) -> Callable[[int], np.ndarray]:
-    """A recorded kit sequenced as a rock beat (kick on 1 and 3, snare on 2 and 4, eighth hats), stereo."""
-
-    def render(sr: int) -> np.ndarray:
-        n = int(SECONDS * sr)
-        base = HYDROGEN / folder
-        hits = {name: _sample(base / file, sr) for name, file in (("kick", kick), ("snare", snare), ("hat", hat))}
-        rng = _rng("kit", folder)
-        left, right = np.zeros(n), np.zeros(n)
-        eighth = 60.0 / TEMPO / 2
-        for index in range(int(SECONDS / eighth)):
-            at = int(index * eighth * sr)
-            parts = ["hat"] + (["kick"] if index % 4 == 0 else []) + (["snare"] if index % 4 == 2 else [])
-            for part in parts:
-                hit = hits[part][: n - at] * rng.uniform(0.8, 1.0) * (0.5 if part == "hat" else 1.0)
-                pan = {"hat": 0.7, "kick": 0.5, "snare": 0.45}[part]
-                left[at : at + len(hit)] += hit * np.sqrt(1 - pan)
-                right[at : at + len(hit)] += hit * np.sqrt(pan)
-        return np.vstack([left, right])
-
-    return render
-
-
-def loop(file: str) -> Callable[[int], np.ndarray]:
-    """A recorded loop of sonic-pi-samples, repeated to length."""
-
-    def render(sr: int) -> np.ndarray:
-        y, rate = soundfile.read(SONIC_PI / file, dtype="float64", always_2d=True)
-        y = resample_poly(y, sr, rate, axis=0) if rate != sr else y
-        reps = int(np.ceil(SECONDS * sr / len(y)))
-        return _fit_length(np.tile(y.T, reps), int(SECONDS * sr))
-
-    return render
-
-
-# -- voices -------------------------------------------------------------------------------------------------------
-
-LINES = (
-    "The river runs under the old stone bridge, and nobody knows where it goes",
-    "She said the summer would last forever, so we sang until the sun came up",
-)
-
-
-def voice(name: str, *, pitch: int, speed: int, line: int) -> Callable[[int], np.ndarray]:
-    """An espeak-ng voice (``en+m3``, ``en-us+f2``, ...) reading a line, mono."""
-
-    def render(sr: int) -> np.ndarray:
-        with tempfile.TemporaryDirectory() as work:
-            wav = Path(work) / "voice.wav"
-            _run(
-                ["espeak-ng", "-v", name, "-s", str(speed), "-p", str(pitch), "-a", "160", "-w", str(wav), LINES[line]]
-            )
-            y = _sample(wav, sr)
-        return _fit_length(y, int(SECONDS * sr))
-
-    return render
 
 
 # -- songs: stems mixed -------------------------------------------------------------------------------------------
@@ -256,7 +88,7 @@ def voice(name: str, *, pitch: int, speed: int, line: int) -> Callable[[int], np
 MONO_PANS = (0.2, 0.8)
 
 
-def song(parts: dict[str, float]) -> Callable[[int], np.ndarray]:
+def song(parts: Mapping[str, float]) -> Callable[[int], np.ndarray]:
     """A stereo mix of other sources at relative RMS levels (dB); the corpus masters it to a loudness target."""
 
     def render(sr: int) -> np.ndarray:
@@ -405,6 +237,41 @@ VOICES: dict[str, tuple[tuple[str, str, int, int, int], ...]] = {
 }
 
 
+#: Festival voices per split: (name, voice, language of the line). Every voice Debian packages for Festival that
+#: reads a line, alternating in the order of their packages (festvox-ca-ona-hts, festvox-czech-dita, ...); the
+#: Russian voice (240 MB) and the Indian ones (which crash on a line) are left out. Several are synthesised at
+#: 16 kHz (nothing above 8 kHz): a voice recorded for speech, not for music, as a user may well bring one.
+FESTIVAL: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "fit": (
+        ("ca-ona", "upc_ca_ona_hts", "ca"),
+        ("cs-krb", "czech_krb", "cs"),
+        ("cs-ph", "czech_ph", "cs"),
+        ("it-pc", "pc_diphone", "it"),
+        ("en-ked", "ked_diphone", "en"),
+        ("fi-mv", "hy_fi_mv_diphone", "fi"),
+    ),
+    "validation": (
+        ("cs-dita", "czech_dita", "cs"),
+        ("cs-machac", "czech_machac", "cs"),
+        ("it-lp", "lp_diphone", "it"),
+        ("en-kal", "kal_diphone", "en"),
+        ("fi-lj", "suo_fi_lj_diphone", "fi"),
+        ("us-slt", "cmu_us_slt_arctic_hts", "en"),
+    ),
+}
+#: People's voices, recorded: a native speaker per language of klettres-data (letters and syllables), alternating
+#: in the order of the languages' folders, and alsa-utils' speaker test (a studio recording), judged only.
+SPEAKERS: dict[str, tuple[str, ...]] = {
+    "fit": ("ar", "da", "en", "es", "he", "it", "ml", "nds", "pt_BR", "tn"),
+    "validation": ("cs", "de", "en_GB", "fr", "hu", "lt", "nb", "nl", "ru", "uk"),
+}
+RECORDED: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
+    "fit": (),
+    "validation": (
+        ("alsa", tuple(f"{side}.wav" for side in ("Front_Center", "Front_Left", "Front_Right", "Rear_Center"))),
+    ),
+}
+
 #: Short names of the kits (the cache and the case names use them).
 KIT_NAMES = {
     "Millo-Drums_v.1": "millo",
@@ -440,11 +307,28 @@ def _all_sources() -> list[Source]:
         for file in loops:
             name = "loop-" + file.removeprefix("loop_").split(".")[0].replace("_full", "")
             found.append(Source(name, "drums", split, loop(file), "sonic-pi"))
-    for split, voices in VOICES.items():
-        for name, espeak, pitch, speed, line in voices:
-            found.append(
-                Source(f"voice-{name}", "vocal", split, voice(espeak, pitch=pitch, speed=speed, line=line), "espeak")
-            )
+    voices: list[tuple[str, str, Callable[[int], np.ndarray], str]] = []  # name, split, render, family
+    for split, espeak_voices in VOICES.items():
+        voices += [
+            (f"voice-{name}", split, espeak(engine, pitch=pitch, speed=speed, line=line), "espeak")
+            for name, engine, pitch, speed, line in espeak_voices
+        ]
+    for split, festival_voices in FESTIVAL.items():
+        voices += [
+            (f"voice-{name}", split, festival(engine, language), "festival")
+            for name, engine, language in festival_voices
+        ]
+    for split, languages in SPEAKERS.items():
+        voices += [
+            (f"voice-person-{language.lower().replace('_', '-')}", split, speaker(language), "recorded")
+            for language in languages
+        ]
+    for split, people in RECORDED.items():
+        voices += [(f"voice-{name}", split, recorded(files), "recorded") for name, files in people]
+    found += [
+        Source(name, "vocal", split, low_cut(render, VOCAL_LOW_CUT_HZ), family)
+        for name, split, render, family in voices
+    ]
     songs = {
         "fit": (
             ("song-fit", {"gm-piano": -6, "gm-fingerbass": -4, "kit-millo": -2, "voice-en-m3": 0, "gm-warmpad": -10}),

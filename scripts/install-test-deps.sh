@@ -5,8 +5,9 @@
 #   - Debian's ardour (run headless through ardour7-lua by the Ardour bridge tests);
 #   - the material the test audio is rendered from: fluidsynth with three GM soundfonts
 #     (fluid-soundfont-gm, timgm6mb-soundfont, musescore-general-soundfont-small), recorded drum
-#     kits (hydrogen-drumkits), recorded hits and loops (sonic-pi-samples), a synthetic voice
-#     (espeak-ng), and sox;
+#     kits (hydrogen-drumkits), recorded hits and loops (sonic-pi-samples), synthetic voices
+#     (espeak-ng; Festival with the voices Debian packages for it), recorded voices (klettres-data's
+#     speakers, alsa-utils' speaker test), and sox;
 #   - Node.js (20.10+, for `node --experimental-websocket`) and the pinned TypeScript compiler
 #     in tests/node, for the tests that type-check and run TypeScript clients (examples/typescript_client.ts,
 #     and the original protocol document's client when that document is at hand).
@@ -35,6 +36,14 @@ command -v fluidsynth >/dev/null 2>&1 || missing_packages+=(fluidsynth)
 [ -d /usr/share/hydrogen/data/drumkits ] || missing_packages+=(hydrogen-drumkits)
 [ -d /usr/share/sonic-pi/samples ] || missing_packages+=(sonic-pi-samples)
 command -v espeak-ng >/dev/null 2>&1 || missing_packages+=(espeak-ng)
+command -v text2wave >/dev/null 2>&1 || missing_packages+=(festival)
+# the Festival voices the realistic corpus reads its lines with (scripts/fault_real_sources.py: FESTIVAL)
+for voice in ca-ona-hts czech-dita czech-krb czech-machac czech-ph italp16k itapc16k kallpc16k kdlpc16k \
+    suopuhe-lj suopuhe-mv us-slt-hts; do
+    dpkg -s "festvox-$voice" >/dev/null 2>&1 || missing_packages+=("festvox-$voice")
+done
+[ -f /usr/share/sounds/alsa/Front_Center.wav ] || missing_packages+=(alsa-utils)
+[ -d /usr/share/klettres/en ] || missing_packages+=(klettres-data)
 command -v sox >/dev/null 2>&1 || missing_packages+=(sox)
 command -v node >/dev/null 2>&1 || missing_packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing_packages+=(npm)

@@ -33,11 +33,14 @@ def render_corpus(folder: Path, *, per_type: int = PER_TYPE) -> list[Path]:
 def needs_realistic_renderers() -> pytest.MarkDecorator:
     """Skip unless the realistic corpus's renderers are installed (scripts/install-test-deps.sh does it)."""
     sources = project_script("fault_real_sources")
+    render = project_script("fault_real_render")
     soundfonts = [bank.soundfont for bank in sources.BANKS.values()]
+    voices = (render.FESTIVAL_VOICES, render.ALSA_SOUNDS, render.KLETTRES)
+    folders = (*soundfonts, render.HYDROGEN, render.SONIC_PI, *voices)
     return pytest.mark.skipif(
-        shutil.which("fluidsynth") is None
-        or shutil.which("espeak-ng") is None
-        or not all(path.exists() for path in (*soundfonts, sources.HYDROGEN, sources.SONIC_PI)),
+        any(shutil.which(tool) is None for tool in ("fluidsynth", "espeak-ng", "text2wave"))
+        or not all(path.exists() for path in folders),
         reason="needs fluidsynth, fluid-soundfont-gm, timgm6mb-soundfont, musescore-general-soundfont-small, "
-        "hydrogen-drumkits, sonic-pi-samples and espeak-ng (scripts/install-test-deps.sh)",
+        "hydrogen-drumkits, sonic-pi-samples, espeak-ng, festival with its voices, alsa-utils, klettres-data "
+        "(scripts/install-test-deps.sh)",
     )

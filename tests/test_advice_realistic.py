@@ -1,4 +1,4 @@
-"""The realistic fault corpus (scripts/fault_real.py): sampled instruments, recorded kits and voices.
+"""The realistic fault corpus (scripts/fault_real.py): sampled instruments, recorded kits, voices of every kind.
 
 ``make advice`` runs all of it and writes its figures into docs/advice.md; this test runs the cases whose
 behaviour holds on material no threshold was tuned on, and checks the corpus itself: every source renders
@@ -34,7 +34,7 @@ SUBSET = [
 def test_the_corpus_is_split_by_source_and_covers_every_family_rate_and_layout():
     sources = real.SOURCES
     assert {source.split for source in sources.values()} == {"fit", "validation"}
-    for family in ("gm", "hydrogen", "espeak", "song"):
+    for family in ("gm", "hydrogen", "espeak", "festival", "recorded", "song"):
         splits = {source.split for source in sources.values() if source.family == family}
         assert splits == {"fit", "validation"}, family
     assert {rc.case.sr for rc in CASES} == {44100, 48000}
@@ -124,3 +124,24 @@ def test_a_source_clipped_at_the_source_is_told_apart_from_the_clean_controls():
         wire = real.analyze_case(rc)
         assert {problem["rule"] for problem in wire["problems_detected"]} & clipping.SOURCE_CLIP_RULES
         assert wire["metrics"]["clipped_samples"] >= clipping.FLAT_SAMPLES_MIN and flat >= clipping.FLAT_SAMPLES_MIN
+
+
+#: The timbre rules (fitted on the fit split): what a clean voice must never be told.
+TIMBRE_RULES = real.FITTED_RULES
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        rc.name
+        for rc in CASES
+        if rc.case.fault == "clean" and rc.split == "validation" and real.SOURCES[rc.source].family == "recorded"
+    ],
+)
+def test_a_recorded_persons_clean_voice_is_called_neither_muddy_harsh_dull_nor_sibilant(name):
+    """People the fitting never heard (a native speaker per language, a studio recording), each with their own
+    microphone and room: their ordinary formants and S sounds are what a voice is, not faults. (Fitted on
+    espeak-ng's voices alone, the references called most of them sibilant, harsh, dull or muddy.)"""
+    wire = real.analyze_case(real.CASES_BY_NAME[name])
+    found = {problem["rule"] for problem in wire["problems_detected"]}
+    assert not found & TIMBRE_RULES, (name, found)

@@ -87,10 +87,13 @@ def test_a_bell_stands_out_where_it_is_and_the_cut_is_what_it_adds_no_deeper_tha
     assert muddy["mud_ref_db"] == pytest.approx(20.0, abs=1.5)
     cut = f"Cut {lookup('general.eq_cut_max_db'):.0f} dB around 315 Hz"  # 20 dB over the normal: the limit
     assert cut in for_type(bump(normal, 315.0, 20.0), "low_mid_buildup_for_type").suggestion
-    harsh = scores(bump(normal, 3150.0, 9.0), "vocal")
+    # voices differ by a few dB in their upper mids (recorded people, Festival's and espeak-ng's voices), so a
+    # bell there stands out of them at 15 dB, and the cut stops at the limit too
+    harsh = scores(bump(normal, 3150.0, 15.0), "vocal")
     assert harsh["harsh_ref_hz"] == 3150.0 and harsh["harsh_ref_z"] > lookup("type.harsh_ref_z_max")
-    assert harsh["harsh_ref_db"] == pytest.approx(9.0, abs=1.0)
-    assert "Cut 9 dB around 3150 Hz" in for_type(bump(normal, 3150.0, 9.0), "harshness_for_type").suggestion
+    assert harsh["harsh_ref_db"] == pytest.approx(15.0, abs=1.0)
+    cut = f"Cut {lookup('general.eq_cut_max_db'):.0f} dB around 3150 Hz"
+    assert cut in for_type(bump(normal, 3150.0, 15.0), "harshness_for_type").suggestion
 
 
 def test_a_low_pass_is_dark_for_its_type_and_loud_s_sounds_stand_above_other_voices():
@@ -99,7 +102,7 @@ def test_a_low_pass_is_dark_for_its_type_and_loud_s_sounds_stand_above_other_voi
     centres = 1000.0 * 2.0 ** (np.arange(-13, 13) / 3.0)
     low_passed = normal - np.where(centres > 4000.0, 48.0 * np.log2(centres / 4000.0), 0.0)
     assert scores(low_passed, "vocal")["dark_ref_z"] > rules("type.dark_ref_z_max")
-    sibilant = bump(normal, 8000.0, 10.0, octaves=0.3)
+    sibilant = bump(normal, 8000.0, 16.0, octaves=0.3)  # recorded voices' S sounds vary by several dB
     assert scores(sibilant, "vocal")["sibilance_ref_z"] > rules("vocal.sibilance_ref_z_max")
     assert scores(normal, "vocal")["sibilance_ref_z"] < rules("vocal.sibilance_ref_z_max")
 
