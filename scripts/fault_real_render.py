@@ -2,7 +2,7 @@
 
 General MIDI instruments through ``fluidsynth`` from a soundfont, the recorded drum kits of Debian's
 ``hydrogen-drumkits`` sequenced here, the recorded loops of ``sonic-pi-samples``, and voices: ``espeak-ng``'s
-(formant synthesis), Festival's (voices built from recordings of real speakers, in several languages) and a
+(formant synthesis), Festival's (voices built from recordings of real speakers, in several languages) and
 people's recorded voices (the letters and syllables of ``klettres-data``, a native speaker per language, and the
 speaker test of ``alsa-utils``). Every tool and file comes from a Debian package
 ``scripts/install-test-deps.sh`` installs; nothing is downloaded. scripts/fault_real_sources.py says which
@@ -129,7 +129,7 @@ def gm(program: int, style: str, *, stereo: bool = True, soundfont: Path = SOUND
                     str(mid),
                 ]
             )
-            y, _ = soundfile.read(wav, dtype="float64", always_2d=True)
+            y, _ = _decoded(wav)
         y = _fit_length(y.T, int(SECONDS * sr))
         return y if stereo else np.atleast_2d(y).mean(axis=0)
 
@@ -139,10 +139,20 @@ def gm(program: int, style: str, *, stereo: bool = True, soundfont: Path = SOUND
 # -- recorded drum kits and samples -------------------------------------------------------------------------------
 
 
-def _sample(path: Path, sr: int) -> np.ndarray:
+def _decoded(path: Path) -> tuple[np.ndarray, int]:
+    """A sound file's samples as decoded (frames x channels, float64) and its rate."""
     y, rate = soundfile.read(path, dtype="float64", always_2d=True)
-    y = y.mean(axis=1)
-    return resample_poly(y, sr, rate) if rate != sr else y
+    return y, rate
+
+
+def _mono_at(y: np.ndarray, rate: int, sr: int) -> np.ndarray:
+    """Decoded samples mixed to mono and resampled from ``rate`` to ``sr``."""
+    mono = y.mean(axis=1)
+    return resample_poly(mono, sr, rate) if rate != sr else mono
+
+
+def _sample(path: Path, sr: int) -> np.ndarray:
+    return _mono_at(*_decoded(path), sr)
 
 
 def kit(folder: str, kick: str, snare: str, hat: str) -> Callable[[int], np.ndarray]:
@@ -172,7 +182,7 @@ def loop(file: str) -> Callable[[int], np.ndarray]:
     """A recorded loop of sonic-pi-samples, repeated to length."""
 
     def render(sr: int) -> np.ndarray:
-        y, rate = soundfile.read(SONIC_PI / file, dtype="float64", always_2d=True)
+        y, rate = _decoded(SONIC_PI / file)
         y = resample_poly(y, sr, rate, axis=0) if rate != sr else y
         reps = int(np.ceil(SECONDS * sr / len(y)))
         return _fit_length(np.tile(y.T, reps), int(SECONDS * sr))
@@ -264,11 +274,10 @@ def speaker(language: str) -> Callable[[int], np.ndarray]:
         order = _rng("speaker", language).permutation(len(files))
         gap, n, words = np.zeros(int(WORD_GAP_S * sr)), int(SECONDS * sr), []
         for index in order:
-            word, rate = soundfile.read(files[index], dtype="float64", always_2d=True)
+            word, rate = _decoded(files[index])
             if np.abs(word).max() > 1.0:
                 continue
-            word = word.mean(axis=1)
-            words += [_trimmed(resample_poly(word, sr, rate) if rate != sr else word, sr), gap]
+            words += [_trimmed(_mono_at(word, rate, sr), sr), gap]
             if sum(len(word) for word in words) >= n:
                 break
         return _fit_length(np.concatenate(words), n)
