@@ -124,14 +124,21 @@ OPEN = """async (path) => {
 }"""
 
 #: Run All in the current notebook; resolves once every code cell ran again (or one failed) and the kernel idles.
-RUN_ALL = """async () => {
+RUN_ALL = """async (limitMs) => {
     const notebook = window.jupyterapp.shell.currentWidget;
     const cells = () => notebook.content.widgets.filter((cell) => cell.model.type === 'code');
     const before = Math.max(0, ...cells().map((cell) => cell.model.executionCount || 0));
+    const deadline = Date.now() + limitMs;
     await window.jupyterapp.commands.execute('notebook:run-all-cells');
     const failed = () => cells().some((cell) => cell.model.outputs.toJSON().some((o) => o.output_type === 'error'));
     const done = () => cells().every((cell) => (cell.model.executionCount || 0) > before);
     while (!(done() || failed()) || notebook.sessionContext.session.kernel.status !== 'idle') {
+        if (Date.now() > deadline) {  // a stalled Run All fails the test with what was left, never hangs it
+            const left = cells().map((cell, index) => ((cell.model.executionCount || 0) > before ? null : index + 1))
+                .filter((index) => index !== null);
+            return [`ERROR Run All unfinished after ${limitMs} ms: code cells ${left.join(', ')} not run; `
+                + `kernel ${notebook.sessionContext.session.kernel.status}`];
+        }
         await new Promise((resolve) => setTimeout(resolve, 250));
     }
     return cells().map((cell) => cell.model.outputs.toJSON()
@@ -163,7 +170,7 @@ RUN_CELL = """async (text) => {
 def test_every_lesson_runs_all_twice_in_order_with_the_previous_ones_left_running(
     lessons_lab: str, tmp_path: Path
 ) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import ConsoleMessage, expect, sync_playwright
 
     shots = Path(os.environ.get("CODETTE_SCREENSHOTS", tmp_path / "shots"))
     shots.mkdir(parents=True, exist_ok=True)
@@ -175,6 +182,13 @@ def test_every_lesson_runs_all_twice_in_order_with_the_previous_ones_left_runnin
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.set_default_timeout(RUN_ALL_MS)
+            console_errors: list[str] = []  # shown when a Run All fails: what the page itself said
+
+            def on_console(message: ConsoleMessage) -> None:
+                if message.type == "error":
+                    console_errors.append(message.text)
+
+            page.on("console", on_console)
             page.goto(lessons_lab)
             page.wait_for_function("() => window.jupyterapp?.shell != null && window.jupyterapp.started")
 
@@ -184,9 +198,11 @@ def test_every_lesson_runs_all_twice_in_order_with_the_previous_ones_left_runnin
             for lesson in LESSONS:
                 page.evaluate(OPEN, lesson)
                 for attempt in (1, 2):
-                    problems = page.evaluate(RUN_ALL)
+                    problems = page.evaluate(RUN_ALL, RUN_ALL_MS)
                     errors = [problem for problem in problems if problem.startswith("ERROR")]
-                    assert not errors, f"{lesson}, Run All #{attempt}: {errors}"
+                    assert not errors, (
+                        f"{lesson}, Run All #{attempt}: {errors}; the page's errors: {console_errors[-5:]}"
+                    )
                     if lesson.startswith("04"):
                         assert not problems, f"{lesson} wrote to stderr (shown like an error): {problems}"
                     panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .codette-lab-panel").last
