@@ -30,19 +30,21 @@ from fault_real_render import SECONDS, SOUNDFONT, espeak, festival, gm, kit, loo
 from codette_lab.rules import RuleSet
 
 REPO = Path(__file__).resolve().parents[1]
-#: The code every render comes from (this file, the renderers and the MIDI writer they use): a cached render made
-#: by other code (a song mixed before its parts were panned, say) is never taken for the current one.
+#: Every voice is rendered through the low-cut of a vocal chain at the high-pass the rules advise for vocals:
+#: a clean voice is a stem as an engineer delivers it (raw recordings carry handling noise and rumble under
+#: them), and the rumble faults are injected after it.
+VOCAL_LOW_CUT_HZ = float(RuleSet.default()["vocal.highpass_hz"])
+#: The code every render comes from (this file, the renderers and the MIDI writer they use) and the one number it
+#: reads from the rules: a cached render made otherwise (a song mixed before its parts were panned, voices cut at
+#: another high-pass) is never taken for the current one.
 RENDERS_FINGERPRINT = hashlib.sha256(
     b"".join(
         Path(__file__).with_name(name).read_bytes()
         for name in ("fault_real_sources.py", "fault_real_render.py", "make_demo_session.py")
     )
+    + repr(VOCAL_LOW_CUT_HZ).encode()
 ).hexdigest()[:12]
 CACHE = REPO / "data" / "corpus_real" / RENDERS_FINGERPRINT
-#: Every voice is rendered through the low-cut of a vocal chain at the high-pass the rules advise for vocals:
-#: a clean voice is a stem as an engineer delivers it (raw recordings carry handling noise and rumble under
-#: them), and the rumble faults are injected after it.
-VOCAL_LOW_CUT_HZ = float(RuleSet.default()["vocal.highpass_hz"])
 
 
 @dataclass(frozen=True)
