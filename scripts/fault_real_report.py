@@ -51,12 +51,22 @@ def _figure_rows(label: str, counts: dict[str, int]) -> list[str]:
     ]
 
 
+#: The families of sources (fault_real_sources' ``Source.family``), as the report names them.
+FAMILIES = {
+    "gm": "GM instruments",
+    "hydrogen": "Hydrogen kits",
+    "sonic-pi": "sonic-pi loops",
+    "espeak": "espeak-ng voices",
+    "festival": "Festival voices",
+    "recorded": "recorded voices",
+    "song": "songs",
+}
+
+
 def _sources_of(split: str) -> str:
     """The sources of one split, by family: how many and which."""
     parts = []
-    for family, label in (("gm", "GM instruments"), ("hydrogen", "Hydrogen kits"), ("sonic-pi", "sonic-pi loops"),
-                          ("espeak", "espeak-ng voices"), ("festival", "Festival voices"),
-                          ("recorded", "recorded voices"), ("song", "songs")):  # fmt: skip
+    for family, label in FAMILIES.items():
         names = [name for name, spec in SOURCES.items() if spec.split == split and spec.family == family]
         banks = len({SOURCES[name].bank for name in names})
         names = list(dict.fromkeys(SOURCES[name].instrument or name for name in names))  # a program once
@@ -76,15 +86,16 @@ def _bank_rows(verdicts: list[dict]) -> list[str]:
     return lines
 
 
-#: The families of voices, as the report names them.
-VOICE_FAMILIES = {"espeak": "espeak-ng voices", "festival": "Festival voices", "recorded": "recorded voices"}
+#: The families of voices (see FAMILIES).
+VOICE_FAMILIES = ("espeak", "festival", "recorded")
 
 
 def _voice_rows(verdicts: list[dict]) -> list[str]:
     """The validation figures of the voices, per family: synthesised by formants, built from recordings of
     speakers, and recorded people."""
     lines = []
-    for family, label in VOICE_FAMILIES.items():
+    for family in VOICE_FAMILIES:
+        label = FAMILIES[family]
         chosen = [v for v in verdicts if SOURCES[v["source"]].family == family]
         lines += _figure_rows(f"{label}, validation", figures(chosen, "validation"))
     return lines
