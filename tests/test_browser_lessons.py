@@ -154,13 +154,18 @@ RUN_IN_KERNEL = """async (code) => {
 }"""
 
 #: Run the cell whose source holds the given text (as a user clicking into it and pressing Shift-Enter would).
-RUN_CELL = """async (text) => {
+RUN_CELL = """async ([text, limitMs]) => {
     const notebook = window.jupyterapp.shell.currentWidget;
     const index = notebook.content.widgets.findIndex(
         (cell) => cell.model.type === 'code' && cell.model.sharedModel.source.includes(text));
     notebook.content.activeCellIndex = index;
+    const deadline = Date.now() + limitMs;
     await window.jupyterapp.commands.execute('notebook:run-cell');
     while (notebook.sessionContext.session.kernel.status !== 'idle') {
+        if (Date.now() > deadline) {  // a stalled cell fails the test, never hangs it
+            const status = notebook.sessionContext.session.kernel.status;
+            throw new Error(`cell ${index + 1} unfinished after ${limitMs} ms; kernel ${status}`);
+        }
         await new Promise((resolve) => setTimeout(resolve, 100));
     }
     return index;
@@ -228,8 +233,8 @@ def test_every_lesson_runs_all_twice_in_order_with_the_previous_ones_left_runnin
                         panel.get_by_role("tab", name="Monitor").click()
                         show = panel.get_by_role("combobox", name="Show")
                         show.select_option(label="student_2")
-                        page.evaluate(RUN_CELL, "lab = Lab(port=port)")  # back to 127.0.0.1: a restart
-                        page.evaluate(RUN_CELL, 'Lab(port=port, host="0.0.0.0")')  # onto every interface: another
+                        page.evaluate(RUN_CELL, ["lab = Lab(port=port)", RUN_ALL_MS])  # back to 127.0.0.1: a restart
+                        page.evaluate(RUN_CELL, ['Lab(port=port, host="0.0.0.0")', RUN_ALL_MS])  # all interfaces
                         run_in_kernel(
                             "import time\n"
                             "deadline = time.monotonic() + 60\n"
@@ -259,7 +264,7 @@ def test_every_lesson_runs_all_twice_in_order_with_the_previous_ones_left_runnin
             panel.get_by_role("tab", name="Monitor").click()
             expect(panel).to_contain_text("the Lab is stopped")
             panel.screenshot(path=str(shots / "07_stopped.png"))
-            page.evaluate(RUN_CELL, "lab = Lab(")
+            page.evaluate(RUN_CELL, ["lab = Lab(", RUN_ALL_MS])
             expect(panel).to_contain_text("students join at", timeout=60_000)
             panel.get_by_role("tab", name="Chat").click()
             panel.locator(".codette-chat-message input").fill("And now?")
