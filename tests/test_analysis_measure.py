@@ -106,6 +106,28 @@ def test_a_sines_energy_lands_in_its_band(frequency: float, band: str) -> None:
             assert value is None or value < -30.0
 
 
+@pytest.mark.parametrize("sr", [44100, 48000])
+@pytest.mark.parametrize("frequency", [65.0, 70.0, 75.0, 82.0])
+def test_a_low_note_just_above_the_sub_bass_is_not_read_as_sub_bass(frequency: float, sr: int) -> None:
+    # a voice's or a guitar's lowest fundamentals: the STFT's 11.7 Hz bins at 48 kHz once read a 70 Hz sine as
+    # -7 dB of sub-bass (rumble on any vocal)
+    energies = measure(sine(frequency, amplitude=0.5, sr=sr), sr=sr, kinds=["spectral"])["band_energy_db"]
+    assert energies["bass"] == pytest.approx(0.0, abs=0.1)
+    assert energies["sub_bass"] is None or energies["sub_bass"] < -40.0
+
+
+def test_the_sub_bass_share_of_the_same_sound_agrees_at_44_1_and_48_khz() -> None:
+    # a low voice: fundamentals at 62-90 Hz and a little rumble at 45 Hz, 40 dB under them
+    def voice(sr: int) -> np.ndarray:
+        t = np.arange(4 * sr) / sr
+        notes = sum(np.sin(2 * np.pi * hz * t) for hz in (62.0, 68.0, 74.0, 82.0, 90.0))
+        return (0.1 * notes + 0.002 * np.sin(2 * np.pi * 45.0 * t)).astype(np.float32)
+
+    shares = [measure(voice(sr), sr=sr, kinds=["spectral"])["band_energy_db"]["sub_bass"] for sr in (44100, 48000)]
+    rumble = 10 * np.log10(0.002**2 / (5 * 0.1**2 + 0.002**2))  # the 45 Hz tone's share: -41 dB
+    assert shares == pytest.approx([rumble, rumble], abs=1.0)
+
+
 def test_band_energies_split_white_noise_by_bandwidth() -> None:
     energies = measure(white(5.0), sr=SR, kinds=["spectral"])["band_energy_db"]
     for band, (low, high) in BANDS.items():

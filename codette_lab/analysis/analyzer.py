@@ -34,6 +34,7 @@ from .burial import BurialAnalyzer
 from .envelope import EnvelopeAnalyzer
 from .levels import measure_levels
 from .loudness import LoudnessMeter
+from .low_end import LowEndSplit
 from .masking import overlap_metrics
 from .precision import reported
 from .programme import ProgrammeAnalyzer
@@ -113,11 +114,12 @@ class Analyzer:
         self.envelope = EnvelopeAnalyzer(self.sample_rate, self.spectrum.freqs)
         self.burial = BurialAnalyzer(self.spectrum.freqs)
         self.programme = ProgrammeAnalyzer(self.spectrum.freqs)
+        self.low_end = LowEndSplit(self.sample_rate)
         self._kinds: dict[str, Callable[[_Signal], dict[str, Any]]] = {
             "levels": lambda s: measure_levels(s.x, sr=self.sample_rate),
             "true_peak": lambda s: self.true_peak.measure(s.x),
             "loudness": lambda s: self.loudness.measure(s.x),
-            "spectral": lambda s: self.spectrum.measure(s.spectrogram),
+            "spectral": lambda s: _in_this_thread(self._spectral_parts(s)),
             "stereo": lambda s: measure_stereo(s.x),
             "transients": lambda s: self.transients.measure(s.x, s.spectrogram),
             "envelope": lambda s: self.envelope.measure(s.spectrogram),
@@ -127,6 +129,7 @@ class Analyzer:
         self._parts: dict[str, Callable[[_Signal], Parts]] = {
             "loudness": self._loudness_parts,
             "true_peak": self._true_peak_parts,
+            "spectral": self._spectral_parts,
         }
 
     def _loudness_parts(self, signal: _Signal) -> Parts:
@@ -136,6 +139,19 @@ class Analyzer:
             partial(meter.channel_energy, channel, boundaries) for channel in meter.counted_channels(x)
         ]
         return parts, lambda energies: meter.measure_series(meter.series(energies, len(x), boundaries))
+
+    def _spectral_parts(self, signal: _Signal) -> Parts:
+        """The STFT's spectral measures, and the finer low-end division of their sub-bass and bass."""
+        parts: list[Callable[[], Any]] = [
+            partial(self.spectrum.measure, signal.spectrogram),
+            partial(self.low_end.sub_bass_fraction, signal.x),
+        ]
+
+        def combined(values: list[Any]) -> dict[str, Any]:
+            measured, fraction = values
+            return measured | {"band_energy_db": self.spectrum.with_low_end(measured["band_energy_db"], fraction)}
+
+        return parts, combined
 
     def _true_peak_parts(self, signal: _Signal) -> Parts:
         meter = self.true_peak
@@ -223,6 +239,12 @@ class Analyzer:
         if handler is None:
             raise AnalysisInputError(f"Unknown measurement kind {kind!r}; available: {', '.join(ALL_KINDS)}")
         return handler
+
+
+def _in_this_thread(parts: Parts) -> dict[str, Any]:
+    """A kind cut into parts, measured here: each part in turn, then combined."""
+    jobs, combine = parts
+    return combine([job() for job in jobs])
 
 
 def _kind_list(kinds: Iterable[str]) -> list[str]:

@@ -160,6 +160,20 @@ class SpectrumAnalyzer:
             for name, share in zip(BANDS, shares, strict=True)
         }
 
+    @staticmethod
+    def with_low_end(energies: dict[str, float | None], sub_bass_fraction: float | None) -> dict[str, float | None]:
+        """``energies`` (from :meth:`band_energy_db`) with their 20-250 Hz energy divided between sub-bass and bass
+        as the finer low-end spectrum divides it (:mod:`.low_end`: the STFT's bins are too wide to); as they
+        were when it could not be measured."""
+        sub, bass = energies["sub_bass"], energies["bass"]
+        if sub_bass_fraction is None or (sub is None and bass is None):
+            return energies
+        low = sum(10.0 ** (share / 10.0) for share in (sub, bass) if share is not None)
+        return energies | {
+            "sub_bass": db(low * sub_bass_fraction, power=True),
+            "bass": db(low * (1.0 - sub_bass_fraction), power=True),
+        }
+
     def band_power(self, spec: Spectrogram) -> np.ndarray:
         """(frames, bands) power of every band in every frame."""
         return self.bands.sums(spec.power)
