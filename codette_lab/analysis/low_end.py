@@ -19,7 +19,6 @@ import numpy as np
 
 from .bands import BANDS
 from .fixed_order import row_products
-from .signal import mono_mix
 
 #: The rate (Hz) the box average brings the signal to, at least: its nulls sit on multiples of it, so what
 #: would fold into 20-60 Hz (within 60 Hz of a multiple) is at least 38 dB down. (Half this rate costs a third
@@ -57,18 +56,21 @@ class LowEndSplit:
         self.low_range = (BANDS["sub_bass"][0], BANDS["bass"][1])
 
     def decimated(self, x: np.ndarray) -> np.ndarray:
-        """The mono mix of ``x`` ((channels, n) float32) at :attr:`rate`, taken a block at a time (the
-        filter's state carried over) so a long track is never copied whole."""
-        from scipy.signal import sosfilt, sosfilt_zi
+        """The channels of ``x`` ((channels, n) float32) mixed and taken to :attr:`rate`, a block at a time (the
+        filter's state carried over) so a long track is never copied whole. Only shares are read from it, so
+        the mix is a sum, not an average."""
+        from scipy.signal import sosfilt
 
         whole = x.shape[1] // self.box * self.box
         block = BLOCK_OUTPUTS * self.step * self.box
-        state = sosfilt_zi(self.sos) * 0.0
+        state = np.zeros((len(self.sos), 2))
         kept = []
         for start in range(0, whole, block):
             stretch = x[:, start : min(start + block, whole)]
-            boxed = row_products(mono_mix(stretch).reshape(-1, self.box), self.box_weights)
-            filtered, state = sosfilt(self.sos, boxed.astype(np.float64), zi=state)
+            boxed = np.zeros(stretch.shape[1] // self.box)
+            for channel in stretch:
+                boxed += row_products(channel.reshape(-1, self.box), self.box_weights)
+            filtered, state = sosfilt(self.sos, boxed, zi=state)
             kept.append(filtered[:: self.step])
         return np.concatenate(kept) if kept else np.zeros(0)
 
@@ -80,7 +82,7 @@ class LowEndSplit:
         low = self.decimated(x)
         if len(low) < MIN_SAMPLES:
             return None
-        freqs, power = welch(low, fs=self.rate, nperseg=min(self.segment, len(low)))
+        freqs, power = welch(low, fs=self.rate, nperseg=min(self.segment, len(low)), detrend=False)
         low_end = power[(freqs >= self.low_range[0]) & (freqs < self.low_range[1])].sum()
         if not low_end > 0:
             return None
