@@ -10,13 +10,14 @@ count come from instruments, kits, voices and songs the fitting never saw, and, 
 recordings of them made with other samples than the fitting ever heard.
 Renders are cached (float32 .npy) under ``data/corpus_real/<fingerprint>/`` (git-ignored): a render is made once
 per machine and per version of the code that renders it (:data:`RENDERS_FINGERPRINT`), keyed by the source, rate
-and length.
+and length; the first render of a new version deletes the renders of all but the last version before it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -44,7 +45,12 @@ RENDERS_FINGERPRINT = hashlib.sha256(
     )
     + repr(VOCAL_LOW_CUT_HZ).encode()
 ).hexdigest()[:12]
-CACHE = REPO / "data" / "corpus_real" / RENDERS_FINGERPRINT
+RENDERS = REPO / "data" / "corpus_real"
+CACHE = RENDERS / RENDERS_FINGERPRINT
+#: Render folders of other fingerprints kept beside the current one (the most recently written first): going back
+#: to the code before a change and forth again renders nothing, while older renders (about 500 MB per
+#: fingerprint) do not pile up on the disk with every change to the renderers.
+KEPT_OTHER_FINGERPRINTS = 1
 
 
 @dataclass(frozen=True)
@@ -364,13 +370,35 @@ def _without_dc(y: np.ndarray) -> np.ndarray:
     return y - np.mean(y, axis=-1, keepdims=True)
 
 
+def _render_folder(folder: Path) -> bool:
+    """Whether ``folder`` is one this module wrote: a fingerprint's name, holding renders and nothing else."""
+    named = len(folder.name) == len(RENDERS_FINGERPRINT) and all(c in "0123456789abcdef" for c in folder.name)
+    return named and folder.is_dir() and all(f.is_file() and f.suffix in (".npy", ".part") for f in folder.iterdir())
+
+
+def forget_old_renders(root: Path, *, keep: str) -> list[Path]:
+    """Delete the render folders under ``root`` other than ``keep`` and the :data:`KEPT_OTHER_FINGERPRINTS` most
+    recently written others; a folder holding anything but renders is left as it is. Returns those deleted."""
+    others = sorted(
+        (folder for folder in root.iterdir() if folder.name != keep and _render_folder(folder)),
+        key=lambda folder: folder.stat().st_mtime,
+        reverse=True,
+    )
+    stale = others[KEPT_OTHER_FINGERPRINTS:]
+    for folder in stale:
+        shutil.rmtree(folder, ignore_errors=True)  # a worker process may be deleting it too
+    return stale
+
+
 def clean(name: str, sr: int) -> np.ndarray:
     """A source's clean render at ``sr``, float64 (n,) or (2, n); cached as float32 .npy under :data:`CACHE`."""
     path = CACHE / f"{name}-{sr}-{SECONDS:g}s.npy"
     if path.is_file():
         return np.load(path).astype(np.float64)
     y = _without_dc(SOURCES[name].render(sr))
-    CACHE.mkdir(parents=True, exist_ok=True)
+    if not CACHE.is_dir():
+        CACHE.mkdir(parents=True, exist_ok=True)
+        forget_old_renders(RENDERS, keep=CACHE.name)
     # written whole under another name, then renamed: a process rendering the same source at the same time
     # (the corpus runs on a Dask cluster) never reads half a file
     part = path.with_name(f"{path.stem}.{os.getpid()}.part")
