@@ -171,6 +171,34 @@ def test_a_voice_with_a_loud_rumble_under_its_pauses_is_programme_with_rumble_no
     assert wire["metrics"]["noise_only"] == 0.0
 
 
+def syllables(*, seconds: float, decay_s: float) -> np.ndarray:
+    """The voice's partials struck every 0.4 s and dying away with time constant ``decay_s``: sung syllables."""
+    y = tones([(220.0 * k, 1.0 / k) for k in range(1, 73)], seconds=seconds)
+    return y * np.exp(-((np.arange(len(y)) / SR) % 0.4) / decay_s)
+
+
+def test_pauses_between_phrases_do_not_make_a_steady_vocal_very_dynamic():
+    """A vocal stem silent between its phrases: the silence pulls its RMS down, so its crest factor over the
+    whole track passes the type's mark, but while it sounds it is an ordinary vocal. Compressing it would do
+    nothing in the pauses: it is judged on the crest factor while it sounds."""
+    phrase = syllables(seconds=1.6, decay_s=0.08)
+    stem = at_peak(np.concatenate([gain * phrase for gain in [1.0, 0.0, 0.0, 0.0] * 3]), -3)
+    wire = wire_of(stem, kind="dynamics", track_type="vocal")
+    metrics, mark = wire["metrics"], RuleSet.default()["general.crest_max_db"]
+    assert metrics["crest_factor_db"] > mark + 2.0  # the whole track's: what the rule once judged
+    assert metrics["pause_fraction"] > 0.6
+    assert "very_dynamic" not in rule_ids(wire)
+
+
+def test_a_vocal_whose_accents_jump_out_without_pausing_is_still_very_dynamic():
+    """Hard accents over a sung line that never stops: dynamic while it sounds, and said to be."""
+    line = 0.1 * voice(seconds=6.0) + syllables(seconds=6.0, decay_s=0.01)
+    wire = wire_of(at_peak(line, -3), kind="dynamics", track_type="vocal")
+    assert wire["metrics"]["pause_fraction"] == 0.0
+    [problem] = [p["text"] for p in wire["problems_detected"] if p["rule"] == "very_dynamic"]
+    assert f"crest factor of {wire['metrics']['crest_factor_db']:.1f} dB while it sounds" in problem
+
+
 def test_rumble_is_not_reported_on_a_bass():
     bass = at_peak(tones([(35.0, 1.0), (70.0, 0.6), (105.0, 0.3)]), -8)
     assert "rumble" not in rule_ids(wire_of(bass, kind="spectrum", track_type="bass"))

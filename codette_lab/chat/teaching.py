@@ -89,7 +89,7 @@ def explain_findings(
 
 def _margins(track: TrackView, rules: RuleSnapshot, teaching: Teaching, fired: set[str]) -> list[str]:
     """How far the track's readings are from the level checks they passed, and what those readings measure."""
-    readings = {**reported_metrics(track), "crest_factor_db": track.crest_db}
+    readings = rules.measures(reported_metrics(track), track_type=track.track_type, analysis_type=LEVEL_ANALYSIS_TYPE)
     texts = teaching.texts
     lines: list[str] = []
     measured: dict[str, str] = {}

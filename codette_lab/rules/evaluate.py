@@ -76,11 +76,27 @@ class Derivation:
 
 
 def _crest(flat: Mapping[str, Any], snapshot: RuleSnapshot, situation: Situation) -> tuple[Any, ...]:
-    """The measured crest factor, else peak minus RMS (levels-only requests)."""
-    if number(flat.get("crest_factor_db")) is not None:
-        return (flat["crest_factor_db"],)
-    peak, rms = number(flat.get("peak_dbfs")), number(flat.get("rms_dbfs"))
-    return (peak - rms if peak is not None and rms is not None else None,)
+    """The measured crest factor, else peak minus RMS (levels-only requests); the crest factor while the part
+    sounds; and which of the two that is, in words.
+
+    A vocal stem silent between its phrases, a voice-over between its sentences, has its RMS pulled down by the
+    silence, so its crest factor over the whole track says "very dynamic" of a steady performance (a compressor
+    does nothing in the pauses). The pauses (``pause_fraction``: frames 30 dB or more under the loud ones, whose
+    energy is a thousandth of theirs at most) are left out of the RMS: ``crest + 10 log10(1 - pauses)``.
+    Without a pause measure (levels only) it is the crest factor itself."""
+    crest = number(flat.get("crest_factor_db"))
+    if crest is None:
+        peak, rms = number(flat.get("peak_dbfs")), number(flat.get("rms_dbfs"))
+        crest = peak - rms if peak is not None and rms is not None else None
+    pauses = number(flat.get("pause_fraction"))
+    if crest is None or pauses is None or not 0.0 <= pauses < 1.0:
+        return crest, crest, _optional_words(snapshot, "crest_whole")
+    return crest, crest + 10.0 * math.log10(1.0 - pauses), _optional_words(snapshot, "crest_while_sounding")
+
+
+def _optional_words(snapshot: RuleSnapshot, name: str) -> str:
+    """A text a rule file may lack (written before it existed): empty then."""
+    return snapshot.words(name) if name in snapshot.document.texts else ""
 
 
 def _dc_offset(flat: Mapping[str, Any], snapshot: RuleSnapshot, situation: Situation) -> tuple[Any, ...]:
@@ -170,7 +186,7 @@ def _balance(flat: Mapping[str, Any], snapshot: Any, situation: Situation) -> tu
 
 
 DERIVATIONS: tuple[Derivation, ...] = (
-    Derivation(("crest_factor_db",), _crest),
+    Derivation(("crest_factor_db", "sounding_crest_db", "sounding_crest_span"), _crest),
     Derivation(("dc_offset_abs",), _dc_offset),
     Derivation(("loudness_lufs", "loudness_source", "loudness_above_target_lu", "loudness_below_target_lu"), _loudness),
     Derivation(("peak_over_ceiling_db", "true_peak_over_ceiling_db"), _ceiling),

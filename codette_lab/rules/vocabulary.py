@@ -52,7 +52,7 @@ TEXT_NAMES: tuple[str, ...] = (
     "loudness_estimated",
 )
 #: Texts a rule file may leave out (written before they existed): the sentence is then not said.
-OPTIONAL_TEXT_NAMES: tuple[str, ...] = ("balance_lean",)
+OPTIONAL_TEXT_NAMES: tuple[str, ...] = ("balance_lean", "crest_while_sounding", "crest_whole")
 
 #: Categories of per-track-type advice.
 ADVICE_CATEGORIES: tuple[str, ...] = ("eq", "dynamics", "level", "stereo", "transients")
