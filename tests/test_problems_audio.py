@@ -300,6 +300,20 @@ def test_squashed_drums_are_found():
     assert punchy["quality_score"] > squashed["quality_score"]
 
 
+def test_clipped_drums_are_told_about_the_clipping_not_about_their_transients():
+    """Hits clipped flat have lost their transients too, but the remedy is the clipping's (re-record, lower
+    the drive), never a longer compressor attack or a transient shaper."""
+    t = np.arange(int(SECONDS * SR)) / SR
+    hits = np.random.default_rng(5).standard_normal(len(t)) * np.exp(-(t % 0.5) / 0.03)
+    clipped = np.clip(10.0 * hits / np.max(np.abs(hits)), -1.0, 1.0).astype(np.float32)
+    wire = wire_of(clipped, kind="quality", track_type="drums")
+    assert "clipped" in rule_ids(wire)
+    assert wire["metrics"]["transient_crest_db"] < RuleSet.default()["drums.transient_crest_min_db"]
+    assert "squashed_transients" not in rule_ids(wire)
+    assert wire["mixing_suggestions"][0].startswith("Re-record or re-render")
+    assert not any("transient shaper" in text for text in wire["mixing_suggestions"])
+
+
 # -- two tracks masking each other -------------------------------------------------------------------------------
 
 
