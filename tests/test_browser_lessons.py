@@ -129,7 +129,9 @@ RUN_ALL = """async (limitMs) => {
     const cells = () => notebook.content.widgets.filter((cell) => cell.model.type === 'code');
     const before = Math.max(0, ...cells().map((cell) => cell.model.executionCount || 0));
     const deadline = Date.now() + limitMs;
-    await window.jupyterapp.commands.execute('notebook:run-all-cells');
+    // the command's promise waits for every reply: bounded too (see RUN_CELL), the loop below then says what is left
+    await Promise.race([window.jupyterapp.commands.execute('notebook:run-all-cells'),
+        new Promise((resolve) => setTimeout(resolve, limitMs))]);
     const failed = () => cells().some((cell) => cell.model.outputs.toJSON().some((o) => o.output_type === 'error'));
     const done = () => cells().every((cell) => (cell.model.executionCount || 0) > before);
     while (!(done() || failed()) || notebook.sessionContext.session.kernel.status !== 'idle') {
@@ -147,9 +149,13 @@ RUN_ALL = """async (limitMs) => {
         .flat();
 }"""
 
-RUN_IN_KERNEL = """async (code) => {
+RUN_IN_KERNEL = """async ([code, limitMs]) => {
     const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
-    const reply = await kernel.requestExecute({ code }).done;
+    const reply = await Promise.race([kernel.requestExecute({ code }).done,
+        new Promise((resolve) => setTimeout(() => resolve(null), limitMs))]);
+    if (reply === null) {
+        return `unfinished after ${limitMs} ms; kernel ${kernel.status}`;
+    }
     return reply.content.status === 'ok' ? 'ok' : `${reply.content.ename}: ${reply.content.evalue}`;
 }"""
 
@@ -160,11 +166,15 @@ RUN_CELL = """async ([text, limitMs]) => {
         (cell) => cell.model.type === 'code' && cell.model.sharedModel.source.includes(text));
     notebook.content.activeCellIndex = index;
     const deadline = Date.now() + limitMs;
-    await window.jupyterapp.commands.execute('notebook:run-cell');
+    // The command's promise waits for the kernel's reply and idle status: a message the kernel never delivers
+    // (seen with ipykernel 7: the cell ran, its outputs and idle never reached the page) would hang it for good.
+    await Promise.race([window.jupyterapp.commands.execute('notebook:run-cell'),
+        new Promise((resolve) => setTimeout(resolve, limitMs))]);
     while (notebook.sessionContext.session.kernel.status !== 'idle') {
         if (Date.now() > deadline) {  // a stalled cell fails the test, never hangs it
             const status = notebook.sessionContext.session.kernel.status;
-            throw new Error(`cell ${index + 1} unfinished after ${limitMs} ms; kernel ${status}`);
+            const count = notebook.content.widgets[index].model.executionCount;
+            throw new Error(`cell ${index + 1} unfinished after ${limitMs} ms; kernel ${status}; count ${count}`);
         }
         await new Promise((resolve) => setTimeout(resolve, 100));
     }
@@ -198,7 +208,8 @@ def test_every_lesson_runs_all_twice_in_order_with_the_previous_ones_left_runnin
             page.wait_for_function("() => window.jupyterapp?.shell != null && window.jupyterapp.started")
 
             def run_in_kernel(code: str) -> None:
-                assert page.evaluate(RUN_IN_KERNEL, code) == "ok", code
+                outcome = page.evaluate(RUN_IN_KERNEL, [code, RUN_ALL_MS])
+                assert outcome == "ok", (code, outcome, console_errors[-5:])
 
             for lesson in LESSONS:
                 page.evaluate(OPEN, lesson)
