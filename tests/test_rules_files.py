@@ -12,6 +12,7 @@ import os
 import threading
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from codette_lab.errors import RulesError
@@ -235,6 +236,21 @@ def test_a_file_that_cannot_be_opened_is_refused_with_the_systems_reason(tmp_pat
 
 
 # -- diff -------------------------------------------------------------------------------------------------
+
+
+def test_a_file_written_before_the_crest_words_existed_still_loads_and_judges(tmp_path: Path):
+    """Rules exported before the very-dynamic check said which crest factor it judged: the two texts it reads
+    are optional, and a file without them says nothing there rather than failing to load."""
+    data = default_data()
+    for name in ("crest_while_sounding", "crest_whole"):
+        del data["texts"][name]
+    rules = RuleSet.load(write(tmp_path, data)).snapshot()
+    metrics = {"peak_dbfs": -3.0, "rms_dbfs": -28.0, "crest_factor_db": 25.0, "pause_fraction": 0.2}
+    [found] = [
+        f for f in rules.evaluate(metrics, track_type="vocal", analysis_type="dynamics") if f.rule_id == "very_dynamic"
+    ]
+    assert found.value == pytest.approx(25.0 + 10 * np.log10(0.8))
+    assert "crest factor of 24.0 dB, above 22 dB" in found.problem
 
 
 def test_diff_lists_what_changed_from_the_defaults():

@@ -81,8 +81,9 @@ def _crest(flat: Mapping[str, Any], snapshot: RuleSnapshot, situation: Situation
 
     A vocal stem silent between its phrases, a voice-over between its sentences, has its RMS pulled down by the
     silence, so its crest factor over the whole track says "very dynamic" of a steady performance (a compressor
-    does nothing in the pauses). The pauses (``pause_fraction``: frames 30 dB or more under the loud ones, whose
-    energy is a thousandth of theirs at most) are left out of the RMS: ``crest + 10 log10(1 - pauses)``.
+    does nothing in the pauses). The pauses (``pause_fraction``: frames so far under the loud ones that their
+    energy hardly counts, :mod:`codette_lab.analysis.programme`) are left out of the RMS:
+    ``crest + 10 log10(1 - pauses)``.
     Without a pause measure (levels only) it is the crest factor itself."""
     crest = number(flat.get("crest_factor_db"))
     if crest is None:
@@ -90,13 +91,8 @@ def _crest(flat: Mapping[str, Any], snapshot: RuleSnapshot, situation: Situation
         crest = peak - rms if peak is not None and rms is not None else None
     pauses = number(flat.get("pause_fraction"))
     if crest is None or pauses is None or not 0.0 <= pauses < 1.0:
-        return crest, crest, _optional_words(snapshot, "crest_whole")
-    return crest, crest + 10.0 * math.log10(1.0 - pauses), _optional_words(snapshot, "crest_while_sounding")
-
-
-def _optional_words(snapshot: RuleSnapshot, name: str) -> str:
-    """A text a rule file may lack (written before it existed): empty then."""
-    return snapshot.words(name) if name in snapshot.document.texts else ""
+        return crest, crest, snapshot.words("crest_whole")
+    return crest, crest + 10.0 * math.log10(1.0 - pauses), snapshot.words("crest_while_sounding")
 
 
 def _dc_offset(flat: Mapping[str, Any], snapshot: RuleSnapshot, situation: Situation) -> tuple[Any, ...]:

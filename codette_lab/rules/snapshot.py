@@ -306,8 +306,10 @@ class RuleSnapshot:
         return evaluation.render(self.document.texts[name], _with_parameters(values, self.lookup_for(track_type)))
 
     def words(self, name: str) -> str:
-        """A short text of the document used inside sentences (``unnamed_track``: "this track"), as written."""
-        return self.document.texts[name].render(self.lookup_for("audio"))
+        """A short text of the document used inside sentences (``unnamed_track``: "this track"), as written; empty
+        for an optional text the file lacks (written before it existed)."""
+        text = self.document.texts.get(name)
+        return text.render(self.lookup_for("audio")) if text is not None else ""
 
     def situation(
         self,
