@@ -61,6 +61,16 @@ def test_a_shared_parameter_is_fitted_on_every_type_it_serves_and_few_tracks_fit
         fit_report(two, percentiles=(95, 5))
 
 
+def test_a_rule_on_a_derived_measure_is_fitted_on_the_measure_as_the_rules_derive_it() -> None:
+    # "very dynamic" judges the crest factor while the part sounds: vocals pausing half the time are fitted on
+    # their crest factor 3 dB under the whole track's, as the rule will judge them
+    table = reference_table({"vocal": {"crest_factor_db": [18.0, 20.0, 24.0], "pause_fraction": [0.5, 0.5, 0.5]}})
+    report = fit_report(table, percentiles=(0, 100)).set_index("parameter")
+    assert report.loc["general.crest_max_db", "metric"] == "sounding_crest_db"
+    assert report.loc["general.crest_max_db", "measured"] == pytest.approx(24.0 - 3.01, abs=0.01)
+    assert report.loc["general.crest_min_db", "measured"] == 18.0  # over-compression: the whole track's
+
+
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory: pytest.TempPathFactory, dask_client: Client) -> pd.DataFrame:
     folder = tmp_path_factory.mktemp("reference")

@@ -12,6 +12,7 @@ Fitted values are rounded to the parameter's step and clipped into its range.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from os import PathLike
@@ -74,6 +75,27 @@ def rule_bounds(rules: RuleSet, *, with_when: bool = False) -> list[Bound]:
     ]
 
 
+def with_derived(table: pd.DataFrame, metrics: set[str], rules: RuleSet) -> pd.DataFrame:
+    """``table`` with a column for each of ``metrics`` the rules derive rather than measure (``sounding_crest_db``,
+    the crest factor without the pauses) and the table lacks: each row's value as the rules derive it from the
+    row's measurements, so a rule judging a derived measure is fitted on what it judges."""
+    from ..rules.evaluate import DERIVED_METRICS
+
+    missing = sorted(metric for metric in metrics if metric in DERIVED_METRICS and metric not in table)
+    if not missing or table.empty:
+        return table
+    snapshot = rules.snapshot()
+    derived: dict[str, list[Any]] = {metric: [] for metric in missing}
+    for record in table.to_dict("records"):
+        measured = {
+            name: value for name, value in record.items() if isinstance(value, (int, float)) and not math.isnan(value)
+        }
+        measures = snapshot.measures(measured, track_type=str(record.get("track_type") or "audio"), analysis_type=ANY)
+        for metric in missing:
+            derived[metric].append(measures.get(metric))
+    return table.assign(**derived)
+
+
 def _checked_percentiles(percentiles: tuple[float, float]) -> tuple[float, float]:
     low, high = (float(value) for value in percentiles)
     if not 0.0 <= low <= high <= 100.0:
@@ -105,8 +127,10 @@ def fit_report(
     low, high = _checked_percentiles(percentiles)
     base = rules if rules is not None else RuleSet.default()
     usable = reference[reference["error"].isna()] if "error" in reference else reference
+    bounds = rule_bounds(base)
+    usable = with_derived(usable, {bound.metric for bound in bounds}, base)
     rows = []
-    for bound in rule_bounds(base):
+    for bound in bounds:
         if bound.metric not in usable:
             continue
         chosen = usable[usable["track_type"].isin(bound.track_types)]
@@ -193,8 +217,10 @@ def fit_between(clean: pd.DataFrame, faults: pd.DataFrame, *, rules: RuleSet | N
     from ..rules import RuleSet
 
     base = rules if rules is not None else RuleSet.default()
+    bounds = rule_bounds(base, with_when=True)
+    clean, faults = (with_derived(table, {bound.metric for bound in bounds}, base) for table in (clean, faults))
     rows = []
-    for bound in rule_bounds(base, with_when=True):
+    for bound in bounds:
         if bound.metric not in clean or bound.metric not in faults:
             continue
         types = list(bound.track_types)
