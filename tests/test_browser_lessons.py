@@ -123,15 +123,19 @@ OPEN = """async (path) => {
     return widget.id;
 }"""
 
+#: ``within(promise, ms)``: the promise's value, or null once ``ms`` have passed. The commands' own promises wait for
+#: the kernel's reply and idle status; a message the kernel never delivers (seen with ipykernel 7: the cell ran, its
+#: outputs and idle never reached the page) would otherwise hang a wait on them for good.
+WITHIN = "const within = (promise, ms) => Promise.race([promise, new Promise((r) => setTimeout(() => r(null), ms))]);"
+
 #: Run All in the current notebook; resolves once every code cell ran again (or one failed) and the kernel idles.
 RUN_ALL = """async (limitMs) => {
+    {WITHIN}
     const notebook = window.jupyterapp.shell.currentWidget;
     const cells = () => notebook.content.widgets.filter((cell) => cell.model.type === 'code');
     const before = Math.max(0, ...cells().map((cell) => cell.model.executionCount || 0));
     const deadline = Date.now() + limitMs;
-    // the command's promise waits for every reply: bounded too (see RUN_CELL), the loop below then says what is left
-    await Promise.race([window.jupyterapp.commands.execute('notebook:run-all-cells'),
-        new Promise((resolve) => setTimeout(resolve, limitMs))]);
+    await within(window.jupyterapp.commands.execute('notebook:run-all-cells'), limitMs);  // the loop says what is left
     const failed = () => cells().some((cell) => cell.model.outputs.toJSON().some((o) => o.output_type === 'error'));
     const done = () => cells().every((cell) => (cell.model.executionCount || 0) > before);
     while (!(done() || failed()) || notebook.sessionContext.session.kernel.status !== 'idle') {
@@ -147,29 +151,27 @@ RUN_ALL = """async (limitMs) => {
         .filter((o) => o.output_type === 'error' || (o.output_type === 'stream' && o.name === 'stderr'))
         .map((o) => o.output_type === 'error' ? `ERROR ${o.ename}: ${o.evalue}` : `STDERR ${o.text}`))
         .flat();
-}"""
+}""".replace("{WITHIN}", WITHIN)
 
 RUN_IN_KERNEL = """async ([code, limitMs]) => {
+    {WITHIN}
     const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
-    const reply = await Promise.race([kernel.requestExecute({ code }).done,
-        new Promise((resolve) => setTimeout(() => resolve(null), limitMs))]);
+    const reply = await within(kernel.requestExecute({ code }).done, limitMs);
     if (reply === null) {
         return `unfinished after ${limitMs} ms; kernel ${kernel.status}`;
     }
     return reply.content.status === 'ok' ? 'ok' : `${reply.content.ename}: ${reply.content.evalue}`;
-}"""
+}""".replace("{WITHIN}", WITHIN)
 
 #: Run the cell whose source holds the given text (as a user clicking into it and pressing Shift-Enter would).
 RUN_CELL = """async ([text, limitMs]) => {
+    {WITHIN}
     const notebook = window.jupyterapp.shell.currentWidget;
     const index = notebook.content.widgets.findIndex(
         (cell) => cell.model.type === 'code' && cell.model.sharedModel.source.includes(text));
     notebook.content.activeCellIndex = index;
     const deadline = Date.now() + limitMs;
-    // The command's promise waits for the kernel's reply and idle status: a message the kernel never delivers
-    // (seen with ipykernel 7: the cell ran, its outputs and idle never reached the page) would hang it for good.
-    await Promise.race([window.jupyterapp.commands.execute('notebook:run-cell'),
-        new Promise((resolve) => setTimeout(resolve, limitMs))]);
+    await within(window.jupyterapp.commands.execute('notebook:run-cell'), limitMs);
     while (notebook.sessionContext.session.kernel.status !== 'idle') {
         if (Date.now() > deadline) {  // a stalled cell fails the test, never hangs it
             const status = notebook.sessionContext.session.kernel.status;
@@ -179,7 +181,7 @@ RUN_CELL = """async ([text, limitMs]) => {
         await new Promise((resolve) => setTimeout(resolve, 100));
     }
     return index;
-}"""
+}""".replace("{WITHIN}", WITHIN)
 
 
 def test_every_lesson_runs_all_twice_in_order_with_the_previous_ones_left_running(

@@ -75,7 +75,7 @@ def rule_bounds(rules: RuleSet, *, with_when: bool = False) -> list[Bound]:
     ]
 
 
-def with_derived(table: pd.DataFrame, metrics: set[str], rules: RuleSet) -> pd.DataFrame:
+def _with_derived(table: pd.DataFrame, metrics: set[str], rules: RuleSet) -> pd.DataFrame:
     """``table`` with a column for each of ``metrics`` the rules derive rather than measure (``sounding_crest_db``,
     the crest factor without the pauses) and the table lacks: each row's value as the rules derive it from the
     row's measurements, so a rule judging a derived measure is fitted on what it judges."""
@@ -128,7 +128,7 @@ def fit_report(
     base = rules if rules is not None else RuleSet.default()
     usable = reference[reference["error"].isna()] if "error" in reference else reference
     bounds = rule_bounds(base)
-    usable = with_derived(usable, {bound.metric for bound in bounds}, base)
+    usable = _with_derived(usable, {bound.metric for bound in bounds}, base)
     rows = []
     for bound in bounds:
         if bound.metric not in usable:
@@ -218,7 +218,7 @@ def fit_between(clean: pd.DataFrame, faults: pd.DataFrame, *, rules: RuleSet | N
 
     base = rules if rules is not None else RuleSet.default()
     bounds = rule_bounds(base, with_when=True)
-    clean, faults = (with_derived(table, {bound.metric for bound in bounds}, base) for table in (clean, faults))
+    clean, faults = (_with_derived(table, {bound.metric for bound in bounds}, base) for table in (clean, faults))
     rows = []
     for bound in bounds:
         if bound.metric not in clean or bound.metric not in faults:
