@@ -48,16 +48,29 @@ NOT_JUDGED = {"harsh": ("bass", "drums"), "dark": ("bass", "drums")}
 #: Judgements made on these track types only (sibilance: vocals).
 ONLY_JUDGED = {"sibilance": ("vocal",)}
 #: A master pausing in more than this share of its frames is speech, not judged against the master reference.
-SPEECH_PAUSE_FRACTION = RuleSet.default()["general.speech_pause_fraction"]
+DEFAULT_RULES = RuleSet.default().snapshot()
+SPEECH_PAUSE_FRACTION = DEFAULT_RULES["general.speech_pause_fraction"]
 
 
-def shapes_of(name: str) -> np.ndarray:
-    """A source's tone shape at each rate (rates x bands; NaN where a band is not measured)."""
-    rows = []
+def envelopes_of(name: str) -> tuple[np.ndarray, list[bool]]:
+    """A source's tone shape at each rate (rates x bands; NaN where a band is not measured), and at each rate
+    whether the own-envelope ``dull`` rule already calls it dull (:func:`called_dull`)."""
+    rows, dull = [], []
     for sr in RATES:
-        shape = measure(clean(name, sr), sr=sr, kinds=("envelope",))["tone_shape_db"] or {}
+        metrics = measure(clean(name, sr), sr=sr, kinds=("envelope",))
+        shape = metrics["tone_shape_db"] or {}
         rows.append([np.nan if shape.get(band) is None else shape[band] for band in SHAPE_BANDS])
-    return np.array(rows, dtype=float)
+        dull.append(called_dull(metrics.get("top_end_db"), SOURCES[name].track_type))
+    return np.array(rows, dtype=float), dull
+
+
+def called_dull(top_end_db: float | None, track_type: str) -> bool:
+    """Whether the ``dull`` rule (the top end's share under ``type.top_end_min_db``) calls a track dull: such a
+    clean track does not set the dark threshold, which would only cost the faults that threshold finds and
+    leave that track called dull all the same (``dull_for_type`` gives way to ``dull``)."""
+    if top_end_db is None:
+        return False
+    return top_end_db < DEFAULT_RULES[DEFAULT_RULES.resolve("type.top_end_min_db", track_type)]
 
 
 #: Balances fitted on these track types only (the S sounds: voices); the pooled reference has none of them.
@@ -85,15 +98,18 @@ def _mean_shape(shapes: np.ndarray) -> np.ndarray:
     return np.array([np.nan if np.isnan(col).all() else np.nanmean(col) for col in shapes.T])
 
 
-def left_out_scores(names: list[str], shapes: dict[str, np.ndarray]) -> dict[str, float]:
+def left_out_scores(names: list[str], shapes: dict[str, np.ndarray], dull: dict[str, list[bool]]) -> dict[str, float]:
     """The largest score of each judgement over ``names``, each judged by a reference fitted on the others
-    (other instruments: another bank's rendering of the same program is left out with it)."""
+    (other instruments: another bank's rendering of the same program is left out with it); a rendering the
+    ``dull`` rule already calls dull does not count for the darkness (:func:`called_dull`)."""
     largest = dict.fromkeys(JUDGEMENTS.values(), -math.inf)
     for name in names:
         others = [_mean_shape(shapes[other]) for other in names if instrument(other) != instrument(name)]
         ref = fitted("left-out", list(SHAPE_BANDS), np.vstack(others))
-        for shape in shapes[name]:
+        for shape, called in zip(shapes[name], dull[name], strict=True):
             scores = dict(zip(OUTPUTS, judge_shape(shape, ref), strict=True))
+            if called:
+                scores[JUDGEMENTS["dark"]] = None
             for metric in largest:
                 if scores[metric] is not None:
                     largest[metric] = max(largest[metric], scores[metric])
@@ -117,6 +133,8 @@ def synthetic_scores(refs: dict[str, Reference]) -> dict[str, dict[str, float]]:
             continue
         values = np.array([metrics.get(f"tone_shape_db.{band}", np.nan) for band in SHAPE_BANDS], dtype=float)
         scores = dict(zip(OUTPUTS, judge_shape(values, ref), strict=True))  # ... by the reference being fitted
+        if called_dull(metrics.get("top_end_db"), case.track_type):
+            scores[JUDGEMENTS["dark"]] = None
         mine = largest.setdefault(ref.name, dict.fromkeys(JUDGEMENTS.values(), -math.inf))
         for metric in mine:
             if scores[metric] is not None:
@@ -146,7 +164,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rules", default=str(RULES), help="rule file whose *_ref_z_max values are set")
     args = parser.parse_args(argv)
     fit = {name: spec for name, spec in SOURCES.items() if spec.split == "fit"}
-    shapes = {name: shapes_of(name) for name in fit}
+    envelopes = {name: envelopes_of(name) for name in fit}
+    shapes = {name: shape for name, (shape, _) in envelopes.items()}
+    dull = {name: called for name, (_, called) in envelopes.items()}
     measured = {name: balances_of(name) for name in fit}
     groups = {
         track_type: [name for name, spec in fit.items() if spec.track_type == track_type]
@@ -164,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
         types[track_type] = to_document(refs[track_type], names) | {
             "balance": balance_entry(track_type, [values for name in names for values in measured[name]])
         }
-        scores = left_out_scores(names, shapes)
+        scores = left_out_scores(names, shapes, dull)
         others = synthetic.get(track_type, {})
         prefix = "general" if track_type == POOLED else track_type
         for kind, metric in JUDGEMENTS.items():

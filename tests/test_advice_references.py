@@ -107,6 +107,37 @@ def test_a_low_pass_is_dark_for_its_type_and_loud_s_sounds_stand_above_other_voi
     assert scores(normal, "vocal")["sibilance_ref_z"] < rules("vocal.sibilance_ref_z_max")
 
 
+def test_a_clean_source_the_dull_rule_already_calls_dull_does_not_set_the_darkness_threshold():
+    fitting = project_script("fit_tone_references")
+    voices = [name for name, spec in project_script("fault_real_sources").SOURCES.items() if spec.split == "fit"]
+    names = [name for name in voices if name.startswith("voice-")][:5]
+    rng = np.random.default_rng(19)
+    normal = mean_shape("vocal")
+    shapes = {name: np.vstack([normal + rng.normal(0.0, 1.0, normal.shape)] * 2) for name in names}
+    centres = 1000.0 * 2.0 ** (np.arange(-13, 13) / 3.0)
+    shapes[names[0]] = shapes[names[0]] - np.where(centres > 4500.0, 48.0 * np.log2(centres / 4500.0), 0.0)
+    heard = {name: [False, False] for name in names}
+    dark = fitting.JUDGEMENTS["dark"]
+    with_it = fitting.left_out_scores(names, shapes, heard)[dark]
+    without_it = fitting.left_out_scores(names, shapes, heard | {names[0]: [True, True]})[dark]
+    assert with_it > 3.0 > without_it  # the dull source alone set it (it still counts in the others' references)
+
+
+@pytest.mark.parametrize("cutoff_hz, dull", [(2500.0, True), (None, False)])
+def test_called_dull_is_what_the_dull_rule_says(cutoff_hz, dull):
+    from scipy.signal import butter, sawtooth, sosfilt
+
+    t = np.arange(3 * SR) / SR
+    pitch = 220.0 * 2.0 ** (np.floor(t * 2) % 5 / 12)  # a line of notes, rich in harmonics up to the top
+    y = 0.2 * sawtooth(2 * np.pi * np.cumsum(pitch) / SR) * (0.6 + 0.4 * np.sin(2 * np.pi * 3 * t) ** 2)
+    if cutoff_hz is not None:
+        y = sosfilt(butter(8, cutoff_hz, "lowpass", fs=SR, output="sos"), y)
+    result = analyze(y.astype(np.float32), SR, kind="quality", track_type="vocal")
+    called = project_script("fit_tone_references").called_dull(result.metrics["top_end_db"], "vocal")
+    assert called is dull
+    assert ("dull" in {finding.rule_id for finding in result.problems}) is dull
+
+
 def test_a_type_without_a_reference_is_judged_against_the_pooled_one_and_levels_alone_are_not_judged():
     assert scores(mean_shape(POOLED), "bus")["tone_reference"] == POOLED
     assert judge_tone({"peak_dbfs": -10.0}, "vocal") == (None,) * len(OUTPUTS)
