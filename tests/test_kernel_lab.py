@@ -49,6 +49,15 @@ class NotebookKernel:
             raise AssertionError(f"cell failed:\n{code}\n" + "\n".join(errors))
         return "".join(printed)
 
+    def messages(self, code: str, *, timeout: float = 60) -> int:
+        """Execute a cell that must succeed; return how many messages it sent on the output channel."""
+        sent: list[str] = []
+        reply = self.client.execute_interactive(
+            textwrap.dedent(code), timeout=timeout, output_hook=lambda message: sent.append(message["msg_type"])
+        )
+        assert reply["content"]["status"] == "ok" and "error" not in sent, f"cell failed:\n{code}"
+        return len(sent)
+
     def run_failing(self, code: str, *, timeout: float = 60) -> list[str]:
         """Execute a cell that must fail; return the traceback lines the front end would show."""
         shown: list[str] = []
@@ -170,6 +179,25 @@ def test_rerunning_the_start_cell_keeps_the_server_the_definitions_and_the_panel
     assert "<b>1</b> DAW" in kernel.value("(panel.monitor.refresh(), panel.monitor.summary.value)[1]")
     kernel.run("panel.close(); lab.remove_perspective('vocal_coach'); lab.rules.reset()")
     daw.close()
+
+
+#: What a kernel's output channel holds for a front end that is busy (ZMQ's default high-water mark, in messages):
+#: past it messages are dropped, a cell's "idle" among them, and that cell never finishes in the notebook.
+OUTPUT_CHANNEL_HOLDS = 1000
+
+
+def test_showing_a_panel_and_opening_its_rule_groups_sends_a_few_hundred_messages_not_thousands(
+    kernel: NotebookKernel, lab_url: str
+) -> None:
+    shown = kernel.messages("from IPython.display import display; _panel = lab.panel(); display(_panel)")
+    assert shown < OUTPUT_CHANNEL_HOLDS / 2, f"showing a panel sent {shown} messages"
+    groups = kernel.value("len(_panel.rules.groups.children)")
+    assert groups >= 5
+    opened = [kernel.messages(f"_panel.rules.groups.selected_index = {index}") for index in range(groups)]
+    assert max(opened) < OUTPUT_CHANNEL_HOLDS / 2, f"opening the rule groups sent {opened} messages"
+    assert kernel.value("len(_panel.rules.rows.built) == len(lab.rules.values())") is True  # every row, once opened
+    assert kernel.messages("_panel.rules.groups.selected_index = 0") < 10  # opened again: nothing rebuilt
+    kernel.run("_panel.close()")
 
 
 def test_reset_returns_to_the_builtins_with_the_daw_still_connected(kernel: NotebookKernel, daw: WsClient) -> None:

@@ -1,5 +1,7 @@
 """The Rules tab: a slider for every tunable heuristic, grouped by track type, live on ``lab.rules``.
 
+A group's rows are built when it is first opened (or one of its rows is asked for): see :class:`Rows`.
+
 Each parameter is one row: a readable name with its unit once, the slider, a
 marker when the value differs from the default with a button to reset just
 that one, and the description underneath. Moving a slider sets
@@ -16,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import html
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -56,14 +58,39 @@ def readable_name(parameter: Parameter) -> str:
     return " ".join(words) + (f" ({unit})" if unit else "")
 
 
+class RowLook:
+    """The layouts and styles every row of one panel shares: one model each, not one per row.
+
+    A row made of its own layouts and styles is about twenty widget models; 174 parameters made
+    a panel of 3,500 models, each a message on the kernel's output channel when the panel is shown, and
+    a burst that large overflows what that channel buffers for a front end that is busy drawing: messages
+    are dropped, the cell's end among them (the cell then never finishes). Shared, a row is seven models.
+    """
+
+    def __init__(self) -> None:
+        self.label = widgets.Layout(width="190px", min_width="120px")
+        self.slider = widgets.Layout(flex="1 1 200px", min_width="160px", max_width="420px")
+        self.marker = widgets.Layout(width="16px")
+        self.button = widgets.Layout(width="34px")
+        self.line = widgets.Layout(flex_flow="row wrap", align_items="center")
+        self.plain = widgets.Layout()
+        template = widgets.HTML()  # ipywidgets does not export the HTML style's class: take one's own
+        self.text = template.style
+        template.close()
+        self.slider_style = widgets.SliderStyle()
+        self.button_style = widgets.ButtonStyle()
+
+
 class ParameterRow(widgets.VBox):
     """One parameter: name, slider, changed marker, reset button, description."""
 
-    def __init__(self, parameter: Parameter) -> None:
+    def __init__(self, parameter: Parameter, look: RowLook | None = None) -> None:
+        look = look or RowLook()
         self.parameter = parameter
         self.label = widgets.HTML(
             f"<span title='{html.escape(parameter.name)}'>{html.escape(readable_name(parameter))}</span>",
-            layout=widgets.Layout(width="190px", min_width="120px"),
+            layout=look.label,
+            style=look.text,
         )
         self.slider = widgets.FloatSlider(
             value=parameter.value,
@@ -72,25 +99,29 @@ class ParameterRow(widgets.VBox):
             step=parameter.step or None,
             continuous_update=False,
             readout_format=f".{_decimals(parameter.step)}f",
-            layout=widgets.Layout(flex="1 1 200px", min_width="160px", max_width="420px"),
+            layout=look.slider,
+            style=look.slider_style,
         )
-        self.marker = widgets.HTML(layout=widgets.Layout(width="16px"))
+        self.marker = widgets.HTML(layout=look.marker, style=look.text)
         self.reset_button = widgets.Button(
-            icon="undo", tooltip=f"back to the default, {parameter.default:g}", layout=widgets.Layout(width="34px")
+            icon="undo",
+            tooltip=f"back to the default, {parameter.default:g}",
+            layout=look.button,
+            style=look.button_style,
         )
         self.description = widgets.HTML(
             f"<div style='color:#666;font-size:11px;margin:0 0 6px 4px;overflow-wrap:anywhere'>"
-            f"{html.escape(parameter.description)} (default {parameter.default:g})</div>"
+            f"{html.escape(parameter.description)} (default {parameter.default:g})</div>",
+            layout=look.plain,
+            style=look.text,
         )
         self.show(parameter.value)
         super().__init__(
             [
-                widgets.HBox(
-                    [self.label, self.slider, self.marker, self.reset_button],
-                    layout=widgets.Layout(flex_flow="row wrap", align_items="center"),
-                ),
+                widgets.HBox([self.label, self.slider, self.marker, self.reset_button], layout=look.line),
                 self.description,
-            ]
+            ],
+            layout=look.plain,
         )
 
     def show(self, value: float) -> None:
@@ -98,6 +129,49 @@ class ParameterRow(widgets.VBox):
         changed = not math.isclose(value, self.parameter.default)
         self.marker.value = f"<span style='color:#c60' title='changed'>{CHANGED}</span>" if changed else ""
         self.reset_button.disabled = not changed
+
+
+class Rows(Mapping[str, ParameterRow]):
+    """Every parameter's row by name, each group's rows built the first time one of them is needed.
+
+    Opening a group in the Accordion builds its rows, and so does asking for one here (``rows[name]``,
+    :meth:`RulesPanel.set`); iterating names builds nothing. A panel shows at once with none built, so
+    showing it sends a few hundred widget models, not thousands (see :class:`RowLook`).
+    """
+
+    def __init__(self, groups: Mapping[str, list[Parameter]], build: Callable[[int], None]) -> None:
+        self._group_of = {parameter.name: index for index, group in enumerate(groups.values()) for parameter in group}
+        self._build = build
+        self.built: dict[str, ParameterRow] = {}
+
+    def __getitem__(self, name: str) -> ParameterRow:
+        if name not in self.built:
+            if name not in self._group_of:
+                raise KeyError(name)
+            self._build(self._group_of[name])
+        return self.built[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._group_of)
+
+    def __len__(self) -> int:
+        return len(self._group_of)
+
+
+class Sliders(Mapping[str, widgets.FloatSlider]):
+    """Every parameter's slider by name (built with its group, as :class:`Rows`)."""
+
+    def __init__(self, rows: Rows) -> None:
+        self._rows = rows
+
+    def __getitem__(self, name: str) -> widgets.FloatSlider:
+        return self._rows[name].slider
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
 
 
 class RulesPanel(widgets.VBox):
@@ -112,18 +186,15 @@ class RulesPanel(widgets.VBox):
     ) -> None:
         self.lab = lab
         self.main = main or MainThread()
-        self.rows: dict[str, ParameterRow] = {}
         self._names: dict[int, str] = {}  # id(slider) -> parameter name
         self._syncing = False
-        boxes = []
-        for parameters in lab.rules.groups().values():
-            for parameter in parameters:
-                row = self.rows[parameter.name] = ParameterRow(parameter)
-                self._names[id(row.slider)] = parameter.name
-                row.slider.observe(self._on_slider, names="value")
-                row.reset_button.on_click(lambda _, name=parameter.name: self.reset(name))
-            boxes.append(widgets.VBox([self.rows[parameter.name] for parameter in parameters]))
-        self.groups = widgets.Accordion(children=boxes, titles=tuple(lab.rules.groups()))
+        self._look = RowLook()
+        grouped = lab.rules.groups()
+        self._grouped = list(grouped.values())
+        self.rows = Rows(grouped, self._build_group)
+        self._boxes = [widgets.VBox(layout=self._look.plain) for _ in self._grouped]
+        self.groups = widgets.Accordion(children=self._boxes, titles=tuple(grouped))
+        self.groups.observe(self._on_group_opened, names="selected_index")
         self.status = widgets.HTML()
         self.changes = widgets.HTML()
         self.reset_button = widgets.Button(description="Reset all", icon="undo")
@@ -163,12 +234,14 @@ class RulesPanel(widgets.VBox):
         )
 
     @property
-    def sliders(self) -> dict[str, widgets.FloatSlider]:
-        return {name: row.slider for name, row in self.rows.items()}
+    def sliders(self) -> Sliders:
+        """Every parameter's slider by name (a group's are built when one of them is asked for)."""
+        return Sliders(self.rows)
 
     def values(self) -> dict[str, float]:
-        """What the sliders show, by parameter name."""
-        return {name: row.slider.value for name, row in self.rows.items()}
+        """What the sliders show, by parameter name (a group not built yet would show the rules' values)."""
+        current = self.lab.rules.values()
+        return {name: row.slider.value if (row := self.rows.built.get(name)) else current[name] for name in self.rows}
 
     def set(self, name: str, value: float) -> None:
         """Move one slider, as a user would (sets ``lab.rules[name]``)."""
@@ -179,7 +252,7 @@ class RulesPanel(widgets.VBox):
         current: Mapping[str, Any] = {parameter.name: parameter.value for parameter in self.lab.rules.parameters()}
         self._syncing = True
         try:
-            for name, row in self.rows.items():
+            for name, row in self.rows.built.items():
                 if name in current and row.slider.value != current[name]:
                     row.slider.value = current[name]
                 row.show(row.slider.value)
@@ -230,6 +303,22 @@ class RulesPanel(widgets.VBox):
             except CodetteError as exc:
                 self._say(html.escape(str(exc)), error=True)
                 raise
+
+    def _build_group(self, index: int) -> None:
+        """Build one group's rows (at their current values) and put them in its Accordion box."""
+        rows = []
+        for parameter in self._grouped[index]:
+            row = self.rows.built[parameter.name] = ParameterRow(self.lab.rules.parameter(parameter.name), self._look)
+            self._names[id(row.slider)] = parameter.name
+            row.slider.observe(self._on_slider, names="value")
+            row.reset_button.on_click(lambda _, name=parameter.name: self.reset(name))
+            rows.append(row)
+        self._boxes[index].children = rows
+
+    def _on_group_opened(self, change: dict[str, Any]) -> None:
+        index = change["new"]
+        if index is not None and not self._boxes[index].children:
+            self._build_group(index)
 
     def _on_slider(self, change: dict[str, Any]) -> None:
         if self._syncing:
