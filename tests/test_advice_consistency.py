@@ -177,10 +177,11 @@ def analysis_problems(wire: dict, track_type: str, track: str, snapshot: RuleSna
     )
     derived = evaluation.derive(evaluation.flatten(metrics), snapshot, situation)
     noted = snapshot.values["general.buildup_noted_db"]
-    build_ups = [
-        metrics[hz]
-        for hz, excess in (("mud_hz", "mud_excess_db"), ("harsh_hz", "harsh_excess_db"))
-        if metrics.get(excess) is not None and metrics[excess] >= noted and metrics.get(hz) is not None
+    measured = {**metrics, **derived}
+    build_ups = [  # where the rules place them (the harshness rule's place: harsh_at_hz)
+        measured[hz]
+        for hz, excess in (("mud_hz", "mud_excess_db"), ("harsh_at_hz", "harsh_excess_db"))
+        if measured.get(excess) is not None and measured[excess] >= noted and measured.get(hz) is not None
     ]
     text = " ".join(suggestions)
     problems = eq_problems(suggestions, build_ups, track)

@@ -96,6 +96,29 @@ def test_a_bell_stands_out_where_it_is_and_the_cut_is_what_it_adds_no_deeper_tha
     assert cut in for_type(bump(normal, 3150.0, 15.0), "harshness_for_type").suggestion
 
 
+@pytest.mark.parametrize("own_peak_hz", [2000.0, 4000.0])
+def test_harshness_is_cut_at_its_own_peak_only_where_that_peak_stands_out_of_the_types_normal(own_peak_hz):
+    snapshot = RuleSet.default().snapshot()
+    lookup = snapshot.lookup_for("guitar")
+    shape = bump(mean_shape("guitar"), 4000.0, 20.0, octaves=0.25)  # guitars differ widely up there
+    metrics = flat(shape) | {
+        "harsh_hz": own_peak_hz,  # where the upper mids peak over the guitar's own envelope
+        "harsh_q": 3.5,
+        "harsh_excess_db": lookup("type.harsh_excess_max_db") + 2.0,
+    }
+    standing = scores(shape, "guitar") | dict(zip(OUTPUTS, judge_tone(metrics, "guitar"), strict=True))
+    assert standing["harsh_ref_hz"] == 4000.0 and standing["harsh_ref_z"] > lookup("type.harsh_ref_gate_z")
+    findings = snapshot.evaluate(metrics, track_type="guitar", analysis_type="spectrum", track_name="Gtr")
+    (harsh,) = [finding for finding in findings if finding.rule_id == "harshness"]
+    if own_peak_hz == 4000.0:  # the own peak is the bell: cut there, as deep and as wide as measured
+        assert standing["harsh_own_z"] >= lookup("general.harsh_own_z_min")
+        assert "around 4000 Hz" in harsh.suggestion and "Q about 3.5" in harsh.suggestion
+    else:  # a 2 kHz peak is the guitar's usual one: cut where it stands out of the normal, by that much
+        assert standing["harsh_own_z"] < lookup("general.harsh_own_z_min")
+        cut = f"Cut {min(standing['harsh_ref_db'], lookup('general.eq_cut_max_db')):.0f} dB around 4000 Hz"
+        assert cut in harsh.suggestion and "Q about 2.0" in harsh.suggestion and "2000" not in harsh.problem
+
+
 def test_a_low_pass_is_dark_for_its_type_and_loud_s_sounds_stand_above_other_voices():
     rules = RuleSet.default().snapshot().lookup_for("vocal")
     normal = mean_shape("vocal")

@@ -133,6 +133,8 @@ def test_every_value_evaluation_declares_is_accepted_by_rule_files_and_filled_in
         "burying_by_db": 5.0,
         "mud_excess_db": 6.0,
         "harsh_excess_db": 14.0,
+        "harsh_hz": 3150.0,
+        "harsh_q": 1.4,
         # what the tonal balances read (codette_lab.rules.balance)
         "band_energy_db": {"low_mids": -3.0, "mids": -6.0, "upper_mids": -12.0},
         "top_end_db": -20.0,

@@ -18,8 +18,10 @@ from typing import Any
 from . import evaluate as evaluation
 from .model import OPERATORS, Advice, Condition
 
-#: The build-ups the envelope measures: (centre frequency metric, excess metric, the rule that reports it).
-BUILD_UPS = (("mud_hz", "mud_excess_db", "low_mid_buildup"), ("harsh_hz", "harsh_excess_db", "harshness"))
+#: The build-ups the envelope measures: (centre frequency metric, excess metric, the rule that reports it); the
+#: upper mids' is placed where the harshness rule cuts it (``harsh_at_hz``: the own peak, or where the type's
+#: reference puts it when that peak is the instrument's usual one).
+BUILD_UPS = (("mud_hz", "mud_excess_db", "low_mid_buildup"), ("harsh_at_hz", "harsh_excess_db", "harshness"))
 
 #: A build-up this close (octaves) to a tip's frequency is the tip's business.
 NEAR_OCTAVES = 1.0

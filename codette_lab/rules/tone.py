@@ -146,6 +146,7 @@ OUTPUTS = (
     "harsh_ref_db",
     "dark_ref_z",
     "sibilance_ref_z",
+    "harsh_own_z",
 )
 
 
@@ -170,13 +171,16 @@ def judge_tone(flat: Mapping[str, Any], track_type: str, speech_pause_fraction: 
     )
     if ref is None or shape is None or speech:
         return (None,) * len(OUTPUTS)
-    return judge_shape(shape, ref)
+    harsh_hz = flat.get("harsh_hz")
+    return judge_shape(shape, ref, harsh_hz=float(harsh_hz) if harsh_hz is not None else None)
 
 
-def judge_shape(shape: np.ndarray, ref: Reference) -> tuple[Any, ...]:
+def judge_shape(shape: np.ndarray, ref: Reference, *, harsh_hz: float | None = None) -> tuple[Any, ...]:
     """The values of :data:`OUTPUTS` for one tone shape: the largest low-mid and upper-mid standard scores
-    (where, and how many dB above the reference mean), how much darker than normal the top end falls, and how
-    far the S-sound range (5-10 kHz) stands above normal."""
+    (where, and how many dB above the reference mean), how much darker than normal the top end falls, how
+    far the S-sound range (5-10 kHz) stands above normal, and how far the band of ``harsh_hz`` (the peak of
+    the upper mids over the track's own envelope, when measured) stands above normal: an own peak that is the
+    instrument's usual one (an overdriven guitar's 2 kHz) is not where its harshness is to be cut."""
     shape = shape - np.nanmedian((shape - ref.mean["shape"])[_within(ref.bands_hz, *OFFSET_RANGE_HZ)])
     seen = views(shape)
     diff = {view: seen[view] - ref.mean[view] for view in VIEWS}
@@ -193,6 +197,11 @@ def judge_shape(shape: np.ndarray, ref: Reference) -> tuple[Any, ...]:
     result.append(_darkness(z, ref.bands_hz))
     sibilant = z["shape"][_within(ref.bands_hz, *SIBILANT_RANGE_HZ)]
     result.append(float(np.nanmax(sibilant)) if np.isfinite(sibilant).any() else None)
+    own = None
+    if harsh_hz is not None and harsh_hz > 0:
+        nearest = int(np.argmin(np.abs(np.log2(ref.bands_hz / harsh_hz))))
+        own = float(bump[nearest]) if np.isfinite(bump[nearest]) else None
+    result.append(own)
     return tuple(result)
 
 
