@@ -119,6 +119,20 @@ def test_harshness_is_cut_at_its_own_peak_only_where_that_peak_stands_out_of_the
         assert cut in harsh.suggestion and "Q about 2.0" in harsh.suggestion and "2000" not in harsh.problem
 
 
+def test_the_local_view_continues_past_one_edge_and_does_not_judge_a_band_with_an_edge_on_both_sides():
+    from codette_lab.rules.tone import EDGE_DB, OCTAVE, views
+
+    flat_shape = np.zeros(len(SHAPE_BANDS))
+    at = SHAPE_BANDS.index("500")
+    lowest_note = flat_shape.copy()
+    lowest_note[:at] = -(EDGE_DB + 10.0)  # nothing under the part's lowest notes
+    lowest_note[at] = 6.0
+    assert views(lowest_note)["local"][at] == pytest.approx(6.0)  # against the octave above only
+    isolated = lowest_note.copy()
+    isolated[at + OCTAVE] = -(EDGE_DB + 10.0)  # and a gap an octave up (a square wave's missing 2nd harmonic)
+    assert np.isnan(views(isolated)["local"][at])
+
+
 def test_a_low_pass_is_dark_for_its_type_and_loud_s_sounds_stand_above_other_voices():
     rules = RuleSet.default().snapshot().lookup_for("vocal")
     normal = mean_shape("vocal")

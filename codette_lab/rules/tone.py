@@ -9,7 +9,8 @@ reference of their own):
 - ``shape``: the shape itself, offset by the median difference to the reference (a broad judgement: a voice's
   low mids sit within a few dB of other voices', so a bell on its fundamentals stands out);
 - ``local``: each band against the mean of the bands an octave either side (a bell is a local bump, a natural
-  slope is not; a side that drops away, an edge, is left out);
+  slope is not; a side that drops away, an edge, is left out, and a band with an edge on both sides is not
+  judged);
 - ``slope``: the drop (dB) over the next octave up (a low-pass falls off a cliff, a dark instrument slopes).
 
 Each view is turned into standard scores (difference to the reference mean over the reference spread, the
@@ -58,7 +59,9 @@ def views(shape: np.ndarray) -> dict[str, np.ndarray]:
     """The three views of a tone shape (NaN where a band or its neighbours are missing). In the local view a
     neighbour more than EDGE_DB under the band is an edge (nothing under a part's lowest note, a low-pass
     filter's cliff), not a shoulder: the line continues flat from the other side, so the pass band just under
-    a filter's cliff does not read as a build-up."""
+    a filter's cliff does not read as a build-up. A band with an edge on both sides is an isolated line (a part
+    confined to a narrow range, a square lead's fundamentals between an empty octave and its missing second
+    harmonic): no EQ bell stands EDGE_DB out of both neighbours, so the local view does not judge it."""
     n = len(shape)
     local = np.full(n, np.nan)
     slope = np.full(n, np.nan)
@@ -66,7 +69,7 @@ def views(shape: np.ndarray) -> dict[str, np.ndarray]:
     below_edge, above_edge = below < centre - EDGE_DB, above < centre - EDGE_DB
     line = np.where(
         below_edge & above_edge,
-        np.fmax(below, above),
+        np.nan,
         np.where(below_edge, above, np.where(above_edge, below, 0.5 * (below + above))),
     )
     local[OCTAVE:-OCTAVE] = centre - line
