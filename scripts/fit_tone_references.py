@@ -98,14 +98,16 @@ def _mean_shape(shapes: np.ndarray) -> np.ndarray:
     return np.array([np.nan if np.isnan(col).all() else np.nanmean(col) for col in shapes.T])
 
 
-def left_out_scores(names: list[str], shapes: dict[str, np.ndarray], dull: dict[str, list[bool]]) -> dict[str, float]:
+def left_out_scores(
+    names: list[str], shapes: dict[str, np.ndarray], dull: dict[str, list[bool]], track_type: str = "left-out"
+) -> dict[str, float]:
     """The largest score of each judgement over ``names``, each judged by a reference fitted on the others
     (other instruments: another bank's rendering of the same program is left out with it); a rendering the
     ``dull`` rule already calls dull does not count for the darkness (:func:`called_dull`)."""
     largest = dict.fromkeys(JUDGEMENTS.values(), -math.inf)
     for name in names:
         others = [_mean_shape(shapes[other]) for other in names if instrument(other) != instrument(name)]
-        ref = fitted("left-out", list(SHAPE_BANDS), np.vstack(others))
+        ref = fitted(track_type, list(SHAPE_BANDS), np.vstack(others))  # judged as that type's reference judges
         for shape, called in zip(shapes[name], dull[name], strict=True):
             scores = dict(zip(OUTPUTS, judge_shape(shape, ref), strict=True))
             if called:
@@ -184,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
         types[track_type] = to_document(refs[track_type], names) | {
             "balance": balance_entry(track_type, [values for name in names for values in measured[name]])
         }
-        scores = left_out_scores(names, shapes, dull)
+        scores = left_out_scores(names, shapes, dull, track_type)
         others = synthetic.get(track_type, {})
         prefix = "general" if track_type == POOLED else track_type
         for kind, metric in JUDGEMENTS.items():

@@ -175,6 +175,18 @@ def test_called_dull_is_what_the_dull_rule_says(cutoff_hz, dull):
     assert ("dull" in {finding.rule_id for finding in result.problems}) is dull
 
 
+def test_a_voice_is_dull_when_its_presence_falls_away_not_when_it_only_lacks_the_air_above_8_khz():
+    threshold = RuleSet.default().snapshot().lookup_for("vocal")("type.dark_ref_z_max")
+    centres = 1000.0 * 2.0 ** (np.arange(-13, 13) / 3.0)
+
+    def stopping_at(hz: float) -> float:
+        voice = mean_shape("vocal") - np.where(centres > hz, 48.0 * np.log2(centres / hz), 0.0)
+        return scores(voice, "vocal")["dark_ref_z"]
+
+    assert stopping_at(8000.0) < 1.0  # recorded at 16 kHz: its presence and S sounds are all there
+    assert stopping_at(5000.0) > threshold + 1.0  # a 5 kHz low-pass takes them away
+
+
 def test_a_type_without_a_reference_is_judged_against_the_pooled_one_and_levels_alone_are_not_judged():
     assert scores(mean_shape(POOLED), "bus")["tone_reference"] == POOLED
     assert judge_tone({"peak_dbfs": -10.0}, "vocal") == (None,) * len(OUTPUTS)

@@ -49,6 +49,9 @@ TOP_RANGE_HZ = (2500.0, 10000.0)
 #: Where a dull track's top end must also sit low against the reference (Hz): a steep fall alone may be a
 #: bright instrument's own edge.
 LOW_TOP_RANGE_HZ = (5000.0, 12500.0)
+#: The same for a type whose brilliance stops lower: a voice's presence and S sounds lie under 8 kHz, above it is
+#: breath and air, and many a voice recording stops there (speech recorded at 16 kHz). Chosen on the fit split.
+LOW_TOP_RANGE_BY_TYPE_HZ = {"vocal": (5000.0, 8000.0)}
 #: Where S sounds lift a voice's tone shape (Hz): a sibilant voice stands above its type's normal there.
 SIBILANT_RANGE_HZ = (5000.0, 10000.0)
 #: The offset between a shape and its reference is the median difference over these bands (Hz).
@@ -197,7 +200,7 @@ def judge_shape(shape: np.ndarray, ref: Reference, *, harsh_hz: float | None = N
         else:
             above = diff["shape"][at] if z["shape"][at] >= z["local"][at] else diff["local"][at]
             result += [float(bump[at]), float(ref.labels_hz[at]), float(max(above, 0.0))]
-    result.append(_darkness(z, ref.bands_hz))
+    result.append(_darkness(z, ref.bands_hz, LOW_TOP_RANGE_BY_TYPE_HZ.get(ref.name, LOW_TOP_RANGE_HZ)))
     sibilant = z["shape"][_within(ref.bands_hz, *SIBILANT_RANGE_HZ)]
     result.append(float(np.nanmax(sibilant)) if np.isfinite(sibilant).any() else None)
     own = None
@@ -237,12 +240,13 @@ def to_document(ref: Reference, sources: list[str]) -> dict[str, Any]:
     }
 
 
-def _darkness(z: Mapping[str, np.ndarray], bands: np.ndarray) -> float | None:
+def _darkness(z: Mapping[str, np.ndarray], bands: np.ndarray, low_range: tuple[float, float]) -> float | None:
     """How much steeper the top end falls than normal (the steepest drop's standard score) and, both at once,
-    how much lower it sits (the lowest band's): the smaller of the two, so a bright instrument's own edge
-    (steep, not low) or a dark instrument's gentle slope (low, not steep) does not count as dull."""
+    how much lower it sits (the lowest band's, within ``low_range``): the smaller of the two, so a bright
+    instrument's own edge (steep, not low) or a dark instrument's gentle slope (low, not steep) does not count
+    as dull."""
     steep = -z["slope"][_within(bands, *TOP_RANGE_HZ)]
-    low = -z["shape"][_within(bands, *LOW_TOP_RANGE_HZ)]
+    low = -z["shape"][_within(bands, *low_range)]
     if not (np.isfinite(steep).any() and np.isfinite(low).any()):
         return None
     return float(min(np.nanmax(steep), np.nanmax(low)))

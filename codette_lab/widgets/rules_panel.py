@@ -175,7 +175,8 @@ class Sliders(Mapping[str, widgets.FloatSlider]):
 
 
 class RulesPanel(widgets.VBox):
-    """Rows per parameter in an Accordion of groups; :meth:`reset`, :meth:`load` and :meth:`export` are the buttons."""
+    """Rows per parameter in an Accordion of groups (each built when first opened, :class:`Rows`); :meth:`reset`,
+    :meth:`load` and :meth:`export` are the buttons."""
 
     def __init__(
         self,
