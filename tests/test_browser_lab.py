@@ -248,7 +248,12 @@ def test_quickstart_in_jupyterlab_and_a_panel_that_keeps_working(jupyterlab: Jup
             expect(run).to_be_enabled()
             panel.screenshot(path=str(shots / "analysis.png"))
 
-            assert page.evaluate(RUN_IN_KERNEL, "panel.rules.groups.selected_index = 2") == "ok"  # rows shown
+            # A rule group's sliders are built when it is opened: opened by a click, as a teacher would.
+            panel.get_by_role("tab", name="Rules").click()
+            assert page.evaluate(RUN_IN_KERNEL, "assert not panel.rules.rows.built") == "ok"
+            panel.get_by_text("vocal", exact=True).filter(visible=True).first.click()
+            expect(panel.get_by_text("comp attack (ms)")).to_be_visible(timeout=30_000)
+            expect(panel.locator(".widget-slider:visible").first).to_be_visible()
             for tab in ("Chat", "Monitor", "Analysis", "Rules"):
                 panel.get_by_role("tab", name=tab).click()
                 page.wait_for_timeout(300)
