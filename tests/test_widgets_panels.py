@@ -253,6 +253,25 @@ def test_rules_rows_read_well_mark_changes_reset_one_and_load(lab: Lab, panel, t
     assert str(tmp_path / "missing.json") in panel.rules.status.value
 
 
+def test_rule_groups_are_built_when_opened_even_after_loading_a_file_that_lacks_a_parameter(
+    lab: Lab, panel, tmp_path: Path
+) -> None:
+    assert panel.rules.rows.built == {}  # shown with no row built
+    older = RuleSet.default().to_dict()  # a file written before general.harsh_own_z_min existed
+    older["parameters"] = [p for p in older["parameters"] if p["name"] != "general.harsh_own_z_min"]
+    older["parameters"] = [{**p, "value": 90.0} if p["name"] == "vocal.highpass_hz" else p for p in older["parameters"]]
+    RuleSet.from_dict(older).export(tmp_path / "older.json")
+    panel.rules.path.value = str(tmp_path / "older.json")
+    panel.rules.load_button.click()
+    assert "Loaded" in panel.rules.status.value
+    for index in range(len(panel.rules.groups.children)):
+        panel.rules.groups.selected_index = index
+    assert set(panel.rules.rows.built) == set(panel.rules.values()) == set(RuleSet.default())
+    assert panel.rules.sliders["vocal.highpass_hz"].value == 90  # built after the load: shows it
+    panel.rules.set("general.harsh_own_z_min", 3.0)  # the rules in force do not know it: said, not raised
+    assert "Unknown rule parameter" in panel.rules.status.value
+
+
 def test_after_a_rule_change_the_last_analysis_shows_before_and_after(lab: Lab, panel) -> None:
     panel.analysis.choose("vocal.flac", analysis_type="spectrum", track_type="vocal")
     before = panel.analysis.run().result(timeout=120)

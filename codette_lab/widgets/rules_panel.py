@@ -191,7 +191,7 @@ class RulesPanel(widgets.VBox):
         self._syncing = False
         self._look = RowLook()
         grouped = lab.rules.groups()
-        self._grouped = list(grouped.values())
+        self._grouped = list(grouped.values())  # as the panel was built: rows keep their place whatever is loaded
         self.rows = Rows(grouped, self._build_group)
         self._boxes = [widgets.VBox(layout=self._look.plain) for _ in self._grouped]
         self.groups = widgets.Accordion(children=self._boxes, titles=tuple(grouped))
@@ -241,8 +241,14 @@ class RulesPanel(widgets.VBox):
 
     def values(self) -> dict[str, float]:
         """What the sliders show, by parameter name (a group not built yet would show the rules' values)."""
-        current = self.lab.rules.values()
-        return {name: row.slider.value if (row := self.rows.built.get(name)) else current[name] for name in self.rows}
+        built = self.rows.built
+        return {
+            parameter.name: built[parameter.name].slider.value
+            if parameter.name in built
+            else self._shown(parameter).value
+            for group in self._grouped
+            for parameter in group
+        }
 
     def set(self, name: str, value: float) -> None:
         """Move one slider, as a user would (sets ``lab.rules[name]``)."""
@@ -309,12 +315,17 @@ class RulesPanel(widgets.VBox):
         """Build one group's rows (at their current values) and put them in its Accordion box."""
         rows = []
         for parameter in self._grouped[index]:
-            row = self.rows.built[parameter.name] = ParameterRow(self.lab.rules.parameter(parameter.name), self._look)
+            row = self.rows.built[parameter.name] = ParameterRow(self._shown(parameter), self._look)
             self._names[id(row.slider)] = parameter.name
             row.slider.observe(self._on_slider, names="value")
             row.reset_button.on_click(lambda _, name=parameter.name: self.reset(name))
             rows.append(row)
         self._boxes[index].children = rows
+
+    def _shown(self, parameter: Parameter) -> Parameter:
+        """A parameter as its row shows it: as the live rules have it now; one a loaded rule file lacks keeps its
+        row as the panel was built (moving that slider says the rules do not know it)."""
+        return self.lab.rules.parameter(parameter.name) if parameter.name in self.lab.rules else parameter
 
     def _on_group_opened(self, change: dict[str, Any]) -> None:
         index = change["new"]
