@@ -75,9 +75,10 @@ class Derivation:
     compute: Callable[[Mapping[str, Any], RuleSnapshot, Situation], tuple[Any, ...]]
 
 
-#: The width of the bell a cut placed by the type's reference names (the ``*_for_type`` remedies' "Q about 2"):
-#: a 1/3-octave band stands out there, not a measured peak of known width.
-REFERENCE_BELL_Q = 2.0
+#: The width of the bell a cut placed by the type's reference names, per range (the ``*_for_type`` remedies'
+#: "Q about ..."): a 1/3-octave band stands out there, not a measured peak of known width, so the bell is of a
+#: usual width for the range: broad in the low mids (about an octave), narrower in the upper mids.
+REFERENCE_BELL_Q = {"mud": 1.4, "harsh": 2.0}
 
 
 def _crest(flat: Mapping[str, Any], snapshot: RuleSnapshot, situation: Situation) -> tuple[Any, ...]:
@@ -172,18 +173,27 @@ def _eq_cuts(flat: Mapping[str, Any], snapshot: Any, situation: Situation) -> tu
     return tuple(cuts)
 
 
+def _reference_bells(flat: Mapping[str, Any], snapshot: Any, situation: Situation) -> tuple[Any, ...]:
+    """The width (Q) of the bell each cut placed by the type's reference names (:data:`REFERENCE_BELL_Q`); None
+    where the reference placed none."""
+    return tuple(
+        REFERENCE_BELL_Q[kind] if flat.get(f"{kind}_ref_hz") is not None else None for kind in ("mud", "harsh")
+    )
+
+
 def _harsh_place(flat: Mapping[str, Any], snapshot: Any, situation: Situation) -> tuple[Any, ...]:
     """Where the own-envelope harshness is to be cut, how deep and how wide: at the upper mids' peak over the
     track's own envelope when that band also stands at least ``general.harsh_own_z_min`` spreads above what
     is normal for the type; else where the upper mids stand out of the normal most (an overdriven guitar's own
     2 kHz peak is the instrument; a bell added at 3 kHz is the harshness), with the cut that stands above the
-    normal there and a bell of Q 2. Without a reference, or a rule file without that parameter: the own peak."""
+    normal there and the reference's bell (``harsh_ref_q``). Without a reference, or a rule file without that
+    parameter: the own peak."""
     own = number(flat.get("harsh_hz")), number(flat.get("harsh_cut_db")), number(flat.get("harsh_q"))
     least = snapshot.lookup_for(situation.track_type)("general.harsh_own_z_min")
     standing, where = number(flat.get("harsh_own_z")), number(flat.get("harsh_ref_hz"))
     if least is None or standing is None or where is None or standing >= least:
         return own
-    return where, number(flat.get("harsh_ref_cut_db")), REFERENCE_BELL_Q
+    return where, number(flat.get("harsh_ref_cut_db")), number(flat.get("harsh_ref_q"))
 
 
 def _tone(flat: Mapping[str, Any], snapshot: Any, situation: Situation) -> tuple[Any, ...]:
@@ -213,6 +223,7 @@ DERIVATIONS: tuple[Derivation, ...] = (
     Derivation(TONE_OUTPUTS, _tone),
     Derivation(BALANCE_OUTPUTS, _balance),
     Derivation(("mud_cut_db", "harsh_cut_db", "mud_ref_cut_db", "harsh_ref_cut_db"), _eq_cuts),
+    Derivation(("mud_ref_q", "harsh_ref_q"), _reference_bells),
     Derivation(("harsh_at_hz", "harsh_at_cut_db", "harsh_at_q"), _harsh_place),
 )
 
