@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import pytest
 
@@ -338,3 +339,27 @@ def test_advice_a_finding_contradicts_or_repeats_is_left_out():
     assert "over_compressed" in rule_ids(squashed)
     assert not any(text.startswith("Compress at") for text in squashed["mixing_suggestions"])
     assert any(text.startswith("Compress at 4:1") for text in analyze("dynamics")["mixing_suggestions"])
+
+
+@pytest.mark.parametrize("analysis_type", BUILTIN_LEVEL_TYPES)
+@pytest.mark.parametrize("rms", [-120.0, None])
+def test_a_track_the_daw_reports_silent_is_a_routing_problem_never_a_gain_move(analysis_type, rms):
+    """What a DAW's meter reads on an empty track, or with the transport stopped (the Ardour bridge sends -120
+    dBFS): no programme, one finding, and neither 'raise the gain by 100 dB' nor 'over-compressed' (a crest
+    factor of 0 dB between two silences)."""
+    floor = RuleSet.default().snapshot().lookup_for("vocal")("general.silence_peak_dbfs")
+    wire = analyze(analysis_type, peak=-120.0, rms=rms)
+    assert rule_ids(wire) == {"no_programme"}
+    (finding,) = wire["problems_detected"]
+    assert f"no signal (its peak is at -120 dBFS, under {floor:.0f} dBFS)" in finding["text"]
+    assert "routing" in " ".join(wire["mixing_suggestions"])
+    assert not any(re.search(r"\braise|\bcompress|\bgain-stage", tip, re.I) for tip in wire["mixing_suggestions"])
+    # just over the floor it is a (very quiet) track again, judged as one
+    assert "no_programme" not in rule_ids(analyze(analysis_type, peak=floor + 1.0, rms=None))
+
+
+def test_the_silence_floor_is_a_parameter_a_cell_may_move():
+    rules = RuleSet.default()
+    assert "no_programme" not in rule_ids(analyze("quality", peak=-90.0, rms=-100.0, rules=rules))
+    rules["general.silence_peak_dbfs"] = -80
+    assert rule_ids(analyze("quality", peak=-90.0, rms=-100.0, rules=rules)) == {"no_programme"}

@@ -100,6 +100,18 @@ def test_a_quiet_peak_without_rms_follows_its_rule_parameter():
     assert "healthy" in chat_about(engine, track)
 
 
+@pytest.mark.parametrize("levels", [{"peak": -120.0, "rms": -120.0}, {"peak": -1000.0}])
+def test_an_empty_track_is_told_as_the_analysis_tells_it_with_no_headroom_or_gain_figures(levels):
+    """A DAW's meter at its floor (an empty track, the transport stopped): chat says what the analysis says
+    (no programme: check the routing) and none of "120 dB of headroom", "raise its clip gain by 994 dB"."""
+    engine = Engine()
+    track = {"name": "Vox", "type": "vocal", "rms": None, **levels}
+    answer = chat_about(engine, track)
+    assert "no_programme" in rules_fired(analysis_of(engine, track))
+    assert "holds no programme material, no signal" in answer and "check its input routing" in answer
+    assert not re.search(r"headroom|raise its|crest factor|sits low", answer), answer
+
+
 # -- one table of track-type names ---------------------------------------------------------------------
 
 

@@ -285,7 +285,9 @@ def test_silent_stereo_audio_is_not_rated_on_its_stereo_image():
     checks = "phase problem, over widened, too wide"  # too narrow is judged on buses only
     assert f"None of the stereo checks ({checks}) could be made" in wire["codette_insights"]
     assert "undefined for this audio" in wire["codette_insights"]
-    assert wire["quality_score"] == 0.5
+    # not rated on its image (the score stays under the cap of 0.5), and silence is itself the finding
+    assert rule_ids(wire) == {"no_programme"} and "every sample is zero" in wire["codette_insights"]
+    assert wire["quality_score"] < 0.5
     # the stereo analysis does not judge the tone: nothing found scores 1
     assert wire_of(np.stack([HEALTHY_VOCAL, HEALTHY_VOCAL]), kind="stereo", track_type="vocal")["quality_score"] == 1.0
 
@@ -414,3 +416,14 @@ def test_exported_rules_loaded_by_a_new_engine_answer_identically(tmp_path, engi
     assert engine_analysis(reloaded, VOCALS["rumble"], "spectrum", {"track_type": "vocal"}) != engine_analysis(
         engine, VOCALS["rumble"], "spectrum", {"track_type": "vocal"}
     )
+
+
+@pytest.mark.parametrize("kind", ["quality", "spectrum", "dynamics", "loudness"])
+def test_audio_whose_every_sample_is_zero_holds_no_programme(kind):
+    """Digital silence (a track recorded with its input unplugged, a region of zeros): nothing to mix, said so,
+    instead of "none of the checks found a problem" and a clean score with EQ tips."""
+    wire = wire_of(np.zeros(int(SECONDS * SR), dtype=np.float32), kind=kind, track_type="vocal")
+    assert rule_ids(wire) == {"no_programme"}
+    assert "no signal at all (every sample is zero)" in wire["codette_insights"]
+    assert wire["quality_score"] < 0.5
+    assert all("routing" in tip or "delete the region" in tip for tip in wire["mixing_suggestions"])

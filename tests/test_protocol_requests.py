@@ -237,3 +237,53 @@ def test_missing_or_unknown_type():
 )
 def test_malformed_fields_are_named_with_what_was_expected(message, expected):
     assert refusal(json.dumps(message)) == expected
+
+
+RMS_OVER_PEAK = (
+    "expected at most 3.01 dB over the peak level (-20 dBFS), got -6: a signal's RMS never exceeds its peak "
+    "(an AES-17 meter reads a square wave 3 dB over it)"
+)
+
+
+@pytest.mark.parametrize(
+    ("track", "audio", "expected"),
+    [
+        (
+            {},
+            {"peak_level": 1e308},
+            "Invalid field 'audio_data.peak_level' in analyze: expected a number between -1000 and 200, got 1e+308",
+        ),
+        (
+            {"peak_level": -1e9},
+            None,
+            "Invalid field 'track_data.peak_level' in analyze: expected a number between -1000 and 200, "
+            "got -1000000000.0",
+        ),
+        (
+            {},
+            {"rms_level": 201},
+            "Invalid field 'audio_data.rms_level' in analyze: expected a number between -1000 and 200, got 201",
+        ),
+        ({}, {"peak_level": -20, "rms_level": -6}, f"Invalid field 'audio_data.rms_level' in analyze: {RMS_OVER_PEAK}"),
+        (
+            {"peak_level": -20, "rms_level": -6},
+            None,
+            f"Invalid field 'track_data.rms_level' in analyze: {RMS_OVER_PEAK}",
+        ),
+        ({"rms_level": -6}, {"peak_level": -20}, f"Invalid field 'track_data.rms_level' in analyze: {RMS_OVER_PEAK}"),
+        ({"peak_level": -20}, {"rms_level": -6}, f"Invalid field 'audio_data.rms_level' in analyze: {RMS_OVER_PEAK}"),
+    ],
+)
+def test_levels_no_meter_shows_are_refused_naming_the_field(track, audio, expected):
+    """A level outside -1000..200 dBFS, or an RMS over the peak (from either object), would only make nonsense
+    advice ("turn it down by 506 dB", "over-compressed at a crest factor of -14 dB")."""
+    message = {"type": "analyze", "track_data": track} | ({"audio_data": audio} if audio is not None else {})
+    assert refusal(json.dumps(message)) == expected
+
+
+@pytest.mark.parametrize(("peak", "rms"), [(-6.0, -3.0), (-1000.0, -1000.0), (200.0, -10.0), (-120.0, None)])
+def test_levels_any_meter_can_show_are_read(peak, rms):
+    """An AES-17 RMS meter reads a square wave up to 3 dB over its peak; silence may come as -1000 dBFS."""
+    audio = {"peak_level": peak} | ({"rms_level": rms} if rms is not None else {})
+    request = parse_request(json.dumps({"type": "analyze", "track_data": {}, "audio_data": audio}))
+    assert (request.audio.peak_level, request.audio.rms_level) == (peak, rms)

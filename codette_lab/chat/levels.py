@@ -43,6 +43,11 @@ QUIET_PEAK = "type.quiet_peak_dbfs"
 #: trims and lifts by the figures the analysis's suggestions quote.
 REMEDY_FIGURES = {"trim": "peak_over_headroom_db", "lift": "rms_below_target_db"}
 
+#: The rule saying a track holds nothing to mix (steady noise, or no signal: a DAW's meter at its floor, the
+#: transport stopped). With it, chat says that and nothing of the track's peak, headroom or dynamics: "120 dB
+#: of headroom" or "raise its clip gain by 994 dB" are no news about an empty track.
+NOTHING_TO_MIX = "no_programme"
+
 #: How many level verdicts are remembered. A conversation sends the same session with every question
 #: (and a stopped transport reports the same peaks), while a rule snapshot never changes, so one verdict
 #: per (snapshot, track type, peak, RMS) is worked out once.
@@ -129,15 +134,20 @@ def _dynamics_notes(
     return []
 
 
-def _problems(track: TrackView, rules: RuleSnapshot, rule_ids: set[str]) -> list[str]:
-    """The rules' own problem texts for findings chat has no words for (rare: judged again, texts filled)."""
+def _problems(track: TrackView, rules: RuleSnapshot, rule_ids: set[str], *, remedies: bool = False) -> list[str]:
+    """The rules' own problem texts (and ``remedies``: their suggestions) for findings chat has no words for
+    (rare: judged again, texts filled)."""
     findings = rules.evaluate(
         reported_metrics(track),
         track_type=track.track_type,
         analysis_type=LEVEL_ANALYSIS_TYPE,
         track_name=track.name,
     )
-    return [finding.problem for finding in findings if finding.rule_id in rule_ids]
+    return [
+        f"{finding.problem} {finding.suggestion}" if remedies else finding.problem
+        for finding in findings
+        if finding.rule_id in rule_ids
+    ]
 
 
 def _by_peaks_note(
@@ -169,12 +179,15 @@ def level_notes(track: TrackView, rules: RuleSnapshot, texts: Mapping[str, Any])
         "target": lookup(PEAK_TARGET),
     }
     values = {**figures, **{name: value for name, value in known.items() if value is not None}}
-    notes = [
-        *_peak_notes(track, findings, texts, values, quiet_below=lookup(QUIET_PEAK)),
-        *_dynamics_notes(track, findings, texts, values),
-        _by_peaks_note(track, texts, values, lookup(RMS_TARGET)),
-        *(_problems(track, rules, unworded) if unworded else ()),
-    ]
+    if any(finding.rule_id == NOTHING_TO_MIX for finding in findings):
+        notes = _problems(track, rules, {NOTHING_TO_MIX}, remedies=True)
+    else:
+        notes = [
+            *_peak_notes(track, findings, texts, values, quiet_below=lookup(QUIET_PEAK)),
+            *_dynamics_notes(track, findings, texts, values),
+            _by_peaks_note(track, texts, values, lookup(RMS_TARGET)),
+            *(_problems(track, rules, unworded) if unworded else ()),
+        ]
     if track.volume_db is not None:
         notes.append(_render(texts["fader"], values))
     notes.extend(texts[state] for state, on in (("muted", track.muted), ("soloed", track.soloed)) if on)

@@ -30,6 +30,14 @@ MAX_NESTING = 100
 #: Used when an ``analyze`` request names no ``analysis_type``.
 DEFAULT_ANALYSIS_TYPE = "spectrum"
 
+#: What a reported level (``peak_level``, ``rms_level``, dBFS) may be: from far under any noise floor (a DAW
+#: sends silence as a number, JSON having no -Infinity) to far over full scale (a floating-point mix bus).
+#: Outside it the number is not a level a meter shows, and advice built on it would be nonsense.
+LEVEL_RANGE_DBFS = (-1000.0, 200.0)
+#: How far (dB) a reported RMS level may stand over the peak level: a signal's RMS never exceeds its peak, but an
+#: AES-17 RMS meter reads a sine's RMS at its peak, so a square wave reads 3 dB over it.
+RMS_OVER_PEAK_MAX_DB = 3.01
+
 #: The longest chat ``message`` accepted, in characters: a question, not a document. A longer one is
 #: refused with an error naming this limit, so no message can hold the server up while it is understood.
 MAX_CHAT_MESSAGE_CHARS = 10_000
@@ -181,8 +189,8 @@ def _audio_data(fields: Reader | None) -> AudioData:
     if fields is None:
         return AudioData()
     audio = AudioData(
-        peak_level=fields.number("peak_level", None),
-        rms_level=fields.number("rms_level", None),
+        peak_level=_level(fields, "peak_level"),
+        rms_level=_level(fields, "rms_level"),
         duration=fields.number("duration", None, minimum=0),
         sample_rate=fields.number("sample_rate", None, minimum=0, exclusive=True),
         samples=fields.text("samples", None),
@@ -197,7 +205,14 @@ def _audio_data(fields: Reader | None) -> AudioData:
         raise fields.problem("attachment", f"give either '{fields.at('attachment')}' or '{fields.at(given)}', not both")
     if audio.samples is not None and audio.sample_rate is None:
         raise fields.errors.missing(fields.at("sample_rate"), "a number > 0 when 'samples' is sent")
+    _check_rms(fields, audio.peak_level, audio.rms_level)
     return audio
+
+
+def _level(fields: Reader, key: str) -> float | None:
+    """A reported level (dBFS) within LEVEL_RANGE_DBFS, or None when not sent."""
+    low, high = LEVEL_RANGE_DBFS
+    return fields.number(key, None, minimum=low, maximum=high)
 
 
 def _parse_chat(fields: Reader) -> ChatRequest:
@@ -232,20 +247,35 @@ def _parse_analyze(fields: Reader) -> AnalyzeRequest:
             audio=_audio_data(other.object("audio_data", None)),
         )
     track_fields = fields.object("track_data")
+    audio_fields = fields.object("audio_data", None)
     return AnalyzeRequest(
         track=_track_data(track_fields),
-        audio=_levels_from_track(track_fields, _audio_data(fields.object("audio_data", None))),
+        audio=_levels_from_track(track_fields, audio_fields, _audio_data(audio_fields)),
         analysis_type=analysis_type,
         other_track=other_track,
     )
 
 
-def _levels_from_track(track_fields: Reader, audio: AudioData) -> AudioData:
+def _levels_from_track(track_fields: Reader, audio_fields: Reader | None, audio: AudioData) -> AudioData:
     """``track_data.peak_level`` / ``rms_level`` (where ``daw_context`` tracks carry a track's levels) stand
     in for ``audio_data``'s when those are absent, rather than being silently ignored."""
-    peak = track_fields.number("peak_level", None) if audio.peak_level is None else audio.peak_level
-    rms = track_fields.number("rms_level", None) if audio.rms_level is None else audio.rms_level
+    peak = _level(track_fields, "peak_level") if audio.peak_level is None else audio.peak_level
+    rms = _level(track_fields, "rms_level") if audio.rms_level is None else audio.rms_level
+    if audio_fields is None or audio.rms_level is None:  # the RMS comes from track_data (the peak from either)
+        _check_rms(track_fields, peak, rms)
+    elif audio.peak_level is None:  # the RMS from audio_data, the peak from track_data
+        _check_rms(audio_fields, peak, rms)
     return dataclasses.replace(audio, peak_level=peak, rms_level=rms)
+
+
+def _check_rms(fields: Reader, peak: float | None, rms: float | None) -> None:
+    """Refuse an RMS level (``fields``' ``rms_level``) further over the peak than any meter reads it."""
+    if peak is not None and rms is not None and rms > peak + RMS_OVER_PEAK_MAX_DB:
+        raise fields.problem(
+            "rms_level",
+            f"expected at most {RMS_OVER_PEAK_MAX_DB:g} dB over the peak level ({peak:g} dBFS), got {rms:g}: "
+            "a signal's RMS never exceeds its peak (an AES-17 meter reads a square wave 3 dB over it)",
+        )
 
 
 # Each request class names its wire type once (``TYPE``); both tables are keyed by it.

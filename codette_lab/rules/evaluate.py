@@ -101,6 +101,31 @@ def _crest(flat: Mapping[str, Any], snapshot: RuleSnapshot, situation: Situation
     return crest, crest + 10.0 * math.log10(1.0 - pauses), snapshot.words("crest_while_sounding")
 
 
+#: What :func:`_programme` says of a track without programme material, by how it was told (the rule file's
+#: texts: each names the measurement).
+ABSENCE_TEXTS = {"noise": "programme_noise", "silence": "programme_silence", "under_floor": "programme_under_floor"}
+
+
+def _programme(flat: Mapping[str, Any], snapshot: Any, situation: Situation) -> tuple[Any, ...]:
+    """Whether the track holds no programme material (1.0) or does (0.0), and in words how that was told: only
+    steady noise (the analysis's ``noise_only``), digital silence (audio measured, every sample zero, so no
+    peak), or a peak at or under ``general.silence_peak_dbfs`` (what a DAW's meter reads on an empty track or
+    with the transport stopped). None when neither the audio nor the levels tell (levels alone cannot tell
+    hiss from music). Nothing to mix is a routing or source problem: the gain, tone and dynamics rules give way
+    to it (their ``suppressed_by``), so an empty track is never told to raise its gain by 100 dB."""
+    noise, peak = number(flat.get("noise_only")), number(flat.get("peak_dbfs"))
+    floor = snapshot.lookup_for(situation.track_type)("general.silence_peak_dbfs")
+    if noise is not None and noise >= 1.0:
+        kind = "noise"
+    elif peak is None and flat.get("channels") is not None and (number(flat.get("duration_s")) or 0.0) > 0.0:
+        kind = "silence"  # audio was measured (it has channels and a length) and has no peak: all zero
+    elif peak is not None and floor is not None and peak <= floor:
+        kind = "under_floor"
+    else:
+        return (0.0 if noise is not None else None), None
+    return 1.0, snapshot.words(ABSENCE_TEXTS[kind], flat, track_type=situation.track_type)
+
+
 def _dc_offset(flat: Mapping[str, Any], snapshot: RuleSnapshot, situation: Situation) -> tuple[Any, ...]:
     dc = number(flat.get("dc_offset"))
     return (abs(dc) if dc is not None else None,)
@@ -211,6 +236,7 @@ def _balance(flat: Mapping[str, Any], snapshot: Any, situation: Situation) -> tu
 
 
 DERIVATIONS: tuple[Derivation, ...] = (
+    Derivation(("programme_absent", "programme_absence"), _programme),
     Derivation(("crest_factor_db", "sounding_crest_db", "sounding_crest_span"), _crest),
     Derivation(("dc_offset_abs",), _dc_offset),
     Derivation(("loudness_lufs", "loudness_source", "loudness_above_target_lu", "loudness_below_target_lu"), _loudness),

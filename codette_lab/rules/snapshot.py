@@ -305,11 +305,15 @@ class RuleSnapshot:
         """One of the document's ``texts`` (or ``metric_labels`` entries via :meth:`metric_label`)."""
         return evaluation.render(self.document.texts[name], _with_parameters(values, self.lookup_for(track_type)))
 
-    def words(self, name: str) -> str:
-        """A short text of the document used inside sentences (``unnamed_track``: "this track"), as written; empty
-        for an optional text the file lacks (written before it existed)."""
+    def words(self, name: str, values: Mapping[str, Any] | None = None, *, track_type: str = "audio") -> str:
+        """A short text of the document used inside sentences (``unnamed_track``: "this track"), filled in with
+        ``values`` (metrics) and the parameters of ``track_type``; empty for an optional text the file lacks
+        (written before it existed)."""
         text = self.document.texts.get(name)
-        return text.render(self.lookup_for("audio")) if text is not None else ""
+        if text is None:
+            return ""
+        lookup = self.lookup_for(track_type)
+        return text.render(lookup if values is None else _with_parameters(values, lookup))
 
     def situation(
         self,

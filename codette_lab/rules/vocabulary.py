@@ -52,7 +52,14 @@ TEXT_NAMES: tuple[str, ...] = (
     "loudness_estimated",
 )
 #: Texts a rule file may leave out (written before they existed): the sentence is then not said.
-OPTIONAL_TEXT_NAMES: tuple[str, ...] = ("balance_lean", "crest_while_sounding", "crest_whole")
+OPTIONAL_TEXT_NAMES: tuple[str, ...] = (
+    "balance_lean",
+    "crest_while_sounding",
+    "crest_whole",
+    "programme_noise",
+    "programme_silence",
+    "programme_under_floor",
+)
 
 #: Categories of per-track-type advice.
 ADVICE_CATEGORIES: tuple[str, ...] = ("eq", "dynamics", "level", "stereo", "transients")
