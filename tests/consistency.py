@@ -106,11 +106,23 @@ _DOWN = re.compile(
 _UP = re.compile(r"\b(?:raise (?:the|its) (?:input |clip )?gain|raise \S+ by|lift (?:the|its) (?:gain|level))", re.I)
 
 
-def gain_direction_problems(text: str) -> list[str]:
-    down, up = _DOWN.search(text), _UP.search(text)
-    if down and up:
-        return [f"the gain is moved down ('{down.group(0)}') and up ('{up.group(0)}') in one answer"]
-    return []
+def per_track(text: str, names: Iterable[str]) -> list[str]:
+    """An answer about several tracks (a session review: "'Kick' (drums). It peaks ...") cut into the part about
+    each, each part starting where it names its track; an answer naming fewer than two is one part."""
+    starts = sorted({text.find(f"'{name}' (") for name in names} - {-1})
+    if len(starts) < 2:
+        return [text]
+    return [text[: starts[0]], *(text[a:b] for a, b in zip(starts, [*starts[1:], len(text)], strict=True))]
+
+
+def gain_direction_problems(text: str, names: Iterable[str] = ()) -> list[str]:
+    """One track's gain moved both down and up (each track's part on its own when the answer is about several)."""
+    problems = []
+    for part in per_track(text, names):
+        down, up = _DOWN.search(part), _UP.search(part)
+        if down and up:
+            problems.append(f"the gain is moved down ('{down.group(0)}') and up ('{up.group(0)}') in one answer")
+    return problems
 
 
 # -- EQ moves ----------------------------------------------------------------------------------------------------

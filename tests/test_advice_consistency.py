@@ -48,6 +48,8 @@ QUESTIONS = (
     "It sounds harsh, what do I do?",
     "How loud should my master be for streaming?",
     "What reverb should I put on it?",
+    "How is my mix?",
+    "What should I fix?",
 )
 PEAK_RULES = frozenset({"headroom", "clipping_risk", "bus_headroom"})
 TUNED = {
@@ -84,6 +86,12 @@ def _contexts() -> list[tuple[str, dict]]:
     ):
         selected = {"name": name, "type": kind, "peak_level": peak, "rms_level": rms}
         contexts.append((f"{name} {peak:g}/{rms:g}", {"tracks": session, "selected_track": selected}))
+    contexts.append(
+        ("mixed session", {"tracks": [{"name": "Gtr", "type": "guitar", "peak_level": -30.0, "rms_level": -45.0},
+                                      {"name": "Kick", "type": "drums", "peak_level": 0.0, "rms_level": -12.0},
+                                      {"name": "Bass", "type": "bass", "peak_level": -6.5, "rms_level": -8.5},
+                                      {"name": "Amb", "type": "synth", "peak_level": -120.0}]})
+    )  # fmt: skip
     return contexts
 
 
@@ -106,7 +114,7 @@ def _answer(message: str, perspective: str, daw_context: dict, snapshot: RuleSna
 def chat_problems(text: str, daw_context: dict, snapshot: RuleSnapshot) -> list[str]:
     daw = DawContext.from_mapping(daw_context)
     problems = track_count_problems(text, len(daw.tracks))
-    problems += gain_direction_problems(text)
+    problems += gain_direction_problems(text, [track.name for track in daw.tracks])
     track = daw.selected_track
     if track is None or f"'{track.name}'" not in text:  # an answer about the whole session
         return problems
@@ -242,6 +250,9 @@ def test_the_check_finds_each_contradiction_the_issue_reported():
     assert not eq_problems(["Cut 3 dB around 479 Hz if the voice sounds boxy."], [479.0])
     assert eq_problems(["Boost 2 dB around 250 Hz for warmth.", "Cut 4 dB around 280 Hz on Keys."])
     assert gain_direction_problems("Lower the gain of Bass by about 2.0 dB. Raise the input gain of Bass by 5 dB.")
+    review = "'Kick' (drums). Trim it by about 6 dB. 'Gtr' (guitar). Raise its clip gain by about 27 dB."
+    assert not gain_direction_problems(review, ["Kick", "Gtr"])  # two tracks, one move each
+    assert gain_direction_problems(review.replace("'Gtr' (guitar). ", ""), ["Kick", "Gtr"])
     rules = RuleSet.default()
     rules["vocal.highpass_hz"] = 105.0
     assert highpass_problems("High-pass at 80-100 Hz to remove rumble.", "vocal", rules.snapshot())

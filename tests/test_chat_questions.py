@@ -211,3 +211,58 @@ def test_a_question_about_levels_leads_with_the_selected_tracks_figures():
 def test_a_question_about_the_track_alone_leads_with_its_figures():
     reply = ask_with("What should I do with this track?", daw_context=VOCAL)
     assert reply.response.startswith("Selected track: 'Lead Vox'")
+
+
+# -- "how is my mix?": the session reviewed from its levels --------------------------------------------------------
+
+SESSION = {
+    "tracks": [
+        {"name": "Lead Vox", "type": "vocal", "peak_level": -4.0, "rms_level": -20.0},
+        {"name": "Bass", "type": "bass", "peak_level": -8.0, "rms_level": -18.0},
+        {"name": "Gtr", "type": "guitar", "peak_level": -120.0, "rms_level": -120.0},
+        {"name": "Keys", "type": "keys", "peak_level": -0.2, "rms_level": -10.0},
+        {"name": "Pad", "type": "synth"},
+    ]
+}
+
+
+@pytest.mark.parametrize(
+    "question", ["How is my mix?", "what's wrong with my mix", "Any problems?", "What should I fix?"]
+)
+def test_a_review_of_the_session_names_what_the_rules_find_worst_first_and_what_sits_well(question):
+    reply = ask_with(question, daw_context=SESSION)
+    text = reply.response
+    assert text.startswith("Your session (5 tracks), from the levels your DAW reports:")
+    # worst first: the empty guitar and the clipping keys (critical, in session order), then the hot vocal
+    order = [text.index(f"'{name}' (") for name in ("Gtr", "Keys", "Lead Vox")]
+    assert order == sorted(order), text
+    assert "Gtr holds no programme material, no signal" in text and "check its input routing" in text
+    assert "trim it by about 5.8 dB" in text  # the Keys' clipping risk, by the analysis's own figure
+    assert "trimming about 2.0 dB" in text  # the vocal's headroom
+    assert "The levels of 'Bass' look fine." in text and "No levels came for 'Pad'." in text
+    assert "send a track's audio to an analysis" in text
+    assert reply.topics == ()
+
+
+def test_a_clean_session_is_said_to_sit_well_and_no_session_is_told_how_to_send_one():
+    clean = {"tracks": [{"name": "Vox", "type": "vocal", "peak": -8.0, "rms": -22.0}, {"name": "Bass", "peak": -9.0}]}
+    assert "every track sits well" in ask_with("How is my mix?", daw_context=clean).response
+    assert ask_with("How is my mix?").response.startswith("I can only judge what your DAW sends")
+
+
+@pytest.mark.parametrize("question", ["Is my mix ok for streaming?", "What should I fix on my vocal?"])
+def test_a_review_cue_with_a_topic_of_its_own_is_answered_from_the_knowledge_base(question):
+    reply = ask_with(question, daw_context=SESSION)
+    assert not reply.response.startswith("Your session") and reply.topics
+
+
+def test_a_review_judges_the_selected_track_by_the_levels_it_carries():
+    """A DAW may send the levels of the selected track only: the review uses them, and adds a selected track the
+    session's list leaves out."""
+    listed = {"tracks": [{"name": "Kick", "type": "drums"}, {"name": "Bass", "type": "bass"}]}
+    hot_bass = {"name": "Bass", "type": "bass", "peak_level": -0.3, "rms_level": -12.0}
+    text = ask_with("How is my mix?", daw_context={**listed, "selected_track": hot_bass}).response
+    assert "'Bass' (bass). It peaks at -0.3 dBFS" in text and "No levels came for 'Kick'." in text
+    extra = {"name": "Vox", "type": "vocal", "peak_level": -0.3, "rms_level": -12.0}
+    text = ask_with("How is my mix?", daw_context={**listed, "selected_track": extra}).response
+    assert text.startswith("Your session (3 tracks)") and "'Vox' (vocal). It peaks at -0.3 dBFS" in text

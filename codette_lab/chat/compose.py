@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from ..knowledge import KnowledgeEntry, Ranking, fill_figures
 from ..memory import Turn
-from ..rules import RuleSnapshot
-from .daw import DawContext
-from .levels import level_notes
+from ..rules import SEVERITIES, RuleSnapshot
+from .daw import DawContext, TrackView
+from .levels import level_findings, level_notes
 from .reply import ChatReply
 from .understanding import Understanding
 
@@ -31,6 +31,15 @@ RELATED_SHARE = 0.75
 
 #: A follow-up skips the entry it was just given for one scoring at least this share of the best.
 FRESH_SHARE = 0.5
+
+#: A session review tells at most this many tracks with level findings (the worst first), then names the rest.
+REVIEW_TRACKS_SHOWN = 4
+#: A list of track names in an answer names at most this many, then says how many more.
+NAMES_SHOWN = 6
+
+#: The confidence of a session review: it reads the rules' verdicts on the reported levels rather than ranking
+#: knowledge entries, so it is as sure as they are, short of what only the audio could tell.
+REVIEW_CONFIDENCE = 0.9
 
 
 def first_sentence(text: str) -> str:
@@ -60,12 +69,87 @@ def _track_lines(
     return lines
 
 
+def _reviewed_tracks(daw: DawContext) -> list[TrackView]:
+    """The session's tracks, the selected one as ``selected_track`` has it (a DAW may send the levels of the
+    selected track only) and added when ``tracks`` does not list it."""
+    selected = daw.selected_track
+    if selected is None:
+        return list(daw.tracks)
+    tracks = [selected if track.name == selected.name else track for track in daw.tracks]
+    return tracks if any(track is selected for track in tracks) else [*tracks, selected]
+
+
+def _names(tracks: list[TrackView]) -> str:
+    """'Vox', 'Bass' and 'Keys'; past :data:`NAMES_SHOWN`, "and 12 more"."""
+    quoted = [f"'{track.name}'" for track in tracks[:NAMES_SHOWN]]
+    if len(tracks) > NAMES_SHOWN:
+        return f"{', '.join(quoted)} and {len(tracks) - NAMES_SHOWN} more"
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} and {quoted[-1]}"
+
+
+def _asks_for_review(context: ChatContext) -> bool:
+    """A review cue ("how is my mix?", "what should I fix?") with no topic or instrument besides it ("... for
+    streaming", "... on my vocal" are answered from the knowledge base)."""
+    rest = context.knowledge.without_cue("review", context.message)
+    if rest is None:
+        return False
+    asked = context.knowledge.parse(rest)
+    return not asked.terms and not asked.instruments
+
+
+def session_review(context: ChatContext) -> ChatReply:
+    """ "How is my mix?": the session's tracks whose reported levels the rules find something in (the worst
+    first, each with what chat says of its levels), how many more, how many sit well, and where the tone is
+    judged (levels are all a chat request carries)."""
+    texts, rules, daw = context.knowledge.texts, context.rules, context.daw_context
+    if not daw.tracks and daw.selected_track is None:
+        return ChatReply(
+            response=texts["review_no_session"], perspective=context.perspective, confidence=REVIEW_CONFIDENCE
+        )
+    flagged: list[tuple[int, int, TrackView]] = []
+    fine: list[TrackView] = []
+    unmeasured: list[TrackView] = []
+    reviewed = _reviewed_tracks(daw)
+    for position, track in enumerate(reviewed):
+        findings = level_findings(track, rules)
+        if findings:
+            worst = max(SEVERITIES.index(finding.severity) for finding in findings)
+            flagged.append((-worst, position, track))
+        elif track.peak_db is None and track.rms_db is None:
+            unmeasured.append(track)
+        else:
+            fine.append(track)
+    count = max(daw.track_count, len(reviewed))
+    worst_first = [track for _, _, track in sorted(flagged, key=lambda item: item[:2])]
+    if flagged:
+        notes = " ".join(
+            texts["review_track"].format(
+                name=track.name, kind=track.kind, notes=" ".join(level_notes(track, rules, texts["levels"]))
+            )
+            for track in worst_first[:REVIEW_TRACKS_SHOWN]
+        )
+        parts = [texts["session_review"].format(count=count, notes=notes)]
+        if len(flagged) > REVIEW_TRACKS_SHOWN:
+            parts.append(texts["review_more"].format(names=_names(worst_first[REVIEW_TRACKS_SHOWN:])))
+        if fine:
+            parts.append(texts["review_others"].format(names=_names(fine)))
+    else:
+        parts = [texts["session_review_clean"].format(count=count)] if fine else []
+    if unmeasured:
+        parts.append(texts["review_unmeasured"].format(names=_names(unmeasured)))
+    parts.append(texts["review_tone"])
+    return ChatReply(response=" ".join(parts), perspective=context.perspective, confidence=REVIEW_CONFIDENCE)
+
+
 def compose_answer(context: ChatContext, *, perspective: str) -> ChatReply:
-    """A built-in answer: track facts, the best entry's text for ``perspective``, and one related idea."""
+    """A built-in answer: track facts, the best entry's text for ``perspective``, and one related idea; a
+    request to review the session ("how is my mix?", with no topic of its own) is :func:`session_review`."""
     knowledge = context.knowledge
     texts = knowledge.texts
     understanding = context.understanding
     ranking = understanding.ranking
+    if _asks_for_review(context):
+        return session_review(context)
     if not ranking.on_topic or ranking.best is None:
         topics = ", ".join(knowledge.topics.values())
         redirect = "greeting" if knowledge.has_cue("greeting", context.message) else "redirect"

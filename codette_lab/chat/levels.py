@@ -79,6 +79,11 @@ def _verdict(
     return tuple(findings), MappingProxyType({name: value for name, value in figures.items() if value is not None})
 
 
+def level_findings(track: TrackView, rules: RuleSnapshot) -> tuple[Finding, ...]:
+    """What :data:`LEVEL_ANALYSIS_TYPE`'s rules find in a track's reported levels (none without levels)."""
+    return _verdict(rules, track.track_type, track.peak_db, track.rms_db)[0]
+
+
 def _render(template: str, values: Mapping[str, float], finding: Finding | None = None) -> str:
     """The template filled in; a value it names but this track lacks falls back to the finding's own text."""
     try:

@@ -180,6 +180,15 @@ class KnowledgeBase:
         pattern = self._cues.get(kind)
         return bool(pattern and pattern.search(text.lower()))
 
+    def without_cue(self, kind: str, text: str) -> str | None:
+        """``text`` (lower-cased) without its cue phrases of ``kind``; None when it holds none: what a question
+        asks besides "how is my mix?" ("... for streaming")."""
+        pattern = self._cues.get(kind)
+        lowered = text.lower()
+        if pattern is None or not pattern.search(lowered):
+            return None
+        return pattern.sub(" ", lowered)
+
     # -- ranking -----------------------------------------------------------------
 
     def search(self, text: str, *, instruments: Iterable[str] = (), limit: int = 3) -> Ranking:

@@ -45,12 +45,32 @@ TEXT_FIELDS: Mapping[str, frozenset[str]] = {
     "selected_track_alone": frozenset({"name", "kind"}),
     "matching_tracks": frozenset({"names", "count"}),
     "session_size": frozenset({"count"}),
+    "session_review": frozenset({"count", "notes"}),
+    "session_review_clean": frozenset({"count"}),
+    "review_track": frozenset({"name", "kind", "notes"}),
+    "review_more": frozenset({"names"}),
+    "review_others": frozenset({"names"}),
+    "review_unmeasured": frozenset({"names"}),
+    "review_tone": frozenset(),
+    "review_no_session": frozenset(),
     "related": frozenset({"title", "text"}),
     "answer": frozenset({"title", "text"}),
 }
 
 #: Texts a document may leave out (a custom one gets the built-in text, the built-in one none).
-OPTIONAL_TEXT_FIELDS = frozenset({"selected_track_alone"})
+OPTIONAL_TEXT_FIELDS = frozenset(
+    {
+        "selected_track_alone",
+        "session_review",
+        "session_review_clean",
+        "review_track",
+        "review_more",
+        "review_others",
+        "review_unmeasured",
+        "review_tone",
+        "review_no_session",
+    }
+)
 
 #: The sentences about a selected track's levels (``texts.levels``) and their placeholders. The two
 #: ``*_rules`` groups word the findings of rules by rule id: ``peak_rules`` for the peak sentence,
@@ -73,7 +93,7 @@ RULE_TEXT_GROUPS = ("peak_rules", "dynamics_rules")
 RULE_TEXT_FIELDS = _PEAK | _FINDING | _DYNAMICS | _REMEDY
 
 #: Placeholders filled with words rather than numbers (the rest get a number when a template is tried).
-_WORD_FIELDS = frozenset({"topics", "previous", "name", "kind", "names", "title", "text"})
+_WORD_FIELDS = frozenset({"topics", "previous", "name", "kind", "names", "title", "text", "notes"})
 
 #: Every name in the track-type table (instruments and their aliases): a document may not redefine one.
 _TABLE_NAMES = frozenset({*INSTRUMENTS, *(alias for _, aliases in INSTRUMENT_TABLE.values() for alias in aliases)})
