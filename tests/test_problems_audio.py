@@ -427,3 +427,10 @@ def test_audio_whose_every_sample_is_zero_holds_no_programme(kind):
     assert "no signal at all (every sample is zero)" in wire["codette_insights"]
     assert wire["quality_score"] < 0.5
     assert all("routing" in tip or "delete the region" in tip for tip in wire["mixing_suggestions"])
+
+
+def test_a_constant_far_under_the_silence_floor_is_silence_not_clipping():
+    """Samples all equal at 1e-40 (-800 dBFS: denormals a plug-in left behind) are runs of equal samples at the
+    track's own peak, but there is nothing to clip: no programme, and no "flattened at its own peak"."""
+    wire = wire_of(np.full(SR, 1e-40, dtype=np.float32), kind="quality", track_type="vocal")
+    assert rule_ids(wire) == {"no_programme"}
