@@ -48,6 +48,9 @@ NOTEBOOK_SESSION = "notebook"
 #: Chat messages longer than this (characters) are answered off the event loop: understanding
 #: one is linear in its length, but a long one would still hold every other connection up.
 INLINE_CHAT_LIMIT = 2000
+#: Chats whose ``daw_context`` lists more tracks than this are answered off the event loop too: each listed
+#: track is read, and a session review judges each one's levels (about half a millisecond a track).
+INLINE_CHAT_TRACKS = 32
 
 #: An absolute path in an exception's text (``/home/x/data/a.wav``); error replies show only its last part.
 _ABSOLUTE_PATH = re.compile(r"(?<![\w.:/])/(?:[^\s'\"/:]+/)+([^\s'\"/:]*)")
@@ -87,7 +90,9 @@ class Job(NamedTuple):
         """
         request = self.request
         if isinstance(request, ChatRequest):
-            return self.runs_user_code or len(request.message) > INLINE_CHAT_LIMIT
+            tracks = request.daw_context.get("tracks")
+            many = isinstance(tracks, list) and len(tracks) > INLINE_CHAT_TRACKS
+            return self.runs_user_code or many or len(request.message) > INLINE_CHAT_LIMIT
         if isinstance(request, AnalyzeRequest):
             audio = bool(self.decoded) or request.audio.has_audio or request.other_track is not None
             return audio or self.runs_user_code

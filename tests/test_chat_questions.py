@@ -266,3 +266,12 @@ def test_a_review_judges_the_selected_track_by_the_levels_it_carries():
     extra = {"name": "Vox", "type": "vocal", "peak_level": -0.3, "rms_level": -12.0}
     text = ask_with("How is my mix?", daw_context={**listed, "selected_track": extra}).response
     assert text.startswith("Your session (3 tracks)") and "'Vox' (vocal). It peaks at -0.3 dBFS" in text
+
+
+def test_a_review_of_thousands_of_tracks_looks_at_the_first_ones_and_says_so():
+    from codette_lab.chat.compose import REVIEW_TRACKS_MAX
+
+    tracks = [{"name": f"T{i}", "type": "vocal", "peak": -6.0 - i % 30, "rms": -20.0 - i % 30} for i in range(3000)]
+    text = ask_with("How is my mix?", daw_context={"tracks": tracks}).response
+    assert text.startswith("Your session (3000 tracks)")
+    assert f"(Only the first {REVIEW_TRACKS_MAX} of its 3000 tracks were looked at.)" in text

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from codette_lab.engine import Engine
 from codette_lab.protocol import parse_request
 
@@ -45,3 +47,18 @@ def test_an_unknown_perspective_is_bound_to_nothing_and_answered_with_the_list()
     assert engine.respond('{"type": "chat", "message": "hi", "perspective": "nobody"}')["message"].startswith(
         "Unknown perspective: 'nobody' (available: audio_theory, "
     )
+
+
+def test_a_chat_about_a_large_session_is_answered_off_the_loop():
+    """Every listed track is read and a review judges each one: a daw_context of more than INLINE_CHAT_TRACKS
+    tracks (or a hostile one of thousands) must not hold every other connection's pings up."""
+    from codette_lab.engine import INLINE_CHAT_TRACKS
+
+    engine = Engine()
+
+    def chat(count: int) -> str:
+        tracks = [{"name": f"T{i}", "peak": -6.0} for i in range(count)]
+        return json.dumps({"type": "chat", "message": "How is my mix?", "daw_context": {"tracks": tracks}})
+
+    assert not engine.prepare(parse_request(chat(INLINE_CHAT_TRACKS))).needs_worker
+    assert engine.prepare(parse_request(chat(INLINE_CHAT_TRACKS + 1))).needs_worker

@@ -36,6 +36,9 @@ FRESH_SHARE = 0.5
 REVIEW_TRACKS_SHOWN = 4
 #: A list of track names in an answer names at most this many, then says how many more.
 NAMES_SHOWN = 6
+#: A session review judges at most this many tracks (far more than a mix has; a daw_context of thousands of
+#: tracks is not a session anyone mixes, and each costs a judgement).
+REVIEW_TRACKS_MAX = 512
 
 #: The confidence of a session review: it reads the rules' verdicts on the reported levels rather than ranking
 #: knowledge entries, so it is as sure as they are, short of what only the audio could tell.
@@ -109,7 +112,8 @@ def session_review(context: ChatContext) -> ChatReply:
     flagged: list[tuple[int, int, TrackView]] = []
     fine: list[TrackView] = []
     unmeasured: list[TrackView] = []
-    reviewed = _reviewed_tracks(daw)
+    listed = _reviewed_tracks(daw)
+    reviewed = listed[:REVIEW_TRACKS_MAX]
     for position, track in enumerate(reviewed):
         findings = level_findings(track, rules)
         if findings:
@@ -119,7 +123,7 @@ def session_review(context: ChatContext) -> ChatReply:
             unmeasured.append(track)
         else:
             fine.append(track)
-    count = max(daw.track_count, len(reviewed))
+    count = max(daw.track_count, len(listed))
     worst_first = [track for _, _, track in sorted(flagged, key=lambda item: item[:2])]
     if flagged:
         notes = " ".join(
@@ -137,6 +141,8 @@ def session_review(context: ChatContext) -> ChatReply:
         parts = [texts["session_review_clean"].format(count=count)] if fine else []
     if unmeasured:
         parts.append(texts["review_unmeasured"].format(names=_names(unmeasured)))
+    if len(listed) > len(reviewed):
+        parts.append(texts["review_limited"].format(shown=len(reviewed), count=len(listed)))
     parts.append(texts["review_tone"])
     return ChatReply(response=" ".join(parts), perspective=context.perspective, confidence=REVIEW_CONFIDENCE)
 

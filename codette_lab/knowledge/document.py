@@ -53,6 +53,7 @@ TEXT_FIELDS: Mapping[str, frozenset[str]] = {
     "review_unmeasured": frozenset({"names"}),
     "review_tone": frozenset(),
     "review_no_session": frozenset(),
+    "review_limited": frozenset({"shown", "count"}),
     "related": frozenset({"title", "text"}),
     "answer": frozenset({"title", "text"}),
 }
@@ -69,6 +70,7 @@ OPTIONAL_TEXT_FIELDS = frozenset(
         "review_unmeasured",
         "review_tone",
         "review_no_session",
+        "review_limited",
     }
 )
 
