@@ -127,6 +127,7 @@ def test_every_value_evaluation_declares_is_accepted_by_rule_files_and_filled_in
         "rms_dbfs": -12.0,
         "true_peak_dbtp": -0.5,
         "dc_offset": -0.01,
+        "noise_only": 0.0,  # programme, as the audio of a masking request measures
         "stereo_width": 0.5,
         "masked_band": "bass",
         "buried_by_db": 4.0,

@@ -110,9 +110,10 @@ def _programme(flat: Mapping[str, Any], snapshot: Any, situation: Situation) -> 
     """Whether the track holds no programme material (1.0) or does (0.0), and in words how that was told: only
     steady noise (the analysis's ``noise_only``), digital silence (audio measured, every sample zero, so no
     peak), or a peak at or under ``general.silence_peak_dbfs`` (what a DAW's meter reads on an empty track or
-    with the transport stopped). None when neither the audio nor the levels tell (levels alone cannot tell
-    hiss from music). Nothing to mix is a routing or source problem: the gain, tone and dynamics rules give way
-    to it (their ``suppressed_by``), so an empty track is never told to raise its gain by 100 dB."""
+    with the transport stopped); no words for a track with programme. None (and no words) when neither the
+    audio nor the levels tell (levels alone cannot tell hiss from music). Nothing to mix is a routing or
+    source problem: the gain, tone and dynamics rules give way to it (their ``suppressed_by``), so an empty
+    track is never told to raise its gain by 100 dB."""
     noise, peak = number(flat.get("noise_only")), number(flat.get("peak_dbfs"))
     floor = snapshot.lookup_for(situation.track_type)("general.silence_peak_dbfs")
     if noise is not None and noise >= 1.0:
@@ -121,8 +122,8 @@ def _programme(flat: Mapping[str, Any], snapshot: Any, situation: Situation) -> 
         kind = "silence"  # audio was measured (it has channels and a length) and has no peak: all zero
     elif peak is not None and floor is not None and peak <= floor:
         kind = "under_floor"
-    else:
-        return (0.0 if noise is not None else None), None
+    else:  # programme, or nothing tells: no words
+        return (0.0 if noise is not None else None), ""
     return 1.0, snapshot.words(ABSENCE_TEXTS[kind], flat, track_type=situation.track_type)
 
 
