@@ -434,3 +434,25 @@ def test_a_constant_far_under_the_silence_floor_is_silence_not_clipping():
     track's own peak, but there is nothing to clip: no programme, and no "flattened at its own peak"."""
     wire = wire_of(np.full(SR, 1e-40, dtype=np.float32), kind="quality", track_type="vocal")
     assert rule_ids(wire) == {"no_programme"}
+
+
+@pytest.mark.parametrize("seconds", [0.02, 0.05])
+def test_audio_shorter_than_the_analysis_needs_is_refused_saying_how_much_came_and_is_needed(seconds):
+    """A 20 ms slice of a voice read as steady noise with a DC offset: under MIN_AUDIO_SECONDS every measure rests
+    on one padded frame, so the request gets an error, not findings; from the minimum on it is analyzed."""
+    from codette_lab.analysis_types.model import MIN_AUDIO_SECONDS
+    from codette_lab.errors import RequestError
+
+    short = HEALTHY_VOCAL[: int(seconds * SR)]
+    with pytest.raises(RequestError, match=rf"needs at least {MIN_AUDIO_SECONDS:g} s of audio .*: Vox has "):
+        analyze(short, SR, kind="quality", track_type="vocal", track_name="Vox")
+    enough = wire_of(HEALTHY_VOCAL[: int(MIN_AUDIO_SECONDS * SR)], kind="quality", track_type="vocal")
+    assert "no_programme" not in rule_ids(enough)
+
+
+@pytest.mark.parametrize("seconds", [0.1, 0.3, 0.6, 1.2])
+def test_a_short_clip_of_a_voice_is_programme_not_steady_noise(seconds):
+    """Flatness was judged on every 8th frame: a clip of under a second on its first frame alone, the onset's
+    broadband splatter, and the voice read as steady hiss ("check the routing")."""
+    wire = wire_of(HEALTHY_VOCAL[: int(seconds * SR)], kind="quality", track_type="vocal")
+    assert wire["metrics"]["noise_only"] == 0.0 and "no_programme" not in rule_ids(wire)

@@ -42,8 +42,11 @@ BAND_LOW_HZ = 50.0
 BAND_MIN_BINS = 4
 #: Bands this far (dB) under the loudest band carry no sound worth judging.
 BAND_RANGE_DB = 30.0
-#: Flatness is taken on every FLATNESS_FRAME_STEP-th active frame: the median needs no more, and it is costly.
+#: Flatness is taken on every FLATNESS_FRAME_STEP-th active frame: the median needs no more, and it is costly...
 FLATNESS_FRAME_STEP = 8
+#: ...but a clip that would leave fewer than this many judged frames has every frame judged: a clip of under a
+#: second was judged on its first frame alone, the onset's broadband splatter, and a voice read as steady noise.
+FLATNESS_MIN_FRAMES = 4
 #: Floor of a bin's power before its logarithm (digital silence in a bin).
 POWER_FLOOR = 1e-20
 #: Frames this far (dB) under the loudest are read at this level (digital silence has no finite level).
@@ -99,6 +102,7 @@ class ProgrammeAnalyzer:
         level = 10.0 * np.log10(np.maximum(energy, energy.max() * 10.0 ** (-SILENT_FRAME_DB / 10.0)))
         quiet, loud = np.percentile(level, SPREAD_PERCENTILES)
         steady = loud - quiet < NOISE_SPREAD_DB
-        judged = np.flatnonzero(spec.active)[::FLATNESS_FRAME_STEP]  # indices: no copy of every active frame
+        active = np.flatnonzero(spec.active)  # indices: no copy of every active frame
+        judged = active[:: FLATNESS_FRAME_STEP if len(active) >= FLATNESS_FRAME_STEP * FLATNESS_MIN_FRAMES else 1]
         noise = steady and self.band_flatness(spec.rows(judged)) >= NOISE_FLATNESS
         return {"noise_only": 1.0 if noise else 0.0, "pause_fraction": float(np.mean(level < loud - PAUSE_DB))}
