@@ -115,3 +115,23 @@ def test_a_track_file_that_is_gone_is_named(tmp_path):
     files = TrackFiles(0, 0, 8000, 8000, (str(tmp_path / "gone.wav"),))
     with pytest.raises(BridgeError, match=r"track audio: cannot read .*gone\.wav"):
         excerpt(files, end=4000, seconds=0.1)
+
+
+@pytest.mark.parametrize(("peak", "rms", "sent"), [(-12.0, -20.0, True), (-12.0, -9.5, True), (-30.0, -12.0, False)])
+def test_the_files_rms_goes_with_the_meters_peak_only_where_one_meter_could_show_both(engine, peak, rms, sent):
+    """The RMS comes off the files (before plug-ins), the peak off Ardour's meter (after them): a plug-in that
+    lowers the level puts the RMS over the peak, which the server refuses; the bridge then sends the peak alone,
+    and what it sends is answered by a real server."""
+    from codette_lab.bridges.ardour.bridge import rms_with_peak
+
+    assert rms_with_peak(rms, peak) is sent and not rms_with_peak(None, peak)
+    audio_data = {"peak_level": peak, **({"rms_level": rms} if rms_with_peak(rms, peak) else {})}
+    with BackgroundServer(engine, host="127.0.0.1", port=0) as server:
+        link = CodetteLink(server.url, "Ardour: test")
+        assert link.ensure()
+        request = {"type": "analyze", "track_data": {"track_name": "Keys"}, "audio_data": audio_data}
+        reply = link.request({**request, "analysis_type": "dynamics"})
+        refused = link.request({**request, "audio_data": {"peak_level": peak, "rms_level": rms}})
+        link.close()
+    assert reply is not None and reply["type"] == "analysis_response", reply
+    assert refused is not None and refused["type"] == ("analysis_response" if sent else "error"), refused

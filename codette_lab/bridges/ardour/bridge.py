@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ...errors import BridgeError
+from ...protocol.requests import RMS_OVER_PEAK_MAX_DB
 from .audio import excerpt, rms_db
 from .defaults import (
     DEFAULT_ARDOUR_PORT,
@@ -69,6 +70,7 @@ class Answer:
     request: str  # the analysis type, or the chat's question
     reply: Message
     levels_at: float | None  # time.monotonic() of the Ardour meter report the request carried (levels only)
+    sent_at: float  # time.monotonic() when the request went out
     received_at: float  # time.monotonic() when the reply arrived
 
     @property
@@ -77,6 +79,13 @@ class Answer:
         analysis = self.reply.get("analysis") or {}
         details = [*analysis.get("problems_detected", []), *analysis.get("suggestion_details", [])]
         return {str(item["rule"]) for item in details if isinstance(item, dict) and item.get("rule")}
+
+
+def rms_with_peak(rms: float | None, peak: float) -> bool:
+    """Whether the RMS read off a track's files goes with the peak of Ardour's meter. The files are read before
+    the track's plug-ins, the meter after them: a plug-in that lowers the level can put the RMS more than
+    RMS_OVER_PEAK_MAX_DB over the peak, which no one meter shows and the server refuses, so the peak goes alone."""
+    return rms is not None and rms <= peak + RMS_OVER_PEAK_MAX_DB
 
 
 class ArdourBridge:
@@ -203,14 +212,16 @@ class ArdourBridge:
         raise BridgeError(f"no Ardour session and server within {timeout:g} s: {self.status}")
 
     def next_answer(self, track: str | None = None, *, kind: str = "levels", timeout: float = 30.0) -> Answer:
-        """Block until the server answers (about ``track``, of ``kind``) after this call; that answer."""
+        """Block until the server answers (about ``track``, of ``kind``) a request sent after this call; that
+        answer. A request already on its way was answered by the rules as they were before the call (a rule
+        changed in the cell before reaches only the next one)."""
         since = time.monotonic()
         deadline = since + timeout
         while time.monotonic() < deadline:
             for answer in reversed(list(self.answers)):
                 if answer.received_at <= since:
                     break
-                if answer.kind == kind and (track is None or answer.track == track):
+                if answer.sent_at > since and answer.kind == kind and (track is None or answer.track == track):
                     return answer
             self._stop.wait(0.01)
         raise BridgeError(f"no {kind} answer{f' about {track!r}' if track else ''} within {timeout:g} s: {self.status}")
@@ -366,7 +377,7 @@ class ArdourBridge:
                 self.activity = str(exc)
                 rms = None
             self.session.set_rms(track.ssid, rms)
-            if rms is not None:
+            if rms is not None and rms_with_peak(rms, audio_data["peak_level"]):
                 audio_data["rms_level"] = round(rms, 2)
         request = {
             "type": "analyze",
@@ -391,10 +402,11 @@ class ArdourBridge:
             raise BridgeError(f"track: {name!r} has no audio before the playhead")
         self.activity = f"analysing {name} ({analysis_type}, {len(audio) / track.files.sample_rate:.1f} s)"
         request = {"type": "analyze", "track_data": track.track_data(), "analysis_type": analysis_type}
+        sent = time.monotonic()
         reply = link.analyze_audio(request, audio, track.files.sample_rate)
         if reply is None:
             raise BridgeError(f"the connection to {self.url} was lost while analysing {name!r}; ask again")
-        self._keep(Answer(name, "audio", analysis_type, reply, None, time.monotonic()))
+        self._keep(Answer(name, "audio", analysis_type, reply, None, sent, time.monotonic()))
         return reply
 
     def _exchange(
@@ -407,10 +419,11 @@ class ArdourBridge:
         what: str,
         levels_at: float | None,
     ) -> Message:
+        sent = time.monotonic()
         reply = link.request(request)
         if reply is None:
             raise BridgeError(f"the connection to {self.url} was lost; the bridge reconnects, ask again")
-        self._keep(Answer(track, kind, what, reply, levels_at, time.monotonic()))
+        self._keep(Answer(track, kind, what, reply, levels_at, sent, time.monotonic()))
         return reply
 
     def _keep(self, answer: Answer) -> None:
