@@ -138,3 +138,19 @@ def test_the_names_the_two_tables_used_to_disagree_on():
         assert (track.instrument, track.track_type) == (instrument, track_type)
         assert resolve_track_type(name).canonical == track_type
     assert KnowledgeBase.builtin().parse("how do I EQ strings and a hi-hat?").instruments == ("synth", "cymbals")
+
+
+@pytest.mark.parametrize(
+    ("levels", "read"),
+    [
+        ({"peak": -1e308}, (-1000.0, None)),  # silence, however deep
+        ({"peak": 1e308, "rms": -20.0}, (None, -20.0)),  # no meter shows that peak
+        ({"peak": -20.0, "rms": -6.0}, (-20.0, None)),  # an RMS over the peak: one of them is wrong
+        ({"peak": -6.0, "rms": -3.5}, (-6.0, -3.5)),  # an AES-17 meter reads a square wave 3 dB over its peak
+    ],
+)
+def test_daw_context_levels_are_read_leniently_as_an_analysis_would_read_them(levels, read):
+    """Chat reads daw_context leniently: what an analyze request would refuse is left out or floored, never
+    quoted as a 300-digit peak or judged as a crest factor of -14 dB."""
+    track = DawContext.from_mapping({"selected_track": {"name": "Vox", "type": "vocal", **levels}}).selected_track
+    assert (track.peak_db, track.rms_db) == read

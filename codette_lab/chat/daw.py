@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..protocol.requests import LEVEL_FLOOR_DBFS, LEVEL_MAX_DBFS, RMS_OVER_PEAK_MAX_DB
 from ..tracktypes import resolve_track_type
 
 
@@ -31,6 +32,19 @@ def _is_number(value: Any) -> bool:
 
 def _is_text(value: Any) -> bool:
     return isinstance(value, str) and bool(value.strip())
+
+
+def _levels(peak: Any, rms: Any) -> tuple[float | None, float | None]:
+    """Peak and RMS (dBFS) as an ``analyze`` reads them, leniently: a level over LEVEL_MAX_DBFS is no level, one
+    under LEVEL_FLOOR_DBFS is that floor (silence), and an RMS further over the peak than any meter shows it is
+    dropped (one of the two is wrong, and the peak is what judges the headroom)."""
+    levels = [
+        None if value is None or value > LEVEL_MAX_DBFS else max(float(value), LEVEL_FLOOR_DBFS)
+        for value in (peak, rms)
+    ]
+    if levels[0] is not None and levels[1] is not None and levels[1] > levels[0] + RMS_OVER_PEAK_MAX_DB:
+        levels[1] = None
+    return levels[0], levels[1]
 
 
 def _volume_db(raw: Mapping[str, Any]) -> float | None:
@@ -73,15 +87,17 @@ class TrackView:
         name = _first(raw, ("name", "track_name", "trackName", "title"), _is_text) or f"Track {position + 1}"
         kind = _first(raw, ("type", "track_type", "trackType", "kind"), _is_text)
         match = resolve_track_type(kind, track_name=name)
-        peak = _first(raw, ("peak_level", "peak", "peak_db", "peak_dbfs", "peakLevel"), _is_number)
-        rms = _first(raw, ("rms_level", "rms", "rms_db", "rms_dbfs", "rmsLevel"), _is_number)
+        peak, rms = _levels(
+            _first(raw, ("peak_level", "peak", "peak_db", "peak_dbfs", "peakLevel"), _is_number),
+            _first(raw, ("rms_level", "rms", "rms_db", "rms_dbfs", "rmsLevel"), _is_number),
+        )
         return cls(
             name=name.strip(),
             type=kind.strip() if kind else None,
             instrument=match.instrument,
             track_type=match.canonical,
-            peak_db=float(peak) if peak is not None else None,
-            rms_db=float(rms) if rms is not None else None,
+            peak_db=peak,
+            rms_db=rms,
             volume_db=_volume_db(raw),
             muted=_first(raw, ("muted", "mute", "isMuted"), lambda v: isinstance(v, bool)) is True,
             soloed=_first(raw, ("soloed", "solo", "isSoloed"), lambda v: isinstance(v, bool)) is True,

@@ -30,10 +30,12 @@ MAX_NESTING = 100
 #: Used when an ``analyze`` request names no ``analysis_type``.
 DEFAULT_ANALYSIS_TYPE = "spectrum"
 
-#: What a reported level (``peak_level``, ``rms_level``, dBFS) may be: from far under any noise floor (a DAW
-#: sends silence as a number, JSON having no -Infinity) to far over full scale (a floating-point mix bus).
-#: Outside it the number is not a level a meter shows, and advice built on it would be nonsense.
-LEVEL_RANGE_DBFS = (-1000.0, 200.0)
+#: The highest reported level (``peak_level``, ``rms_level``, dBFS) read: far over full scale (a floating-point mix
+#: bus). Over it the number is not a level a meter shows, and advice built on it would be nonsense.
+LEVEL_MAX_DBFS = 200.0
+#: A reported level under this is read as this: silence, however a DAW spells it (JSON has no -Infinity, so
+#: DAWs send -150, -1000 or -1e9), without a 300-digit number in the answer.
+LEVEL_FLOOR_DBFS = -1000.0
 #: How far (dB) a reported RMS level may stand over the peak level: a signal's RMS never exceeds its peak, but an
 #: AES-17 RMS meter reads a sine's RMS at its peak, so a square wave reads 3 dB over it.
 RMS_OVER_PEAK_MAX_DB = 3.01
@@ -210,9 +212,9 @@ def _audio_data(fields: Reader | None) -> AudioData:
 
 
 def _level(fields: Reader, key: str) -> float | None:
-    """A reported level (dBFS) within LEVEL_RANGE_DBFS, or None when not sent."""
-    low, high = LEVEL_RANGE_DBFS
-    return fields.number(key, None, minimum=low, maximum=high)
+    """A reported level (dBFS) up to LEVEL_MAX_DBFS, read as LEVEL_FLOOR_DBFS when under it; None when not sent."""
+    level = fields.number(key, None, maximum=LEVEL_MAX_DBFS)
+    return None if level is None else max(level, LEVEL_FLOOR_DBFS)
 
 
 def _parse_chat(fields: Reader) -> ChatRequest:
