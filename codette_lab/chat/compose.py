@@ -101,9 +101,10 @@ def _asks_for_review(context: ChatContext) -> bool:
 
 
 def session_review(context: ChatContext) -> ChatReply:
-    """ "How is my mix?": the session's tracks whose reported levels the rules find something in (the worst
-    first, each with what chat says of its levels), how many more, how many sit well, and where the tone is
-    judged (levels are all a chat request carries)."""
+    """The answer to "How is my mix?": the session's tracks whose reported levels the rules find something in
+    (the worst first, each with what chat says of its levels; past :data:`REVIEW_TRACKS_SHOWN`, named), the
+    tracks that sit well and those that sent no levels (named), and where the tone is judged (levels are all a
+    chat request carries)."""
     texts, rules, daw = context.knowledge.texts, context.rules, context.daw_context
     if not daw.tracks and daw.selected_track is None:
         return ChatReply(
