@@ -154,3 +154,26 @@ def test_daw_context_levels_are_read_leniently_as_an_analysis_would_read_them(le
     quoted as a 300-digit peak or judged as a crest factor of -14 dB."""
     track = DawContext.from_mapping({"selected_track": {"name": "Vox", "type": "vocal", **levels}}).selected_track
     assert (track.peak_db, track.rms_db) == read
+
+
+@pytest.mark.parametrize(("levels", "source"), [({"lufs": -9.5}, "measured"), ({}, "estimated from RMS")])
+def test_a_masters_loudness_is_judged_against_the_target_as_the_analysis_judges_it(levels, source):
+    """Asked "Is my master loud enough for Spotify?" with a master selected, chat says how far it is from the
+    streaming target and by how much to lower the limiter, the figure a levels-only analysis gives, from the
+    loudness the DAW reports or else estimated from its RMS."""
+    engine = Engine()
+    track = {"name": "Mix", "type": "master", "peak": -1.2, "rms": -9.0, **levels}
+    answer = engine.chat("Is my master loud enough for Spotify?", daw_context={"selected_track": track}).response
+    message = {
+        "type": "analyze",
+        "analysis_type": "loudness",
+        "track_data": {"track_name": "Mix", "track_type": "master"},
+        "audio_data": {"peak_level": -1.2, "rms_level": -9.0},
+    }
+    analysis = engine.respond(json.dumps(message))["analysis"]
+    if "lufs" not in levels:  # the analysis estimates from the RMS as chat does
+        assert "too_loud" in rules_fired(analysis)
+        lower = re.search(r"Lower the limiter input by about (\d+\.\d) dB", " ".join(analysis["mixing_suggestions"]))
+        assert lower and f"by about {lower.group(1)} dB" in answer
+    assert "Mix is too loud for the streaming target" in answer and f"({source})" in answer
+    assert "Lower the limiter input by about" in answer

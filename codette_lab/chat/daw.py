@@ -47,6 +47,16 @@ def _levels(peak: Any, rms: Any) -> tuple[float | None, float | None]:
     return levels[0], levels[1]
 
 
+def _loudness(value: Any) -> float | None:
+    """An integrated loudness (LUFS) a DAW reports, when it is one a meter shows (the analysis's target range
+    reaches -70; silence gates at -70 too); None otherwise."""
+    return float(value) if value is not None and LOUDNESS_RANGE_LUFS[0] <= value <= LOUDNESS_RANGE_LUFS[1] else None
+
+
+#: The loudness (LUFS) read from a track of ``daw_context``: a BS.1770 meter's range (its absolute gate is -70).
+LOUDNESS_RANGE_LUFS = (-70.0, 10.0)
+
+
 def _volume_db(raw: Mapping[str, Any]) -> float | None:
     """A fader level in dB: ``volume_db``/``gain_db`` as given; ``volume`` in (0, 1] read as linear gain."""
     decibels = _first(raw, ("volume_db", "gain_db", "fader_db"), _is_number)
@@ -77,6 +87,7 @@ class TrackView:
     track_type: str
     peak_db: float | None = None
     rms_db: float | None = None
+    loudness_lufs: float | None = None
     volume_db: float | None = None
     muted: bool = False
     soloed: bool = False
@@ -98,6 +109,7 @@ class TrackView:
             track_type=match.canonical,
             peak_db=peak,
             rms_db=rms,
+            loudness_lufs=_loudness(_first(raw, ("loudness_lufs", "integrated_lufs", "lufs", "loudness"), _is_number)),
             volume_db=_volume_db(raw),
             muted=_first(raw, ("muted", "mute", "isMuted"), lambda v: isinstance(v, bool)) is True,
             soloed=_first(raw, ("soloed", "solo", "isSoloed"), lambda v: isinstance(v, bool)) is True,

@@ -1,11 +1,12 @@
 """What chat says about the selected track's levels: the rule set's verdicts, in chat's words.
 
 Chat keeps no thresholds of its own. It asks the engine's current rule
-snapshot to judge the track's reported peak and RMS exactly as an ``analyze``
-request of type :data:`LEVEL_ANALYSIS_TYPE` would (same rules, same per-type
-parameters, same suppression), then words each finding with the knowledge
-base's ``texts.levels`` by rule id; a rule chat has no words for is told with
-the rule's own problem text. Numbers such as the trim are the finding's own
+snapshot to judge the track's reported peak, RMS and (where the DAW reports it)
+loudness exactly as a levels-only ``analyze`` request of type
+:data:`LEVEL_ANALYSIS_TYPE` would (same rules, same per-type parameters, same
+suppression), then words each finding with the knowledge base's
+``texts.levels`` by rule id; a rule chat has no words for (a master too loud for
+its target) is told with the rule's own problem text and remedy. Numbers such as the trim are the finding's own
 ``over``/``under`` (value minus threshold, the figure the analysis quotes), so
 chat and analysis say the same for the same track, and a Rules slider moved in
 the notebook changes both.
@@ -21,8 +22,10 @@ from typing import Any
 from ..rules import Finding, RuleSnapshot
 from .daw import TrackView
 
-#: The analysis type whose rules judge a track's peak, RMS and crest factor; chat's verdicts are that type's.
-LEVEL_ANALYSIS_TYPE = "dynamics"
+#: The analysis type whose rules judge a track's reported levels; chat's verdicts are that type's. ``quality``
+#: (everything at once): from levels alone its rules judge the peak, RMS, crest factor and a master's loudness
+#: against the streaming target; the rest need the audio and stay silent.
+LEVEL_ANALYSIS_TYPE = "quality"
 
 #: 0 dBFS: full scale by definition (a peak here has clipped or will), not a tunable threshold.
 FULL_SCALE_DBFS = 0.0
@@ -54,23 +57,23 @@ NOTHING_TO_MIX = "no_programme"
 VERDICT_CACHE_SIZE = 256
 
 
-def _levels(peak: float | None, rms: float | None) -> dict[str, float]:
-    reported = (("peak_dbfs", peak), ("rms_dbfs", rms))
+def _levels(peak: float | None, rms: float | None, loudness: float | None) -> dict[str, float]:
+    reported = (("peak_dbfs", peak), ("rms_dbfs", rms), ("integrated_lufs", loudness))
     return {name: value for name, value in reported if value is not None}
 
 
 def reported_metrics(track: TrackView) -> dict[str, float]:
-    """The metrics a DAW reports for a track (peak and RMS, by the analysis's names), those it has."""
-    return _levels(track.peak_db, track.rms_db)
+    """The metrics a DAW reports for a track (peak, RMS, loudness, by the analysis's names), those it has."""
+    return _levels(track.peak_db, track.rms_db, track.loudness_lufs)
 
 
 @functools.lru_cache(maxsize=VERDICT_CACHE_SIZE)
 def _verdict(
-    rules: RuleSnapshot, track_type: str, peak: float | None, rms: float | None
+    rules: RuleSnapshot, track_type: str, peak: float | None, rms: float | None, loudness: float | None
 ) -> tuple[tuple[Finding, ...], Mapping[str, float]]:
     """The findings of :data:`LEVEL_ANALYSIS_TYPE`'s rules for these levels, without their texts (chat words
     them), and the remedy amounts the rules derive from them (:data:`REMEDY_FIGURES`)."""
-    metrics = _levels(peak, rms)
+    metrics = _levels(peak, rms, loudness)
     if not metrics:
         return (), MappingProxyType({})
     findings = rules.evaluate(metrics, track_type=track_type, analysis_type=LEVEL_ANALYSIS_TYPE, render_texts=False)
@@ -81,7 +84,7 @@ def _verdict(
 
 def level_findings(track: TrackView, rules: RuleSnapshot) -> tuple[Finding, ...]:
     """What :data:`LEVEL_ANALYSIS_TYPE`'s rules find in a track's reported levels (none without levels)."""
-    return _verdict(rules, track.track_type, track.peak_db, track.rms_db)[0]
+    return _verdict(rules, track.track_type, track.peak_db, track.rms_db, track.loudness_lufs)[0]
 
 
 def _render(template: str, values: Mapping[str, float], finding: Finding | None = None) -> str:
@@ -170,7 +173,7 @@ def _by_peaks_note(
 
 def level_notes(track: TrackView, rules: RuleSnapshot, texts: Mapping[str, Any]) -> list[str]:
     """Sentences about a track's levels, fader and state, judged by ``rules`` and worded by ``texts`` (``levels``)."""
-    verdict, figures = _verdict(rules, track.track_type, track.peak_db, track.rms_db)
+    verdict, figures = _verdict(rules, track.track_type, track.peak_db, track.rms_db, track.loudness_lufs)
     findings = list(verdict)
     peak_words, dynamics_words = texts["peak_rules"], texts["dynamics_rules"]
     unworded = {f.rule_id for f in findings if f.rule_id not in peak_words and f.rule_id not in dynamics_words}
@@ -191,7 +194,7 @@ def level_notes(track: TrackView, rules: RuleSnapshot, texts: Mapping[str, Any])
             *_peak_notes(track, findings, texts, values, quiet_below=lookup(QUIET_PEAK)),
             *_dynamics_notes(track, findings, texts, values),
             _by_peaks_note(track, texts, values, lookup(RMS_TARGET)),
-            *(_problems(track, rules, unworded) if unworded else ()),
+            *(_problems(track, rules, unworded, remedies=True) if unworded else ()),
         ]
     if track.volume_db is not None:
         notes.append(_render(texts["fader"], values))
