@@ -275,3 +275,32 @@ def test_a_review_of_thousands_of_tracks_looks_at_the_first_ones_and_says_so():
     text = ask_with("How is my mix?", daw_context={"tracks": tracks}).response
     assert text.startswith("Your session (3000 tracks)")
     assert f"(Only the first {REVIEW_TRACKS_MAX} of its 3000 tracks were looked at.)" in text
+
+
+BAND = {
+    "tracks": [
+        {"name": "Vox", "type": "vocal", "peak": -12.0, "rms": -30.0},
+        {"name": "Gtr", "type": "guitar", "peak": -3.0, "rms": -14.0},
+        {"name": "Kick", "type": "drums", "peak": 0.3, "rms": -12.0},
+        {"name": "Bass", "type": "bass", "peak": -8.0, "rms": -16.0},
+    ],
+    "selected_track": {"name": "Vox", "type": "vocal", "peak": -12.0, "rms": -30.0},
+}
+
+
+@pytest.mark.parametrize("question", ["Is anything clipping?", "Which track is the loudest?"])
+def test_a_question_about_the_whole_session_is_answered_from_every_tracks_levels(question):
+    """Not from the selected vocal's alone: the kick at +0.3 dBFS is the clipping track, and the loudest by RMS."""
+    text = ask_with(question, daw_context=BAND).response
+    assert text.startswith("Your session (4 tracks)") and text.index("'Kick' (drums)") < text.index("'Gtr' (guitar)")
+    assert "at or above full scale: it is clipping" in text
+    assert "By RMS the loudest is 'Kick' (-12.0 dBFS), the quietest 'Vox' (-30.0 dBFS)." in text
+
+
+def test_a_level_question_naming_an_instrument_judges_that_tracks_levels():
+    """'Is my kick too loud?' with the vocal selected: the track named Kick (typed drums) is the kick asked about,
+    and its levels are judged as the selected track's would be; an EQ question only names it."""
+    text = ask_with("Is my kick too loud?", daw_context=BAND).response
+    assert "'Kick' (drums). It peaks at +0.3 dBFS" in text and "trim it by about 6.3 dB" in text
+    eq = ask_with("How do I EQ my kick?", daw_context=BAND).response
+    assert "this applies to 'Kick'" in eq and "It peaks at" not in eq

@@ -52,7 +52,12 @@ def first_sentence(text: str) -> str:
 
 
 def _track_lines(
-    understanding: Understanding, daw: DawContext, texts: Mapping[str, Any], rules: RuleSnapshot
+    understanding: Understanding,
+    daw: DawContext,
+    texts: Mapping[str, Any],
+    rules: RuleSnapshot,
+    *,
+    about_levels: bool = False,
 ) -> list[str]:
     track = understanding.track
     if track is not None:
@@ -63,13 +68,25 @@ def _track_lines(
             line = texts["selected_track"].format(name=track.name, kind=track.kind, count=max(daw.track_count, 1))
         return [" ".join([line, *level_notes(track, rules, texts["levels"])])]
     lines = []
-    matching = [t for instrument in understanding.instruments for t in daw.tracks_of(instrument)]
+    matching = list({id(t): t for instrument in understanding.instruments for t in daw.tracks_of(instrument)}.values())
     if matching:
-        names = ", ".join(f"'{t.name}'" for t in matching[:4])
+        names = ", ".join(f"'{t.name}'" for t in matching[:REVIEW_TRACKS_SHOWN])
         lines.append(texts["matching_tracks"].format(names=names, count=daw.track_count))
+        if about_levels:  # "is my kick too loud?": each such track's levels, as for the selected one
+            lines.extend(_told(track, texts, rules) for track in matching[:REVIEW_TRACKS_SHOWN] if _has_levels(track))
     elif daw.track_count:
         lines.append(texts["session_size"].format(count=daw.track_count))
     return lines
+
+
+def _has_levels(track: TrackView) -> bool:
+    return track.peak_db is not None or track.rms_db is not None or track.loudness_lufs is not None
+
+
+def _told(track: TrackView, texts: Mapping[str, Any], rules: RuleSnapshot) -> str:
+    """One track's levels as chat words them, under its name."""
+    notes = " ".join(level_notes(track, rules, texts["levels"]))
+    return texts["review_track"].format(name=track.name, kind=track.kind, notes=notes)
 
 
 def _reviewed_tracks(daw: DawContext) -> list[TrackView]:
@@ -120,19 +137,14 @@ def session_review(context: ChatContext) -> ChatReply:
         if findings:
             worst = max(SEVERITIES.index(finding.severity) for finding in findings)
             flagged.append((-worst, position, track))
-        elif track.peak_db is None and track.rms_db is None:
+        elif not _has_levels(track):
             unmeasured.append(track)
         else:
             fine.append(track)
     count = max(daw.track_count, len(listed))
     worst_first = [track for _, _, track in sorted(flagged, key=lambda item: item[:2])]
     if flagged:
-        notes = " ".join(
-            texts["review_track"].format(
-                name=track.name, kind=track.kind, notes=" ".join(level_notes(track, rules, texts["levels"]))
-            )
-            for track in worst_first[:REVIEW_TRACKS_SHOWN]
-        )
+        notes = " ".join(_told(track, texts, rules) for track in worst_first[:REVIEW_TRACKS_SHOWN])
         parts = [texts["session_review"].format(count=count, notes=notes)]
         if len(flagged) > REVIEW_TRACKS_SHOWN:
             parts.append(texts["review_more"].format(names=_names(worst_first[REVIEW_TRACKS_SHOWN:])))
@@ -140,6 +152,14 @@ def session_review(context: ChatContext) -> ChatReply:
             parts.append(texts["review_others"].format(names=_names(fine)))
     else:
         parts = [texts["session_review_clean"].format(count=count)] if fine else []
+    by_rms = sorted(
+        ((track.rms_db, track) for track in reviewed if track.rms_db is not None), key=lambda pair: -pair[0]
+    )
+    if len(by_rms) >= 2:
+        (loud_rms, loud), (quiet_rms, quiet) = by_rms[0], by_rms[-1]
+        parts.append(
+            texts["review_loudest"].format(loud=loud.name, loud_rms=loud_rms, quiet=quiet.name, quiet_rms=quiet_rms)
+        )
     if unmeasured:
         parts.append(texts["review_unmeasured"].format(names=_names(unmeasured)))
     if len(listed) > len(reviewed):
@@ -170,10 +190,11 @@ def compose_answer(context: ChatContext, *, perspective: str) -> ChatReply:
     if understanding.previous is not None and understanding.previous.entries:
         previous_title = knowledge.get(understanding.previous.entries[0]).title
         parts.append(texts["follow_up"].format(previous=previous_title))
-    track_lines = _track_lines(understanding, context.daw_context, texts, context.rules)
+    about_levels = knowledge.has_cue("levels", context.message)
+    track_lines = _track_lines(understanding, context.daw_context, texts, context.rules, about_levels=about_levels)
     answer = texts["answer"].format(title=lead.title, text=told(lead, perspective, context.rules))
     own_terms = set(understanding.terms) - set(understanding.carried)
-    facts_first = bool(track_lines) and (not own_terms or knowledge.has_cue("levels", context.message))
+    facts_first = bool(track_lines) and (not own_terms or about_levels)
     parts.extend([*track_lines, answer] if facts_first else [answer, *track_lines])
     if related is not None:
         text = first_sentence(told(related, perspective, context.rules))

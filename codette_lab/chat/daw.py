@@ -159,5 +159,10 @@ class DawContext:
         return cls(tracks=tracks, selected_track=selected, track_count=track_count, raw=raw)
 
     def tracks_of(self, instrument: str) -> tuple[TrackView, ...]:
-        """The session's tracks of one instrument (``vocal``, ``bass``, ...)."""
-        return tuple(track for track in self.tracks if track.instrument == instrument)
+        """The session's tracks of one instrument (``vocal``, ``kick``, ...): by the instrument its type names, or
+        its name (a track typed ``drums`` and named "Kick" is the kick a question asks about)."""
+        return tuple(
+            track
+            for track in self.tracks
+            if instrument in (track.instrument, resolve_track_type(None, track_name=track.name).instrument)
+        )

@@ -51,6 +51,7 @@ TEXT_FIELDS: Mapping[str, frozenset[str]] = {
     "review_more": frozenset({"names"}),
     "review_others": frozenset({"names"}),
     "review_unmeasured": frozenset({"names"}),
+    "review_loudest": frozenset({"loud", "loud_rms", "quiet", "quiet_rms"}),
     "review_tone": frozenset(),
     "review_no_session": frozenset(),
     "review_limited": frozenset({"shown", "count"}),
@@ -68,6 +69,7 @@ OPTIONAL_TEXT_FIELDS = frozenset(
         "review_more",
         "review_others",
         "review_unmeasured",
+        "review_loudest",
         "review_tone",
         "review_no_session",
         "review_limited",
@@ -95,7 +97,7 @@ RULE_TEXT_GROUPS = ("peak_rules", "dynamics_rules")
 RULE_TEXT_FIELDS = _PEAK | _FINDING | _DYNAMICS | _REMEDY
 
 #: Placeholders filled with words rather than numbers (the rest get a number when a template is tried).
-_WORD_FIELDS = frozenset({"topics", "previous", "name", "kind", "names", "title", "text", "notes"})
+_WORD_FIELDS = frozenset({"topics", "previous", "name", "kind", "names", "title", "text", "notes", "loud", "quiet"})
 
 #: Every name in the track-type table (instruments and their aliases): a document may not redefine one.
 _TABLE_NAMES = frozenset({*INSTRUMENTS, *(alias for _, aliases in INSTRUMENT_TABLE.values() for alias in aliases)})
