@@ -47,14 +47,13 @@ def _levels(peak: Any, rms: Any) -> tuple[float | None, float | None]:
     return levels[0], levels[1]
 
 
-def _loudness(value: Any) -> float | None:
-    """An integrated loudness (LUFS) a DAW reports, when it is one a meter shows (the analysis's target range
-    reaches -70; silence gates at -70 too); None otherwise."""
-    return float(value) if value is not None and LOUDNESS_RANGE_LUFS[0] <= value <= LOUDNESS_RANGE_LUFS[1] else None
-
-
 #: The loudness (LUFS) read from a track of ``daw_context``: a BS.1770 meter's range (its absolute gate is -70).
 LOUDNESS_RANGE_LUFS = (-70.0, 10.0)
+
+
+def _loudness(value: Any) -> float | None:
+    """An integrated loudness (LUFS) a DAW reports, when it lies in LOUDNESS_RANGE_LUFS; None otherwise."""
+    return float(value) if value is not None and LOUDNESS_RANGE_LUFS[0] <= value <= LOUDNESS_RANGE_LUFS[1] else None
 
 
 def _volume_db(raw: Mapping[str, Any]) -> float | None:

@@ -6,8 +6,9 @@ loudness exactly as a levels-only ``analyze`` request of type
 :data:`LEVEL_ANALYSIS_TYPE` would (same rules, same per-type parameters, same
 suppression), then words each finding with the knowledge base's
 ``texts.levels`` by rule id; a rule chat has no words for (a master too loud for
-its target) is told with the rule's own problem text and remedy. Numbers such as the trim are the finding's own
-``over``/``under`` (value minus threshold, the figure the analysis quotes), so
+its target) is told with the rule's own problem text and remedy. Numbers such
+as the trim are the finding's own ``over``/``under`` (value minus threshold,
+the figure the analysis quotes), so
 chat and analysis say the same for the same track, and a Rules slider moved in
 the notebook changes both.
 """
@@ -53,7 +54,7 @@ NOTHING_TO_MIX = "no_programme"
 
 #: How many level verdicts are remembered. A conversation sends the same session with every question
 #: (and a stopped transport reports the same peaks), while a rule snapshot never changes, so one verdict
-#: per (snapshot, track type, peak, RMS) is worked out once.
+#: per (snapshot, track type, peak, RMS, loudness) is worked out once.
 VERDICT_CACHE_SIZE = 256
 
 
@@ -142,20 +143,16 @@ def _dynamics_notes(
     return []
 
 
-def _problems(track: TrackView, rules: RuleSnapshot, rule_ids: set[str], *, remedies: bool = False) -> list[str]:
-    """The rules' own problem texts (and ``remedies``: their suggestions) for findings chat has no words for
-    (rare: judged again, texts filled)."""
+def _problems(track: TrackView, rules: RuleSnapshot, rule_ids: set[str]) -> list[str]:
+    """The rules' own problem texts and remedies for findings chat has no words for (rare: judged again, texts
+    filled)."""
     findings = rules.evaluate(
         reported_metrics(track),
         track_type=track.track_type,
         analysis_type=LEVEL_ANALYSIS_TYPE,
         track_name=track.name,
     )
-    return [
-        f"{finding.problem} {finding.suggestion}" if remedies else finding.problem
-        for finding in findings
-        if finding.rule_id in rule_ids
-    ]
+    return [f"{finding.problem} {finding.suggestion}" for finding in findings if finding.rule_id in rule_ids]
 
 
 def _by_peaks_note(
@@ -188,13 +185,13 @@ def level_notes(track: TrackView, rules: RuleSnapshot, texts: Mapping[str, Any])
     }
     values = {**figures, **{name: value for name, value in known.items() if value is not None}}
     if any(finding.rule_id == NOTHING_TO_MIX for finding in findings):
-        notes = _problems(track, rules, {NOTHING_TO_MIX}, remedies=True)
+        notes = _problems(track, rules, {NOTHING_TO_MIX})
     else:
         notes = [
             *_peak_notes(track, findings, texts, values, quiet_below=lookup(QUIET_PEAK)),
             *_dynamics_notes(track, findings, texts, values),
             _by_peaks_note(track, texts, values, lookup(RMS_TARGET)),
-            *(_problems(track, rules, unworded, remedies=True) if unworded else ()),
+            *(_problems(track, rules, unworded) if unworded else ()),
         ]
     if track.volume_db is not None:
         notes.append(_render(texts["fader"], values))
