@@ -112,7 +112,9 @@ class SimulatedDAW:
         self.selected: Track | None = self.session.selected
         self.welcome: Message | None = None
         self._connection: ClientConnection | None = None
-        self._rejoining: threading.Thread | None = None
+        self._rejoining: threading.Thread | None = None  # the rejoin thread while it runs (under _rejoin_lock)
+        self._rejoin_until = 0.0  # when it gives up: REJOIN_SECONDS after the last reconnect_soon
+        self._rejoin_lock = threading.Lock()
         self._closed_by_us = False
         self._transcript: deque[TranscriptEntry] = deque(maxlen=TRANSCRIPT_LIMIT)
         self._lock = threading.RLock()
@@ -181,14 +183,16 @@ class SimulatedDAW:
             self._drop_connection()
 
     def reconnect_soon(self) -> None:
-        """Reconnect on a thread of its own (to :attr:`url`, read at each try) unless connected already."""
-        if self._closed_by_us or self.connected:
+        """Reconnect on a thread of its own (to :attr:`url`, read at each try) unless connected already; a rejoin
+        under way keeps trying REJOIN_SECONDS from now (a second restart while it runs is followed too)."""
+        if self._closed_by_us:
             return
-        rejoining = self._rejoining
-        if rejoining is not None and rejoining.is_alive():
-            return
-        self._rejoining = threading.Thread(target=self._rejoin, name=f"codette-daw-rejoin-{self.name}", daemon=True)
-        self._rejoining.start()
+        with self._rejoin_lock:
+            self._rejoin_until = time.monotonic() + REJOIN_SECONDS
+            if self._rejoining is not None or self.connected:
+                return  # the running rejoin looks at the connection again before it ends
+            self._rejoining = threading.Thread(target=self._rejoin, name=f"codette-daw-rejoin-{self.name}", daemon=True)
+            self._rejoining.start()
 
     def _watch(self, connection: ClientConnection) -> None:
         """Wait for ``connection`` to end; after a server restart (1012), come back (see the class docstring)."""
@@ -198,20 +202,29 @@ class SimulatedDAW:
             self.reconnect_soon()
 
     def _rejoin(self) -> None:
-        """Try to connect with a doubling delay (at most REJOIN_SECONDS in all); give up quietly after."""
-        deadline = time.monotonic() + REJOIN_SECONDS
+        """Try to connect with a doubling delay until connected, closed by us or past the deadline (give up quietly
+        then). Whether to end is decided under the lock :meth:`reconnect_soon` takes, after looking at the
+        connection once more: a restart that closes the connection just made is never missed."""
         delay = 0.1
-        while not self._closed_by_us and time.monotonic() < deadline:
-            with self._lock:
-                if self.connected or self._closed_by_us:
-                    return
+        try:
+            while True:
+                with self._rejoin_lock:
+                    if self._closed_by_us or self.connected or time.monotonic() >= self._rejoin_until:
+                        self._rejoining = None
+                        return
                 try:
-                    self.connect()
-                    return
+                    with self._lock:
+                        if not self.connected and not self._closed_by_us:
+                            self.connect()
+                    continue  # connected: the next look ends the thread, unless the server closed it meanwhile
                 except DAWConnectionError:
                     pass
-            time.sleep(delay)
-            delay = min(delay * 2, 2.0)
+                time.sleep(delay)
+                delay = min(delay * 2, 2.0)
+        finally:  # an unexpected error ends the thread too: the next reconnect_soon starts another
+            with self._rejoin_lock:
+                if self._rejoining is threading.current_thread():
+                    self._rejoining = None
 
     def _drop_connection(self) -> None:
         connection, self._connection = self._connection, None
