@@ -304,3 +304,20 @@ def test_a_level_question_naming_an_instrument_judges_that_tracks_levels():
     assert "'Kick' (drums). It peaks at +0.3 dBFS" in text and "trim it by about 6.3 dB" in text
     eq = ask_with("How do I EQ my kick?", daw_context=BAND).response
     assert "this applies to 'Kick'" in eq and "It peaks at" not in eq
+
+
+def test_a_level_question_comparing_two_named_tracks_tells_both_and_how_far_apart_they_sit():
+    """The guitar is selected and the question names the vocal too: both tracks' levels, then the RMS gap."""
+    text = ask_with(
+        "Is the vocal too quiet compared to the guitar?", daw_context={**BAND, "selected_track": BAND["tracks"][1]}
+    )
+    assert (
+        text.response.startswith("Selected track: 'Gtr'") and "'Vox' (vocal). It peaks at -12.0 dBFS" in text.response
+    )
+    assert "By RMS 'Vox' sits 16.0 dB under 'Gtr'." in text.response
+
+
+def test_thanks_are_answered_as_thanks_not_as_a_question_out_of_reach():
+    reply = ask_with("Thanks!")
+    assert reply.response.startswith("Glad to help.") and "can't answer" not in reply.response
+    assert ask_with("What should I do next?", daw_context=BAND).response.startswith("Your session (4 tracks)")

@@ -60,15 +60,22 @@ def _track_lines(
     about_levels: bool = False,
 ) -> list[str]:
     track = understanding.track
+    matching = list({id(t): t for instrument in understanding.instruments for t in daw.tracks_of(instrument)}.values())
     if track is not None:
         alone = texts.get("selected_track_alone")
         if daw.track_count < 2 and alone:  # "one of 1 tracks" says nothing: the session's size is not known
             line = alone.format(name=track.name, kind=track.kind)
         else:
             line = texts["selected_track"].format(name=track.name, kind=track.kind, count=max(daw.track_count, 1))
-        return [" ".join([line, *level_notes(track, rules, texts["levels"])])]
+        lines = [" ".join([line, *level_notes(track, rules, texts["levels"])])]
+        if (
+            about_levels
+        ):  # "is the vocal too quiet next to the guitar?": the other tracks it names, and how they compare
+            others = [t for t in matching if t.name != track.name and _has_levels(t)][: REVIEW_TRACKS_SHOWN - 1]
+            lines.extend(_told(other, texts, rules) for other in others)
+            lines.extend(_compared([track, *others], texts))
+        return lines
     lines = []
-    matching = list({id(t): t for instrument in understanding.instruments for t in daw.tracks_of(instrument)}.values())
     if matching:
         names = ", ".join(f"'{t.name}'" for t in matching[:REVIEW_TRACKS_SHOWN])
         lines.append(texts["matching_tracks"].format(names=names, count=daw.track_count))
@@ -77,6 +84,16 @@ def _track_lines(
     elif daw.track_count:
         lines.append(texts["session_size"].format(count=daw.track_count))
     return lines
+
+
+def _compared(tracks: list[TrackView], texts: Mapping[str, Any]) -> list[str]:
+    """How two tracks' RMS levels compare (a fact, no threshold: which of them sits under the other, by how
+    much); nothing for another number of tracks with an RMS."""
+    measured = [(track.rms_db, track) for track in tracks if track.rms_db is not None]
+    if len(measured) != 2 or not texts.get("compare_rms"):
+        return []
+    (low, quiet), (high, loud) = sorted(measured, key=lambda pair: pair[0])
+    return [texts["compare_rms"].format(quiet=quiet.name, loud=loud.name, gap=high - low)]
 
 
 def _has_levels(track: TrackView) -> bool:
@@ -175,11 +192,12 @@ def compose_answer(context: ChatContext, *, perspective: str) -> ChatReply:
     texts = knowledge.texts
     understanding = context.understanding
     ranking = understanding.ranking
-    if _asks_for_review(context):
+    has_session = bool(context.daw_context.tracks) or context.daw_context.selected_track is not None
+    if _asks_for_review(context) and (has_session or not ranking.on_topic):
         return session_review(context)
     if not ranking.on_topic or ranking.best is None:
         topics = ", ".join(knowledge.topics.values())
-        redirect = "greeting" if knowledge.has_cue("greeting", context.message) else "redirect"
+        redirect = next((cue for cue in ("greeting", "thanks") if knowledge.has_cue(cue, context.message)), "redirect")
         return ChatReply(
             response=texts[redirect].format(topics=topics),
             perspective=context.perspective,
