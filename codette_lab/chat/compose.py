@@ -68,9 +68,8 @@ def _track_lines(
         else:
             line = texts["selected_track"].format(name=track.name, kind=track.kind, count=max(daw.track_count, 1))
         lines = [" ".join([line, *level_notes(track, rules, texts["levels"])])]
-        if (
-            about_levels
-        ):  # "is the vocal too quiet next to the guitar?": the other tracks it names, and how they compare
+        # "is the vocal too quiet next to the guitar?": the other tracks it names, and how they compare
+        if about_levels:
             others = [t for t in matching if t.name != track.name and _has_levels(t)][: REVIEW_TRACKS_SHOWN - 1]
             lines.extend(_told(other, texts, rules) for other in others)
             lines.extend(_compared([track, *others], texts))
