@@ -194,9 +194,10 @@ class TrackRequest:
         from ..analysis import measure_masking
 
         samples, sample_rate = self.audio()
+        other_samples = other.audio()[0]
         self._check_length(samples, sample_rate, self.track_name)
-        self._check_length(other.audio()[0], sample_rate, other.track_name or "the other track")
-        return measure_masking(samples, other.audio()[0], sr=sample_rate)
+        self._check_length(other_samples, sample_rate, other.track_name or "the other track")
+        return measure_masking(samples, other_samples, sr=sample_rate)
 
 
 @dataclass

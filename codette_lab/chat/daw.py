@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..protocol.requests import LEVEL_FLOOR_DBFS, LEVEL_MAX_DBFS, RMS_OVER_PEAK_MAX_DB
+from ..protocol.requests import LEVEL_FLOOR_DBFS, LEVEL_MAX_DBFS, rms_fits_peak
 from ..tracktypes import resolve_track_type
 
 
@@ -42,7 +42,7 @@ def _levels(peak: Any, rms: Any) -> tuple[float | None, float | None]:
         None if value is None or value > LEVEL_MAX_DBFS else max(float(value), LEVEL_FLOOR_DBFS)
         for value in (peak, rms)
     ]
-    if levels[0] is not None and levels[1] is not None and levels[1] > levels[0] + RMS_OVER_PEAK_MAX_DB:
+    if levels[0] is not None and levels[1] is not None and not rms_fits_peak(levels[1], levels[0]):
         levels[1] = None
     return levels[0], levels[1]
 

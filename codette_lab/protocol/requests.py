@@ -270,9 +270,14 @@ def _levels_from_track(track_fields: Reader, audio_fields: Reader | None, audio:
     return dataclasses.replace(audio, peak_level=peak, rms_level=rms)
 
 
+def rms_fits_peak(rms: float, peak: float) -> bool:
+    """Whether one meter could show this RMS level with this peak (dBFS): at most RMS_OVER_PEAK_MAX_DB over it."""
+    return rms <= peak + RMS_OVER_PEAK_MAX_DB
+
+
 def _check_rms(fields: Reader, peak: float | None, rms: float | None) -> None:
     """Refuse an RMS level (``fields``' ``rms_level``) further over the peak than any meter reads it."""
-    if peak is not None and rms is not None and rms > peak + RMS_OVER_PEAK_MAX_DB:
+    if peak is not None and rms is not None and not rms_fits_peak(rms, peak):
         raise fields.problem(
             "rms_level",
             f"expected at most {RMS_OVER_PEAK_MAX_DB:g} dB over the peak level ({peak:g} dBFS), got {rms:g}: "

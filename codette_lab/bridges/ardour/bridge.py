@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ...errors import BridgeError
-from ...protocol.requests import RMS_OVER_PEAK_MAX_DB
+from ...protocol.requests import rms_fits_peak
 from .audio import excerpt, rms_db
 from .defaults import (
     DEFAULT_ARDOUR_PORT,
@@ -84,8 +84,8 @@ class Answer:
 def rms_with_peak(rms: float | None, peak: float) -> bool:
     """Whether the RMS read off a track's files goes with the peak of Ardour's meter. The files are read before
     the track's plug-ins, the meter after them: a plug-in that lowers the level can put the RMS more than
-    RMS_OVER_PEAK_MAX_DB over the peak, which no one meter shows and the server refuses, so the peak goes alone."""
-    return rms is not None and rms <= peak + RMS_OVER_PEAK_MAX_DB
+    3 dB over the peak, which no one meter shows and the server refuses, so the peak goes alone."""
+    return rms is not None and rms_fits_peak(rms, peak)
 
 
 class ArdourBridge:
