@@ -64,9 +64,20 @@ def _start_server(audio_root: Path, env: dict[str, str] | None = None) -> tuple[
     environment variables); returns at /health."""
     port = _free_port()
     command = [
-        sys.executable, "-m", "codette_lab", "serve", "--host", "127.0.0.1", "--port", str(port),
-        "--audio-root", str(audio_root), "--log-level", "WARNING",
-        "--max-message-mb", str(MAX_MESSAGE_MB),
+        sys.executable,
+        "-m",
+        "codette_lab",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--audio-root",
+        str(audio_root),
+        "--log-level",
+        "WARNING",
+        "--max-message-mb",
+        str(MAX_MESSAGE_MB),
     ]
     env = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
     process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)

@@ -35,6 +35,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -314,7 +315,7 @@ MAKERS: dict[str, Callable[[np.random.Generator, Path], np.ndarray]] = {
 # -- writing the session ------------------------------------------------------------------------------
 
 
-def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
+def write_atomically(path: Path, write: Callable[[Path], object]) -> None:
     """Write through a temporary file in the same folder, then move it into place."""
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
     os.close(handle)
@@ -354,6 +355,11 @@ def session_description() -> dict:
     }
 
 
+def write_flac(path: Path, *, audio: np.ndarray) -> None:
+    """One stem as 16-bit FLAC at the session's rate."""
+    sf.write(path, audio, SAMPLE_RATE, format="FLAC", subtype="PCM_16")
+
+
 def make_session(out: Path) -> dict:
     """Render every stem into ``out/stems/`` and write ``out/session.json``; returns the session."""
     stems_dir = out / "stems"
@@ -363,10 +369,7 @@ def make_session(out: Path) -> dict:
         for index, (key, make) in enumerate(MAKERS.items()):
             rng = np.random.default_rng([SEED, index])
             audio = at_peak(fit(make(rng, Path(scratch)), frames), STEMS[key].peak_dbfs)
-            write_atomically(
-                stems_dir / f"{key}.flac",
-                lambda path, audio=audio: sf.write(path, audio, SAMPLE_RATE, format="FLAC", subtype="PCM_16"),
-            )
+            write_atomically(stems_dir / f"{key}.flac", partial(write_flac, audio=audio))
     session = session_description()
     text = json.dumps(session, indent=2) + "\n"
     write_atomically(out / "session.json", lambda path: path.write_text(text, encoding="utf-8"))

@@ -358,6 +358,19 @@ def test_a_track_the_daw_reports_silent_is_a_routing_problem_never_a_gain_move(a
     assert "no_programme" not in rule_ids(analyze(analysis_type, peak=floor + 1.0, rms=None))
 
 
+@pytest.mark.parametrize("analysis_type", BUILTIN_LEVEL_TYPES)
+def test_a_daw_that_sends_only_a_silent_rms_is_told_of_routing_not_gain(analysis_type):
+    """A DAW may meter an RMS alone: -120 dBFS with no peak is an empty track too, never 'raise by 100 dB'."""
+    floor = RuleSet.default().snapshot().lookup_for("vocal")("general.silence_peak_dbfs")
+    wire = analyze(analysis_type, peak=None, rms=-120.0)
+    assert rule_ids(wire) == {"no_programme"}
+    (finding,) = wire["problems_detected"]
+    assert f"no signal (its RMS is at -120 dBFS, under {floor:.0f} dBFS, and no peak was sent)" in finding["text"]
+    assert not any(re.search(r"\braise|\bgain-stage", tip, re.I) for tip in wire["mixing_suggestions"])
+    # a quiet RMS over the floor is a quiet track, told to come up
+    assert "no_programme" not in rule_ids(analyze(analysis_type, peak=None, rms=floor + 1.0))
+
+
 def test_the_silence_floor_is_a_parameter_a_cell_may_move():
     rules = RuleSet.default()
     assert "no_programme" not in rule_ids(analyze("quality", peak=-90.0, rms=-100.0, rules=rules))

@@ -250,6 +250,22 @@ def test_a_clean_session_is_said_to_sit_well_and_no_session_is_told_how_to_send_
     assert ask_with("How is my mix?").response.startswith("I can only judge what your DAW sends")
 
 
+@pytest.mark.parametrize(
+    "question",
+    ["What should I do next?", "What do you think?", "What's wrong with my mix?", "Which track is the loudest?"],
+)
+def test_a_review_without_a_session_says_how_to_send_one_not_an_entry_matched_by_chance(question):
+    """Without a session a review cue's own words ("next", "think", "wrong") matched entries by chance (reverb's
+    "next phrase", naming and colours, mixing bass)."""
+    reply = ask_with(question)
+    assert reply.response.startswith("I can only judge what your DAW sends") and reply.topics == ()
+
+
+def test_a_review_about_levels_without_a_session_is_answered_from_the_knowledge_base():
+    reply = ask_with("Is anything clipping?")
+    assert reply.response.startswith("Headroom and clipping") and reply.topics
+
+
 @pytest.mark.parametrize("question", ["Is my mix ok for streaming?", "What should I fix on my vocal?"])
 def test_a_review_cue_with_a_topic_of_its_own_is_answered_from_the_knowledge_base(question):
     reply = ask_with(question, daw_context=SESSION)

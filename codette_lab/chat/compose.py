@@ -186,13 +186,17 @@ def session_review(context: ChatContext) -> ChatReply:
 
 def compose_answer(context: ChatContext, *, perspective: str) -> ChatReply:
     """A built-in answer: track facts, the best entry's text for ``perspective``, and one related idea; a
-    request to review the session ("how is my mix?", with no topic of its own) is :func:`session_review`."""
+    request to review the session ("how is my mix?", with no topic of its own) is :func:`session_review`, and
+    so, without a session, is one whose words match an entry only by chance ("what should I do next?" found
+    reverb's "next phrase"): only a review that asks about levels ("is anything clipping?") is then answered from
+    the knowledge base, whose entry on them holds with or without a session."""
     knowledge = context.knowledge
     texts = knowledge.texts
     understanding = context.understanding
     ranking = understanding.ranking
     has_session = bool(context.daw_context.tracks) or context.daw_context.selected_track is not None
-    if _asks_for_review(context) and (has_session or not ranking.on_topic):
+    about_levels = knowledge.has_cue("levels", context.message)
+    if _asks_for_review(context) and (has_session or not ranking.on_topic or not about_levels):
         return session_review(context)
     if not ranking.on_topic or ranking.best is None:
         topics = ", ".join(knowledge.topics.values())

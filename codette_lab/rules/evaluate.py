@@ -103,18 +103,24 @@ def _crest(flat: Mapping[str, Any], snapshot: RuleSnapshot, situation: Situation
 
 #: What :func:`_programme` says of a track without programme material, by how it was told (the rule file's
 #: texts: each names the measurement).
-ABSENCE_TEXTS = {"noise": "programme_noise", "silence": "programme_silence", "under_floor": "programme_under_floor"}
+ABSENCE_TEXTS = {
+    "noise": "programme_noise",
+    "silence": "programme_silence",
+    "under_floor": "programme_under_floor",
+    "rms_under_floor": "programme_rms_under_floor",
+}
 
 
 def _programme(flat: Mapping[str, Any], snapshot: Any, situation: Situation) -> tuple[Any, ...]:
     """Whether the track holds no programme material (1.0) or does (0.0), and in words how that was told: only
     steady noise (the analysis's ``noise_only``), digital silence (audio measured, every sample zero, so no
     peak), or a peak at or under ``general.silence_peak_dbfs`` (what a DAW's meter reads on an empty track or
-    with the transport stopped); no words for a track with programme. None (and no words) when neither the
-    audio nor the levels tell (levels alone cannot tell hiss from music). Nothing to mix is a routing or
-    source problem: the gain, tone and dynamics rules give way to it (their ``suppressed_by``), so an empty
-    track is never told to raise its gain by 100 dB."""
-    noise, peak = number(flat.get("noise_only")), number(flat.get("peak_dbfs"))
+    with the transport stopped), or, from a DAW that sends an RMS and no peak, that RMS at or under it (an RMS
+    so low leaves at most a stray click: nothing to mix either); no words for a track with programme. None (and
+    no words) when neither the audio nor the levels tell (levels alone cannot tell hiss from music). Nothing to
+    mix is a routing or source problem: the gain, tone and dynamics rules give way to it (their
+    ``suppressed_by``), so an empty track is never told to raise its gain by 100 dB."""
+    noise, peak, rms = (number(flat.get(name)) for name in ("noise_only", "peak_dbfs", "rms_dbfs"))
     floor = snapshot.lookup_for(situation.track_type)("general.silence_peak_dbfs")
     if noise is not None and noise >= 1.0:
         kind = "noise"
@@ -122,6 +128,8 @@ def _programme(flat: Mapping[str, Any], snapshot: Any, situation: Situation) -> 
         kind = "silence"  # audio was measured (it has channels and a length) and has no peak: all zero
     elif peak is not None and floor is not None and peak <= floor:
         kind = "under_floor"
+    elif peak is None and rms is not None and floor is not None and rms <= floor:
+        kind = "rms_under_floor"
     else:  # programme, or nothing tells: no words
         return (0.0 if noise is not None else None), ""
     return 1.0, snapshot.words(ABSENCE_TEXTS[kind], flat, track_type=situation.track_type)

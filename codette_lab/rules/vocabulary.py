@@ -59,6 +59,7 @@ OPTIONAL_TEXT_NAMES: tuple[str, ...] = (
     "programme_noise",
     "programme_silence",
     "programme_under_floor",
+    "programme_rms_under_floor",
 )
 
 #: Categories of per-track-type advice.
