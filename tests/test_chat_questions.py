@@ -337,3 +337,36 @@ def test_thanks_are_answered_as_thanks_not_as_a_question_out_of_reach():
     reply = ask_with("Thanks!")
     assert reply.response.startswith("Glad to help.") and "can't answer" not in reply.response
     assert ask_with("What should I do next?", daw_context=BAND).response.startswith("Your session (4 tracks)")
+
+
+@pytest.mark.parametrize(
+    ("question", "entry"),
+    [
+        ("Can you explain sidechain compression?", "sidechain-compression"),
+        ("How do I use a noise gate?", "noise-gates"),
+        ("How should I EQ the mix?", "eq-fundamentals"),
+        ("Should I turn the reverb down?", "vocal-reverb-delay"),
+        ("How should I compress?", "vocal-compression"),
+    ],
+)
+def test_the_selected_track_steers_a_question_without_overriding_what_it_asks(question, entry):
+    """With a vocal selected, an entry written for other instruments ranked under a vocal entry that merely
+    mentions the topic ('explain sidechain compression' got reverb returns ducked from the vocal); the selection
+    still chooses among entries of the asked topic ('How should I compress?' is the vocal's compression), and a
+    question about the whole mix is not steered."""
+    reply = ask_with(question, daw_context=BAND)
+    assert reply.topics[0] == entry, reply.response
+
+
+@pytest.mark.parametrize("question", ["What can you do?", "How do I use this?", "Help", "Who are you?"])
+def test_a_question_about_codette_itself_says_what_it_does(question):
+    reply = ask_with(question, daw_context=BAND)
+    assert reply.response.startswith("I'm Codette, a mixing assistant.") and "How is my mix?" in reply.response
+    assert "can't answer" not in reply.response and reply.confidence >= 0.5
+    # asked for help with a topic, the topic is answered
+    assert ask_with("Help me with vocal EQ", daw_context=BAND).topics[0] == "vocal-eq"
+
+
+def test_turning_a_track_down_is_a_level_question_about_it():
+    text = ask_with("Should I turn down the bass?", daw_context=BAND).response
+    assert "'Bass' (bass). It peaks at -8.0 dBFS" in text and "compress" not in text.split(".")[0].lower()

@@ -43,6 +43,8 @@ REVIEW_TRACKS_MAX = 512
 #: The confidence of a session review: it reads the rules' verdicts on the reported levels rather than ranking
 #: knowledge entries, so it is as sure as they are, short of what only the audio could tell.
 REVIEW_CONFIDENCE = 0.9
+#: The confidence of the answer to "what can you do?": Codette tells what it is, which it knows.
+HELP_CONFIDENCE = 0.9
 
 
 def first_sentence(text: str) -> str:
@@ -133,6 +135,15 @@ def _asks_for_review(context: ChatContext) -> bool:
     return not asked.terms and not asked.instruments
 
 
+def _asks_for_help(context: ChatContext) -> bool:
+    """A question about Codette itself ("what can you do?", "how do I use this?") with nothing else asked."""
+    rest = context.knowledge.without_cue("help", context.message)
+    if rest is None:
+        return False
+    asked = context.knowledge.parse(rest)
+    return not asked.terms and not asked.instruments
+
+
 def session_review(context: ChatContext) -> ChatReply:
     """The answer to "How is my mix?": the session's tracks whose reported levels the rules find something in
     (the worst first, each with what chat says of its levels; past :data:`REVIEW_TRACKS_SHOWN`, named), the
@@ -194,6 +205,12 @@ def compose_answer(context: ChatContext, *, perspective: str) -> ChatReply:
     texts = knowledge.texts
     understanding = context.understanding
     ranking = understanding.ranking
+    if _asks_for_help(context):
+        topics = ", ".join(knowledge.topics.values())
+        text = texts.get("help") or texts["greeting"]
+        return ChatReply(
+            response=text.format(topics=topics), perspective=context.perspective, confidence=HELP_CONFIDENCE
+        )
     has_session = bool(context.daw_context.tracks) or context.daw_context.selected_track is not None
     about_levels = knowledge.has_cue("levels", context.message)
     if _asks_for_review(context) and (has_session or not ranking.on_topic or not about_levels):

@@ -84,7 +84,7 @@ def understand(message: str, *, daw: DawContext, memory: tuple[Turn, ...], knowl
         weight = INSTRUMENT_WEIGHTS.get(source)
         if weight:
             terms.setdefault(knowledge.vocabulary.instrument_term(instrument), weight)
-    query = Query(terms=terms, instruments=tuple(instruments))
+    query = Query(terms=terms, instruments=tuple(instruments), steer_only=source == "steer")
 
     about_selection = selected is not None and (
         selected.instrument in instruments if selected.instrument else points_at_selection

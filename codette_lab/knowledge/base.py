@@ -41,6 +41,10 @@ HEAD_BOOST = 2.0
 
 #: Score multipliers for how an entry's instruments relate to the question's.
 INSTRUMENT_FACTORS = {"exact": 1.4, "family": 1.2, "general": 1.0, "unasked": 0.85, "other": 0.45}
+#: The multiplier for an entry about other instruments when the query's instruments only steer (the selected
+#: track's, not named in the question): as for a question naming none, so "explain sidechain compression" with a
+#: vocal selected still finds side-chaining (written for kick and bass), not a vocal entry that mentions it.
+STEERED_OTHER_FACTOR = INSTRUMENT_FACTORS["unasked"]
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,9 @@ class Query:
 
     terms: Mapping[str, float]
     instruments: tuple[str, ...] = ()
+    #: True when ``instruments`` only steer (the selected track's, not asked for): entries about other
+    #: instruments are then held down no more than for a question naming none (:data:`STEERED_OTHER_FACTOR`).
+    steer_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -216,7 +223,8 @@ class KnowledgeBase:
         families = {self.vocabulary.family(instrument) for instrument in query.instruments}
         for position, score in scores.items():
             entry = self.entries[position]
-            factor = INSTRUMENT_FACTORS[self._instrument_fit(position, query.instruments, families)]
+            fit = self._instrument_fit(position, query.instruments, families)
+            factor = STEERED_OTHER_FACTOR if fit == "other" and query.steer_only else INSTRUMENT_FACTORS[fit]
             coverage = matched[position] / total_weight if total_weight else 0.0
             ranked.append((score * factor, coverage, entry.id, entry))
         ranked.sort(key=lambda item: (-item[0], -item[1], item[2]))
