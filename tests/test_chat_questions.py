@@ -370,3 +370,20 @@ def test_a_question_about_codette_itself_says_what_it_does(question):
 def test_turning_a_track_down_is_a_level_question_about_it():
     text = ask_with("Should I turn down the bass?", daw_context=BAND).response
     assert "'Bass' (bass). It peaks at -8.0 dBFS" in text and "compress" not in text.split(".")[0].lower()
+
+
+@pytest.mark.parametrize("question", ["What does the score mean?", "Why is my score low?"])
+def test_what_an_analysis_score_means_is_answered_as_the_rules_compute_it(question):
+    """Students see a score on every analysis and ask about it: the entry describes the rules' own arithmetic."""
+    from codette_lab.rules.evaluate import MAX_SEVERITY_FACTOR, score
+    from codette_lab.rules.model import Finding
+
+    reply = ask_with(question)
+    assert reply.topics[0] == "reading-an-analysis" and "from 0 to 1" in reply.response
+    theory = ask_with(question, perspective="audio_theory").response
+    assert MAX_SEVERITY_FACTOR == 2.0 and "up to twice the rule's own" in theory
+    # "each finding keeps 1 minus its penalty of what is left": two findings of 0.5 leave a quarter, not zero
+    half = Finding(
+        rule_id="x", metric="m", value=1.0, threshold=0.0, severity="warning", problem="", suggestion="", penalty=0.5
+    )
+    assert score([half, half]) == 0.25
