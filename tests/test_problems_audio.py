@@ -436,6 +436,32 @@ def test_a_constant_far_under_the_silence_floor_is_silence_not_clipping():
     assert rule_ids(wire) == {"no_programme"}
 
 
+@pytest.mark.parametrize("kind", ["quality", "spectrum", "dynamics"])
+@pytest.mark.parametrize("offsets", [(0.3,), (-0.2, -0.2), (0.25, -0.25)])
+def test_a_constant_offset_is_no_programme_and_a_dc_offset_not_a_squashed_clipped_rumble(kind, offsets):
+    """A dead input can read a constant: it was 'flattened at its own peak', 'over-compressed' (crest factor 0 dB)
+    and, as a vocal, 'rumble' (the offset leaked into the lowest bins). It is nothing to mix, and its offset."""
+    y = np.stack([np.full(int(SECONDS * SR), offset, dtype=np.float32) for offset in offsets])
+    wire = wire_of(y[0] if len(offsets) == 1 else y, kind=kind, track_type="vocal")
+    assert rule_ids(wire) == {"no_programme", "dc_offset"}
+    assert f"only a constant (every sample sits at its DC offset of {offsets[0]:+.4f})" in wire["codette_insights"]
+
+
+def test_a_dc_offset_under_a_voice_leaves_its_spectrum_as_it_was():
+    """The spectrum is taken with the offset off: the offset is judged on its own (dc_offset), and left in, it
+    lands in the lowest bins (a vocal with a 0.3 offset read as rumble) and the zero-padded tail steps."""
+    quiet = at_peak(voice(), -20)
+    plain, offset = (wire_of(y, kind="spectrum", track_type="vocal") for y in (quiet, quiet + np.float32(0.3)))
+    assert rule_ids(offset) == rule_ids(plain) | {"dc_offset"}
+    bands = ("band_energy_db", "spectral_centroid_hz", "tone_shape_db")
+    assert {name: offset["metrics"][name] for name in bands} == {name: plain["metrics"][name] for name in bands}
+
+
+def test_the_levels_of_digital_silence_are_said_to_be_none():
+    wire = wire_of(np.zeros(SR, dtype=np.float32), kind="loudness", track_type="vocal")
+    assert "at 44100 Hz: no signal at all (every sample is zero)." in wire["codette_insights"]
+
+
 @pytest.mark.parametrize("seconds", [0.02, 0.05])
 def test_audio_shorter_than_the_analysis_needs_is_refused_saying_how_much_came_and_is_needed(seconds):
     """A 20 ms slice of a voice read as steady noise with a DC offset: under MIN_AUDIO_SECONDS every measure rests

@@ -45,6 +45,8 @@ def _summary(request: TrackRequest, metrics: Mapping[str, Any], metric_names: tu
     available = [name for name in metric_names if number(flat.get(name)) is not None]
     if not available:
         available = [name for name in LEVEL_SUMMARY if number(flat.get(name)) is not None and name in labels]
+    if not available and request.has_audio:  # digital silence has no level to name
+        return request.rules.words("programme_silence")
     return ", ".join(request.rules.metric_label(name, flat[name], track_type=request.track_type) for name in available)
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
+from ..analysis.precision import METRIC_DECIMALS
 from .balance import OUTPUTS as BALANCE_OUTPUTS
 from .balance import judge_balance
 from .model import OPERATORS, SEVERITIES, Condition, Finding, LoudnessTarget, Rule
@@ -108,6 +109,7 @@ ABSENCE_TEXTS = {
     "silence": "programme_silence",
     "under_floor": "programme_under_floor",
     "rms_under_floor": "programme_rms_under_floor",
+    "constant": "programme_constant",
 }
 
 
@@ -116,7 +118,9 @@ def _programme(flat: Mapping[str, Any], snapshot: Any, situation: Situation) -> 
     steady noise (the analysis's ``noise_only``), digital silence (audio measured, every sample zero, so no
     peak), or a peak at or under ``general.silence_peak_dbfs`` (what a DAW's meter reads on an empty track or
     with the transport stopped), or, from a DAW that sends an RMS and no peak, that RMS at or under it (an RMS
-    so low leaves at most a stray click: nothing to mix either); no words for a track with programme. None (and
+    so low leaves at most a stray click: nothing to mix either), or a constant (its DC offset, its peak and its RMS
+    one level: every sample sits at the offset, as a dead input may read); no words for a track with programme.
+    None (and
     no words) when neither the audio nor the levels tell (levels alone cannot tell hiss from music). Nothing to
     mix is a routing or source problem: the gain, tone and dynamics rules give way to it (their
     ``suppressed_by``), so an empty track is never told to raise its gain by 100 dB."""
@@ -130,9 +134,24 @@ def _programme(flat: Mapping[str, Any], snapshot: Any, situation: Situation) -> 
         kind = "under_floor"
     elif peak is None and rms is not None and floor is not None and rms <= floor:
         kind = "rms_under_floor"
+    elif _constant(peak, rms, number(flat.get("dc_offset"))):
+        kind = "constant"
     else:  # programme, or nothing tells: no words
         return (0.0 if noise is not None else None), ""
     return 1.0, snapshot.words(ABSENCE_TEXTS[kind], flat, track_type=situation.track_type)
+
+
+#: Levels this close (dB) count as one: the last digit the peak and the RMS are reported to.
+SAME_LEVEL_DB = 10.0 ** -(METRIC_DECIMALS["peak_dbfs"] or 0)
+
+
+def _constant(peak: float | None, rms: float | None, dc: float | None) -> bool:
+    """Whether the DC offset, the peak and the RMS are one level: no sample strays from the offset (a mono
+    constant, or channels held at offsets of one size)."""
+    if peak is None or rms is None or not dc:
+        return False
+    offset = 20.0 * math.log10(abs(dc))
+    return abs(offset - peak) <= SAME_LEVEL_DB and abs(offset - rms) <= SAME_LEVEL_DB
 
 
 def _dc_offset(flat: Mapping[str, Any], snapshot: RuleSnapshot, situation: Situation) -> tuple[Any, ...]:

@@ -60,6 +60,7 @@ OPTIONAL_TEXT_NAMES: tuple[str, ...] = (
     "programme_silence",
     "programme_under_floor",
     "programme_rms_under_floor",
+    "programme_constant",
 )
 
 #: Categories of per-track-type advice.
