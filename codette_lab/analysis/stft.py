@@ -99,9 +99,9 @@ class Spectrogram:
         #: The mono mix's mean, taken off every frame: a DC offset is not heard (``dc_offset`` measures and
         #: the rules judge it on its own), and left in it lands in the lowest bins, steps down where the tail
         #: is zero-padded (a broadband click) and makes a constant read as sound.
-        #: Summed in float64 (about 10 ms for 3 minutes of stereo): a constant's mean is then the constant itself,
-        #: and nothing of it is left to read as sound.
-        self.offset = np.float32(np.mean(self.x, axis=1, dtype=np.float64).mean()) if self.x.size else np.float32(0)
+        #: (float32 pairwise sums, as ``dc_offset``'s: about 3 ms for 3 minutes of stereo)
+        length = self.x.shape[1]
+        self.offset = np.float32((self.x.sum(axis=1) / np.float64(length)).mean()) if length else np.float32(0)
         self.frames = 1 + max(0, -(-(self.x.shape[1] - self.n_fft) // hop))
         self.features: Mapping[str, RowFeature] = MappingProxyType({"energy": frame_energy, **(features or {})})
         self.hold_bytes = hold_bytes

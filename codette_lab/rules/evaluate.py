@@ -118,24 +118,24 @@ def _programme(flat: Mapping[str, Any], snapshot: Any, situation: Situation) -> 
     steady noise (the analysis's ``noise_only``), digital silence (audio measured, every sample zero, so no
     peak), or a peak at or under ``general.silence_peak_dbfs`` (what a DAW's meter reads on an empty track or
     with the transport stopped), or, from a DAW that sends an RMS and no peak, that RMS at or under it (an RMS
-    so low leaves at most a stray click: nothing to mix either), or a constant (its DC offset, its peak and its RMS
-    one level: every sample sits at the offset, as a dead input may read); no words for a track with programme.
-    None (and
-    no words) when neither the audio nor the levels tell (levels alone cannot tell hiss from music). Nothing to
-    mix is a routing or source problem: the gain, tone and dynamics rules give way to it (their
-    ``suppressed_by``), so an empty track is never told to raise its gain by 100 dB."""
+    so low leaves at most a stray click: nothing to mix either), or a constant over that floor (its DC offset, its
+    peak and its RMS one level: every sample sits at the offset, as a dead input may read); no words for a track
+    with programme. None (and no words) when neither the audio nor the levels tell (levels alone cannot tell hiss
+    from music). Nothing to mix is a routing or source problem: the gain, tone and dynamics rules give way to it
+    (their ``suppressed_by``), so an empty track is never told to raise its gain by 100 dB."""
     noise, peak, rms = (number(flat.get(name)) for name in ("noise_only", "peak_dbfs", "rms_dbfs"))
     floor = snapshot.lookup_for(situation.track_type)("general.silence_peak_dbfs")
-    if noise is not None and noise >= 1.0:
+    quiet = peak is not None and floor is not None and peak <= floor
+    if not quiet and _constant(peak, rms, number(flat.get("dc_offset"))):
+        kind = "constant"  # before noise: what little strays from the offset may read as steady noise
+    elif noise is not None and noise >= 1.0:
         kind = "noise"
     elif peak is None and flat.get("channels") is not None and (number(flat.get("duration_s")) or 0.0) > 0.0:
         kind = "silence"  # audio was measured (it has channels and a length) and has no peak: all zero
-    elif peak is not None and floor is not None and peak <= floor:
+    elif quiet:
         kind = "under_floor"
     elif peak is None and rms is not None and floor is not None and rms <= floor:
         kind = "rms_under_floor"
-    elif _constant(peak, rms, number(flat.get("dc_offset"))):
-        kind = "constant"
     else:  # programme, or nothing tells: no words
         return (0.0 if noise is not None else None), ""
     return 1.0, snapshot.words(ABSENCE_TEXTS[kind], flat, track_type=situation.track_type)
