@@ -38,7 +38,7 @@ from .low_end import LowEndSplit
 from .masking import overlap_metrics
 from .precision import reported
 from .programme import ProgrammeAnalyzer
-from .signal import as_channels, check_finite, check_sample_rate, db
+from .signal import as_channels, channel_means, check_finite, check_sample_rate, db
 from .spectral import SpectrumAnalyzer
 from .stereo import measure_stereo
 from .transients import TransientAnalyzer
@@ -92,7 +92,9 @@ class _Signal:
             if measuring
             else None
         )
-        self.spectrogram = analyzer.spectrum.spectrogram(self.x, features)
+        #: Each channel's mean, taken once: the levels' ``dc_offset`` and the spectrum's offset read it.
+        self.means = channel_means(self.x)
+        self.spectrogram = analyzer.spectrum.spectrogram(self.x, features, offset=float(self.means.mean()))
 
 
 Parts = tuple[list[Callable[[], Any]], Callable[[list[Any]], dict[str, Any]]]
@@ -116,7 +118,7 @@ class Analyzer:
         self.programme = ProgrammeAnalyzer(self.spectrum.freqs)
         self.low_end = LowEndSplit(self.sample_rate)
         self._kinds: dict[str, Callable[[_Signal], dict[str, Any]]] = {
-            "levels": lambda s: measure_levels(s.x, sr=self.sample_rate),
+            "levels": lambda s: measure_levels(s.x, sr=self.sample_rate, means=s.means),
             "true_peak": lambda s: self.true_peak.measure(s.x),
             "loudness": lambda s: self.loudness.measure(s.x),
             "spectral": lambda s: _in_this_thread(self._spectral_parts(s)),

@@ -73,6 +73,12 @@ def check_sample_rate(sr: float, *, name: str = "sr") -> float:
     return value
 
 
+def channel_means(x: np.ndarray) -> np.ndarray:
+    """Each channel's mean of a (channels, n) array (float64, from float32 pairwise sums: accurate, and about 3 ms
+    for 3 minutes of stereo); measured once per signal for ``dc_offset`` and the spectrum's offset."""
+    return x.sum(axis=1) / np.float64(x.shape[1])
+
+
 def mono_mix(x: np.ndarray) -> np.ndarray:
     """The average of the channels of a (channels, n) array, shape (n,)."""
     if x.shape[0] == 1:

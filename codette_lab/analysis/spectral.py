@@ -108,10 +108,13 @@ class SpectrumAnalyzer:
         #: A full-scale sine's peak bin power, the 0 dB reference of plotted spectra.
         self.full_scale_power = float(self.window.sum() / 2.0) ** 2
 
-    def spectrogram(self, signal: np.ndarray, features: Mapping[str, RowFeature] | None = None) -> Spectrogram:
-        """The power spectrogram of a signal's mono mix ((n,) or (channels, n)): Hann frames of n_fft, 50 %
-        overlap, the tail zero-padded; ``features``: further per-frame values its one pass gathers."""
-        return Spectrogram(signal, window=self.window, hop=self.hop, features=features)
+    def spectrogram(
+        self, signal: np.ndarray, features: Mapping[str, RowFeature] | None = None, *, offset: float | None = None
+    ) -> Spectrogram:
+        """The power spectrogram of a signal's mono mix ((n,) or (channels, n)) less its mean (``offset`` when
+        already taken): Hann frames of n_fft, 50 % overlap, the tail zero-padded; ``features``: further
+        per-frame values its one pass gathers."""
+        return Spectrogram(signal, window=self.window, hop=self.hop, features=features, offset=offset)
 
     def frame_features(self, power: np.ndarray) -> np.ndarray:
         """(frames, 3): each frame's centroid (Hz), roll-off bin and flatness (a :data:`RowFeature`)."""

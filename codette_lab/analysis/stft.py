@@ -29,7 +29,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .fixed_order import column_products
-from .signal import mono_mix
+from .signal import channel_means, mono_mix
 
 #: Frames transformed per batch: small batches stay in cache (about twice as fast as one big transform).
 FFT_BATCH_FRAMES = 64
@@ -79,7 +79,7 @@ class Spectrogram:
 
     ``x`` is (n,) mono or (channels, n); ``features`` are the per-frame values the first pass gathers
     (besides each frame's energy), read with :meth:`feature`; ``hold_bytes``: the largest spectrogram held
-    whole once computed (see HOLD_BYTES).
+    whole once computed (see HOLD_BYTES); ``offset``: the mono mix's mean, when the caller has already taken it.
     """
 
     def __init__(
@@ -90,18 +90,19 @@ class Spectrogram:
         hop: int,
         features: Mapping[str, RowFeature] | None = None,
         hold_bytes: int = HOLD_BYTES,
+        offset: float | None = None,
     ) -> None:
         self.x = x if x.ndim == 2 else x[np.newaxis, :]
         self.window = window
         self.n_fft = len(window)
         self.hop = hop
         self.bins = self.n_fft // 2 + 1
-        #: The mono mix's mean, taken off every frame: a DC offset is not heard (``dc_offset`` measures and
-        #: the rules judge it on its own), and left in it lands in the lowest bins, steps down where the tail
-        #: is zero-padded (a broadband click) and makes a constant read as sound.
-        #: (float32 pairwise sums, as ``dc_offset``'s: about 3 ms for 3 minutes of stereo)
-        length = self.x.shape[1]
-        self.offset = np.float32((self.x.sum(axis=1) / np.float64(length)).mean()) if length else np.float32(0)
+        #: The mono mix's mean (``offset`` when the caller has it), taken off every frame: a DC offset is not
+        #: heard (``dc_offset`` measures and the rules judge it on its own), and left in it lands in the lowest
+        #: bins, steps down where the tail is zero-padded (a broadband click) and makes a constant read as sound.
+        if offset is None:
+            offset = float(channel_means(self.x).mean()) if self.x.shape[1] else 0.0
+        self.offset = np.float32(offset)
         self.frames = 1 + max(0, -(-(self.x.shape[1] - self.n_fft) // hop))
         self.features: Mapping[str, RowFeature] = MappingProxyType({"energy": frame_energy, **(features or {})})
         self.hold_bytes = hold_bytes
