@@ -387,3 +387,18 @@ def test_what_an_analysis_score_means_is_answered_as_the_rules_compute_it(questi
         rule_id="x", metric="m", value=1.0, threshold=0.0, severity="warning", problem="", suggestion="", penalty=0.5
     )
     assert score([half, half]) == 0.25
+
+
+def test_a_question_about_a_drum_in_a_session_with_one_drum_track_is_about_that_track():
+    """No track is the kick, but 'Drums' holds it: its levels are told, not kick-and-bass generalities alone."""
+    kit = {"tracks": [{**track, "name": "Drums"} if track["name"] == "Kick" else track for track in BAND["tracks"]]}
+    text = ask_with("Is my kick too loud?", daw_context={**kit, "selected_track": BAND["selected_track"]}).response
+    assert "this applies to 'Drums'" in text and "'Drums' (drums). It peaks at +0.3 dBFS" in text
+    # a session with its own kick track keeps to it
+    assert (
+        "'Drums'"
+        not in ask_with(
+            "Is my kick too loud?",
+            daw_context={**BAND, "tracks": [*BAND["tracks"], {**BAND["tracks"][2], "name": "Drums"}]},
+        ).response
+    )

@@ -53,16 +53,28 @@ def first_sentence(text: str) -> str:
     return match.group(1) if match else text
 
 
+def _tracks_of(daw: DawContext, instrument: str, family: str | None) -> tuple[TrackView, ...]:
+    """The session's tracks of ``instrument``; when none is, those of its ``family``: a question about the kick
+    in a session with one 'Drums' track is about the track the kick plays in."""
+    return daw.tracks_of(instrument) or (daw.tracks_of(family) if family else ())
+
+
 def _track_lines(
     understanding: Understanding,
-    daw: DawContext,
-    texts: Mapping[str, Any],
-    rules: RuleSnapshot,
+    context: ChatContext,
     *,
     about_levels: bool = False,
 ) -> list[str]:
+    daw, texts, rules = context.daw_context, context.knowledge.texts, context.rules
+    family = context.knowledge.vocabulary.family
     track = understanding.track
-    matching = list({id(t): t for instrument in understanding.instruments for t in daw.tracks_of(instrument)}.values())
+    matching = list(
+        {
+            id(t): t
+            for instrument in understanding.instruments
+            for t in _tracks_of(daw, instrument, family(instrument))
+        }.values()
+    )
     if track is not None:
         alone = texts.get("selected_track_alone")
         if daw.track_count < 2 and alone:  # "one of 1 tracks" says nothing: the session's size is not known
@@ -229,7 +241,7 @@ def compose_answer(context: ChatContext, *, perspective: str) -> ChatReply:
         previous_title = knowledge.get(understanding.previous.entries[0]).title
         parts.append(texts["follow_up"].format(previous=previous_title))
     about_levels = knowledge.has_cue("levels", context.message)
-    track_lines = _track_lines(understanding, context.daw_context, texts, context.rules, about_levels=about_levels)
+    track_lines = _track_lines(understanding, context, about_levels=about_levels)
     answer = texts["answer"].format(title=lead.title, text=told(lead, perspective, context.rules))
     own_terms = set(understanding.terms) - set(understanding.carried)
     facts_first = bool(track_lines) and (not own_terms or about_levels)
