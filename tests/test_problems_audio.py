@@ -447,6 +447,17 @@ def test_a_constant_offset_is_no_programme_and_a_dc_offset_not_a_squashed_clippe
     assert f"only a constant (every sample sits at its DC offset of {offsets[0]:+.4f})" in wire["codette_insights"]
 
 
+def test_a_constant_has_no_spectrum_to_report_and_a_track_name_opening_a_sentence_keeps_its_case():
+    """Nothing of a constant is left once its offset is off (no 'spectral centroid 59 Hz' from a float32
+    residue); the finding opens with the user's name as written ('iPhone vox', not 'IPhone vox'), and with
+    'This track' when the request named none."""
+    y = np.full(int(SECONDS * SR), 0.3, dtype=np.float32)
+    named = wire_of(y, kind="quality", track_type="vocal", track_name="iPhone vox")
+    assert named["metrics"]["spectral_centroid_hz"] is None and named["metrics"]["band_energy_db"]["mids"] is None
+    assert "iPhone vox holds no programme material" in named["codette_insights"]
+    assert "This track holds no programme material" in wire_of(y, kind="quality")["codette_insights"]
+
+
 def test_a_dc_offset_under_a_voice_leaves_its_spectrum_as_it_was():
     """The spectrum is taken with the offset off: the offset is judged on its own (dc_offset), and left in, it
     lands in the lowest bins (a vocal with a 0.3 offset read as rumble) and the zero-padded tail steps."""

@@ -66,6 +66,19 @@ def _carried_sum(total: np.ndarray | None, weights: np.ndarray, batch: np.ndarra
     return column_products(carried, np.vstack((total[np.newaxis, :], batch)))
 
 
+#: A mean summed in float32 is good to about this share of itself.
+OFFSET_PRECISION = 1e-5
+
+
+def _exact_offset(x: np.ndarray, mean: float) -> np.float32:
+    """The offset to take off: ``mean``, or the mono mix's first sample where the two agree to within the mean's
+    own precision (a constant, whose float32 sums land a hair off it and would leave a residue to measure)."""
+    if not x.shape[1] or not mean:
+        return np.float32(mean)
+    first = mono_mix(x[:, :1])[0]
+    return first if abs(float(first) - mean) <= OFFSET_PRECISION * abs(mean) else np.float32(mean)
+
+
 class _FirstPass(NamedTuple):
     values: dict[str, np.ndarray]
     bin_power: np.ndarray
@@ -102,7 +115,7 @@ class Spectrogram:
         #: bins, steps down where the tail is zero-padded (a broadband click) and makes a constant read as sound.
         if offset is None:
             offset = float(channel_means(self.x).mean()) if self.x.shape[1] else 0.0
-        self.offset = np.float32(offset)
+        self.offset = _exact_offset(self.x, offset)
         self.frames = 1 + max(0, -(-(self.x.shape[1] - self.n_fft) // hop))
         self.features: Mapping[str, RowFeature] = MappingProxyType({"energy": frame_energy, **(features or {})})
         self.hold_bytes = hold_bytes

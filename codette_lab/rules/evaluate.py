@@ -376,9 +376,16 @@ def context_for(flat: Mapping[str, Any], snapshot: RuleSnapshot, situation: Situ
     return dict(vars(values))
 
 
+#: The context's entry holding the track names the request gave (no template can name it: not an identifier).
+GIVEN_NAMES = "-given names-"
+
+
 def render(template: Template, lookup: Callable[[str], Any]) -> str:
-    """A template's text, starting with a capital letter (a track name may open the sentence)."""
+    """A template's text, starting with a capital letter ("this track" may open the sentence), unless it opens
+    with a track name the request gave: a name is the user's, written as they wrote it ('iPhone vox')."""
     text = template.render(lookup)
+    if any(text.startswith(name) for name in lookup(GIVEN_NAMES) or ()):
+        return text
     return text[:1].upper() + text[1:]
 
 
@@ -418,7 +425,8 @@ def evaluate(
     words the findings itself (chat) is spared filling the templates.
     """
     flat = derive(flatten(metrics), snapshot, situation)
-    context = context_for(flat, snapshot, situation) if render_texts else {}
+    given = tuple(name for name in (situation.track_name, situation.other_track_name) if name)
+    context = {**context_for(flat, snapshot, situation), GIVEN_NAMES: given} if render_texts else {}
     track_type = situation.track_type
     fired: list[tuple[Rule, float, float]] = []
     for rule in snapshot.applicable(track_type, situation.analysis_type):
