@@ -137,19 +137,11 @@ def _names(tracks: list[TrackView]) -> str:
     return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} and {quoted[-1]}"
 
 
-def _asks_for_review(context: ChatContext) -> bool:
-    """A review cue ("how is my mix?", "what should I fix?") with no topic or instrument besides it ("... for
-    streaming", "... on my vocal" are answered from the knowledge base)."""
-    rest = context.knowledge.without_cue("review", context.message)
-    if rest is None:
-        return False
-    asked = context.knowledge.parse(rest)
-    return not asked.terms and not asked.instruments
-
-
-def _asks_for_help(context: ChatContext) -> bool:
-    """A question about Codette itself ("what can you do?", "how do I use this?") with nothing else asked."""
-    rest = context.knowledge.without_cue("help", context.message)
+def _asks_only(context: ChatContext, cue: str) -> bool:
+    """Whether the message holds a cue of this kind and no topic or instrument besides it: a review ("how is my
+    mix?"; "... for streaming", "... on my vocal" are answered from the knowledge base) or a question about
+    Codette itself ("what can you do?"; "help me with vocal EQ" is about vocal EQ)."""
+    rest = context.knowledge.without_cue(cue, context.message)
     if rest is None:
         return False
     asked = context.knowledge.parse(rest)
@@ -217,7 +209,7 @@ def compose_answer(context: ChatContext, *, perspective: str) -> ChatReply:
     texts = knowledge.texts
     understanding = context.understanding
     ranking = understanding.ranking
-    if _asks_for_help(context):
+    if _asks_only(context, "help"):
         topics = ", ".join(knowledge.topics.values())
         text = texts.get("help") or texts["greeting"]
         return ChatReply(
@@ -225,7 +217,7 @@ def compose_answer(context: ChatContext, *, perspective: str) -> ChatReply:
         )
     has_session = bool(context.daw_context.tracks) or context.daw_context.selected_track is not None
     about_levels = knowledge.has_cue("levels", context.message)
-    if _asks_for_review(context) and (has_session or not ranking.on_topic or not about_levels):
+    if _asks_only(context, "review") and (has_session or not ranking.on_topic or not about_levels):
         return session_review(context)
     if not ranking.on_topic or ranking.best is None:
         topics = ", ".join(knowledge.topics.values())
