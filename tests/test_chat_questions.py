@@ -402,3 +402,40 @@ def test_a_question_about_a_drum_in_a_session_with_one_drum_track_is_about_that_
             daw_context={**BAND, "tracks": [*BAND["tracks"], {**BAND["tracks"][2], "name": "Drums"}]},
         ).response
     )
+
+
+@pytest.mark.parametrize(
+    ("question", "entry"),
+    [
+        ("How loud should my mix be?", "loudness-targets"),
+        ("How loud should my song be?", "loudness-targets"),
+        ("How loud should the final mix be for YouTube?", "loudness-targets"),
+        ("How wide should my mix be?", "stereo-width"),
+        ("Is the mix too wide?", "stereo-width"),
+        ("How do I make my mix wider?", "stereo-width"),
+        ("How do I glue the mix together?", "bus-compression"),
+        ("How do I fix a boomy room?", "room-and-headphones"),
+    ],
+)
+def test_a_question_about_the_whole_mix_is_answered_for_the_mix_not_the_selected_track(question, entry):
+    """'How loud should my mix be?' asks about the master's loudness: it was answered with monitor calibration
+    (mastering entries ranked as unasked), and 'How loud should my song be?' with the selected vocal's peak; 'How
+    wide should my mix be?' got backing vocals panned wide."""
+    reply = ask_with(question, daw_context=BAND)
+    assert reply.topics[0] == entry, reply.response
+    assert "It peaks at -12.0 dBFS" not in reply.response  # the selected vocal's levels are not the mix's
+
+
+@pytest.mark.parametrize(
+    "question", ["How do I check phase?", "What does a high-pass filter do?", "How do I deal with latency?"]
+)
+def test_a_general_answer_does_not_carry_the_selected_tracks_levels(question):
+    """The selected vocal steers the search, but when the answer is a general one its levels are beside the
+    point: only the session's size is told. A question the vocal's own entry answers, or one about levels,
+    still tells them."""
+    reply = ask_with(question, daw_context=BAND)
+    assert not KnowledgeBase.builtin().get(reply.topics[0]).instruments
+    assert "Selected track" not in reply.response and "It peaks at" not in reply.response
+    assert "(Your session has 4 tracks.)" in reply.response
+    assert "Selected track: 'Vox'" in ask_with("How should I compress?", daw_context=BAND).response
+    assert "Selected track: 'Vox'" in ask_with("What is headroom?", daw_context=BAND).response

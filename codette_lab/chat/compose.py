@@ -64,8 +64,15 @@ def _track_lines(
     context: ChatContext,
     *,
     about_levels: bool = False,
+    steered_aside: bool = False,
 ) -> list[str]:
+    """What the session says about the tracks a question concerns: the selected track's levels, the tracks of
+    the instrument it names, or the session's size. ``steered_aside``: the selected track only steered the
+    search and the answer is general ("how do I check phase?" with a vocal selected), so its levels would be
+    beside the point and only the session's size is told."""
     daw, texts, rules = context.daw_context, context.knowledge.texts, context.rules
+    if steered_aside:
+        return [texts["session_size"].format(count=daw.track_count)] if daw.track_count else []
     family = context.knowledge.vocabulary.family
     track = understanding.track
     matching = list(
@@ -232,8 +239,8 @@ def compose_answer(context: ChatContext, *, perspective: str) -> ChatReply:
     if understanding.previous is not None and understanding.previous.entries:
         previous_title = knowledge.get(understanding.previous.entries[0]).title
         parts.append(texts["follow_up"].format(previous=previous_title))
-    about_levels = knowledge.has_cue("levels", context.message)
-    track_lines = _track_lines(understanding, context, about_levels=about_levels)
+    steered_aside = understanding.query.steer_only and not about_levels and not lead.instruments
+    track_lines = _track_lines(understanding, context, about_levels=about_levels, steered_aside=steered_aside)
     answer = texts["answer"].format(title=lead.title, text=told(lead, perspective, context.rules))
     own_terms = set(understanding.terms) - set(understanding.carried)
     facts_first = bool(track_lines) and (not own_terms or about_levels)

@@ -19,6 +19,10 @@ OWN_WEIGHT = 1.0
 CARRIED_WEIGHT = 0.5
 INSTRUMENT_WEIGHTS = {"question": 1.0, "selected": 0.8, "memory": 0.6}
 
+#: The instruments a question about the whole mix implies ("how loud should my mix be?"): the mix is what the
+#: master bus carries, so entries about the master answer it as well as general ones do.
+MIX_INSTRUMENTS = ("master",)
+
 #: How many entries a question's ranking keeps (the answer uses up to two).
 RANKING_DEPTH = 4
 
@@ -63,8 +67,10 @@ def understand(message: str, *, daw: DawContext, memory: tuple[Turn, ...], knowl
     parsed = knowledge.parse(message)
     follows_cue = knowledge.has_cue("follow_up", message)
     points_at_selection = knowledge.has_cue("selection", message)
-    # "each track", "all my tracks": a question about the whole session is not steered by the selected track
-    session_wide = knowledge.has_cue("session_wide", message)
+    # "each track", "all my tracks": a question about the whole session is not steered by the selected track;
+    # "my mix", "the final mix": nor one about the mix, which is the master's (its loudness, width, bus)
+    whole_mix = knowledge.has_cue("whole_mix", message)
+    session_wide = whole_mix or knowledge.has_cue("session_wide", message)
     previous = next((turn for turn in reversed(memory) if turn.on_topic), None)
     is_follow_up = previous is not None and (follows_cue or (not parsed.terms and bool(parsed.instruments)))
     selected = daw.selected_track if not session_wide else None
@@ -84,7 +90,12 @@ def understand(message: str, *, daw: DawContext, memory: tuple[Turn, ...], knowl
         weight = INSTRUMENT_WEIGHTS.get(source)
         if weight:
             terms.setdefault(knowledge.vocabulary.instrument_term(instrument), weight)
-    query = Query(terms=terms, instruments=tuple(instruments), steer_only=source == "steer")
+    query = Query(
+        terms=terms,
+        instruments=tuple(instruments),
+        steer_only=source == "steer",
+        implied=MIX_INSTRUMENTS if whole_mix else (),
+    )
 
     about_selection = selected is not None and (
         selected.instrument in instruments if selected.instrument else points_at_selection

@@ -61,6 +61,9 @@ class Query:
     #: True when ``instruments`` only steer (the selected track's, not asked for): entries about other
     #: instruments are then held down no more than for a question naming none (:data:`STEERED_OTHER_FACTOR`).
     steer_only: bool = False
+    #: Instruments the question implies without naming them ("how loud should my mix be?": the master): when it
+    #: names or is steered by none, entries about these rank as general ones instead of as unasked.
+    implied: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -223,7 +226,7 @@ class KnowledgeBase:
         families = {self.vocabulary.family(instrument) for instrument in query.instruments}
         for position, score in scores.items():
             entry = self.entries[position]
-            fit = self._instrument_fit(position, query.instruments, families)
+            fit = self._instrument_fit(position, query.instruments, families, query.implied)
             factor = STEERED_OTHER_FACTOR if fit == "other" and query.steer_only else INSTRUMENT_FACTORS[fit]
             coverage = matched[position] / total_weight if total_weight else 0.0
             ranked.append((score * factor, coverage, entry.id, entry))
@@ -235,13 +238,16 @@ class KnowledgeBase:
             hits=hits, confidence=confidence, on_topic=confidence >= self.calibration.on_topic, recognised=recognised
         )
 
-    def _instrument_fit(self, position: int, instruments: tuple[str, ...], families: set[str | None]) -> str:
-        """How the entry at ``position`` fits the asked ``instruments`` (whose families are ``families``)."""
+    def _instrument_fit(
+        self, position: int, instruments: tuple[str, ...], families: set[str | None], implied: tuple[str, ...] = ()
+    ) -> str:
+        """How the entry at ``position`` fits the asked ``instruments`` (whose families are ``families``; with none,
+        an entry about an ``implied`` one fits as a general one)."""
         own = self._instruments[position]
         if not own:
             return "general"
         if not instruments:
-            return "unasked"
+            return "general" if own.intersection(implied) else "unasked"
         if any(instrument in own for instrument in instruments):
             return "exact"
         if families & own or (families - {None}) & self._families[position]:
