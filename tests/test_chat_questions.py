@@ -31,6 +31,7 @@ QUESTIONS: list[tuple[str, tuple[object, ...]]] = [
     ("How much pre-delay should the vocal reverb have?", ("pre-delay", MS)),
     ("How do I mix backing vocals so they don't clutter the lead?", (("pan", "wide"), HZ)),
     ("How do I ride the vocal level with automation?", (("ride", "automat"), "dB")),
+    ("How do I make the vocal fit the song?", ("vocal", "high-pass", "compress")),
     # drums
     ("How do I EQ a kick drum?", ("kick", HZ, "click")),
     ("What compressor settings for a kick?", (RATIO, "attack", MS)),
@@ -439,3 +440,12 @@ def test_a_general_answer_does_not_carry_the_selected_tracks_levels(question):
     assert "(Your session has 4 tracks.)" in reply.response
     assert "Selected track: 'Vox'" in ask_with("How should I compress?", daw_context=BAND).response
     assert "Selected track: 'Vox'" in ask_with("What is headroom?", daw_context=BAND).response
+
+
+def test_a_question_about_the_mix_tells_the_master_tracks_levels():
+    """The mix is the master's: with a vocal selected and a master track in the session, "How loud should my mix
+    be?" tells the master's figures (its loudness estimated against the streaming target), not the vocal's."""
+    master = {"name": "Mix Bus", "type": "master", "peak": -0.5, "rms": -10.0}
+    text = ask_with("How loud should my mix be?", daw_context={**BAND, "tracks": [*BAND["tracks"], master]}).response
+    assert "'Mix Bus' (master). It peaks at -0.5 dBFS" in text and "-14 LUFS" in text
+    assert "'Vox'" not in text

@@ -78,7 +78,7 @@ def _track_lines(
     matching = list(
         {
             id(t): t
-            for instrument in understanding.instruments
+            for instrument in understanding.instruments or understanding.query.implied
             for t in _tracks_of(daw, instrument, family(instrument))
         }.values()
     )

@@ -73,7 +73,9 @@ def understand(message: str, *, daw: DawContext, memory: tuple[Turn, ...], knowl
     session_wide = whole_mix or knowledge.has_cue("session_wide", message)
     previous = next((turn for turn in reversed(memory) if turn.on_topic), None)
     is_follow_up = previous is not None and (follows_cue or (not parsed.terms and bool(parsed.instruments)))
-    selected = daw.selected_track if not session_wide else None
+    selected = daw.selected_track
+    if session_wide and not (whole_mix and selected is not None and selected.instrument in MIX_INSTRUMENTS):
+        selected = None
 
     candidates = (
         ("question", parsed.instruments, True),
