@@ -58,6 +58,7 @@ QUESTIONS: list[tuple[str, tuple[object, ...]]] = [
     # EQ
     ("Should I cut narrow or boost wide with EQ?", ("Q", "cut", "boost")),
     ("Which frequency range makes a mix sound boxy?", ("boxi", HZ)),
+    ("My mix sounds flat and lifeless", ("attack", "transient", MS)),
     ("My whole mix sounds harsh and tiring", ("harsh", ("2-5 kHz", "2 and 5 kHz"))),
     ("When should I use a dynamic EQ?", ("dynamic EQ", "threshold")),
     # compression, dynamics, effects
