@@ -282,12 +282,16 @@ def test_silent_stereo_audio_is_not_rated_on_its_stereo_image():
     silence = np.zeros((2, SR), dtype=np.float32)
     wire = wire_of(silence, kind="stereo", track_type="keys")
     assert wire["metrics"]["stereo_correlation"] is None and wire["metrics"]["stereo_width"] is None
-    checks = "phase problem, over widened, too wide"  # too narrow is judged on buses only
-    assert f"None of the stereo checks ({checks}) could be made" in wire["codette_insights"]
-    assert "undefined for this audio" in wire["codette_insights"]
-    # not rated on its image (the score stays under the cap of 0.5), and silence is itself the finding
+    # not rated on its image (the score stays under the cap of 0.5), and silence is itself the finding, which
+    # says so: the stereo checks it could not make are not listed after it as well
     assert rule_ids(wire) == {"no_programme"} and "every sample is zero" in wire["codette_insights"]
+    assert "stereo image are not judged" in wire["codette_insights"] and "phase problem" not in wire["codette_insights"]
     assert wire["quality_score"] < 0.5
+    # mono silence too has no image: it was "correlation 1.00", and judged on its image
+    mono = wire_of(silence[0], kind="quality", track_type="keys")
+    assert mono["metrics"]["stereo_correlation"] is None and "correlation" not in mono["codette_insights"]
+    assert mono["quality_score"] == wire["quality_score"]
+    assert "Not checked" not in mono["codette_insights"] and "rumble" not in mono["codette_insights"]
     # the stereo analysis does not judge the tone: nothing found scores 1
     assert wire_of(np.stack([HEALTHY_VOCAL, HEALTHY_VOCAL]), kind="stereo", track_type="vocal")["quality_score"] == 1.0
 

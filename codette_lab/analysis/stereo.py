@@ -36,17 +36,19 @@ def measure_stereo(x: np.ndarray) -> dict[str, Any]:
     centred, +1 fully right. It is what says a track is one-sided.
 
     Mono input reads correlation 1, width 0 and balance 0 (a mono signal is
-    centred by definition); with more than two channels the first two (front
+    centred by definition), unless silent; with more than two channels the first two (front
     left and right in the BS.1770 order) are measured. Silence has none of
     the three (None).
     """
     if x.shape[0] == 1:
+        if not np.any(x[0]):  # silence has no image, mono or not
+            return dict.fromkeys(OUTPUTS)
         return {"stereo_correlation": 1.0, "stereo_width": 0.0, "stereo_balance": 0.0}
     left, right = x[0], x[1]
     ll, rr, lr = (dot(a, b) for a, b in ((left, left), (right, right), (left, right)))
     total = ll + rr
     if total <= 0:
-        return {"stereo_correlation": None, "stereo_width": None, "stereo_balance": None}
+        return dict.fromkeys(OUTPUTS)
     width = min(1.0, max(0.0, 0.5 * (1.0 - 2.0 * lr / total)))
     balance = min(1.0, max(-1.0, (rr - ll) / total))
     one_sided = min(ll, rr) <= max(ll, rr) * 10.0 ** (SILENT_CHANNEL_DB / 10.0)

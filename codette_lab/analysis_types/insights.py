@@ -92,14 +92,17 @@ def _needs_other_track(rule: Rule) -> bool:
     return any(condition.metric.split(".")[0] in OTHER_TRACK_METRICS for condition in (rule.condition, *rule.when))
 
 
-def _not_judged(request: TrackRequest, source: str, coverage: Coverage) -> str | None:
-    """The sentence on the type's own checks that could not be judged, if any (the checks that compare
-    with another track are left out when the request has none)."""
+def _not_judged(request: TrackRequest, source: str, coverage: Coverage, fired: frozenset[str]) -> str | None:
+    """The sentence on the type's own checks that could not be judged, if any. Left out: the checks that compare
+    with another track when the request has none, and those that give way to a finding made (``fired``: a track
+    with no programme is not judged on its tone, and its finding says so; listing the tone checks it could not
+    make as well would only repeat it)."""
     rules = {rule.id: rule for rule in request.rules.document.rules}
     missing = [
         rule_id
         for rule_id in coverage.specific_not_judged
-        if request.other is not None or not _needs_other_track(rules[rule_id])
+        if (request.other is not None or not _needs_other_track(rules[rule_id]))
+        and not fired.intersection(rules[rule_id].suppressed_by)
     ]
     if not missing:
         return None
@@ -143,7 +146,7 @@ def insights(request: TrackRequest, metrics: Mapping[str, Any], findings: list[F
         leaning = rules.balance_insight(metrics, track_type=track_type, analysis_type=request.analysis_type)
         if leaning:
             sentences.append(leaning)
-    not_judged = _not_judged(request, source, coverage)
+    not_judged = _not_judged(request, source, coverage, frozenset(finding.rule_id for finding in findings))
     if not_judged:
         sentences.append(not_judged)
     if not request.track_type_match.recognised:
