@@ -152,6 +152,48 @@ def test_a_new_full_question_is_not_treated_as_a_follow_up():
     assert "Following on" not in reply.response
 
 
+VOCAL_SELECTED = {"selected_track": {"name": "Lead Vox", "type": "vocal", "peak_level": -8.0, "rms_level": -22.0}}
+
+
+def test_asking_more_of_an_answer_stays_on_its_entry_and_tells_another_of_its_texts():
+    """ "How do I set it up?", "why?", "tell me more": no topic words of their own. They got "I can't answer that
+    one well", or (steered by the selected vocal) vocal compression after a question about side-chaining; they now
+    stay on the entry just given, each telling another of its perspectives' texts, without repeating the track."""
+    conversation = Conversation()
+    first = conversation.ask("What is sidechain compression?", daw_context=VOCAL_SELECTED)
+    assert first.topics[0] == "sidechain-compression"
+    texts = [first.response]
+    for question in ("How do I set it up?", "why?", "tell me more", "how much?"):
+        reply = conversation.ask(question, daw_context=VOCAL_SELECTED)
+        assert reply.topics == ("sidechain-compression",), (question, reply.response)
+        assert reply.response.startswith('More on "Side-chain compression and ducking": '), reply.response
+        assert "Lead Vox" not in reply.response and reply.perspective == "mix_engineering"
+        texts.append(reply.response.split(": ", 1)[1])
+    assert len(set(texts)) == len(texts)  # each told something not told before
+
+
+def test_it_in_a_later_question_is_what_was_being_talked_about():
+    """ "It" in a first question is the selected track; once a track or topic is being talked about, "it" is
+    that one ("should I compress it?" after the kick's EQ is the kick, not the selected vocal)."""
+    conversation = Conversation()
+    assert conversation.ask("How should I compress it?", daw_context=VOCAL_SELECTED).topics[0] == "vocal-compression"
+    conversation = Conversation()
+    conversation.ask("How do I EQ a kick?", daw_context=VOCAL_SELECTED)
+    assert conversation.ask("Should I compress it?", daw_context=VOCAL_SELECTED).topics[0] == "kick-compression"
+    conversation = Conversation()
+    conversation.ask("Is the bass too loud?", daw_context=SESSION)
+    down = conversation.ask("How much should I turn it down?", daw_context={**SESSION, **VOCAL_SELECTED})
+    assert "'Bass DI' (bass). It peaks at -2.1 dBFS" in down.response and "Lead Vox" not in down.response
+
+
+@pytest.mark.parametrize("message", ["ok", "OK", "cool", "got it", "great", "Thanks!"])
+def test_an_acknowledgement_is_not_a_question_to_answer_again(message):
+    conversation = Conversation()
+    conversation.ask("How do I EQ a kick?")
+    reply = conversation.ask(message)
+    assert reply.response.startswith("Glad to help.") and not reply.topics
+
+
 # -- DAW context ------------------------------------------------------------------------------
 
 SESSION = {

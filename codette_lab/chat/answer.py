@@ -56,9 +56,24 @@ def answer_chat(
             perspective=reply.perspective,
             confidence=reply.confidence,
             terms=understanding.terms,
-            instruments=understanding.instruments,
+            instruments=_remembered_instruments(
+                understanding.instruments, understanding.query.steer_only, reply, knowledge
+            ),
             entries=reply.topics or tuple(hit.entry.id for hit in understanding.ranking.hits[:1]),
             on_topic=understanding.ranking.on_topic,
         )
     )
     return reply
+
+
+def _remembered_instruments(
+    instruments: tuple[str, ...], steered: bool, reply: ChatReply, knowledge: KnowledgeBase
+) -> tuple[str, ...]:
+    """The instruments a follow-up to this turn is about: those asked, and the selected track's only when they
+    steered the answer to an entry about it. "How should I compress?" with a vocal selected was about the vocal,
+    "What is sidechain compression?" was not: "how do I set it up?" after it is about side-chaining."""
+    if not steered:
+        return instruments
+    lead = reply.topics[0] if reply.topics else ""
+    answered = knowledge.get(lead).instruments if lead in knowledge else ()
+    return instruments if set(answered).intersection(instruments) else ()

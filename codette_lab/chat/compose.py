@@ -216,6 +216,13 @@ def compose_answer(context: ChatContext, *, perspective: str) -> ChatReply:
     texts = knowledge.texts
     understanding = context.understanding
     ranking = understanding.ranking
+    if _asks_only(context, "thanks"):  # "ok", "cool", "got it": nothing to answer again
+        topics = ", ".join(knowledge.topics.values())
+        return ChatReply(
+            response=texts["thanks"].format(topics=topics),
+            perspective=context.perspective,
+            confidence=knowledge.calibration.floor,
+        )
     if _asks_only(context, "help"):
         topics = ", ".join(knowledge.topics.values())
         text = texts.get("help") or texts["greeting"]
@@ -234,14 +241,26 @@ def compose_answer(context: ChatContext, *, perspective: str) -> ChatReply:
             perspective=context.perspective,
             confidence=ranking.confidence,
         )
-    lead, related = choose_entries(ranking, understanding.previous)
+    continued = _continued_entry(context)
+    lead, related = (continued, None) if continued is not None else choose_entries(ranking, understanding.previous)
     parts: list[str] = []
-    if understanding.previous is not None and understanding.previous.entries:
+    if continued is None and understanding.previous is not None and understanding.previous.entries:
         previous_title = knowledge.get(understanding.previous.entries[0]).title
         parts.append(texts["follow_up"].format(previous=previous_title))
     steered_aside = understanding.query.steer_only and not about_levels and not lead.instruments
-    track_lines = _track_lines(understanding, context, about_levels=about_levels, steered_aside=steered_aside)
-    answer = texts["answer"].format(title=lead.title, text=told(lead, perspective, context.rules))
+    # asking more of an answer ("why?") is not asking again about the track, whose figures that answer told
+    track_lines = (
+        _track_lines(understanding, context, about_levels=about_levels, steered_aside=steered_aside)
+        if continued is None or about_levels
+        else []
+    )
+    if continued is not None:
+        angle = _next_angle(context, lead, perspective)
+        answer = (texts.get("continued") or texts["answer"]).format(
+            title=lead.title, text=told(lead, angle, context.rules)
+        )
+    else:
+        answer = texts["answer"].format(title=lead.title, text=told(lead, perspective, context.rules))
     own_terms = set(understanding.terms) - set(understanding.carried)
     facts_first = bool(track_lines) and (not own_terms or about_levels)
     parts.extend([*track_lines, answer] if facts_first else [answer, *track_lines])
@@ -254,6 +273,28 @@ def compose_answer(context: ChatContext, *, perspective: str) -> ChatReply:
         confidence=ranking.confidence,
         topics=tuple(entry.id for entry in (lead, related) if entry is not None),
     )
+
+
+def _continued_entry(context: ChatContext) -> KnowledgeEntry | None:
+    """The entry a follow-up with no words of its own asks more of ("how much?", "why?" after an answer): the
+    previous answer's, when the base has it. Moving on to the next best match would wander off ("how do I set it
+    up?" after side-chaining found bus compression)."""
+    previous = context.understanding.previous
+    if not context.understanding.continues or previous is None or not previous.entries:
+        return None
+    return context.knowledge.get(previous.entries[0]) if previous.entries[0] in context.knowledge else None
+
+
+def _next_angle(context: ChatContext, entry: KnowledgeEntry, perspective: str) -> str:
+    """The perspective whose text of ``entry`` is told next: each "and?" about one entry tells another of its
+    texts (the asked perspective's first, then the others in the base's order), so asking more gives more."""
+    order = [perspective, *(name for name in context.knowledge.perspectives if name != perspective)]
+    told_before = 0
+    for turn in reversed(context.memory):
+        if turn.entries[:1] != (entry.id,):
+            break
+        told_before += 1
+    return order[told_before % len(order)]
 
 
 def told(entry: KnowledgeEntry, perspective: str, rules: RuleSnapshot) -> str:

@@ -23,6 +23,10 @@ INSTRUMENT_WEIGHTS = {"question": 1.0, "selected": 0.8, "memory": 0.6}
 #: master bus carries, so entries about the master answer it as well as general ones do.
 MIX_INSTRUMENTS = ("master",)
 
+#: The knowledge base's cues of a message that stands on its own even with no topic words: it never continues the
+#: previous topic ("thanks", "hi", "what can you do?", "how is my mix?").
+STANDALONE_CUES = ("thanks", "greeting", "help", "review")
+
 #: How many entries a question's ranking keeps (the answer uses up to two).
 RANKING_DEPTH = 4
 
@@ -39,7 +43,9 @@ class Understanding:
     from (``instrument_source``: ``question``, ``selected``, ``memory`` or
     ``""``); ``track`` the selected track when the answer concerns it;
     ``previous`` the earlier turn a follow-up continues; ``ranking`` the
-    knowledge entries that answer it, found with ``query``.
+    knowledge entries that answer it, found with ``query``. ``continues``: a
+    follow-up with no topic words or instrument of its own ("how much?", "why?",
+    "how do I set it up?"), which asks more of the previous answer's entry.
     """
 
     terms: tuple[str, ...]
@@ -50,6 +56,7 @@ class Understanding:
     previous: Turn | None
     query: Query
     ranking: Ranking
+    continues: bool = False
 
     @property
     def is_follow_up(self) -> bool:
@@ -66,13 +73,18 @@ def understand(message: str, *, daw: DawContext, memory: tuple[Turn, ...], knowl
     """
     parsed = knowledge.parse(message)
     follows_cue = knowledge.has_cue("follow_up", message)
-    points_at_selection = knowledge.has_cue("selection", message)
+    previous = next((turn for turn in reversed(memory) if turn.on_topic), None)
+    # "it", "this": the selected track in a first question, what was being talked about in a later one
+    pronoun = knowledge.has_cue("pronoun", message)
+    points_at_selection = knowledge.has_cue("selection", message) or (pronoun and previous is None)
+    refers_back = pronoun and not points_at_selection
+    # "how much?", "why?": a question with no words of its own continues the topic (not "thanks", "how is my mix?")
+    bare = not parsed.terms and not any(knowledge.has_cue(kind, message) for kind in STANDALONE_CUES)
     # "each track", "all my tracks": a question about the whole session is not steered by the selected track;
     # "my mix", "the final mix": nor one about the mix, which is the master's (its loudness, width, bus)
     whole_mix = knowledge.has_cue("whole_mix", message)
     session_wide = whole_mix or knowledge.has_cue("session_wide", message)
-    previous = next((turn for turn in reversed(memory) if turn.on_topic), None)
-    is_follow_up = previous is not None and (follows_cue or (not parsed.terms and bool(parsed.instruments)))
+    is_follow_up = previous is not None and (follows_cue or refers_back or (bare and not points_at_selection))
     selected = daw.selected_track
     if session_wide and not (whole_mix and selected is not None and selected.instrument in MIX_INSTRUMENTS):
         selected = None
@@ -81,7 +93,7 @@ def understand(message: str, *, daw: DawContext, memory: tuple[Turn, ...], knowl
         ("question", parsed.instruments, True),
         ("selected", (selected.instrument,) if selected and selected.instrument else (), points_at_selection),
         ("memory", previous.instruments if previous else (), is_follow_up),
-        ("steer", (selected.instrument,) if selected and selected.instrument else (), True),
+        ("steer", (selected.instrument,) if selected and selected.instrument else (), not is_follow_up),
     )
     source, instruments = next(((name, found) for name, found, allowed in candidates if found and allowed), ("", ()))
 
@@ -111,4 +123,5 @@ def understand(message: str, *, daw: DawContext, memory: tuple[Turn, ...], knowl
         previous=previous if is_follow_up else None,
         query=query,
         ranking=knowledge.rank(query, limit=RANKING_DEPTH),
+        continues=is_follow_up and not parsed.terms and not parsed.instruments,
     )

@@ -169,6 +169,10 @@ class KnowledgeBase:
     def __iter__(self) -> Iterator[KnowledgeEntry]:
         return iter(self.entries)
 
+    def __contains__(self, entry_id: object) -> bool:
+        """Whether the base has an entry with this id."""
+        return entry_id in self._by_id
+
     def get(self, entry_id: str) -> KnowledgeEntry:
         """The entry with this id; KeyError names the id when there is none."""
         return self._by_id[entry_id]

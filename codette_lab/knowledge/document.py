@@ -60,6 +60,7 @@ TEXT_FIELDS: Mapping[str, frozenset[str]] = {
     "review_limited": frozenset({"shown", "count"}),
     "related": frozenset({"title", "text"}),
     "answer": frozenset({"title", "text"}),
+    "continued": frozenset({"title", "text"}),
 }
 
 #: Texts a document may leave out (a custom one gets the built-in text, the built-in one none).
@@ -79,6 +80,7 @@ OPTIONAL_TEXT_FIELDS = frozenset(
         "review_tone",
         "review_no_session",
         "review_limited",
+        "continued",
     }
 )
 
