@@ -440,7 +440,7 @@ def test_a_general_answer_does_not_carry_the_selected_tracks_levels(question):
     assert "Selected track" not in reply.response and "It peaks at" not in reply.response
     assert "(Your session has 4 tracks.)" in reply.response
     assert "Selected track: 'Vox'" in ask_with("How should I compress?", daw_context=BAND).response
-    assert "Selected track: 'Vox'" in ask_with("What is headroom?", daw_context=BAND).response
+    assert "Selected track: 'Vox'" in ask_with("Do I have enough headroom?", daw_context=BAND).response
 
 
 def test_a_question_about_the_mix_tells_the_master_tracks_levels():
@@ -450,3 +450,21 @@ def test_a_question_about_the_mix_tells_the_master_tracks_levels():
     text = ask_with("How loud should my mix be?", daw_context={**BAND, "tracks": [*BAND["tracks"], master]}).response
     assert "'Mix Bus' (master). It peaks at -0.5 dBFS" in text and "-14 LUFS" in text
     assert "'Vox'" not in text
+
+
+@pytest.mark.parametrize(
+    ("question", "entry"),
+    [
+        ("What is compression?", "compression-basics"),
+        ("What does a compressor do?", "compression-basics"),
+        ("What is EQ?", "eq-fundamentals"),
+        ("What does pre-delay mean?", "reverb-predelay-decay"),
+        ("What do attack and release do?", "compression-attack-release"),
+    ],
+)
+def test_a_question_about_what_something_is_is_answered_with_the_concept_whatever_is_selected(question, entry):
+    """With a vocal selected, "What is compression?" got the vocal's compressor settings: asking what a thing is
+    asks for the concept, so the selected track does not steer it (it still steers "How should I compress?")."""
+    reply = ask_with(question, daw_context=BAND)
+    assert reply.topics[0] == entry, reply.response
+    assert "It peaks at" not in reply.response

@@ -79,6 +79,8 @@ def understand(message: str, *, daw: DawContext, memory: tuple[Turn, ...], knowl
     points_at_selection = knowledge.has_cue("selection", message) or (pronoun and previous is None)
     refers_back = pronoun and not points_at_selection
     # "how much?", "why?": a question with no words of its own continues the topic (not "thanks", "how is my mix?")
+    # "what is compression?", "explain reverb": the concept, whatever track is selected
+    defines = knowledge.has_cue("definition", message)
     bare = not parsed.terms and not any(knowledge.has_cue(kind, message) for kind in STANDALONE_CUES)
     # "each track", "all my tracks": a question about the whole session is not steered by the selected track;
     # "my mix", "the final mix": nor one about the mix, which is the master's (its loudness, width, bus)
@@ -93,7 +95,7 @@ def understand(message: str, *, daw: DawContext, memory: tuple[Turn, ...], knowl
         ("question", parsed.instruments, True),
         ("selected", (selected.instrument,) if selected and selected.instrument else (), points_at_selection),
         ("memory", previous.instruments if previous else (), is_follow_up),
-        ("steer", (selected.instrument,) if selected and selected.instrument else (), not is_follow_up),
+        ("steer", (selected.instrument,) if selected and selected.instrument else (), not is_follow_up and not defines),
     )
     source, instruments = next(((name, found) for name, found, allowed in candidates if found and allowed), ("", ()))
 
