@@ -75,6 +75,21 @@ def test_a_question_without_a_track_gets_the_theory_then_the_practice():
     assert "-14 LUFS" in answer and practice.startswith("In practice: ")
 
 
+def test_a_student_asking_more_gets_more_of_the_entry_not_the_tracks_findings_again():
+    """ "Why?" after an explanation moved on to parallel compression and told the vocal's findings again; "ok" told
+    them a third time. Now "why?" tells more of the entry just explained, and "ok" is thanked."""
+    engine = Engine()
+    first = engine.chat(
+        "How should I compress it?", perspective=TEACHING_PERSPECTIVE, daw_context=HOT_VOCAL, session="s"
+    )
+    assert first.topics == ("vocal-compression",) and "What the checks found on 'Lead Vox'" in first.response
+    more = engine.chat("why?", perspective=TEACHING_PERSPECTIVE, daw_context=HOT_VOCAL, session="s")
+    assert more.topics == ("vocal-compression",) and more.perspective == TEACHING_PERSPECTIVE
+    assert more.response.startswith('More on "Compressing vocals": ') and "Lead Vox" not in more.response
+    thanks = engine.chat("ok", perspective=TEACHING_PERSPECTIVE, daw_context=HOT_VOCAL, session="s")
+    assert thanks.response.startswith("Glad to help.")
+
+
 def test_an_off_topic_question_gets_the_polite_redirect():
     assert "mixing assistant" in teach("What's the capital of France?")
 

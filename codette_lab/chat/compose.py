@@ -144,7 +144,7 @@ def _names(tracks: list[TrackView]) -> str:
     return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} and {quoted[-1]}"
 
 
-def _asks_only(context: ChatContext, cue: str) -> bool:
+def asks_only(context: ChatContext, cue: str) -> bool:
     """Whether the message holds a cue of this kind and no topic or instrument besides it: a review ("how is my
     mix?"; "... for streaming", "... on my vocal" are answered from the knowledge base) or a question about
     Codette itself ("what can you do?"; "help me with vocal EQ" is about vocal EQ)."""
@@ -216,14 +216,14 @@ def compose_answer(context: ChatContext, *, perspective: str) -> ChatReply:
     texts = knowledge.texts
     understanding = context.understanding
     ranking = understanding.ranking
-    if _asks_only(context, "thanks"):  # "ok", "cool", "got it": nothing to answer again
+    if asks_only(context, "thanks"):  # "ok", "cool", "got it": nothing to answer again
         topics = ", ".join(knowledge.topics.values())
         return ChatReply(
             response=texts["thanks"].format(topics=topics),
             perspective=context.perspective,
             confidence=knowledge.calibration.floor,
         )
-    if _asks_only(context, "help"):
+    if asks_only(context, "help"):
         topics = ", ".join(knowledge.topics.values())
         text = texts.get("help") or texts["greeting"]
         return ChatReply(
@@ -231,7 +231,7 @@ def compose_answer(context: ChatContext, *, perspective: str) -> ChatReply:
         )
     has_session = bool(context.daw_context.tracks) or context.daw_context.selected_track is not None
     about_levels = knowledge.has_cue("levels", context.message)
-    if _asks_only(context, "review") and (has_session or not ranking.on_topic or not about_levels):
+    if asks_only(context, "review") and (has_session or not ranking.on_topic or not about_levels):
         return session_review(context)
     if not ranking.on_topic or ranking.best is None:
         topics = ", ".join(knowledge.topics.values())
@@ -241,7 +241,7 @@ def compose_answer(context: ChatContext, *, perspective: str) -> ChatReply:
             perspective=context.perspective,
             confidence=ranking.confidence,
         )
-    continued = _continued_entry(context)
+    continued = continued_entry(context)
     lead, related = (continued, None) if continued is not None else choose_entries(ranking, understanding.previous)
     parts: list[str] = []
     if continued is None and understanding.previous is not None and understanding.previous.entries:
@@ -275,7 +275,7 @@ def compose_answer(context: ChatContext, *, perspective: str) -> ChatReply:
     )
 
 
-def _continued_entry(context: ChatContext) -> KnowledgeEntry | None:
+def continued_entry(context: ChatContext) -> KnowledgeEntry | None:
     """The entry a follow-up with no words of its own asks more of ("how much?", "why?" after an answer): the
     previous answer's, when the base has it. Moving on to the next best match would wander off ("how do I set it
     up?" after side-chaining found bus compression)."""

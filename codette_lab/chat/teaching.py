@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from ..knowledge import KnowledgeBase, Teaching
 from ..rules import Finding, RuleSet, RuleSnapshot
 from ..rules.model import OPERATORS
-from .compose import choose_entries, compose_answer, first_sentence, told
+from .compose import asks_only, choose_entries, compose_answer, continued_entry, first_sentence, told
 from .daw import TrackView
 from .levels import LEVEL_ANALYSIS_TYPE, reported_metrics
 from .reply import ChatReply
@@ -138,6 +138,9 @@ def teach(context: ChatContext) -> ChatReply:
     """The ``teaching`` perspective: the selected track's levels explained, then the entry's theory and practice."""
     knowledge, understanding = context.knowledge, context.understanding
     ranking, teaching = understanding.ranking, knowledge.teaching
+    if asks_only(context, "thanks") or continued_entry(context) is not None:
+        # "ok": thanked; "why?": more of the entry just explained, not the track's findings again
+        return compose_answer(context, perspective=EXPLAINED_BY)
     paragraphs = explain_track(understanding.track, context.rules, teaching) if understanding.track else []
     topics: tuple[str, ...] = ()
     if ranking.on_topic and ranking.best is not None:
