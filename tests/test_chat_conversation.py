@@ -172,6 +172,29 @@ def test_asking_more_of_an_answer_stays_on_its_entry_and_tells_another_of_its_te
     assert len(set(texts)) == len(texts)  # each told something not told before
 
 
+def test_asking_why_after_a_weakly_worded_answer_still_continues_it_and_an_ok_does_not_reset_it():
+    """Found on the join page: "why?" after "How loud should my mix be?" (a question matched at 0.56) was
+    "I can't answer that one well", its few carried words too weak a match alone; and after an "ok" in
+    between, "why?" told the first text again."""
+    conversation = Conversation()
+    first = conversation.ask("How loud should my mix be?")
+    why = conversation.ask("why?")
+    assert why.topics == first.topics[:1] and why.confidence == first.confidence
+    assert why.response.startswith('More on "Loudness targets') and why.response not in first.response
+    conversation.ask("ok")
+    again = conversation.ask("why?")
+    told = [reply.response.split('": ', 1)[1] for reply in (why, again)]  # the text after 'More on "title": '
+    assert again.topics == first.topics[:1] and told[0] != told[1] and told[1][:60] not in first.response
+
+
+def test_it_after_a_question_about_a_concept_is_the_selected_track_not_the_concept():
+    """ "How should I compress it?" after "What is compression?": 'it' cannot be compression; it is the track."""
+    conversation = Conversation()
+    conversation.ask("What is compression?", daw_context=VOCAL_SELECTED)
+    reply = conversation.ask("How should I compress it?", daw_context=VOCAL_SELECTED)
+    assert reply.topics[0] == "vocal-compression" and "Selected track: 'Lead Vox'" in reply.response
+
+
 def test_it_in_a_later_question_is_what_was_being_talked_about():
     """ "It" in a first question is the selected track; once a track or topic is being talked about, "it" is
     that one ("should I compress it?" after the kick's EQ is the kick, not the selected vocal)."""

@@ -233,7 +233,8 @@ def compose_answer(context: ChatContext, *, perspective: str) -> ChatReply:
     about_levels = knowledge.has_cue("levels", context.message)
     if asks_only(context, "review") and (has_session or not ranking.on_topic or not about_levels):
         return session_review(context)
-    if not ranking.on_topic or ranking.best is None:
+    continued = continued_entry(context)
+    if continued is None and (not ranking.on_topic or ranking.best is None):
         topics = ", ".join(knowledge.topics.values())
         redirect = next((cue for cue in ("greeting", "thanks") if knowledge.has_cue(cue, context.message)), "redirect")
         return ChatReply(
@@ -241,8 +242,10 @@ def compose_answer(context: ChatContext, *, perspective: str) -> ChatReply:
             perspective=context.perspective,
             confidence=ranking.confidence,
         )
-    continued = continued_entry(context)
-    lead, related = (continued, None) if continued is not None else choose_entries(ranking, understanding.previous)
+    if continued is not None:
+        lead, related = continued, None
+    else:
+        lead, related = choose_entries(ranking, understanding.previous)
     parts: list[str] = []
     if continued is None and understanding.previous is not None and understanding.previous.entries:
         previous_title = knowledge.get(understanding.previous.entries[0]).title
@@ -270,7 +273,10 @@ def compose_answer(context: ChatContext, *, perspective: str) -> ChatReply:
     return ChatReply(
         response=" ".join(parts),
         perspective=context.perspective,
-        confidence=ranking.confidence,
+        # more of the previous answer is as sure as that answer was, however few words the question had
+        confidence=understanding.previous.confidence
+        if continued is not None and understanding.previous is not None
+        else ranking.confidence,
         topics=tuple(entry.id for entry in (lead, related) if entry is not None),
     )
 
@@ -286,14 +292,11 @@ def continued_entry(context: ChatContext) -> KnowledgeEntry | None:
 
 
 def _next_angle(context: ChatContext, entry: KnowledgeEntry, perspective: str) -> str:
-    """The perspective whose text of ``entry`` is told next: each "and?" about one entry tells another of its
-    texts (the asked perspective's first, then the others in the base's order), so asking more gives more."""
+    """The perspective whose text of ``entry`` is told next: each time the conversation's recent turns led with
+    the entry, the next of its texts (the asked perspective's first, then the others in the base's order), so
+    asking more gives more, an "ok" in between or not."""
     order = [perspective, *(name for name in context.knowledge.perspectives if name != perspective)]
-    told_before = 0
-    for turn in reversed(context.memory):
-        if turn.entries[:1] != (entry.id,):
-            break
-        told_before += 1
+    told_before = sum(1 for turn in context.memory if turn.entries[:1] == (entry.id,))
     return order[told_before % len(order)]
 
 

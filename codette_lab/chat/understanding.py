@@ -74,13 +74,15 @@ def understand(message: str, *, daw: DawContext, memory: tuple[Turn, ...], knowl
     parsed = knowledge.parse(message)
     follows_cue = knowledge.has_cue("follow_up", message)
     previous = next((turn for turn in reversed(memory) if turn.on_topic), None)
-    # "it", "this": the selected track in a first question, what was being talked about in a later one
+    # "it", "this": what was being talked about when that was an instrument ("should I compress it?" after the
+    # kick's EQ) or when the question says nothing of its own ("how do I set it up?"); else the selected track
     pronoun = knowledge.has_cue("pronoun", message)
-    points_at_selection = knowledge.has_cue("selection", message) or (pronoun and previous is None)
-    refers_back = pronoun and not points_at_selection
-    # "how much?", "why?": a question with no words of its own continues the topic (not "thanks", "how is my mix?")
+    explicit = knowledge.has_cue("selection", message)
+    refers_back = pronoun and not explicit and previous is not None and (bool(previous.instruments) or not parsed.terms)
+    points_at_selection = explicit or (pronoun and not refers_back)
     # "what is compression?", "explain reverb": the concept, whatever track is selected
     defines = knowledge.has_cue("definition", message)
+    # "how much?", "why?": a question with no words of its own continues the topic (not "thanks", "how is my mix?")
     bare = not parsed.terms and not any(knowledge.has_cue(kind, message) for kind in STANDALONE_CUES)
     # "each track", "all my tracks": a question about the whole session is not steered by the selected track;
     # "my mix", "the final mix": nor one about the mix, which is the master's (its loudness, width, bus)
