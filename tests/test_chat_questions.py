@@ -59,6 +59,10 @@ QUESTIONS: list[tuple[str, tuple[object, ...]]] = [
     ("Should I cut narrow or boost wide with EQ?", ("Q", "cut", "boost")),
     ("Which frequency range makes a mix sound boxy?", ("boxi", HZ)),
     ("My mix sounds flat and lifeless", ("attack", "transient", MS)),
+    ("How do I start mixing?", ("gain stage", "balance")),
+    ("I'm new to mixing, where do I start?", ("gain stage", "balance")),
+    ("Can't hear the bass on my phone", ("small speakers", "saturation")),
+    ("How do I make my vocals sound more pro?", ("vocal", "compress", "high-pass")),
     ("My whole mix sounds harsh and tiring", ("harsh", ("2-5 kHz", "2 and 5 kHz"))),
     ("When should I use a dynamic EQ?", ("dynamic EQ", "threshold")),
     # compression, dynamics, effects
@@ -229,7 +233,16 @@ SESSION = {
 
 
 @pytest.mark.parametrize(
-    "question", ["How is my mix?", "what's wrong with my mix", "Any problems?", "What should I fix?"]
+    "question",
+    [
+        "How is my mix?",
+        "what's wrong with my mix",
+        "Any problems?",
+        "What should I fix?",
+        "Does my mix sound good?",
+        "What should I do first?",
+        "Why does it sound bad?",
+    ],
 )
 def test_a_review_of_the_session_names_what_the_rules_find_worst_first_and_what_sits_well(question):
     reply = ask_with(question, daw_context=SESSION)
@@ -457,6 +470,7 @@ def test_a_question_about_the_mix_tells_the_master_tracks_levels():
     [
         ("What is compression?", "compression-basics"),
         ("What does a compressor do?", "compression-basics"),
+        ("whats a compresser", "compression-basics"),  # as students type it
         ("What is EQ?", "eq-fundamentals"),
         ("What does pre-delay mean?", "reverb-predelay-decay"),
         ("What do attack and release do?", "compression-attack-release"),
