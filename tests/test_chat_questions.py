@@ -63,6 +63,9 @@ QUESTIONS: list[tuple[str, tuple[object, ...]]] = [
     ("I'm new to mixing, where do I start?", ("gain stage", "balance")),
     ("Can't hear the bass on my phone", ("small speakers", "saturation")),
     ("How do I make my vocals sound more pro?", ("vocal", "compress", "high-pass")),
+    ("My drums sound like cardboard", ("boxi", "300-600 Hz")),
+    ("How do I make room for the vocal?", ("vocal", "cut", KHZ)),
+    ("How much high end should I add?", ("shelf", KHZ)),
     ("My whole mix sounds harsh and tiring", ("harsh", ("2-5 kHz", "2 and 5 kHz"))),
     ("When should I use a dynamic EQ?", ("dynamic EQ", "threshold")),
     # compression, dynamics, effects
@@ -319,7 +322,9 @@ BAND = {
 }
 
 
-@pytest.mark.parametrize("question", ["Is anything clipping?", "Which track is the loudest?"])
+@pytest.mark.parametrize(
+    "question", ["Is anything clipping?", "Which track is the loudest?", "What's the loudest track in my session?"]
+)
 def test_a_question_about_the_whole_session_is_answered_from_every_tracks_levels(question):
     """Not from the selected vocal's alone: the kick at +0.3 dBFS is the clipping track, and the loudest by RMS."""
     text = ask_with(question, daw_context=BAND).response
@@ -482,3 +487,11 @@ def test_a_question_about_what_something_is_is_answered_with_the_concept_whateve
     reply = ask_with(question, daw_context=BAND)
     assert reply.topics[0] == entry, reply.response
     assert "It peaks at" not in reply.response
+
+
+def test_words_that_only_qualify_a_question_do_not_make_it_foreign():
+    """ "What's the ideal RMS for a vocal?" was "I can't answer that one well": 'ideal' was a word the base does not
+    know, as 'optimal', 'correct' and 'recommended' would be, and it halved how much of the question was understood."""
+    for qualifier in ("ideal", "optimal", "correct", "recommended"):
+        reply = ask_with(f"What's the {qualifier} RMS for a vocal?")
+        assert reply.topics[0] == "gain-staging" and "-18 dBFS RMS" in reply.response, (qualifier, reply.response)
