@@ -160,7 +160,8 @@ class SimulatedDAW:
                     proxy=None,
                     **_DIRECT_CONNECTION,
                 )
-            except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:
+            # ConnectionClosed: a server going down resets the socket while the handshake is being sent
+            except (OSError, TimeoutError, InvalidHandshake, InvalidURI, ConnectionClosed) as exc:
                 raise DAWConnectionError(f"{self.name}: cannot connect to {self.url}: {_describe(exc)}") from None
             self._connection = connection
             self._closed_by_us = False

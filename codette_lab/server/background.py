@@ -132,6 +132,14 @@ class BackgroundServer:
         try:
             loop.run_until_complete(self._serve(started))
         finally:
+            # what the server left running (a connection accepted as it closed) is cancelled and ended here, as
+            # asyncio.run does: a task still pending when the loop closes is reported at garbage collection
+            # ("Task was destroyed but it is pending!", on the kernel's stderr)
+            left = [task for task in asyncio.all_tasks(loop) if not task.done()]
+            for task in left:
+                task.cancel()
+            if left:
+                loop.run_until_complete(asyncio.gather(*left, return_exceptions=True))
             loop.run_until_complete(loop.shutdown_asyncgens())
             loop.close()
 
