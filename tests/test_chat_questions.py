@@ -66,6 +66,8 @@ QUESTIONS: list[tuple[str, tuple[object, ...]]] = [
     ("My drums sound like cardboard", ("boxi", "300-600 Hz")),
     ("How do I make room for the vocal?", ("vocal", "cut", KHZ)),
     ("How much high end should I add?", ("shelf", KHZ)),
+    ("How do I make the guitars heavier?", ("hard left and right", "quad")),
+    ("What does a noise gate do on guitars?", ("threshold", "hiss")),
     ("My whole mix sounds harsh and tiring", ("harsh", ("2-5 kHz", "2 and 5 kHz"))),
     ("When should I use a dynamic EQ?", ("dynamic EQ", "threshold")),
     # compression, dynamics, effects
@@ -245,6 +247,9 @@ SESSION = {
         "Does my mix sound good?",
         "What should I do first?",
         "Why does it sound bad?",
+        "Which track needs work?",
+        "Are my levels ok?",
+        "Can you check my levels?",
     ],
 )
 def test_a_review_of_the_session_names_what_the_rules_find_worst_first_and_what_sits_well(question):
