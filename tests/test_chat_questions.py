@@ -68,6 +68,8 @@ QUESTIONS: list[tuple[str, tuple[object, ...]]] = [
     ("How much high end should I add?", ("shelf", KHZ)),
     ("How do I make the guitars heavier?", ("hard left and right", "quad")),
     ("What does a noise gate do on guitars?", ("threshold", "hiss")),
+    ("My snare is ringy", ("ring", "400-900 Hz")),
+    ("My guitars are mushy", ("mud", "200-400 Hz")),
     ("My whole mix sounds harsh and tiring", ("harsh", ("2-5 kHz", "2 and 5 kHz"))),
     ("When should I use a dynamic EQ?", ("dynamic EQ", "threshold")),
     # compression, dynamics, effects
