@@ -203,6 +203,10 @@ def test_it_in_a_later_question_is_what_was_being_talked_about():
     conversation = Conversation()
     conversation.ask("How do I EQ a kick?", daw_context=VOCAL_SELECTED)
     assert conversation.ask("Should I compress it?", daw_context=VOCAL_SELECTED).topics[0] == "kick-compression"
+    # a question naming its own instrument is about that one, whatever 'it' and 'that' say
+    for question in ("My bass is boomy, how do I fix it?", "What EQ for a bass that sounds boomy?"):
+        reply = conversation.ask(question, daw_context=VOCAL_SELECTED)
+        assert reply.topics[0].startswith("bass") and "Following on" not in reply.response, (question, reply.response)
     conversation = Conversation()
     conversation.ask("Is the bass too loud?", daw_context=SESSION)
     down = conversation.ask("How much should I turn it down?", daw_context={**SESSION, **VOCAL_SELECTED})

@@ -75,10 +75,17 @@ def understand(message: str, *, daw: DawContext, memory: tuple[Turn, ...], knowl
     follows_cue = knowledge.has_cue("follow_up", message)
     previous = next((turn for turn in reversed(memory) if turn.on_topic), None)
     # "it", "this": what was being talked about when that was an instrument ("should I compress it?" after the
-    # kick's EQ) or when the question says nothing of its own ("how do I set it up?"); else the selected track
+    # kick's EQ) or when the question says nothing of its own ("how do I set it up?"); the instrument a question
+    # names ("my vocal is harsh, how do I fix it?"); else the selected track
     pronoun = knowledge.has_cue("pronoun", message)
     explicit = knowledge.has_cue("selection", message)
-    refers_back = pronoun and not explicit and previous is not None and (bool(previous.instruments) or not parsed.terms)
+    refers_back = (
+        pronoun
+        and not explicit
+        and not parsed.instruments
+        and previous is not None
+        and (bool(previous.instruments) or not parsed.terms)
+    )
     points_at_selection = explicit or (pronoun and not refers_back)
     # "what is compression?", "explain reverb": the concept, whatever track is selected
     defines = knowledge.has_cue("definition", message)
