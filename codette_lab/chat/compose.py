@@ -217,53 +217,27 @@ def compose_answer(context: ChatContext, *, perspective: str) -> ChatReply:
     understanding = context.understanding
     ranking = understanding.ranking
     if asks_only(context, "thanks"):  # "ok", "cool", "got it": nothing to answer again
-        topics = ", ".join(knowledge.topics.values())
-        return ChatReply(
-            response=texts["thanks"].format(topics=topics),
-            perspective=context.perspective,
-            confidence=knowledge.calibration.floor,
-        )
+        return _said(context, texts["thanks"], knowledge.calibration.floor)
     if asks_only(context, "help"):
-        topics = ", ".join(knowledge.topics.values())
-        text = texts.get("help") or texts["greeting"]
-        return ChatReply(
-            response=text.format(topics=topics), perspective=context.perspective, confidence=HELP_CONFIDENCE
-        )
+        return _said(context, texts.get("help") or texts["greeting"], HELP_CONFIDENCE)
     has_session = bool(context.daw_context.tracks) or context.daw_context.selected_track is not None
     about_levels = knowledge.has_cue("levels", context.message)
     if asks_only(context, "review") and (has_session or not ranking.on_topic or not about_levels):
         return session_review(context)
     continued = continued_entry(context)
-    if continued is None and (not ranking.on_topic or ranking.best is None):
-        topics = ", ".join(knowledge.topics.values())
-        redirect = next((cue for cue in ("greeting", "thanks") if knowledge.has_cue(cue, context.message)), "redirect")
-        return ChatReply(
-            response=texts[redirect].format(topics=topics),
-            perspective=context.perspective,
-            confidence=ranking.confidence,
-        )
     if continued is not None:
-        lead, related = continued, None
-    else:
-        lead, related = choose_entries(ranking, understanding.previous)
+        return _more_of(context, continued, perspective, about_levels=about_levels)
+    if not ranking.on_topic or ranking.best is None:
+        redirect = next((cue for cue in ("greeting", "thanks") if knowledge.has_cue(cue, context.message)), "redirect")
+        return _said(context, texts[redirect], ranking.confidence)
+    lead, related = choose_entries(ranking, understanding.previous)
     parts: list[str] = []
-    if continued is None and understanding.previous is not None and understanding.previous.entries:
+    if understanding.previous is not None and understanding.previous.entries:
         previous_title = knowledge.get(understanding.previous.entries[0]).title
         parts.append(texts["follow_up"].format(previous=previous_title))
     steered_aside = understanding.query.steer_only and not about_levels and not lead.instruments
-    # asking more of an answer ("why?") is not asking again about the track, whose figures that answer told
-    track_lines = (
-        _track_lines(understanding, context, about_levels=about_levels, steered_aside=steered_aside)
-        if continued is None or about_levels
-        else []
-    )
-    if continued is not None:
-        angle = _next_angle(context, lead, perspective)
-        answer = (texts.get("continued") or texts["answer"]).format(
-            title=lead.title, text=told(lead, angle, context.rules)
-        )
-    else:
-        answer = texts["answer"].format(title=lead.title, text=told(lead, perspective, context.rules))
+    track_lines = _track_lines(understanding, context, about_levels=about_levels, steered_aside=steered_aside)
+    answer = texts["answer"].format(title=lead.title, text=told(lead, perspective, context.rules))
     own_terms = set(understanding.terms) - set(understanding.carried)
     facts_first = bool(track_lines) and (not own_terms or about_levels)
     parts.extend([*track_lines, answer] if facts_first else [answer, *track_lines])
@@ -273,11 +247,31 @@ def compose_answer(context: ChatContext, *, perspective: str) -> ChatReply:
     return ChatReply(
         response=" ".join(parts),
         perspective=context.perspective,
-        # more of the previous answer is as sure as that answer was, however few words the question had
-        confidence=understanding.previous.confidence
-        if continued is not None and understanding.previous is not None
-        else ranking.confidence,
+        confidence=ranking.confidence,
         topics=tuple(entry.id for entry in (lead, related) if entry is not None),
+    )
+
+
+def _said(context: ChatContext, text: str, confidence: float) -> ChatReply:
+    """One of the base's own texts (thanks, what Codette does, a redirect), filled with the topics it knows."""
+    topics = ", ".join(context.knowledge.topics.values())
+    return ChatReply(response=text.format(topics=topics), perspective=context.perspective, confidence=confidence)
+
+
+def _more_of(context: ChatContext, entry: KnowledgeEntry, perspective: str, *, about_levels: bool) -> ChatReply:
+    """More of the entry just given ("why?", "how do I set it up?"): its next perspective's text, as sure as that
+    answer was. The track's figures, which that answer told, come again only when asked about levels."""
+    texts, previous = context.knowledge.texts, context.understanding.previous
+    track_lines = _track_lines(context.understanding, context, about_levels=True) if about_levels else []
+    angle = _next_angle(context, entry, perspective)
+    answer = (texts.get("continued") or texts["answer"]).format(
+        title=entry.title, text=told(entry, angle, context.rules)
+    )
+    return ChatReply(
+        response=" ".join([*track_lines, answer]),
+        perspective=context.perspective,
+        confidence=previous.confidence if previous is not None else context.understanding.ranking.confidence,
+        topics=(entry.id,),
     )
 
 
