@@ -502,3 +502,44 @@ def test_words_that_only_qualify_a_question_do_not_make_it_foreign():
     for qualifier in ("ideal", "optimal", "correct", "recommended"):
         reply = ask_with(f"What's the {qualifier} RMS for a vocal?")
         assert reply.topics[0] == "gain-staging" and "-18 dBFS RMS" in reply.response, (qualifier, reply.response)
+
+
+@pytest.mark.parametrize(
+    ("question", "entry"),
+    [
+        ("Should I EQ before or after compression?", "plugin-order"),
+        ("Does the de-esser go before or after compression?", "plugin-order"),
+        ("What is the best order of plugins on a vocal?", "vocal-mix-overview"),
+        ("What order should the plugins on my master be?", "mastering-chain"),
+        ("In what order should I mix my tracks?", "mix-order-of-work"),
+    ],
+)
+def test_the_order_of_plugins_is_answered_by_the_chain_it_asks_about(question, entry):
+    """'Should I EQ before or after compression?' got the vocal's EQ: no entry said in which order a chain goes.
+    A question naming the part keeps to that part's chain, and the order of work for a whole mix stays its own."""
+    reply = ask_with(question, daw_context=BAND)
+    assert reply.topics[0] == entry, reply.response
+
+
+@pytest.mark.parametrize(
+    ("question", "entry"),
+    [
+        ("What should my mix peak at before mastering?", "headroom-and-clipping"),
+        ("How much headroom for mastering?", "headroom-and-clipping"),
+        ("How do I make the mix louder without distortion?", "headroom-and-clipping"),
+        ("How do I get more low end?", "bass-mix-overview"),
+        ("Do I need to high-pass everything?", "high-pass-filtering"),
+    ],
+)
+def test_questions_a_class_asks_get_the_entry_that_answers_them_not_the_selected_tracks(question, entry):
+    """With a vocal selected: the mix's peak before mastering got the limiter's ceiling, 'more low end' the
+    high-pass that removes it, 'high-pass everything' the vocal's EQ, and 'louder without distortion' saturation.
+    None of them is about the vocal, so its levels are not told."""
+    reply = ask_with(question, daw_context=BAND)
+    assert reply.topics[0] == entry, reply.response
+    assert "Selected track" not in reply.response and "It peaks at -12.0 dBFS" not in reply.response
+
+
+def test_is_everything_too_loud_reviews_every_tracks_levels():
+    reply = ask_with("Is everything too loud?", daw_context=BAND)
+    assert reply.response.startswith("Your session (4 tracks)"), reply.response

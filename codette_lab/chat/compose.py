@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from ..knowledge import KnowledgeEntry, Ranking, fill_figures
+from ..knowledge import KnowledgeBase, KnowledgeEntry, Ranking, fill_figures
 from ..memory import Turn
 from ..rules import SEVERITIES, RuleSnapshot
 from .daw import DawContext, TrackView
@@ -235,7 +235,9 @@ def compose_answer(context: ChatContext, *, perspective: str) -> ChatReply:
     if understanding.previous is not None and understanding.previous.entries:
         previous_title = knowledge.get(understanding.previous.entries[0]).title
         parts.append(texts["follow_up"].format(previous=previous_title))
-    steered_aside = understanding.query.steer_only and not about_levels and not lead.instruments
+    steered_aside = (
+        understanding.query.steer_only and not about_levels and not _concerns(lead, understanding, knowledge)
+    )
     track_lines = _track_lines(understanding, context, about_levels=about_levels, steered_aside=steered_aside)
     answer = texts["answer"].format(title=lead.title, text=told(lead, perspective, context.rules))
     own_terms = set(understanding.terms) - set(understanding.carried)
@@ -250,6 +252,14 @@ def compose_answer(context: ChatContext, *, perspective: str) -> ChatReply:
         confidence=ranking.confidence,
         topics=tuple(entry.id for entry in (lead, related) if entry is not None),
     )
+
+
+def _concerns(entry: KnowledgeEntry, understanding: Understanding, knowledge: KnowledgeBase) -> bool:
+    """Whether ``entry`` is about an instrument the question concerns or one of its family: the kick's EQ with a
+    'Drums' track selected is, with a vocal selected it is not ("how do I get more low end?")."""
+    family = knowledge.vocabulary.family
+    asked = {*understanding.instruments, *(family(instrument) for instrument in understanding.instruments)} - {None}
+    return any(instrument in asked or family(instrument) in asked for instrument in entry.instruments)
 
 
 def _said(context: ChatContext, text: str, confidence: float) -> ChatReply:
