@@ -543,3 +543,19 @@ def test_questions_a_class_asks_get_the_entry_that_answers_them_not_the_selected
 def test_is_everything_too_loud_reviews_every_tracks_levels():
     reply = ask_with("Is everything too loud?", daw_context=BAND)
     assert reply.response.startswith("Your session (4 tracks)"), reply.response
+
+
+@pytest.mark.parametrize(
+    ("question", "entry"),
+    [("What reverb for this?", "reverb-basics"), ("How should I EQ this?", "guitar-eq"), ("Should I pan it?", None)],
+)
+def test_this_with_a_guitar_selected_is_the_guitar_but_what_is_asked_comes_first(question, entry):
+    """'What reverb for this?' with a guitar selected got the guitar's EQ: the selected instrument weighed nearly
+    as much as the question's own word. It weighs less now, and its own weight again only when the question's
+    words alone find nothing ('How do I fix this track?')."""
+    guitar = {**BAND, "selected_track": BAND["tracks"][1]}
+    reply = ask_with(question, daw_context=guitar)
+    assert entry is None or reply.topics[0] == entry, reply.response
+    assert "Selected track: 'Gtr'" in reply.response and "can't answer" not in reply.response
+    keys = {"selected_track": {"name": "Keys", "type": "keys", "peak": -6.0, "rms": -20.0}}
+    assert "can't answer" not in ask_with("How do I fix this track?", daw_context=keys).response

@@ -8,7 +8,7 @@ names no instrument is steered by the selected track's. The result,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..knowledge import KnowledgeBase, Query, Ranking
 from ..memory import Turn
@@ -17,7 +17,11 @@ from .daw import DawContext, TrackView
 #: Weights of the words that make up a query: the question's own, carried from the previous turn, ...
 OWN_WEIGHT = 1.0
 CARRIED_WEIGHT = 0.5
-INSTRUMENT_WEIGHTS = {"question": 1.0, "selected": 0.8, "memory": 0.6}
+INSTRUMENT_WEIGHTS = {"question": 1.0, "selected": 0.5, "memory": 0.6}
+#: ... and of the selected track's instrument when "this" or "it" points at it but the question's words alone find
+#: nothing on topic ("how do I fix this track?" with keys selected): less, and "what reverb for this?" with a
+#: guitar selected got the guitar's EQ; more, and "fix" alone matched nothing to say about the keys.
+SELECTED_ALONE_WEIGHT = 0.8
 
 #: The instruments a question about the whole mix implies ("how loud should my mix be?"): the mix is what the
 #: master bus carries, so entries about the master answer it as well as general ones do.
@@ -121,6 +125,13 @@ def understand(message: str, *, daw: DawContext, memory: tuple[Turn, ...], knowl
         steer_only=source == "steer",
         implied=MIX_INSTRUMENTS if whole_mix else (),
     )
+    ranking = knowledge.rank(query, limit=RANKING_DEPTH)
+    if source == "selected" and not ranking.on_topic:
+        for instrument in instruments:
+            term = knowledge.vocabulary.instrument_term(instrument)
+            terms[term] = max(terms.get(term, 0.0), SELECTED_ALONE_WEIGHT)
+        query = replace(query, terms=terms)
+        ranking = knowledge.rank(query, limit=RANKING_DEPTH)
 
     about_selection = selected is not None and (
         selected.instrument in instruments if selected.instrument else points_at_selection
@@ -133,6 +144,6 @@ def understand(message: str, *, daw: DawContext, memory: tuple[Turn, ...], knowl
         track=selected if about_selection else None,
         previous=previous if is_follow_up else None,
         query=query,
-        ranking=knowledge.rank(query, limit=RANKING_DEPTH),
+        ranking=ranking,
         continues=is_follow_up and not parsed.terms and not parsed.instruments,
     )
