@@ -58,6 +58,17 @@ def test_the_checks_a_healthy_track_passed_say_how_far_it_is_from_each():
     assert "The crest factor is the gap in dB between the loudest peaks and the average (RMS) level" in margins
 
 
+@pytest.mark.parametrize("question", ["Should I EQ before or after compression?", "How do I check phase?"])
+def test_a_general_question_is_taught_without_the_selected_tracks_checks(question):
+    """With a vocal selected, 'Should I EQ before or after compression?' was taught as the vocal's checks first (a
+    long list a student did not ask for): the selected track only steered the search to a general entry. A
+    question about the track itself, or about levels, still opens with its checks."""
+    text = teach(question, HOT_VOCAL)
+    assert "Lead Vox" not in text and ", explained:" in text and "In practice: " in text
+    assert teach("How should I compress?", HOT_VOCAL).startswith("What the checks found on 'Lead Vox'")
+    assert teach("Is it too loud?", HOT_VOCAL).startswith("What the checks found on 'Lead Vox'")
+
+
 def test_a_tuned_threshold_changes_what_is_explained():
     engine = Engine()
     engine.rules.set(**{"general.headroom_peak_dbfs": -10.0})

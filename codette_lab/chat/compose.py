@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from ..knowledge import KnowledgeBase, KnowledgeEntry, Ranking, fill_figures
+from ..knowledge import KnowledgeEntry, Ranking, fill_figures
 from ..memory import Turn
 from ..rules import SEVERITIES, RuleSnapshot
 from .daw import DawContext, TrackView
@@ -235,10 +235,8 @@ def compose_answer(context: ChatContext, *, perspective: str) -> ChatReply:
     if understanding.previous is not None and understanding.previous.entries:
         previous_title = knowledge.get(understanding.previous.entries[0]).title
         parts.append(texts["follow_up"].format(previous=previous_title))
-    steered_aside = (
-        understanding.query.steer_only and not about_levels and not _concerns(lead, understanding, knowledge)
-    )
-    track_lines = _track_lines(understanding, context, about_levels=about_levels, steered_aside=steered_aside)
+    aside = steered_aside(context, lead)
+    track_lines = _track_lines(understanding, context, about_levels=about_levels, steered_aside=aside)
     answer = texts["answer"].format(title=lead.title, text=told(lead, perspective, context.rules))
     own_terms = set(understanding.terms) - set(understanding.carried)
     facts_first = bool(track_lines) and (not own_terms or about_levels)
@@ -254,12 +252,17 @@ def compose_answer(context: ChatContext, *, perspective: str) -> ChatReply:
     )
 
 
-def _concerns(entry: KnowledgeEntry, understanding: Understanding, knowledge: KnowledgeBase) -> bool:
-    """Whether ``entry`` is about an instrument the question concerns or one of its family: the kick's EQ with a
-    'Drums' track selected is, with a vocal selected it is not ("how do I get more low end?")."""
-    family = knowledge.vocabulary.family
+def steered_aside(context: ChatContext, lead: KnowledgeEntry) -> bool:
+    """Whether the selected track only steered the search to ``lead`` and ``lead`` is not about its instrument
+    (nor one of its family), the question not about levels: "how do I check phase?" or "how do I get more low
+    end?" with a vocal selected, whose levels are then beside the point. The kick's EQ with a 'Drums' track
+    selected is about it."""
+    understanding = context.understanding
+    if not understanding.query.steer_only or context.knowledge.has_cue("levels", context.message):
+        return False
+    family = context.knowledge.vocabulary.family
     asked = {*understanding.instruments, *(family(instrument) for instrument in understanding.instruments)} - {None}
-    return any(instrument in asked or family(instrument) in asked for instrument in entry.instruments)
+    return not any(instrument in asked or family(instrument) in asked for instrument in lead.instruments)
 
 
 def _said(context: ChatContext, text: str, confidence: float) -> ChatReply:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from ..knowledge import KnowledgeBase, Teaching
 from ..rules import Finding, RuleSet, RuleSnapshot
 from ..rules.model import OPERATORS
-from .compose import asks_only, choose_entries, compose_answer, continued_entry, first_sentence, told
+from .compose import asks_only, choose_entries, compose_answer, continued_entry, first_sentence, steered_aside, told
 from .daw import TrackView
 from .levels import LEVEL_ANALYSIS_TYPE, reported_metrics
 from .reply import ChatReply
@@ -135,16 +135,19 @@ def explain_track(track: TrackView, rules: RuleSnapshot, teaching: Teaching) -> 
 
 
 def teach(context: ChatContext) -> ChatReply:
-    """The ``teaching`` perspective: the selected track's levels explained, then the entry's theory and practice."""
+    """The ``teaching`` perspective: the selected track's levels explained (when the answer is about it, not a
+    general entry it only steered to), then the entry's theory and practice."""
     knowledge, understanding = context.knowledge, context.understanding
     ranking, teaching = understanding.ranking, knowledge.teaching
     if asks_only(context, "thanks") or continued_entry(context) is not None:
         # "ok": thanked; "why?": more of the entry just explained, not the track's findings again
         return compose_answer(context, perspective=EXPLAINED_BY)
-    paragraphs = explain_track(understanding.track, context.rules, teaching) if understanding.track else []
+    lead = choose_entries(ranking, understanding.previous)[0] if ranking.on_topic and ranking.best else None
+    # "should I EQ before or after compression?" with a vocal selected: the order of plug-ins, not the vocal's checks
+    track = understanding.track if lead is None or not steered_aside(context, lead) else None
+    paragraphs = explain_track(track, context.rules, teaching) if track is not None else []
     topics: tuple[str, ...] = ()
-    if ranking.on_topic and ranking.best is not None:
-        lead, _ = choose_entries(ranking, understanding.previous)
+    if lead is not None:
         theory = told(lead, EXPLAINED_BY, context.rules)
         practice = first_sentence(told(lead, PRACTICE_FROM, context.rules))
         paragraphs.append(teaching.texts["answer"].format(title=lead.title, text=theory))
