@@ -559,3 +559,20 @@ def test_this_with_a_guitar_selected_is_the_guitar_but_what_is_asked_comes_first
     assert "Selected track: 'Gtr'" in reply.response and "can't answer" not in reply.response
     keys = {"selected_track": {"name": "Keys", "type": "keys", "peak": -6.0, "rms": -20.0}}
     assert "can't answer" not in ask_with("How do I fix this track?", daw_context=keys).response
+
+
+@pytest.mark.parametrize(
+    ("question", "entry"),
+    [
+        ("My vocals sound dry", "vocal-reverb-delay"),  # was parallel compression ('wet/dry' blend)
+        ("Should I normalize my tracks?", "gain-staging"),  # was "I can't answer that one well"
+        ("Is it bad if my track hits 0 dB?", "headroom-and-clipping"),  # was hum and clicks
+        ("Is 0 dB on the master bad?", "headroom-and-clipping"),  # was the mastering chain
+        ("My master is distorting", "limiting"),  # was the mastering chain
+        ("My reverb sounds washy", "reverb-eq-sends"),  # was the drums' reverb
+        ("How do I use automation?", "vocal-automation-riding"),  # was slapback delay (a vocal is selected)
+    ],
+)
+def test_how_students_put_it_finds_the_entry_that_answers_it(question, entry):
+    reply = ask_with(question, daw_context=BAND)
+    assert reply.topics[0] == entry, reply.response
