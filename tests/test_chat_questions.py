@@ -316,6 +316,8 @@ def test_a_review_of_thousands_of_tracks_looks_at_the_first_ones_and_says_so():
     text = ask_with("How is my mix?", daw_context={"tracks": tracks}).response
     assert text.startswith("Your session (3000 tracks)")
     assert f"(Only the first {REVIEW_TRACKS_MAX} of its 3000 tracks were looked at.)" in text
+    # past the ones told, the others with findings are named, whether one or many ("select one" read oddly for one)
+    assert "too: select a track to hear what they are." in text
 
 
 BAND = {
