@@ -68,8 +68,8 @@ def _track_lines(
 ) -> list[str]:
     """What the session says about the tracks a question concerns: the selected track's levels, the tracks of
     the instrument it names, or the session's size. ``steered_aside``: the selected track only steered the
-    search and the answer is general ("how do I check phase?" with a vocal selected), so its levels would be
-    beside the point and only the session's size is told."""
+    search and the answer is not about it (see :func:`steered_aside`), so its levels would be beside the point
+    and only the session's size is told."""
     daw, texts, rules = context.daw_context, context.knowledge.texts, context.rules
     if steered_aside:
         return [texts["session_size"].format(count=daw.track_count)] if daw.track_count else []

@@ -127,9 +127,11 @@ def understand(message: str, *, daw: DawContext, memory: tuple[Turn, ...], knowl
     )
     ranking = knowledge.rank(query, limit=RANKING_DEPTH)
     if source == "selected" and not ranking.on_topic:
-        for instrument in instruments:
-            term = knowledge.vocabulary.instrument_term(instrument)
-            terms[term] = max(terms.get(term, 0.0), SELECTED_ALONE_WEIGHT)
+        selected_terms = {knowledge.vocabulary.instrument_term(instrument) for instrument in instruments}
+        terms = {
+            term: max(weight, SELECTED_ALONE_WEIGHT) if term in selected_terms else weight
+            for term, weight in terms.items()
+        }
         query = replace(query, terms=terms)
         ranking = knowledge.rank(query, limit=RANKING_DEPTH)
 
