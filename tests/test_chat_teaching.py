@@ -187,6 +187,8 @@ def builtin_document() -> dict:
         (lambda t: t["rules"]["headroom"].update(wy="typo"), "field 'teaching.rules.headroom.wy': unknown field"),
         (lambda t: t["texts"].update(finding="{number}. {titel}"), "names the unknown placeholder {titel}"),
         (lambda t: t["decimals"].update(dB=-1), "field 'teaching.decimals.dB'"),
+        (lambda t: t["metrics"]["rms_dbfs"].update(called="rms"), "field 'teaching.metrics.rms_dbfs.called'"),
+        (lambda t: t["metrics"]["rms_dbfs"].update(called=["rms", " - "]), "each name must hold a letter or a digit"),
     ],
 )
 def test_a_malformed_teaching_section_is_refused_naming_the_field(change, problem):
@@ -201,3 +203,39 @@ def test_a_custom_base_without_a_teaching_section_uses_the_built_in_words():
     document = copy.deepcopy(builtin_document())
     del document["teaching"]
     assert KnowledgeBase(document).teaching == KnowledgeBase.builtin().teaching
+
+
+def test_asking_what_a_measure_means_gets_what_the_analysis_measures_by_that_name():
+    """Students read "crest factor", "true peak", "low-mid build-up" in an analysis and ask what they are: the
+    answer opens with the teaching words for that measure, in every perspective, then the entry; a name no
+    entry covers is still told, and a question that is not asking what something is gets no definition."""
+    base = KnowledgeBase.builtin()
+    crest = base.teaching.metrics["crest_factor_db"].meaning
+    engine = Engine()
+    for perspective in ("mix_engineering", TEACHING_PERSPECTIVE):
+        reply = engine.chat("What does crest factor mean?", perspective=perspective, session=perspective)
+        assert reply.response.startswith(f"As an analysis measures it: {crest}"), reply.response
+    reply = engine.chat("What's the difference between the crest factor and the RMS?")
+    assert crest in reply.response and base.teaching.metrics["rms_dbfs"].meaning in reply.response
+    sounding = engine.chat("What is sounding crest?")
+    assert sounding.response.startswith("As an analysis measures it: This is the crest factor while the part sounds")
+    assert sounding.confidence >= 0.5
+    # asking something else about a measure is not asking what it is
+    for question in (
+        "How do I lower the crest factor of my drums?",
+        "What is a good attack time for vocals?",  # a compressor's attack, not the analysis's attack time of hits
+        "What's the ideal RMS for a vocal?",
+    ):
+        assert "As an analysis measures it" not in engine.chat(question).response, question
+    # a longer name wins over a shorter one inside it: 'true peak' is not the sample peak
+    true_peak = engine.chat("What is true peak?").response
+    assert base.teaching.metrics["true_peak_over_ceiling_db"].meaning in true_peak
+    assert base.teaching.metrics["peak_dbfs"].meaning not in true_peak
+
+
+def test_every_name_of_a_measure_finds_that_measure():
+    teaching = KnowledgeBase.builtin().teaching
+    named = [(name, metric) for metric in teaching.metrics.values() for name in metric.called]
+    assert len(named) >= 30
+    for name, metric in named:
+        assert teaching.measures_called(f"What does {name} mean?") == (metric,), name

@@ -45,6 +45,11 @@ REVIEW_TRACKS_MAX = 512
 REVIEW_CONFIDENCE = 0.9
 #: The confidence of the answer to "what can you do?": Codette tells what it is, which it knows.
 HELP_CONFIDENCE = 0.9
+#: The confidence of an answer that is only what an analysis measures by a name the question uses (no entry is
+#: about it): the words are the analysis's own, so as sure as a review of the session.
+MEASURE_CONFIDENCE = REVIEW_CONFIDENCE
+#: Words a question about what a measure means may add without asking anything else ("in the analysis").
+MEASURE_CONTEXT_WORDS = "analysis analyse analyze analyser analyzer measure measurement meter reading result report"
 
 
 def first_sentence(text: str) -> str:
@@ -227,7 +232,10 @@ def compose_answer(context: ChatContext, *, perspective: str) -> ChatReply:
     continued = continued_entry(context)
     if continued is not None:
         return _more_of(context, continued, perspective, about_levels=about_levels)
+    defined = measures_defined(context)
     if not ranking.on_topic or ranking.best is None:
+        if defined:  # "what is sounding crest?": the analysis's own words, though no entry is about it
+            return ChatReply(response=" ".join(defined), perspective=context.perspective, confidence=MEASURE_CONFIDENCE)
         redirect = next((cue for cue in ("greeting", "thanks") if knowledge.has_cue(cue, context.message)), "redirect")
         return _said(context, texts[redirect], ranking.confidence)
     lead, related = choose_entries(ranking, understanding.previous)
@@ -235,6 +243,7 @@ def compose_answer(context: ChatContext, *, perspective: str) -> ChatReply:
     if understanding.previous is not None and understanding.previous.entries:
         previous_title = knowledge.get(understanding.previous.entries[0]).title
         parts.append(texts["follow_up"].format(previous=previous_title))
+    parts.extend(defined)
     aside = steered_aside(context, lead)
     track_lines = _track_lines(understanding, context, about_levels=about_levels, steered_aside=aside)
     answer = texts["answer"].format(title=lead.title, text=told(lead, perspective, context.rules))
@@ -250,6 +259,24 @@ def compose_answer(context: ChatContext, *, perspective: str) -> ChatReply:
         confidence=ranking.confidence,
         topics=tuple(entry.id for entry in (lead, related) if entry is not None),
     )
+
+
+def measures_defined(context: ChatContext) -> list[str]:
+    """What an analysis measures by the names a question about what something is uses ("What does crest factor
+    mean?", "what is true peak?"), in the teaching section's words: a student reading an analysis asks about
+    the names it shows. Only when the question asks nothing else: "what is a good attack time for vocals?" asks
+    for a compressor setting, "what's the ideal RMS for a vocal?" for a level, not what those names mean."""
+    knowledge = context.knowledge
+    text = knowledge.texts.get("measure")
+    if not text or not knowledge.has_cue("definition", context.message):
+        return []
+    measures = knowledge.teaching.measures_called(context.message)
+    asked = knowledge.parse(context.message)
+    named = {term for words in measures for name in words.called for term in knowledge.parse(name).terms}
+    named |= set(knowledge.parse(MEASURE_CONTEXT_WORDS).terms)
+    if not measures or asked.instruments or set(asked.terms) - named:
+        return []
+    return [text.format(meaning=words.meaning) for words in measures]
 
 
 def steered_aside(context: ChatContext, lead: KnowledgeEntry) -> bool:

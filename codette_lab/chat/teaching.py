@@ -20,7 +20,17 @@ from typing import TYPE_CHECKING
 from ..knowledge import KnowledgeBase, Teaching
 from ..rules import Finding, RuleSet, RuleSnapshot
 from ..rules.model import OPERATORS
-from .compose import asks_only, choose_entries, compose_answer, continued_entry, first_sentence, steered_aside, told
+from .compose import (
+    MEASURE_CONFIDENCE,
+    asks_only,
+    choose_entries,
+    compose_answer,
+    continued_entry,
+    first_sentence,
+    measures_defined,
+    steered_aside,
+    told,
+)
 from .daw import TrackView
 from .levels import LEVEL_ANALYSIS_TYPE, reported_metrics
 from .reply import ChatReply
@@ -145,8 +155,11 @@ def teach(context: ChatContext) -> ChatReply:
     lead = choose_entries(ranking, understanding.previous)[0] if ranking.on_topic and ranking.best else None
     # "should I EQ before or after compression?" with a vocal selected: the order of plug-ins, not the vocal's checks
     track = understanding.track if lead is None or not steered_aside(context, lead) else None
-    paragraphs = explain_track(track, context.rules, teaching) if track is not None else []
+    # "what does crest factor mean?": what the analysis measures by that name comes first
+    defined = measures_defined(context)
+    paragraphs = defined + (explain_track(track, context.rules, teaching) if track is not None else [])
     topics: tuple[str, ...] = ()
+    confidence = ranking.confidence if lead is not None or not defined else MEASURE_CONFIDENCE
     if lead is not None:
         theory = told(lead, EXPLAINED_BY, context.rules)
         practice = first_sentence(told(lead, PRACTICE_FROM, context.rules))
@@ -155,7 +168,7 @@ def teach(context: ChatContext) -> ChatReply:
         topics = (lead.id,)
     elif not paragraphs:
         return compose_answer(context, perspective=EXPLAINED_BY)  # the polite redirect
-    return ChatReply("\n\n".join(paragraphs), context.perspective, ranking.confidence, topics)
+    return ChatReply("\n\n".join(paragraphs), context.perspective, confidence, topics)
 
 
 def explain(

@@ -61,6 +61,7 @@ TEXT_FIELDS: Mapping[str, frozenset[str]] = {
     "related": frozenset({"title", "text"}),
     "answer": frozenset({"title", "text"}),
     "continued": frozenset({"title", "text"}),
+    "measure": frozenset({"meaning"}),
 }
 
 #: Texts a document may leave out (a custom one gets the built-in text, the built-in one none).
@@ -81,6 +82,7 @@ OPTIONAL_TEXT_FIELDS = frozenset(
         "review_no_session",
         "review_limited",
         "continued",
+        "measure",
     }
 )
 

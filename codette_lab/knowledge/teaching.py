@@ -12,6 +12,7 @@ rule set's own: they are not repeated here.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -42,10 +43,13 @@ TEACHING_FIELDS = ("description", "texts", "severities", "distance_units", "deci
 
 @dataclass(frozen=True)
 class MetricWords:
-    """What a measure means and what to listen for, in plain words."""
+    """What a measure means and what to listen for, in plain words; ``called``: what a student may call it in a
+    question ("crest factor", "true peak"), so that "what does crest factor mean?" is told what the analysis
+    measures by that name."""
 
     meaning: str
     listen: str
+    called: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,23 @@ class Teaching:
     metrics: Mapping[str, MetricWords] = field(default_factory=dict)
     rules: Mapping[str, RuleWords] = field(default_factory=dict)
 
+    def measures_called(self, text: str, *, limit: int = 2) -> tuple[MetricWords, ...]:
+        """The measures ``text`` names by one of their ``called`` names, in the order it names them (up to
+        ``limit``). Case, hyphens and spacing aside ("low-mid build-up" is "low mid build up"); a name inside a
+        longer one found ("peak" in "true peak") does not count."""
+        words = f" {_plain(text)} "
+        found = sorted(
+            ((_plain(name), metric) for metric in self.metrics.values() for name in metric.called),
+            key=lambda pair: -len(pair[0]),
+        )
+        taken: list[tuple[int, str, MetricWords]] = []
+        for name, metric in found:
+            at = words.find(f" {name} ")
+            if at < 0 or any(name in longer for _, longer, _ in taken) or any(m is metric for *_, m in taken):
+                continue
+            taken.append((at, name, metric))
+        return tuple(metric for _, _, metric in sorted(taken, key=lambda item: item[0])[:limit])
+
     def title(self, rule_id: str) -> str:
         """A rule's title for students (its id in words when the section has none)."""
         words = self.rules.get(rule_id)
@@ -88,6 +109,11 @@ class Teaching:
         return self.reading(abs(value - threshold), self.distance_units.get(unit, unit))
 
 
+def _plain(text: str) -> str:
+    """Lower-case words separated by single spaces: punctuation and hyphens are spaces."""
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
 def read_teaching(section: Reader) -> Teaching:
     """The checked ``teaching`` section: every text, every metric's and rule's words (KnowledgeError if not)."""
     section.only(TEACHING_FIELDS)
@@ -96,8 +122,11 @@ def read_teaching(section: Reader) -> Teaching:
     texts = {key: check_template(texts_reader, key, allowed, words=allowed) for key, allowed in TEACHING_TEXTS.items()}
     metrics = {}
     for name, spec in section.object("metrics").items():
-        spec.only(("meaning", "listen"))
-        metrics[name] = MetricWords(spec.text("meaning", non_empty=True), spec.text("listen", non_empty=True))
+        spec.only(("meaning", "listen", "called"))
+        called = spec.strings("called", required=False)
+        if any(not _plain(word) for word in called):
+            raise spec.problem("called", "each name must hold a letter or a digit")
+        metrics[name] = MetricWords(spec.text("meaning", non_empty=True), spec.text("listen", non_empty=True), called)
     rules = {}
     for rule_id, spec in section.object("rules").items():
         spec.only(("title", "why", "listen"))
