@@ -96,6 +96,23 @@ def test_a_change_applies_to_the_next_evaluation():
     assert finding.threshold == -10.0 and "-10 dBFS" in finding.problem and "5.0 dB" in finding.suggestion
 
 
+def test_a_value_just_past_its_threshold_is_not_shown_equal_to_it():
+    """A broadcast master of width 0.0299 was told "The master's stereo width is 0.03" under a threshold of 0.03,
+    and a peak of -5.96 dBFS "-6.0 dBFS, above the -6 dBFS headroom mark": the value gets the decimals that keep it
+    apart from its threshold, and only then."""
+    snapshot = RuleSet.default().snapshot()
+    narrow = {"stereo_width": 0.0299, "channels": 2, "pause_fraction": 0.0}
+    finding = next(f for f in snapshot.evaluate(narrow, track_type="master", analysis_type="stereo"))
+    assert finding.rule_id == "master_narrow" and "width is 0.0299:" in finding.problem
+    hot = {**HOT_VOCAL, "peak_dbfs": -5.96}
+    finding = next(f for f in snapshot.evaluate(hot, track_type="vocal", analysis_type="dynamics"))
+    assert "peaks at -5.96 dBFS, above the -6 dBFS" in finding.problem
+    assert (
+        "peaks at -5.0 dBFS"
+        in next(iter(snapshot.evaluate(HOT_VOCAL, track_type="vocal", analysis_type="dynamics"))).problem
+    )
+
+
 def test_suggestion_texts_follow_parameter_values():
     rules = RuleSet.default()
     rules["vocal.highpass_hz"] = 115

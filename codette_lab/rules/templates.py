@@ -10,6 +10,7 @@ so a typo fails with the file and field named rather than at request time.
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -33,13 +34,34 @@ class Template:
         return tuple(name for _, name, _ in self.parts if name is not None)
 
     def render(self, lookup: Callable[[str], Any]) -> str:
-        """The text with each placeholder replaced by ``lookup(name)`` formatted by its spec."""
+        """The text with each placeholder replaced by ``lookup(name)`` formatted by its spec; a finding's
+        ``value`` that its spec would round onto its ``threshold`` gets the decimals that keep them apart."""
         pieces: list[str] = []
         for literal, name, spec in self.parts:
             pieces.append(literal)
             if name is not None:
-                pieces.append(_format(lookup(name), spec))
+                value = lookup(name)
+                shown = _apart(value, lookup("threshold"), spec) if name == "value" else spec
+                pieces.append(_format(value, shown))
         return "".join(pieces)
+
+
+#: The most decimals :func:`_apart` adds to a fixed-point spec.
+EXTRA_DECIMALS = 3
+
+
+def _apart(value: Any, threshold: Any, spec: str) -> str:
+    """``spec`` (".1f" style), with more decimals when it would show ``value`` equal to ``threshold`` though they
+    differ: a width of 0.0299 under a threshold of 0.03 is not "0.03", a peak of -5.96 over -6 not "-6.0"."""
+    match = re.fullmatch(r"\.(\d)f", spec)
+    numbers = all(isinstance(x, int | float) and not isinstance(x, bool) for x in (value, threshold))
+    if match is None or not numbers or value == threshold:
+        return spec
+    digits = int(match.group(1))
+    for more in range(digits, digits + EXTRA_DECIMALS + 1):
+        if round(value, more) != round(threshold, more):
+            return f".{more}f"
+    return spec
 
 
 def _format(value: Any, spec: str) -> str:
