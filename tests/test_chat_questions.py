@@ -589,3 +589,28 @@ def test_this_with_a_guitar_selected_is_the_guitar_but_what_is_asked_comes_first
 def test_how_students_put_it_finds_the_entry_that_answers_it(question, entry):
     reply = ask_with(question, daw_context=BAND)
     assert reply.topics[0] == entry, reply.response
+
+
+@pytest.mark.parametrize(
+    ("peak", "told"),
+    [
+        (
+            -5.96,
+            "It peaks at -5.96 dBFS (5.96 dB of headroom), a little hot for a single track: trimming about 0.04 dB",
+        ),
+        (
+            -0.96,
+            "It peaks at -0.96 dBFS, only 0.96 dB below full scale: that risks clipping, so trim it by about 5.0 dB",
+        ),
+        (-6.04, "It peaks at -6.0 dBFS, leaving 6.0 dB of headroom: a healthy level"),
+        (-3.0, "It peaks at -3.0 dBFS (3.0 dB of headroom), a little hot for a single track: trimming about 3.0 dB"),
+    ],
+)
+def test_a_level_just_past_a_mark_is_told_with_the_decimals_that_show_it(peak, told):
+    """A vocal peaking at -5.96 dBFS was "at -6.0 dBFS (6.0 dB of headroom), a little hot ...: trimming about 0.0
+    dB": the figures of a finding are told with the decimals that keep its reading apart from the mark and its
+    remedy apart from zero, the others with one."""
+    vocal = {"selected_track": {"name": "Vox", "type": "vocal", "peak_level": peak, "rms_level": -20.0}}
+    text = ask_with("Is my vocal too loud?", daw_context=vocal).response
+    assert told in text, text
+    assert "Its RMS of -20.0 dBFS" in text

@@ -16,11 +16,13 @@ the notebook changes both.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
 from ..rules import Finding, RuleSnapshot
+from ..rules.templates import decimals_apart
 from .daw import TrackView
 
 #: The analysis type whose rules judge a track's reported levels; chat's verdicts are that type's. ``quality``
@@ -101,7 +103,13 @@ def _finding_values(values: Mapping[str, float], finding: Finding) -> dict[str, 
     value, threshold = finding.value, finding.threshold
     if value is None or threshold is None:
         return dict(values)
-    return {**values, "value": value, "threshold": threshold, "over": value - threshold, "under": threshold - value}
+    return {
+        **values,
+        "value": _apart(value, finding),
+        "threshold": threshold,
+        "over": _apart(value - threshold, finding, amount=True),
+        "under": _apart(threshold - value, finding, amount=True),
+    }
 
 
 def _peak_notes(
@@ -168,6 +176,61 @@ def _by_peaks_note(
     return _render(template, {**values, "rms_target": rms_target, "rms_at_target": target - crest})
 
 
+class _Reading(float):
+    """A measured or derived figure shown with at least ``decimals`` decimals whatever its text's spec asks (".1f"
+    of -5.96 would read -6.0, the very mark it is over)."""
+
+    decimals: int
+
+    def __new__(cls, value: float, decimals: int) -> _Reading:
+        reading = super().__new__(cls, value)
+        reading.decimals = decimals
+        return reading
+
+    def __format__(self, spec: str) -> str:
+        match = re.fullmatch(r"([+ -]?)\.(\d)f", spec)
+        if match is not None and int(match.group(2)) < self.decimals:
+            spec = f"{match.group(1)}.{self.decimals}f"
+        return float.__format__(self, spec)
+
+
+#: The decimals a level is told with, unless a finding's value would then read as its threshold...
+LEVEL_DECIMALS = 1
+#: ... and the figures that read as a finding on each metric does: its reading, told apart from the threshold,
+#: and the amount to move, told apart from zero (a peak of -5.96 dBFS is over the -6 dBFS mark: not "-6.0", and
+#: the trim to it not "0.0 dB").
+SHOWN_WITH = {
+    "peak_dbfs": (("peak", "headroom"), ("trim",)),
+    "rms_dbfs": (("rms",), ("lift",)),
+    "crest_factor_db": (("crest",), ()),
+}
+
+
+def _apart(value: float, finding: Finding, *, amount: bool = False) -> float:
+    """``value`` as a :class:`_Reading` with the decimals that tell ``finding``'s value apart from its threshold
+    (an ``amount`` apart from zero), when one decimal does not; else as it is."""
+    if finding.value is None or finding.threshold is None:
+        return value
+    decimals = (
+        decimals_apart(value, 0.0, LEVEL_DECIMALS)
+        if amount
+        else decimals_apart(finding.value, finding.threshold, LEVEL_DECIMALS)
+    )
+    return _Reading(value, decimals) if decimals > LEVEL_DECIMALS else value
+
+
+def _shown(values: Mapping[str, float], findings: list[Finding]) -> dict[str, float]:
+    """``values`` with the figures of each finding's metric (:data:`SHOWN_WITH`) told as :func:`_apart` says."""
+    shown = dict(values)
+    for finding in findings:
+        readings, amounts = SHOWN_WITH.get(finding.metric, ((), ()))
+        for names, amount in ((readings, False), (amounts, True)):
+            for name in names:
+                if name in shown:
+                    shown[name] = _apart(shown[name], finding, amount=amount)
+    return shown
+
+
 def level_notes(track: TrackView, rules: RuleSnapshot, texts: Mapping[str, Any]) -> list[str]:
     """Sentences about a track's levels, fader and state, judged by ``rules`` and worded by ``texts`` (``levels``)."""
     verdict, figures = _verdict(rules, track.track_type, track.peak_db, track.rms_db, track.loudness_lufs)
@@ -183,7 +246,7 @@ def level_notes(track: TrackView, rules: RuleSnapshot, texts: Mapping[str, Any])
         "volume": track.volume_db,
         "target": lookup(PEAK_TARGET),
     }
-    values = {**figures, **{name: value for name, value in known.items() if value is not None}}
+    values = _shown({**figures, **{name: value for name, value in known.items() if value is not None}}, findings)
     if any(finding.rule_id == NOTHING_TO_MIX for finding in findings):
         notes = _problems(track, rules, {NOTHING_TO_MIX})
     else:

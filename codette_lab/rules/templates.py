@@ -50,18 +50,23 @@ class Template:
 EXTRA_DECIMALS = 3
 
 
+def decimals_apart(value: float, threshold: float, decimals: int) -> int:
+    """The fewest decimals, from ``decimals`` up to EXTRA_DECIMALS more, that show ``value`` apart from
+    ``threshold`` (``decimals`` when they are equal or stay together)."""
+    for more in range(decimals, decimals + EXTRA_DECIMALS + 1):
+        if value == threshold or round(value, more) != round(threshold, more):
+            return more
+    return decimals
+
+
 def _apart(value: Any, threshold: Any, spec: str) -> str:
     """``spec`` (".1f" style), with more decimals when it would show ``value`` equal to ``threshold`` though they
     differ: a width of 0.0299 under a threshold of 0.03 is not "0.03", a peak of -5.96 over -6 not "-6.0"."""
     match = re.fullmatch(r"\.(\d)f", spec)
     numbers = all(isinstance(x, int | float) and not isinstance(x, bool) for x in (value, threshold))
-    if match is None or not numbers or value == threshold:
+    if match is None or not numbers:
         return spec
-    digits = int(match.group(1))
-    for more in range(digits, digits + EXTRA_DECIMALS + 1):
-        if round(value, more) != round(threshold, more):
-            return f".{more}f"
-    return spec
+    return f".{decimals_apart(value, threshold, int(match.group(1)))}f"
 
 
 def _format(value: Any, spec: str) -> str:
