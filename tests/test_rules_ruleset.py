@@ -107,6 +107,7 @@ def test_a_value_just_past_its_threshold_is_not_shown_equal_to_it():
     hot = {**HOT_VOCAL, "peak_dbfs": -5.96}
     finding = next(f for f in snapshot.evaluate(hot, track_type="vocal", analysis_type="dynamics"))
     assert "peaks at -5.96 dBFS, above the -6 dBFS" in finding.problem
+    assert "by about 0.04 dB so its peaks sit around -6 dBFS" in finding.suggestion  # not "about 0.0 dB"
     assert (
         "peaks at -5.0 dBFS"
         in next(iter(snapshot.evaluate(HOT_VOCAL, track_type="vocal", analysis_type="dynamics"))).problem

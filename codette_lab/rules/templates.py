@@ -35,16 +35,21 @@ class Template:
 
     def render(self, lookup: Callable[[str], Any]) -> str:
         """The text with each placeholder replaced by ``lookup(name)`` formatted by its spec; a finding's
-        ``value`` that its spec would round onto its ``threshold`` gets the decimals that keep them apart."""
+        ``value`` that its spec would round onto its ``threshold`` gets the decimals that keep them apart, and an
+        amount (:data:`AMOUNTS`) those that keep it from reading as zero ("lower the gain by about 0.0 dB")."""
         pieces: list[str] = []
         for literal, name, spec in self.parts:
             pieces.append(literal)
             if name is not None:
                 value = lookup(name)
                 shown = _apart(value, lookup("threshold"), spec) if name == "value" else spec
+                shown = _apart(value, 0.0, spec) if name in AMOUNTS else shown
                 pieces.append(_format(value, shown))
         return "".join(pieces)
 
+
+#: A finding's distances from its threshold: the amount a remedy moves.
+AMOUNTS = frozenset({"over", "under"})
 
 #: The most decimals :func:`_apart` adds to a fixed-point spec.
 EXTRA_DECIMALS = 3
