@@ -125,9 +125,9 @@ def _has_levels(track: TrackView) -> bool:
     return track.peak_db is not None or track.rms_db is not None or track.loudness_lufs is not None
 
 
-def _told(track: TrackView, texts: Mapping[str, Any], rules: RuleSnapshot) -> str:
-    """One track's levels as chat words them, under its name."""
-    notes = " ".join(level_notes(track, rules, texts["levels"]))
+def _told(track: TrackView, texts: Mapping[str, Any], rules: RuleSnapshot, *, findings_only: bool = False) -> str:
+    """One track's levels as chat words them, under its name (``findings_only``: only what the rules find)."""
+    notes = " ".join(level_notes(track, rules, texts["levels"], findings_only=findings_only))
     return texts["review_track"].format(name=track.name, kind=track.kind, notes=notes)
 
 
@@ -187,7 +187,8 @@ def session_review(context: ChatContext) -> ChatReply:
     count = max(daw.track_count, len(listed))
     worst_first = [track for _, _, track in sorted(flagged, key=lambda item: item[:2])]
     if flagged:
-        notes = " ".join(_told(track, texts, rules) for track in worst_first[:REVIEW_TRACKS_SHOWN])
+        shown = worst_first[:REVIEW_TRACKS_SHOWN]
+        notes = " ".join(_told(track, texts, rules, findings_only=True) for track in shown)
         parts = [texts["session_review"].format(count=count, notes=notes)]
         if len(flagged) > REVIEW_TRACKS_SHOWN:
             parts.append(texts["review_more"].format(names=_names(worst_first[REVIEW_TRACKS_SHOWN:])))

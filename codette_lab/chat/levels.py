@@ -231,8 +231,12 @@ def _shown(values: Mapping[str, float], findings: list[Finding]) -> dict[str, fl
     return shown
 
 
-def level_notes(track: TrackView, rules: RuleSnapshot, texts: Mapping[str, Any]) -> list[str]:
-    """Sentences about a track's levels, fader and state, judged by ``rules`` and worded by ``texts`` (``levels``)."""
+def level_notes(
+    track: TrackView, rules: RuleSnapshot, texts: Mapping[str, Any], *, findings_only: bool = False
+) -> list[str]:
+    """Sentences about a track's levels, fader and state, judged by ``rules`` and worded by ``texts`` (``levels``);
+    ``findings_only``: only what the rules find (a review of the session names each track's problems, not the
+    figures that are fine)."""
     verdict, figures = _verdict(rules, track.track_type, track.peak_db, track.rms_db, track.loudness_lufs)
     findings = list(verdict)
     peak_words, dynamics_words = texts["peak_rules"], texts["dynamics_rules"]
@@ -249,6 +253,13 @@ def level_notes(track: TrackView, rules: RuleSnapshot, texts: Mapping[str, Any])
     values = _shown({**figures, **{name: value for name, value in known.items() if value is not None}}, findings)
     if any(finding.rule_id == NOTHING_TO_MIX for finding in findings):
         notes = _problems(track, rules, {NOTHING_TO_MIX})
+    elif findings_only:
+        worded = {f.rule_id for f in findings} - unworded
+        notes = [
+            *(_peak_notes(track, findings, texts, values, quiet_below=None) if worded & peak_words.keys() else ()),
+            *(_dynamics_notes(track, findings, texts, values) if worded & dynamics_words.keys() else ()),
+            *(_problems(track, rules, unworded) if unworded else ()),
+        ]
     else:
         notes = [
             *_peak_notes(track, findings, texts, values, quiet_below=lookup(QUIET_PEAK)),
@@ -256,7 +267,7 @@ def level_notes(track: TrackView, rules: RuleSnapshot, texts: Mapping[str, Any])
             _by_peaks_note(track, texts, values, lookup(RMS_TARGET)),
             *(_problems(track, rules, unworded) if unworded else ()),
         ]
-    if track.volume_db is not None:
+    if track.volume_db is not None and not findings_only:
         notes.append(_render(texts["fader"], values))
     notes.extend(texts[state] for state, on in (("muted", track.muted), ("soloed", track.soloed)) if on)
     return [note for note in notes if note]
