@@ -28,6 +28,7 @@ from typing import Any
 
 from ..errors import KnowledgeError
 from .document import Document, KnowledgeEntry, read_document
+from .spelling import Speller
 from .vocabulary import ParsedText
 
 #: BM25 parameters: term-frequency saturation and length normalisation.
@@ -45,6 +46,9 @@ INSTRUMENT_FACTORS = {"exact": 1.4, "family": 1.2, "general": 1.0, "unasked": 0.
 #: track's, not named in the question): as for a question naming none, so "explain sidechain compression" with a
 #: vocal selected still finds side-chaining (written for kick and bass), not a vocal entry that mentions it.
 STEERED_OTHER_FACTOR = INSTRUMENT_FACTORS["unasked"]
+
+#: The words of a text, as the speller's lexicon reads them.
+_LOWER_WORD = re.compile(r"[a-z]+")
 
 
 @dataclass(frozen=True)
@@ -144,6 +148,13 @@ class KnowledgeBase:
         self._instruments = [frozenset(entry.instruments) for entry in self.entries]
         self._families = [frozenset(map(self.vocabulary.family, entry.instruments)) for entry in self.entries]
         self._index = self._build_index()
+        self._text_words = frozenset(
+            word
+            for entry in self.entries
+            for text in (entry.title, *entry.keywords, *entry.facets.values())
+            for word in _LOWER_WORD.findall(text.lower())
+        )
+        self._speller = Speller(self._vocabulary_words(), known=self._is_known)
 
     # -- loading -----------------------------------------------------------------
 
@@ -178,12 +189,12 @@ class KnowledgeBase:
         return self._by_id[entry_id]
 
     def parse(self, text: str) -> ParsedText:
-        """The content terms and instruments of a text, as ranking sees them."""
-        return self.vocabulary.parse(text)
+        """The content terms and instruments of a text, as ranking sees them (typing slips mended: "compresion")."""
+        return self.vocabulary.parse(self._speller.mend(text))
 
     def instrument_of(self, text: str) -> str | None:
         """The first instrument a text names (a track type or name such as ``Lead Vox``), or None."""
-        for word in self.vocabulary.words(text):
+        for word in self.vocabulary.words(self._speller.mend(text)):
             instrument = self.vocabulary.instrument(word)
             if instrument is not None:
                 return instrument
@@ -288,6 +299,33 @@ class KnowledgeBase:
         for term in index.body.keys() | index.head.keys():
             index.frequency[term] = len(index.body.get(term, {}).keys() | index.head.get(term, {}).keys())
         return index
+
+    def _vocabulary_words(self) -> Iterator[str]:
+        """The words a question's slip may be of, repeats included: the base's titles, keywords, topics,
+        synonyms, phrases, instrument names and measure names (not the ordinary English of its texts)."""
+        vocabulary = self.vocabulary
+        texts = [
+            *(text for entry in self.entries for text in (entry.title, *entry.keywords)),
+            *self.topics.values(),
+            *vocabulary.synonyms.keys(),
+            *vocabulary.synonyms.values(),
+            *vocabulary.phrases.keys(),
+            *vocabulary.instrument_aliases.keys(),
+            *(name for words in self.teaching.metrics.values() for name in words.called),
+        ]
+        for text in texts:
+            yield from _LOWER_WORD.findall(text.lower())
+
+    def _is_known(self, word: str) -> bool:
+        """Whether a word needs no mending: a word of the base's texts, a stop word, an instrument's name or a form
+        of a term of the index."""
+        vocabulary = self.vocabulary
+        return (
+            word in self._text_words
+            or word in vocabulary.stopwords
+            or vocabulary.instrument(word) is not None
+            or vocabulary.term(word) in self._index.frequency
+        )
 
     def _all_terms(self, text: str, *, unique: bool = True) -> list[str]:
         """Every index key of a text, instrument names included, in order (with repeats unless ``unique``)."""
