@@ -586,6 +586,10 @@ def test_this_with_a_guitar_selected_is_the_guitar_but_what_is_asked_comes_first
         ("My master is distorting", "limiting"),  # was the mastering chain
         ("My reverb sounds washy", "reverb-eq-sends"),  # was the drums' reverb
         ("How do I use automation?", "vocal-automation-riding"),  # was slapback delay (a vocal is selected)
+        ("My mix is too quiet", "loudness-targets"),  # was monitor calibration ('quiet' was its keyword)
+        ("Should I mix quietly?", "monitoring-levels"),  # ... which a listening level still finds
+        ("The vocal disappears in the chorus", "vocal-automation-riding"),  # was the vocal chain
+        ("My teacher said my mix has too much low end, where do I start?", "high-pass-filtering"),  # was refused
     ],
 )
 def test_how_students_put_it_finds_the_entry_that_answers_it(question, entry):
