@@ -271,6 +271,20 @@ def test_a_review_of_the_session_names_what_the_rules_find_worst_first_and_what_
     assert "a normal amount of dynamics" not in text and "set it by its peaks" not in text
 
 
+def test_a_review_names_no_loudest_track_when_all_sit_at_one_level():
+    """'By RMS the loudest is 'Vox' (-20.0 dBFS), the quietest 'Bass' (-20.0 dBFS)' said nothing."""
+    even = {
+        "tracks": [{"name": "Vox", "type": "vocal", "peak": -2, "rms": -20}, {"name": "Bass", "peak": -8, "rms": -20}]
+    }
+    text = ask_with("How is my mix?", daw_context=even).response
+    assert "the loudest" not in text and "'Vox' (vocal). It peaks at -2.0 dBFS" in text
+    uneven = {"tracks": [*even["tracks"][:1], {"name": "Bass", "peak": -8, "rms": -24}]}
+    assert (
+        "By RMS the loudest is 'Vox' (-20.0 dBFS), the quietest 'Bass' (-24.0 dBFS)."
+        in ask_with("How is my mix?", daw_context=uneven).response
+    )
+
+
 def test_a_clean_session_is_said_to_sit_well_and_no_session_is_told_how_to_send_one():
     clean = {"tracks": [{"name": "Vox", "type": "vocal", "peak": -8.0, "rms": -22.0}, {"name": "Bass", "peak": -9.0}]}
     assert "every track sits well" in ask_with("How is my mix?", daw_context=clean).response

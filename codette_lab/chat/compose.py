@@ -199,7 +199,8 @@ def session_review(context: ChatContext) -> ChatReply:
     by_rms = sorted(
         ((track.rms_db, track) for track in reviewed if track.rms_db is not None), key=lambda pair: -pair[0]
     )
-    if len(by_rms) >= 2:
+    # the loudest and the quietest by RMS, when they differ as told (two tracks at -20.0 dBFS have neither)
+    if len(by_rms) >= 2 and round(by_rms[0][0], 1) != round(by_rms[-1][0], 1):
         (loud_rms, loud), (quiet_rms, quiet) = by_rms[0], by_rms[-1]
         parts.append(
             texts["review_loudest"].format(loud=loud.name, loud_rms=loud_rms, quiet=quiet.name, quiet_rms=quiet_rms)
