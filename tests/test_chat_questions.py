@@ -376,6 +376,11 @@ def test_a_level_question_comparing_two_named_tracks_tells_both_and_how_far_apar
         text.response.startswith("Selected track: 'Gtr'") and "'Vox' (vocal). It peaks at -12.0 dBFS" in text.response
     )
     assert "By RMS 'Vox' sits 16.0 dB under 'Gtr'." in text.response
+    # two tracks at one level as told do not sit "0.0 dB under" each other
+    vox = {**BAND["tracks"][0], "rms": -14.02}
+    even = {"tracks": [vox, BAND["tracks"][1]], "selected_track": vox}
+    text = ask_with("Is the vocal too quiet compared to the guitar?", daw_context=even).response
+    assert "By RMS 'Vox' and 'Gtr' sit at the same level." in text and "0.0 dB under" not in text
 
 
 def test_thanks_are_answered_as_thanks_not_as_a_question_out_of_reach():

@@ -118,6 +118,8 @@ def _compared(tracks: list[TrackView], texts: Mapping[str, Any]) -> list[str]:
     if len(measured) != 2 or not texts.get("compare_rms"):
         return []
     (low, quiet), (high, loud) = sorted(measured, key=lambda pair: pair[0])
+    if round(high, 1) == round(low, 1) and texts.get("compare_rms_same"):  # not "sits 0.0 dB under"
+        return [texts["compare_rms_same"].format(first=tracks[0].name, second=tracks[1].name)]
     return [texts["compare_rms"].format(quiet=quiet.name, loud=loud.name, gap=high - low)]
 
 
