@@ -109,6 +109,9 @@ QUESTIONS: list[tuple[str, tuple[object, ...]]] = [
     ("There's a 60 Hz hum on my guitar recording", ("hum", "notch")),
     ("I get crackles and dropouts during playback", ("buffer",)),
     ("In what order should I work on a mix?", ("balance", "automation")),
+    # recording
+    ("How far should I sing from the mic?", ("cm", "pop filter")),
+    ("How do I mic a guitar amp?", ("dynamic mic", "cone", "DI")),
 ]
 
 
@@ -639,3 +642,20 @@ def test_a_level_just_past_a_mark_is_told_with_the_decimals_that_show_it(peak, t
     text = ask_with("Is my vocal too loud?", daw_context=vocal).response
     assert told in text, text
     assert "Its RMS of -20.0 dBFS" in text
+
+
+@pytest.mark.parametrize(
+    ("question", "entry"),
+    [
+        ("How do I record vocals at home?", "recording-vocals"),  # was the vocal mixing chain
+        ("Do I need a pop filter?", "recording-vocals"),  # was hum and clicks
+        ("How loud should I record?", "recording-"),  # was the mastering chain (either recording entry says it)
+        ("What sample rate should I record at?", "recording-vocals"),  # was the final export
+        ("How do I record an acoustic guitar?", "recording-instruments"),  # was the acoustic guitar's EQ
+        ("What level should I record guitar at?", "recording-instruments"),  # was double-tracked guitars
+    ],
+)
+def test_recording_questions_are_answered_by_how_to_record(question, entry):
+    """A class records before it mixes: no entry said how to place a mic or set an input."""
+    reply = ask_with(question)
+    assert reply.topics[0].startswith(entry), reply.response
