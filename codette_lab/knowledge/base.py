@@ -28,7 +28,7 @@ from typing import Any
 
 from ..errors import KnowledgeError
 from .document import Document, KnowledgeEntry, read_document
-from .spelling import Speller
+from .spelling import Speller, words_of
 from .vocabulary import ParsedText
 
 #: BM25 parameters: term-frequency saturation and length normalisation.
@@ -46,9 +46,6 @@ INSTRUMENT_FACTORS = {"exact": 1.4, "family": 1.2, "general": 1.0, "unasked": 0.
 #: track's, not named in the question): as for a question naming none, so "explain sidechain compression" with a
 #: vocal selected still finds side-chaining (written for kick and bass), not a vocal entry that mentions it.
 STEERED_OTHER_FACTOR = INSTRUMENT_FACTORS["unasked"]
-
-#: The words of a text, as the speller's lexicon reads them.
-_LOWER_WORD = re.compile(r"[a-z]+")
 
 
 @dataclass(frozen=True)
@@ -152,7 +149,7 @@ class KnowledgeBase:
             word
             for entry in self.entries
             for text in (entry.title, *entry.keywords, *entry.facets.values())
-            for word in _LOWER_WORD.findall(text.lower())
+            for word in words_of(text)
         )
         self._speller = Speller(self._vocabulary_words(), known=self._is_known)
 
@@ -314,7 +311,7 @@ class KnowledgeBase:
             *(name for words in self.teaching.metrics.values() for name in words.called),
         ]
         for text in texts:
-            yield from _LOWER_WORD.findall(text.lower())
+            yield from words_of(text)
 
     def _is_known(self, word: str) -> bool:
         """Whether a word needs no mending: a word of the base's texts, a stop word, an instrument's name or a form

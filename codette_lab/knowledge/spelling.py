@@ -40,6 +40,11 @@ MEMORY = 4096
 _WORD = re.compile(r"[a-z]+")
 
 
+def words_of(text: str) -> list[str]:
+    """The lower-case words of ``text``, as the speller reads and mends them (letters only)."""
+    return _WORD.findall(text.lower())
+
+
 class Speller:
     """Mends a question's unknown words into the knowledge base's vocabulary, set up once per base."""
 
@@ -47,6 +52,7 @@ class Speller:
         """``vocabulary``: the words a slip may be of, repeats included (how often the base uses a word breaks a
         tie); ``known``: whether a word needs no mending (a word of the base's texts, a stop word, an instrument
         name, a form of a known term)."""
+        # a mended word may be a letter shorter than the shortest word mended ("mudy" is "mud")
         uses = Counter(word for word in vocabulary if len(word) >= SHORTEST_MENDED - 1)
         self._uses = uses
         self._known = known
