@@ -36,7 +36,7 @@ INSTRUMENT_TABLE: Mapping[str, tuple[str, tuple[str, ...]]] = {
     )),
     "bass": ("bass", (
         "basses", "bass guitar", "electric bass", "sub", "sub bass", "808", "808s", "synth bass", "bassline",
-        "basslines", "bass line", "upright bass", "double bass", "contrabass", "di bass",
+        "basslines", "bass line", "upright bass", "double bass", "contrabass", "di bass", "base",
     )),
     "guitar": ("guitar", (
         "guitars", "gtr", "gtrs", "gt", "electric guitar", "acoustic", "acoustic guitar", "rhythm guitar",
@@ -60,7 +60,7 @@ INSTRUMENT_TABLE: Mapping[str, tuple[str, tuple[str, ...]]] = {
         "stem", "return", "send", "fx return", "drum bus", "drum buss", "drumbus", "vocal bus", "folder",
     )),
     "audio": ("audio", ("generic", "track", "audio track", "other", "unknown")),
-    "kick": ("drums", ("kicks", "kick drum", "bass drum", "bd")),
+    "kick": ("drums", ("kicks", "kick drum", "bass drum", "bd", "kik")),
     "snare": ("drums", ("snares", "snare drum", "rimshot")),
     "toms": ("drums", ("tom", "floor tom", "rack tom")),
     "overheads": ("drums", ("overhead", "oh", "ohs", "room", "rooms", "room mic", "room mics", "roommic")),

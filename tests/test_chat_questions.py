@@ -659,3 +659,32 @@ def test_recording_questions_are_answered_by_how_to_record(question, entry):
     """A class records before it mixes: no entry said how to place a mic or set an input."""
     reply = ask_with(question)
     assert reply.topics[0].startswith(entry), reply.response
+
+
+@pytest.mark.parametrize(
+    ("question", "entry", "said"),
+    [
+        ("What does dB mean?", "level-units", "ratio"),  # was refused
+        ("What is the difference between LUFS and dBFS?", "level-units", "full scale"),  # was the loudness targets
+        ("What's the difference between peak and RMS?", "level-units", "averaged over time"),  # was gain staging
+        ("Why do my meters disagree?", "level-units", "true peak"),
+        ("How do I get my mix to -14 LUFS?", "loudness-targets", "LUFS"),  # a target, not a unit
+        ("What's the ideal RMS for a vocal?", "gain-staging", "dBFS RMS"),
+    ],
+)
+def test_a_question_about_level_units_says_what_each_unit_measures(question, entry, said):
+    """Students read dBFS on a track, LUFS on the master and dBTP in an analysis, and ask what each is; a question
+    about a target in one of them keeps to that target."""
+    reply = ask_with(question)
+    assert reply.topics[0] == entry, reply.response
+    assert said in reply.response
+
+
+@pytest.mark.parametrize(
+    ("question", "instrument"),
+    [("My base is muddy", "bass"), ("the base and kick clash", "bass"), ("my kik is too quiet", "kick")],
+)
+def test_an_instrument_as_students_often_spell_it_is_still_that_instrument(question, instrument):
+    """'base' for bass and 'kik' for kick are too short, and 'base' too ordinary a word, for the speller: they are
+    names of the instrument (a DAW track called 'Kik' is a kick too)."""
+    assert instrument in KnowledgeBase.builtin().parse(question).instruments
