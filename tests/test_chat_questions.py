@@ -688,3 +688,53 @@ def test_an_instrument_as_students_often_spell_it_is_still_that_instrument(quest
     """'base' for bass and 'kik' for kick are too short, and 'base' too ordinary a word, for the speller: they are
     names of the instrument (a DAW track called 'Kik' is a kick too)."""
     assert instrument in KnowledgeBase.builtin().parse(question).instruments
+
+
+@pytest.mark.parametrize(
+    ("question", "entry"),
+    [
+        ("How much should I cut at 300 Hz?", "mud-low-mids"),  # a near tie with the EQ basics, on "cut" and "hz"
+        ("too much 250hz in my mix", "mud-low-mids"),  # was the piano's mix at 0.43
+        ("cut 2 to 5 kHz", "harshness"),
+        ("boost 10k for air?", "vocal-eq"),  # "10k" was an unknown word
+    ],
+)
+def test_a_frequency_in_a_question_asks_about_its_region(question, entry):
+    """No entry writes every frequency a student may name: "300 Hz" is read as the low mids it lies in, "3k" as 3
+    kHz, a range by its middle; a frequency outside every region (a sample rate) adds nothing."""
+    reply = ask_with(question)
+    assert reply.topics[0] == entry, reply.response
+    assert reply.confidence >= 0.9
+
+
+def test_a_frequency_is_read_with_its_unit_and_region_and_a_sample_rate_with_neither():
+    base = KnowledgeBase.builtin()
+    term = base.vocabulary.term
+    assert {term("khz"), term("harsh")} <= set(base.parse("what is at 3k").terms)
+    assert "3k" not in base.parse("what is at 3k").terms
+    assert term("mud") in base.parse("a bump at 200-500 Hz").terms  # the middle, 316 Hz
+    assert not {term(word) for word in ("sub", "lowend", "mud", "boxy", "harsh", "air")} & set(
+        base.parse("record at 48k or 44.1 kHz").terms
+    )
+
+
+@pytest.mark.parametrize(
+    ("question", "entry"),
+    [
+        ("How do I make my vocal sound like a phone?", "lofi-telephone"),  # was monitors and headphones
+        ("how do i make a vocal sound like a radio", "lofi-telephone"),  # was the broadcast loudness targets
+        ("How do I make a lo-fi beat?", "lofi-telephone"),  # was saturation
+        ("Why does my mix sound bad on phone speakers?", "room-and-headphones"),  # translation, not an effect
+        ("What loudness for broadcast?", "loudness-targets"),
+        ("How do I fade out a song?", "automation-basics"),  # was hum and clicks (fades on edits)
+        ("How do I remove breaths from a vocal?", "vocal-automation-riding"),  # was the vocal's compression
+        ("How do I avoid ear fatigue?", "ear-fatigue-breaks"),  # was harshness
+        ("my mix is fatiguing", "harshness"),
+        ("How long should it take to mix a song?", "ear-fatigue-breaks"),  # was recording vocals
+        ("How do I make a pad sit in the background?", "synth-pads"),  # was refused
+    ],
+)
+def test_questions_a_class_asks_get_the_entry_that_answers_them(question, entry):
+    reply = ask_with(question)
+    assert reply.topics[0] == entry, reply.response
+    assert reply.confidence >= 0.6

@@ -146,6 +146,14 @@ ENTRY = {"id": "x", "topic": "t", "title": "T", "facets": {"a": "b"}}
             {"vocabulary": {}, "entries": [ENTRY] * 2},
             "field 'entries[1].id': repeats the id 'x' of entries[0]",
         ),
+        (
+            {"vocabulary": {"regions": {"mud": [500, 150]}}, "entries": [ENTRY]},
+            "field 'vocabulary.regions.mud': ends at 150 Hz, not above where it starts (500 Hz)",
+        ),
+        (
+            {"vocabulary": {"regions": {"mud": [150]}}, "entries": [ENTRY]},
+            "field 'vocabulary.regions.mud': expected [lowest Hz, highest Hz], two numbers above 0, got [150]",
+        ),
     ],
 )
 def test_malformed_bases_are_refused_with_what_is_wrong(document, problem):

@@ -186,8 +186,9 @@ class KnowledgeBase:
         return self._by_id[entry_id]
 
     def parse(self, text: str) -> ParsedText:
-        """The content terms and instruments of a text, as ranking sees them (typing slips mended: "compresion")."""
-        return self.vocabulary.parse(self._speller.mend(text))
+        """The content terms and instruments of a text, as ranking sees them (typing slips mended: "compresion"; a
+        frequency read as its region too: "300 Hz" asks about the low mids)."""
+        return self.vocabulary.parse(self.vocabulary.with_regions(self._speller.mend(text)))
 
     def instrument_of(self, text: str) -> str | None:
         """The first instrument a text names (a track type or name such as ``Lead Vox``), or None."""

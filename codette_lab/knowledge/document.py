@@ -10,6 +10,7 @@ provides for it (:data:`TEXT_FIELDS`, :data:`LEVEL_FIELDS`).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
@@ -278,8 +279,37 @@ def _vocabulary(root: Reader) -> Vocabulary:
                 raise where.problem(
                     word, f"uses the instrument name {clash!r}: instrument names live in codette_lab.tracktypes"
                 )
-    _refuse_unknown(vocabulary, ("stopwords", "phrases", "synonyms", "instruments"))
-    return Vocabulary.build(stopwords=stopwords, phrases=phrases, synonyms=synonyms, aliases=aliases, families=families)
+    _refuse_unknown(vocabulary, ("stopwords", "phrases", "synonyms", "instruments", "regions"))
+    return Vocabulary.build(
+        stopwords=stopwords,
+        phrases=phrases,
+        synonyms=synonyms,
+        aliases=aliases,
+        families=families,
+        regions=_regions(vocabulary),
+    )
+
+
+def _regions(vocabulary: Reader) -> dict[str, tuple[float, float]]:
+    """word -> (lowest, highest Hz): a frequency a question gives in that range is read as the word too
+    (``vocabulary.regions``)."""
+    section = vocabulary.object("regions", None)
+    if section is None:
+        return {}
+    regions: dict[str, tuple[float, float]] = {}
+    for word, bounds in section.items():
+        values = bounds.data
+        if not (isinstance(values, list) and len(values) == 2 and all(map(_positive, values))):
+            raise bounds.problem(None, f"expected [lowest Hz, highest Hz], two numbers above 0, got {values!r}")
+        low, high = float(values[0]), float(values[1])
+        if high <= low:
+            raise bounds.problem(None, f"ends at {high:g} Hz, not above where it starts ({low:g} Hz)")
+        regions[word] = (low, high)
+    return regions
+
+
+def _positive(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 _WORD = re.compile(r"[a-z0-9]+")
 _LETTER_HYPHEN = re.compile(r"(?<=[a-z])[-/](?=[a-z])")
+#: A frequency as people write it: "300 Hz", "3k", "2.5 kHz", a range "200-500 Hz" or "2 to 5 kHz".
+_FREQUENCY = re.compile(r"\b(\d+(?:\.\d+)?)(?:\s*(?:-|to)\s*(\d+(?:\.\d+)?))?\s*(khz|hz|k)\b")
 
 #: (suffix, replacement, shortest stem kept) tried in order; the first match applies.
 #: The "ss", "us" and "is" rows change nothing: they keep "bass", "bus" and "chorus" whole.
@@ -101,6 +103,8 @@ class Vocabulary:
     synonyms: Mapping[str, str]
     instrument_aliases: Mapping[str, str]
     instrument_families: Mapping[str, str]
+    #: (lowest Hz, highest Hz, word): the word a frequency in that range stands for in a question.
+    regions: tuple[tuple[float, float, str], ...] = ()
 
     @classmethod
     def build(
@@ -111,8 +115,10 @@ class Vocabulary:
         synonyms: Mapping[str, str],
         aliases: Mapping[str, str],
         families: Mapping[str, str],
+        regions: Mapping[str, tuple[float, float]] | None = None,
     ) -> Vocabulary:
-        """A vocabulary from its parts; ``aliases`` maps every name of an instrument (itself included) to it."""
+        """A vocabulary from its parts; ``aliases`` maps every name of an instrument (itself included) to it;
+        ``regions`` maps a word to the frequency range (Hz) it names ("mud": 150-500)."""
         stop = frozenset(stopwords)
         words = _word_lookup(aliases)
         joined = {phrase.lower(): token for phrase, token in phrases.items()}
@@ -130,7 +136,27 @@ class Vocabulary:
             synonyms=canonical,
             instrument_aliases=words,
             instrument_families=dict(families),
+            regions=tuple(sorted((low, high, word) for word, (low, high) in (regions or {}).items())),
         )
+
+    def with_regions(self, text: str) -> str:
+        """``text`` with the word of its region after each frequency it gives: "cut at 300 Hz" reads as "cut at 300
+        Hz mud", so a question asks about the range the frequency lies in even where no entry writes that number
+        ("3k" is written "3 khz", as the base writes it). A range ("200-500 Hz") stands for its geometric middle;
+        a frequency outside every region (a sample rate) is left alone."""
+        if not self.regions:
+            return text
+
+        def named(match: re.Match[str]) -> str:
+            scale = 1.0 if match.group(3) == "hz" else 1000.0
+            low = float(match.group(1)) * scale
+            high = float(match.group(2)) * scale if match.group(2) else low
+            hz = (low * high) ** 0.5
+            words = [word for bottom, top, word in self.regions if bottom <= hz < top]
+            given = match.group(1) + (f"-{match.group(2)}" if match.group(2) else "")
+            return " ".join((given, "hz" if match.group(3) == "hz" else "khz", *words))
+
+        return _FREQUENCY.sub(named, text.lower())
 
     def words(self, text: str) -> list[str]:
         """Lower-cased words with phrases joined (``high-pass`` and ``high pass`` -> ``highpass``), no stop words."""
