@@ -738,3 +738,19 @@ def test_questions_a_class_asks_get_the_entry_that_answers_them(question, entry)
     reply = ask_with(question)
     assert reply.topics[0] == entry, reply.response
     assert reply.confidence >= 0.6
+
+
+def test_how_many_tracks_is_answered_by_going_through_them():
+    """It was refused; a session is listed with its count, and without one the answer says how to send it."""
+    text = ask_with("How many tracks do I have?", daw_context=BAND).response
+    assert text.startswith("Your session (4 tracks)") and "'Kick' (drums)" in text
+    assert "connect it" in ask_with("How many tracks do I have?").response
+
+
+def test_a_question_about_the_selected_track_alone_is_answered_as_if_it_named_its_instrument():
+    """'Is the selected track ok?' with a guitar selected was refused ('selected' counted as a word to look for, and
+    the selected guitar weighed less than a guitar the question names); 'is the guitar ok?' was answered."""
+    guitar = {**BAND, "selected_track": {"name": "Gtr", "type": "guitar", "peak": -3.0, "rms": -14.0}}
+    reply = ask_with("Is the selected track ok?", daw_context=guitar)
+    assert reply.topics and reply.topics[0] == ask_with("is the guitar ok?", daw_context=guitar).topics[0]
+    assert "'Gtr' (guitar, one of 4 tracks in the session). It peaks at -3.0 dBFS" in reply.response

@@ -128,10 +128,9 @@ def understand(message: str, *, daw: DawContext, memory: tuple[Turn, ...], knowl
     ranking = knowledge.rank(query, limit=RANKING_DEPTH)
     if source == "selected" and not ranking.on_topic:
         selected_terms = {knowledge.vocabulary.instrument_term(instrument) for instrument in instruments}
-        terms = {
-            term: max(weight, SELECTED_ALONE_WEIGHT) if term in selected_terms else weight
-            for term, weight in terms.items()
-        }
+        # a question of no words of its own ("is the selected track ok?") asks about the track as if it named it
+        alone = INSTRUMENT_WEIGHTS["question"] if not parsed.terms else SELECTED_ALONE_WEIGHT
+        terms = {term: max(weight, alone) if term in selected_terms else weight for term, weight in terms.items()}
         query = replace(query, terms=terms)
         ranking = knowledge.rank(query, limit=RANKING_DEPTH)
 
