@@ -2,10 +2,11 @@
 
 ``vocabulary`` turns text into search terms (instrument names from the shared
 track-type table; a frequency a question gives also names its region, the
-document's ``vocabulary.regions``: "300 Hz" asks about "mud"), ``document`` reads and checks a knowledge-base file,
-``figures`` fills the numbers a text borrows from the rule set, ``teaching``
-holds the plain words of the ``teaching`` perspective, and ``base``
-holds :class:`KnowledgeBase` with its BM25 ranking.
+document's ``vocabulary.regions``: "300 Hz" asks about "mud"), ``document``
+reads and checks a knowledge-base file, ``figures`` fills the numbers a text
+borrows from the rule set, ``teaching`` holds the plain words of the
+``teaching`` perspective, and ``base`` holds :class:`KnowledgeBase` with its
+BM25 ranking.
 """
 
 from .base import Hit, KnowledgeBase, Query, Ranking
