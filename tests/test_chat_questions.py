@@ -754,3 +754,23 @@ def test_a_question_about_the_selected_track_alone_is_answered_as_if_it_named_it
     reply = ask_with("Is the selected track ok?", daw_context=guitar)
     assert reply.topics and reply.topics[0] == ask_with("is the guitar ok?", daw_context=guitar).topics[0]
     assert "'Gtr' (guitar, one of 4 tracks in the session). It peaks at -3.0 dBFS" in reply.response
+
+
+@pytest.mark.parametrize(
+    ("question", "entry", "said"),
+    [
+        ("How is the score calculated?", "reading-an-analysis", "from 0 to 1"),  # was refused
+        ("What is a reference envelope?", "reading-an-analysis", "normal for its kind"),  # was transient shaping
+        ("It says my mix is too narrow", "stereo-width", "Widen"),  # was the piano's mix
+        ("What does loudness range mean?", "loudness-targets", "Loudness range (LRA)"),  # was frequency ranges
+        ("How do I remove DC offset?", "noise-hum-clicks", "DC-offset filter"),  # was automation
+        ("How do I fix clipped samples?", "headroom-and-clipping", "clip gain"),  # was latency and buffer samples
+        ("Why does it say no programme material?", "reading-an-analysis", "routing or the source"),  # compression
+    ],
+)
+def test_a_student_asking_about_what_an_analysis_says_is_told_what_it_means(question, entry, said):
+    """Students quote their analysis ("it says ...", "why does it say ...") as they ask what its words mean: the
+    measure's meaning comes first where the question names one, then the entry that says what to do."""
+    reply = ask_with(question)
+    assert reply.topics[0] == entry, reply.response
+    assert said in reply.response
