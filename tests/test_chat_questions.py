@@ -420,12 +420,19 @@ def test_the_selected_track_steers_a_question_without_overriding_what_it_asks(qu
         "Who are you?",
         "How do I send my audio?",  # was the vocal's reverb sends
         "Can you listen to my mix?",  # was the final mix checks
+        "How do students join?",  # these were refused
+        "How do I connect my DAW?",
+        "Does this work with Logic?",
+        "What DAWs do you support?",  # was panning's pan law
+        "Where do I upload my song?",
+        "Are you an AI?",
     ],
 )
 def test_a_question_about_codette_itself_says_what_it_does(question):
     reply = ask_with(question, daw_context=BAND)
     assert reply.response.startswith("I'm Codette, a mixing assistant.") and "How is my mix?" in reply.response
     assert "Choose files on the join page" in reply.response  # where a track's audio goes to be analysed
+    assert "any other DAW, Ableton, Logic or Reaper among them" in reply.response  # how a session reaches Codette
     assert "can't answer" not in reply.response and reply.confidence >= 0.5
     # asked for help with a topic, the topic is answered
     assert ask_with("Help me with vocal EQ", daw_context=BAND).topics[0] == "vocal-eq"
