@@ -426,6 +426,7 @@ def test_the_selected_track_steers_a_question_without_overriding_what_it_asks(qu
         "What DAWs do you support?",  # was panning's pan law
         "Where do I upload my song?",
         "Are you an AI?",
+        "Can you mix my song for me?",  # Codette advises; "Can you mix my vocals?" asks how
     ],
 )
 def test_a_question_about_codette_itself_says_what_it_does(question):
