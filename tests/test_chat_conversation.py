@@ -389,3 +389,19 @@ def test_fader_levels_are_read_as_linear_gain_or_decibels(field, value, shown):
     context = {"selected_track": {"name": "Keys", "type": "keys", field: value}}
     reply = Conversation().ask("How do I fix this track?", daw_context=context)
     assert f"The fader sits at {shown}." in reply.response
+
+
+def test_a_word_or_two_the_previous_answer_holds_follows_it_up_whatever_track_is_selected():
+    """'what release?' after side-chaining, with a vocal selected, got the vocal's compression; a question of a
+    word or two, all in the entry just told, asks more of that topic. A full question, one naming an instrument
+    and one asking what something is stand on their own."""
+    conversation = Conversation()
+    conversation.ask("What is sidechain compression?", daw_context=VOCAL_SELECTED)
+    reply = conversation.ask("what release?", daw_context=VOCAL_SELECTED)
+    assert reply.response.startswith('Following on from "Side-chain compression and ducking".'), reply.response
+    assert reply.topics[0] != "vocal-compression" and "release" in reply.response.lower()
+    for question in ("What is a limiter?", "what about the kick?", "How loud should a podcast be?"):
+        fresh = Conversation()
+        fresh.ask("What is sidechain compression?", daw_context=VOCAL_SELECTED)
+        reply = fresh.ask(question, daw_context=VOCAL_SELECTED)
+        assert reply.topics[0] != "sidechain-compression" or question.endswith("kick?"), (question, reply.topics)

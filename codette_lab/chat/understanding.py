@@ -31,6 +31,10 @@ MIX_INSTRUMENTS = ("master",)
 #: previous topic ("thanks", "hi", "what can you do?", "how is my mix?").
 STANDALONE_CUES = ("thanks", "greeting", "help", "review")
 
+#: A question with at most this many words of its own, all found in the entry the previous answer led with, follows
+#: it up ("what release?", "how many dB?").
+SHORT_FOLLOW_UP_TERMS = 2
+
 #: How many entries a question's ranking keeps (the answer uses up to two).
 RANKING_DEPTH = 4
 
@@ -99,7 +103,20 @@ def understand(message: str, *, daw: DawContext, memory: tuple[Turn, ...], knowl
     # "my mix", "the final mix": nor one about the mix, which is the master's (its loudness, width, bus)
     whole_mix = knowledge.has_cue("whole_mix", message)
     session_wide = whole_mix or knowledge.has_cue("session_wide", message)
-    is_follow_up = previous is not None and (follows_cue or refers_back or (bare and not points_at_selection))
+    # "what release?" after side-chaining: a question of a word or two, all of them in the entry the previous answer
+    # led with, asks more of it (not "what is compression?", nor one naming an instrument or the selected track)
+    asks_more_of_it = (
+        previous is not None
+        and bool(previous.entries)
+        and 0 < len(parsed.terms) <= SHORT_FOLLOW_UP_TERMS
+        and not parsed.instruments
+        and not explicit
+        and not defines
+        and all(knowledge.mentions(previous.entries[0], term) for term in parsed.terms)
+    )
+    is_follow_up = previous is not None and (
+        follows_cue or refers_back or (bare and not points_at_selection) or asks_more_of_it
+    )
     selected = daw.selected_track
     if session_wide and not (whole_mix and selected is not None and selected.instrument in MIX_INSTRUMENTS):
         selected = None

@@ -142,6 +142,7 @@ class KnowledgeBase:
         self.teaching = document.teaching
         self._cues = {name: _cue_pattern(at_start, phrases) for name, (at_start, phrases) in document.cues.items()}
         self._by_id = {entry.id: entry for entry in self.entries}
+        self._positions = {entry.id: position for position, entry in enumerate(self.entries)}
         self._instruments = [frozenset(entry.instruments) for entry in self.entries]
         self._families = [frozenset(map(self.vocabulary.family, entry.instruments)) for entry in self.entries]
         self._index = self._build_index()
@@ -189,6 +190,12 @@ class KnowledgeBase:
         """The content terms and instruments of a text, as ranking sees them (typing slips mended: "compresion"; a
         frequency read as its region too: "300 Hz" asks about the low mids)."""
         return self.vocabulary.parse(self.vocabulary.with_regions(self._speller.mend(text)))
+
+    def mentions(self, entry_id: str, term: str) -> bool:
+        """Whether the entry with this id holds ``term`` (an index key, as :meth:`parse` gives) in any of its texts."""
+        position = self._positions.get(entry_id)
+        index = self._index
+        return position is not None and (position in index.body.get(term, {}) or position in index.head.get(term, {}))
 
     def instrument_of(self, text: str) -> str | None:
         """The first instrument a text names (a track type or name such as ``Lead Vox``), or None."""
