@@ -740,6 +740,11 @@ def test_a_frequency_is_read_with_its_unit_and_region_and_a_sample_rate_with_nei
         ("my mix is fatiguing", "harshness"),
         ("How long should it take to mix a song?", "ear-fatigue-breaks"),  # was recording vocals
         ("How do I make a pad sit in the background?", "synth-pads"),  # was refused
+        ("How do I mix a podcast?", "podcast-dialogue"),  # was the loudness targets alone
+        ("How do I make my voice sound better for a podcast?", "podcast-dialogue"),
+        ("How loud should a podcast be?", "loudness-targets"),
+        ("How do I mix an orchestra?", "orchestral-strings-brass"),  # was refused
+        ("How do I mix brass?", "orchestral-strings-brass"),  # was the synth pads
     ],
 )
 def test_questions_a_class_asks_get_the_entry_that_answers_them(question, entry):
