@@ -748,7 +748,13 @@ def test_a_frequency_is_read_with_its_unit_and_region_and_a_sample_rate_with_nei
         ("How do I mix hip hop?", "genre-balance"),  # was the kick's compression
         ("How do I mix EDM?", "genre-balance"),  # was side-chaining
         ("How do I mix jazz?", "genre-balance"),  # was the overheads, at 0.32
-        ("the guitars are covering up the vocals in the chorus of my rock song", "guitar-eq"),  # masking, not genre
+        ("How do I mix pop music?", "genre-balance"),  # was hum and clicks ('pop' as in pops)
+        ("how do I remove pops", "noise-hum-clicks"),
+        (
+            "I have a rock song with two guitars, bass, drums and vocals and the guitars are covering up the vocals in "
+            "the chorus, how do I fix it?",
+            "guitar-eq",  # masking, not the genre
+        ),
     ],
 )
 def test_questions_a_class_asks_get_the_entry_that_answers_them(question, entry):
