@@ -72,12 +72,13 @@ INSTRUMENT_TABLE: Mapping[str, tuple[str, tuple[str, ...]]] = {
 }  # fmt: skip
 
 #: Names that mark a track's type in a DAW but mean something else in a sentence ("mix the vocals", "the
-#: lead", "room acoustics", "a reverb send"): chat does not read them as instruments in a question.
+#: lead", "room acoustics", "a reverb send"; "strings" and "brass" are an orchestra's, not a synth's, in a
+#: question): chat does not read them as instruments in a question.
 NAME_ONLY: frozenset[str] = frozenset({
     "mix", "main", "output", "main out", "stereo out", "final mix", "mixdown", "instrument", "instruments", "lead",
     "texture", "fx", "sfx", "sub", "sub bass", "sub mix", "key", "acoustic", "gt", "room", "rooms", "ride", "beat",
     "loop", "send", "return", "stem", "folder", "harmony", "harmonies", "speech", "generic", "track", "audio track",
-    "other", "unknown",
+    "other", "unknown", "strings", "string", "brass", "horns", "horn",
 })  # fmt: skip
 
 #: Every canonical type, in the order the rules document them.
