@@ -746,6 +746,7 @@ def test_a_frequency_is_read_with_its_unit_and_region_and_a_sample_rate_with_nei
         ("How do I mix an orchestra?", "orchestral-strings-brass"),  # was refused
         ("How do I mix brass?", "orchestral-strings-brass"),  # was the synth pads
         ("How do I EQ strings?", "orchestral-strings-brass"),  # was the synth pads ('strings' read as a synth)
+        ("My vocal is too quiet compared to the guitars", "static-balance"),  # was the guitar's EQ
         ("How do I mix hip hop?", "genre-balance"),  # was the kick's compression
         ("How do I mix EDM?", "genre-balance"),  # was side-chaining
         ("How do I mix jazz?", "genre-balance"),  # was the overheads, at 0.32
