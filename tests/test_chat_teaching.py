@@ -239,3 +239,25 @@ def test_every_name_of_a_measure_finds_that_measure():
     assert len(named) >= 30
     for name, metric in named:
         assert teaching.measures_called(f"What does {name} mean?") == (metric,), name
+
+
+def test_a_findings_name_read_back_gets_what_the_measure_its_rule_reads_means():
+    """An analysis names its findings ("Squashed transients", "over_compressed"); a student quoting one ("It says
+    squashed transients") is told what the measure that rule judges means, as for a measure's own name."""
+    base = KnowledgeBase.builtin()
+    metrics, engine = base.teaching.metrics, Engine()
+    for question, metric in (
+        ("It says squashed transients", "transient_crest_db"),
+        ("What does over-compressed mean?", "crest_factor_db"),
+        ("what does over_compressed mean", "crest_factor_db"),
+        ("Why does it say narrow image?", "stereo_width"),
+        ("It says burying another track", "burying_share"),
+    ):
+        reply = engine.chat(question, session=question)
+        assert reply.response.startswith(f"As an analysis measures it: {metrics[metric].meaning}"), question
+    # every rule with words is found by its title and by its id
+    for rule_id, words in base.teaching.rules.items():
+        assert rule_id in base.teaching.rules_called(f"It says {words.title}"), words.title
+        assert rule_id in base.teaching.rules_called(f"what does {rule_id} mean"), rule_id
+    # a finding's name inside a question that asks more is not a question about the name
+    assert "As an analysis measures it" not in engine.chat("It says rumble under my vocal, how do I fix it?").response

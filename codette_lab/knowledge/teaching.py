@@ -13,8 +13,9 @@ rule set's own: they are not repeated here.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from ..protocol.fields import Reader
 from .templates import check_template
@@ -36,6 +37,8 @@ TEACHING_TEXTS: Mapping[str, frozenset[str]] = {
     "answer": frozenset({"title", "text"}),
     "practice": frozenset({"text"}),
 }
+
+_T = TypeVar("_T")
 
 #: The fields of the ``teaching`` section.
 TEACHING_FIELDS = ("description", "texts", "severities", "distance_units", "decimals", "metrics", "rules")
@@ -81,18 +84,14 @@ class Teaching:
         """The measures ``text`` names by one of their ``called`` names, in the order it names them (up to
         ``limit``). Case, hyphens and spacing aside ("low-mid build-up" is "low mid build up"); a name inside a
         longer one found ("peak" in "true peak") does not count."""
-        words = f" {_plain(text)} "
-        found = sorted(
-            ((_plain(name), metric) for metric in self.metrics.values() for name in metric.called),
-            key=lambda pair: -len(pair[0]),
-        )
-        taken: list[tuple[int, str, MetricWords]] = []
-        for name, metric in found:
-            at = words.find(f" {name} ")
-            if at < 0 or any(name in longer for _, longer, _ in taken) or any(m is metric for *_, m in taken):
-                continue
-            taken.append((at, name, metric))
-        return tuple(metric for _, _, metric in sorted(taken, key=lambda item: item[0])[:limit])
+        return _named_in(text, ((name, metric) for metric in self.metrics.values() for name in metric.called), limit)
+
+    def rules_called(self, text: str, *, limit: int = 2) -> tuple[str, ...]:
+        """The rules ``text`` names by their title or their id in words ("It says squashed transients", "what does
+        over_compressed mean?"), as :meth:`measures_called` finds measures: a finding's name read back from an
+        analysis."""
+        names = ((name, rule_id) for rule_id, words in self.rules.items() for name in (words.title, rule_id))
+        return _named_in(text, names, limit)
 
     def title(self, rule_id: str) -> str:
         """A rule's title for students (its id in words when the section has none)."""
@@ -107,6 +106,19 @@ class Teaching:
     def distance(self, value: float, threshold: float, unit: str) -> str:
         """How far a reading is from a threshold, in the unit a difference has (``2.0 dB`` between dBFS readings)."""
         return self.reading(abs(value - threshold), self.distance_units.get(unit, unit))
+
+
+def _named_in(text: str, names: Iterable[tuple[str, _T]], limit: int) -> tuple[_T, ...]:
+    """The items whose names ``text`` holds as whole words, each once, in the order the text names them (up to
+    ``limit``); the longest names are looked for first, and a name inside a longer one found does not count."""
+    words = f" {_plain(text)} "
+    taken: list[tuple[int, str, _T]] = []
+    for name, item in sorted(((_plain(name), item) for name, item in names), key=lambda pair: -len(pair[0])):
+        at = words.find(f" {name} ")
+        if at < 0 or any(name in longer for _, longer, _ in taken) or any(found == item for *_, found in taken):
+            continue
+        taken.append((at, name, item))
+    return tuple(item for _, _, item in sorted(taken, key=lambda entry: entry[0])[:limit])
 
 
 def _plain(text: str) -> str:
