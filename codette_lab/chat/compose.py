@@ -280,7 +280,8 @@ def measures_defined(context: ChatContext) -> list[str]:
     # a finding's name read back ("it says squashed transients"): what the measure its rule reads means
     for rule_id in teaching.rules_called(context.message):
         names += [teaching.title(rule_id), rule_id]
-        words = teaching.metrics.get(_metric_read_by(context.rules, rule_id) or "")
+        rule = context.rules.rule(rule_id)
+        words = teaching.metrics.get(rule.condition.metric) if rule is not None else None
         if words is not None and words not in measures:
             measures.append(words)
     asked = knowledge.parse(context.message)
@@ -289,11 +290,6 @@ def measures_defined(context: ChatContext) -> list[str]:
     if not measures or asked.instruments or set(asked.terms) - named:
         return []
     return [text.format(meaning=words.meaning) for words in measures]
-
-
-def _metric_read_by(rules: RuleSnapshot, rule_id: str) -> str | None:
-    """The metric the rule ``rule_id`` of ``rules`` judges, or None when the rule set has no such rule."""
-    return next((rule.condition.metric for rule in rules.document.rules if rule.id == rule_id), None)
 
 
 def steered_aside(context: ChatContext, lead: KnowledgeEntry) -> bool:

@@ -49,7 +49,7 @@ PRACTICE_FROM = "mix_engineering"
 
 def _unit(rules: RuleSnapshot, rule_id: str, track_type: str) -> str:
     """The unit of a rule's threshold: its parameter's (``dBFS``), none for a literal number or an unknown rule."""
-    rule = next((rule for rule in rules.document.rules if rule.id == rule_id), None)
+    rule = rules.rule(rule_id)
     if rule is None or not isinstance(rule.condition.threshold, str):
         return ""
     return rules.parameter(rules.resolve(rule.condition.threshold, track_type)).unit

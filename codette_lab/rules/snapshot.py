@@ -235,6 +235,10 @@ class RuleSnapshot:
             self._applicable[key] = rules
         return rules
 
+    def rule(self, rule_id: str) -> Rule | None:
+        """The first rule with this id in file order (the one its teaching words and unit describe), or None."""
+        return next((rule for rule in self.document.rules if rule.id == rule_id), None)
+
     def rule_count(self, *, track_type: str, analysis_type: str) -> int:
         """How many rules would be checked for this track type and analysis type."""
         return len(self.applicable(track_type, analysis_type))
