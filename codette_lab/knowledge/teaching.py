@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TypeVar
 
 from ..protocol.fields import Reader
@@ -84,14 +85,25 @@ class Teaching:
         """The measures ``text`` names by one of their ``called`` names, in the order it names them (up to
         ``limit``). Case, hyphens and spacing aside ("low-mid build-up" is "low mid build up"); a name inside a
         longer one found ("peak" in "true peak") does not count."""
-        return _named_in(text, ((name, metric) for metric in self.metrics.values() for name in metric.called), limit)
+        return _named_in(text, self._measure_names, limit)
 
     def rules_called(self, text: str, *, limit: int = 2) -> tuple[str, ...]:
         """The rules ``text`` names by their title or their id in words ("It says squashed transients", "what does
         over_compressed mean?"), as :meth:`measures_called` finds measures: a finding's name read back from an
         analysis."""
-        names = ((name, rule_id) for rule_id, words in self.rules.items() for name in (words.title, rule_id))
-        return _named_in(text, names, limit)
+        return _named_in(text, self._rule_names, limit)
+
+    # the names to look for, plain and longest first, sorted once: a chat message asking what something is looks
+    # for every one of them
+    @cached_property
+    def _measure_names(self) -> tuple[tuple[str, MetricWords], ...]:
+        return _longest_first((name, metric) for metric in self.metrics.values() for name in metric.called)
+
+    @cached_property
+    def _rule_names(self) -> tuple[tuple[str, str], ...]:
+        return _longest_first(
+            (name, rule_id) for rule_id, words in self.rules.items() for name in (words.title, rule_id)
+        )
 
     def title(self, rule_id: str) -> str:
         """A rule's title for students (its id in words when the section has none)."""
@@ -108,12 +120,17 @@ class Teaching:
         return self.reading(abs(value - threshold), self.distance_units.get(unit, unit))
 
 
-def _named_in(text: str, names: Iterable[tuple[str, _T]], limit: int) -> tuple[_T, ...]:
-    """The items whose names ``text`` holds as whole words, each once, in the order the text names them (up to
-    ``limit``); the longest names are looked for first, and a name inside a longer one found does not count."""
+def _longest_first(names: Iterable[tuple[str, _T]]) -> tuple[tuple[str, _T], ...]:
+    """(name, item) pairs with each name made plain, the longest names first."""
+    return tuple(sorted(((_plain(name), item) for name, item in names), key=lambda pair: -len(pair[0])))
+
+
+def _named_in(text: str, names: tuple[tuple[str, _T], ...], limit: int) -> tuple[_T, ...]:
+    """The items whose names (plain, longest first: :func:`_longest_first`) ``text`` holds as whole words, each
+    once, in the order the text names them (up to ``limit``); a name inside a longer one found does not count."""
     words = f" {_plain(text)} "
     taken: list[tuple[int, str, _T]] = []
-    for name, item in sorted(((_plain(name), item) for name, item in names), key=lambda pair: -len(pair[0])):
+    for name, item in names:
         at = words.find(f" {name} ")
         if at < 0 or any(name in longer for _, longer, _ in taken) or any(found == item for *_, found in taken):
             continue
